@@ -1,0 +1,288 @@
+"""Turn brief.yaml and command-line overrides into a BriefConfig, collecting every problem."""
+
+from __future__ import annotations
+
+import calendar
+import difflib
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
+
+from briefgen.errors import ConfigError, InputError, Problem
+
+CONFIG_FILE = "brief.yaml"
+DEFAULT_HOUSE = "briefgen Research"
+DEFAULT_POWER_PRICE_USD_PER_KWH = 0.04
+DEFAULT_FLEET_EFFICIENCY_J_PER_TH = 22.0
+MIN_DEFAULT_PERIOD_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Window:
+    """An inclusive range of UTC days with the label the brief prints for it."""
+
+    start: date
+    end: date
+    label: str
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def as_dict(self) -> dict[str, str]:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "label": self.label}
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    """The desk's documented cost assumptions behind gross margin."""
+
+    power_price_usd_per_kwh: float = DEFAULT_POWER_PRICE_USD_PER_KWH
+    fleet_efficiency_j_per_th: float = DEFAULT_FLEET_EFFICIENCY_J_PER_TH
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "power_price_usd_per_kwh": self.power_price_usd_per_kwh,
+            "fleet_efficiency_j_per_th": self.fleet_efficiency_j_per_th,
+        }
+
+
+@dataclass(frozen=True)
+class Analyst:
+    name: str
+    email: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class BriefConfig:
+    """Everything the brief is configured with; windows are filled in once the data's dates are known."""
+
+    title: str | None = None
+    as_of: date | None = None
+    period: Window | None = None
+    compare: Window | None = None
+    assumptions: Assumptions = field(default_factory=Assumptions)
+    analysts: tuple[Analyst, ...] = ()
+    house: str = DEFAULT_HOUSE
+
+
+# --- brief.yaml schema -----------------------------------------------------------------------
+
+_Text = Field(default=None, max_length=300)
+
+
+class _WindowModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    start: date
+    end: date
+    label: str | None = Field(default=None, max_length=120)
+
+
+class _AssumptionsModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    power_price_usd_per_kwh: float = Field(default=DEFAULT_POWER_PRICE_USD_PER_KWH, gt=0, le=1)
+    fleet_efficiency_j_per_th: float = Field(default=DEFAULT_FLEET_EFFICIENCY_J_PER_TH, gt=1, le=200)
+
+
+class _AnalystModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=120)
+    email: EmailStr | None = None
+    phone: str | None = Field(default=None, max_length=40)
+
+
+class _BriefModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str | None = _Text
+    as_of: date | None = None
+    period: _WindowModel | None = None
+    compare: _WindowModel | None = None
+    assumptions: _AssumptionsModel = Field(default_factory=_AssumptionsModel)
+    analysts: list[_AnalystModel] = Field(default_factory=list, max_length=20)
+    house: str | None = Field(default=None, max_length=120)
+
+    @field_validator("title", "house")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        if value is not None and ("\n" in value or "\r" in value):
+            raise ValueError("must be a single line")
+        return value
+
+
+_HINTS = {
+    "date_from_datetime_parsing": "write the date as YYYY-MM-DD",
+    "date_parsing": "write the date as YYYY-MM-DD",
+    "date_type": "write the date as YYYY-MM-DD",
+    "float_parsing": "write a plain number, e.g. 0.04",
+    "float_type": "write a plain number, e.g. 0.04",
+}
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def _describe(error: dict[str, Any], known: dict[str, list[str]]) -> Problem:
+    loc = tuple(error["loc"])
+    key = _key_path(loc)
+    if error["type"] == "extra_forbidden":
+        parent = _key_path(tuple(p for p in loc[:-1] if not isinstance(p, int)))
+        close = difflib.get_close_matches(str(loc[-1]), known.get(parent, []), n=1)
+        fix = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(known.get(parent, []))}"
+        return Problem(CONFIG_FILE, f"key '{key}': unknown key", fix=fix)
+    got = error.get("input")
+    got_text = "" if isinstance(got, (dict, list)) or got is None else f", got {str(got)[:60]!r}"
+    return Problem(CONFIG_FILE, f"key '{key}': {error['msg']}{got_text}", fix=_HINTS.get(error["type"]))
+
+
+def _known_keys() -> dict[str, list[str]]:
+    return {
+        "": list(_BriefModel.model_fields),
+        "period": list(_WindowModel.model_fields),
+        "compare": list(_WindowModel.model_fields),
+        "assumptions": list(_AssumptionsModel.model_fields),
+        "analysts": list(_AnalystModel.model_fields),
+    }
+
+
+def parse_config(text: str) -> BriefConfig:
+    """Parse the text of brief.yaml into a BriefConfig (windows may still be unset)."""
+    try:
+        raw = yaml.safe_load(text) if text.strip() else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise InputError([Problem(CONFIG_FILE, f"{where}{problem}", fix="check indentation and quoting")]) from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise InputError([Problem(CONFIG_FILE, "expected a mapping of keys (title: ..., as_of: ...)")])
+    try:
+        model = _BriefModel.model_validate(raw)
+    except ValidationError as exc:
+        known = _known_keys()
+        raise InputError([_describe(e, known) for e in exc.errors()]) from None
+    return BriefConfig(
+        title=model.title,
+        as_of=model.as_of,
+        period=_window(model.period),
+        compare=_window(model.compare),
+        assumptions=Assumptions(**model.assumptions.model_dump()),
+        analysts=tuple(Analyst(a.name, a.email or "", a.phone or "") for a in model.analysts),
+        house=model.house or DEFAULT_HOUSE,
+    )
+
+
+def _window(model: _WindowModel | None) -> Window | None:
+    if model is None:
+        return None
+    return Window(model.start, model.end, model.label or label_for(model.start, model.end))
+
+
+def load_config(inputs_dir: Path, text: str | None = None) -> BriefConfig:
+    """Read brief.yaml from the inputs folder; a missing file is an error that says what to write."""
+    if text is None:
+        path = inputs_dir / CONFIG_FILE
+        if not path.is_file():
+            raise InputError([Problem(CONFIG_FILE, "file not found", fix=f"create {path} with at least a 'title:' line")])
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InputError([Problem(CONFIG_FILE, "not UTF-8 text", fix="save it as UTF-8")]) from None
+    return parse_config(text)
+
+
+# --- windows ---------------------------------------------------------------------------------
+
+
+def label_for(start: date, end: date) -> str:
+    """Label a window the way the desk writes it: '1-14 Jan 2026', '18 Dec 2025 - 3 Jan 2026'."""
+    if start == end:
+        return f"{start.day} {start:%b %Y}"
+    if (start.year, start.month) == (end.year, end.month):
+        if start.day == 1 and end.day == calendar.monthrange(end.year, end.month)[1]:
+            return f"{start:%B %Y}"
+        return f"{start.day}\u2013{end.day} {end:%b %Y}"
+    if start.year == end.year:
+        return f"{start.day} {start:%b} \u2013 {end.day} {end:%b %Y}"
+    return f"{start.day} {start:%b %Y} \u2013 {end.day} {end:%b %Y}"
+
+
+def parse_window_flag(text: str, option: str) -> tuple[date, date]:
+    """Parse a START:END flag value (ISO dates) or raise ConfigError naming the option."""
+    parts = text.split(":")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        start, end = date.fromisoformat(parts[0].strip()), date.fromisoformat(parts[1].strip())
+    except ValueError:
+        raise ConfigError(f"{option} {text!r}: expected START:END as YYYY-MM-DD:YYYY-MM-DD") from None
+    return start, end
+
+
+def with_overrides(
+    config: BriefConfig,
+    period: tuple[date, date] | None = None,
+    compare: tuple[date, date] | None = None,
+) -> BriefConfig:
+    """Apply --period / --compare flags; a flag's window gets a label drawn from its dates."""
+    if period is not None:
+        config = replace(config, period=Window(period[0], period[1], label_for(*period)))
+    if compare is not None:
+        config = replace(config, compare=Window(compare[0], compare[1], label_for(*compare)))
+    return config
+
+
+def prior_month(window: Window) -> Window:
+    """The calendar month before the one the window starts in: the desk's 'vs December' reference."""
+    last = window.start.replace(day=1) - timedelta(days=1)
+    first = last.replace(day=1)
+    return Window(first, last, f"{first:%B %Y}")
+
+
+def resolve_windows(config: BriefConfig, first: date, last: date) -> BriefConfig:
+    """Fill as_of, period and compare from the data's dates where brief.yaml and flags left them unset.
+
+    Defaults: as_of is the last day of data; period runs from the first of as_of's month to as_of
+    (the previous full month when that is under a week); compare is a window of equal length
+    ending the day before the period starts. Windows are then checked against the data.
+    """
+    as_of = config.as_of or last
+    period = config.period
+    if period is None:
+        start = as_of.replace(day=1)
+        end = as_of
+        if (end - start).days + 1 < MIN_DEFAULT_PERIOD_DAYS:
+            end = start - timedelta(days=1)
+            start = end.replace(day=1)
+        period = Window(start, end, label_for(start, end))
+    compare = config.compare
+    if compare is None:
+        end = period.start - timedelta(days=1)
+        start = end - timedelta(days=period.days - 1)
+        compare = Window(start, end, label_for(start, end))
+    problems = []
+    for name, window in (("period", period), ("compare", compare)):
+        if window.end < window.start:
+            problems.append(
+                Problem(CONFIG_FILE, f"{name}: ends ({window.end}) before it starts ({window.start})", fix="swap the dates")
+            )
+        elif window.start < first or window.end > last:
+            problems.append(
+                Problem(
+                    CONFIG_FILE,
+                    f"{name}: {window.start} to {window.end} is outside the network data ({first} to {last})",
+                    fix="choose dates inside the data or add the missing days to network.csv",
+                )
+            )
+    if as_of < period.end:
+        problems.append(Problem(CONFIG_FILE, f"as_of: {as_of} is before the period ends ({period.end})", fix="set as_of on or after the period's end"))
+    if problems:
+        raise InputError(problems)
+    return replace(config, as_of=as_of, period=period, compare=compare)
