@@ -256,18 +256,21 @@ def resolve_windows(config: BriefConfig, first: date, last: date) -> BriefConfig
     as_of = config.as_of or last
     period = config.period
     if period is None:
-        start = as_of.replace(day=1)
+        start = max(as_of.replace(day=1), first)
         end = as_of
-        if (end - start).days + 1 < MIN_DEFAULT_PERIOD_DAYS:
+        if (end - start).days + 1 < MIN_DEFAULT_PERIOD_DAYS and start.day == 1 and start > first:
             end = start - timedelta(days=1)
-            start = end.replace(day=1)
+            start = max(end.replace(day=1), first)
         period = Window(start, end, label_for(start, end))
     compare = config.compare
+    problems = []
     if compare is None:
         end = period.start - timedelta(days=1)
-        start = end - timedelta(days=period.days - 1)
+        start = max(end - timedelta(days=period.days - 1), first)
         compare = Window(start, end, label_for(start, end))
-    problems = []
+        if end < first:
+            raise InputError([Problem(CONFIG_FILE, f"compare: no network data before the period starts ({period.start})",
+                                      fix="add earlier days to network.csv, or set period and compare")])
     for name, window in (("period", period), ("compare", compare)):
         if window.end < window.start:
             problems.append(

@@ -199,3 +199,353 @@ class SectorMetrics:
     valuation: Valuation
     deals: pd.DataFrame
     series: Series
+
+
+# --- window arithmetic -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WindowFigures:
+    """The network and economics figures of one window, by the ratio-of-window-means convention."""
+
+    days: int
+    hashrate_ehs: float
+    btc_price_usd: float
+    fees_btc_per_block: float
+    subsidy_btc_per_block: float
+    fee_share_pct: float
+    difficulty: float | None
+    hashprice_btc_per_ph_day: float
+    hashprice_usd_per_ph_day: float
+    revenue_usd_per_eh_day: float
+    power_cost_usd_per_eh_day: float
+    gross_profit_usd_per_eh_day: float
+    gross_margin_pct: float
+    breakeven_power_usd_per_kwh: float
+    power_cost_usd_per_btc: float
+
+
+def power_cost_per_eh_day(assumptions: Assumptions) -> float:
+    """24 x e x p: 1 EH/s at e J/TH draws e MW, for 24 hours at p $/MWh."""
+    return 24.0 * assumptions.fleet_efficiency_j_per_th * assumptions.power_price_usd_per_kwh * 1000.0
+
+
+def window_figures(days: pd.DataFrame, assumptions: Assumptions) -> WindowFigures:
+    """Compute one window's figures from its daily rows (DOMAIN.md's window convention)."""
+    blocks = float(days["blocks"].sum())
+    fees = float(days["fees_btc"].sum())
+    issued = float(days["subsidy_btc"].sum())
+    price = float(days["btc_price_usd"].mean())
+    hashrate = float(days["hashrate_ehs"].mean())
+    subsidy_per_block = issued / blocks
+    fee_per_block = fees / blocks
+    hashprice_btc = BLOCKS_PER_DAY * (subsidy_per_block + fee_per_block) / (1000.0 * hashrate)
+    hashprice_usd = hashprice_btc * price
+    revenue = 1000.0 * hashprice_usd
+    power = power_cost_per_eh_day(assumptions)
+    efficiency = assumptions.fleet_efficiency_j_per_th
+    difficulty = days["difficulty"].mean() if "difficulty" in days and days["difficulty"].notna().all() else None
+    return WindowFigures(
+        days=len(days),
+        hashrate_ehs=hashrate,
+        btc_price_usd=price,
+        fees_btc_per_block=fee_per_block,
+        subsidy_btc_per_block=subsidy_per_block,
+        fee_share_pct=100.0 * fees / (issued + fees),
+        difficulty=None if difficulty is None else float(difficulty),
+        hashprice_btc_per_ph_day=hashprice_btc,
+        hashprice_usd_per_ph_day=hashprice_usd,
+        revenue_usd_per_eh_day=revenue,
+        power_cost_usd_per_eh_day=power,
+        gross_profit_usd_per_eh_day=revenue - power,
+        gross_margin_pct=100.0 * (revenue - power) / revenue,
+        breakeven_power_usd_per_kwh=hashprice_usd / (24.0 * efficiency),
+        power_cost_usd_per_btc=(power / 1000.0) / hashprice_btc,
+    )
+
+
+def _slice(frame: pd.DataFrame, window: Window, column: str = "date") -> pd.DataFrame:
+    start, end = pd.Timestamp(window.start), pd.Timestamp(window.end)
+    return frame[(frame[column] >= start) & (frame[column] <= end)]
+
+
+def _figure(name: str, windows: dict[str, WindowFigures | None], kind: Literal["level", "share"] = "level") -> Figure:
+    def value(key: str) -> float | None:
+        figures = windows[key]
+        return None if figures is None else getattr(figures, name)
+
+    return Figure(value("period"), value("compare"), value("prior_month"), kind)
+
+
+# --- point-in-time series (listed hashrate, market caps) -------------------------------------
+
+
+def members_on(miners: pd.DataFrame, day: pd.Timestamp) -> set[str]:
+    """Tickers tracked on `day` by their membership dates."""
+    active = (miners["from"] <= day) & (miners["to"].isna() | (miners["to"] >= day))
+    return set(miners.loc[active, "ticker"])
+
+
+def last_values(frame: pd.DataFrame, value: str, miners: pd.DataFrame, day: date | pd.Timestamp) -> pd.DataFrame:
+    """Each member's last `value` on or before `day`: columns ticker, date, value."""
+    day = pd.Timestamp(day)
+    known = frame[(frame["date"] <= day) & frame["ticker"].isin(members_on(miners, day))]
+    latest = known.sort_values("date", kind="stable").groupby("ticker", sort=True).tail(1)
+    return latest[["ticker", "date", value]].sort_values("ticker").reset_index(drop=True)
+
+
+def combined_on(frame: pd.DataFrame, value: str, miners: pd.DataFrame, day: date | pd.Timestamp) -> float | None:
+    values = last_values(frame, value, miners, day)
+    return None if values.empty else float(values[value].sum())
+
+
+def _on_or_before(network: pd.DataFrame, day: date) -> pd.Series:
+    return network[network["date"] <= pd.Timestamp(day)].iloc[-1]
+
+
+# --- the stages of compute -------------------------------------------------------------------
+
+
+def _next_adjustment(network: pd.DataFrame) -> NextAdjustment | None:
+    """Estimate the next retarget from the pace of blocks since the last one (needs difficulty)."""
+    if network["difficulty"].isna().any() or len(network) < 2:
+        return None
+    from briefgen.schedule import RETARGET_INTERVAL
+
+    last = network.iloc[-1]
+    epoch_start = (int(last["height"]) // RETARGET_INTERVAL) * RETARGET_INTERVAL
+    first = network.iloc[0]
+    if int(first["height"]) - int(first["blocks"]) + 1 > epoch_start:
+        return None  # the last retarget came before the data starts
+    retarget_day = network.loc[network["height"] >= epoch_start, "date"].iloc[0]
+    # Whole days after the retarget day measure the pace; right after a retarget, use the last 3 days.
+    after = network[network["date"] > retarget_day]
+    pace = after if len(after) >= 1 else network.tail(3)
+    blocks_per_day = float(pace["blocks"].mean())
+    return NextAdjustment(
+        last_retarget=retarget_day.date(),
+        difficulty=float(last["difficulty"]),
+        blocks_per_day=blocks_per_day,
+        estimated_change_pct=(blocks_per_day / BLOCKS_PER_DAY - 1.0) * 100.0,
+    )
+
+
+def _network_and_economics(network: pd.DataFrame, windows: dict[str, WindowFigures | None], period: Window):
+    end_row = _on_or_before(network, period.end)
+    has_difficulty = windows["period"].difficulty is not None
+    net = NetworkFigures(
+        hashrate_ehs=_figure("hashrate_ehs", windows),
+        btc_price_usd=_figure("btc_price_usd", windows),
+        fees_btc_per_block=_figure("fees_btc_per_block", windows),
+        fee_share_pct=_figure("fee_share_pct", windows, "share"),
+        difficulty=_figure("difficulty", windows) if has_difficulty else None,
+        next_adjustment=_next_adjustment(network),
+        block_height=int(end_row["height"]),
+        btc_price_at_end=float(end_row["btc_price_usd"]),
+    )
+    econ = EconomicsFigures(
+        hashprice_usd_per_ph_day=_figure("hashprice_usd_per_ph_day", windows),
+        hashprice_btc_per_ph_day=_figure("hashprice_btc_per_ph_day", windows),
+        revenue_usd_per_eh_day=_figure("revenue_usd_per_eh_day", windows),
+        power_cost_usd_per_eh_day=_figure("power_cost_usd_per_eh_day", windows),
+        gross_profit_usd_per_eh_day=_figure("gross_profit_usd_per_eh_day", windows),
+        gross_margin_pct=_figure("gross_margin_pct", windows, "share"),
+        breakeven_power_usd_per_kwh=_figure("breakeven_power_usd_per_kwh", windows),
+        power_cost_usd_per_btc=_figure("power_cost_usd_per_btc", windows),
+    )
+    return net, econ
+
+
+def fleet_classes(period: WindowFigures, assumptions: Assumptions) -> pd.DataFrame:
+    """Revenue per MWh consumed, by fleet-efficiency class: revenue per EH/s per day / (24 x e) MWh."""
+    power_per_mwh = assumptions.power_price_usd_per_kwh * 1000.0
+    rows = []
+    for label, _low, _high, efficiency in FLEET_CLASSES:
+        revenue_per_mwh = period.revenue_usd_per_eh_day / (24.0 * efficiency)
+        rows.append({
+            "class": label,
+            "efficiency_j_per_th": efficiency,
+            "revenue_usd_per_mwh": revenue_per_mwh,
+            "power_usd_per_mwh": power_per_mwh,
+            "margin_pct": 100.0 * (1.0 - power_per_mwh / revenue_per_mwh),
+            "breakeven_power_usd_per_kwh": period.hashprice_usd_per_ph_day / (24.0 * efficiency),
+        })
+    return pd.DataFrame(rows)
+
+
+def sensitivity(period: WindowFigures) -> pd.DataFrame:
+    """Hashprice ($/PH/s/day) over a grid of BTC price (columns) x network hashrate (rows).
+
+    Axes are the period's means moved by fixed steps and rounded ($1,000, 10 EH/s) for reading;
+    the period's subsidy and fees per block are held.
+    """
+    reward = BLOCKS_PER_DAY * (period.subsidy_btc_per_block + period.fees_btc_per_block)
+    prices = [round(period.btc_price_usd * (1 + s), -3) for s in SENSITIVITY_PRICE_STEPS]
+    hashrates = [round(period.hashrate_ehs * (1 + s), -1) for s in SENSITIVITY_HASHRATE_STEPS]
+    grid = [[reward * p / (1000.0 * h) for p in prices] for h in hashrates]
+    frame = pd.DataFrame(grid, index=pd.Index(hashrates, name="hashrate_ehs"), columns=pd.Index(prices, name="btc_price_usd"))
+    return frame
+
+
+def _miner_figures(inputs, windows, period: Window, compare: Window, month: Window) -> MinerFigures | None:
+    hashrate, miners = inputs.miner_hashrate, inputs.miners
+    if hashrate is None or miners is None or hashrate.empty:
+        return None
+    listed = {key: combined_on(hashrate, "hashrate_ehs", miners, w.end) for key, w in
+              (("period", period), ("compare", compare), ("prior_month", month))}
+
+    def share(key: str) -> float | None:
+        return None if listed[key] is None or windows[key] is None else 100.0 * listed[key] / windows[key].hashrate_ehs
+
+    end = last_values(hashrate, "hashrate_ehs", miners, period.end)
+    start = last_values(hashrate, "hashrate_ehs", miners, compare.start)
+    table = end.merge(start, on="ticker", how="left", suffixes=("", "_start"))
+    table = table.merge(miners[["ticker", "name"]], on="ticker", how="left")
+    table["hashrate_start_ehs"] = table["hashrate_ehs_start"].fillna(0.0)
+    table["added_ehs"] = table["hashrate_ehs"] - table["hashrate_start_ehs"]
+    table["share_pct"] = 100.0 * table["hashrate_ehs"] / table["hashrate_ehs"].sum()
+    table = table.sort_values(["hashrate_ehs", "ticker"], ascending=[False, True]).reset_index(drop=True)
+    added = float(end["hashrate_ehs"].sum() - start["hashrate_ehs"].sum())
+    leaders = table[table["added_ehs"] > 0].sort_values(["added_ehs", "ticker"], ascending=[False, True])["ticker"]
+    return MinerFigures(
+        hashrate_ehs=Figure(listed["period"], listed["compare"], listed["prior_month"]),
+        share_of_network_pct=Figure(share("period"), share("compare"), share("prior_month"), "share"),
+        capacity_added_ehs=added,
+        capacity_since=(start["date"].max() if not start.empty else pd.Timestamp(compare.start)).date(),
+        capacity_to=end["date"].max().date(),
+        leaders=tuple(leaders.head(2)),
+        by_ticker=table[["ticker", "name", "hashrate_ehs", "hashrate_start_ehs", "added_ehs", "share_pct"]],
+    )
+
+
+def _equity_figures(inputs, network: pd.DataFrame, period: Window, compare: Window, month: Window) -> EquityFigures | None:
+    caps, miners = inputs.market_caps, inputs.miners
+    if caps is None or miners is None or caps.empty:
+        return None
+    combined = {key: combined_on(caps, "market_cap_usd", miners, w.end) for key, w in
+                (("period", period), ("compare", compare), ("prior_month", month))}
+    end = last_values(caps, "market_cap_usd", miners, period.end)
+    start = last_values(caps, "market_cap_usd", miners, compare.end)
+    if end.empty:
+        return None
+    btc_change = (float(_on_or_before(network, period.end)["btc_price_usd"])
+                  / float(_on_or_before(network, compare.end)["btc_price_usd"]) - 1.0) * 100.0
+    table = end.merge(start, on="ticker", how="inner", suffixes=("", "_start"))
+    table = table.merge(miners[["ticker", "name"]], on="ticker", how="left")
+    table = table.rename(columns={"market_cap_usd_start": "market_cap_start_usd"})
+    table["change_pct"] = (table["market_cap_usd"] / table["market_cap_start_usd"] - 1.0) * 100.0
+    table["vs_btc_pp"] = table["change_pct"] - btc_change
+    table = table.sort_values(["change_pct", "ticker"], ascending=[False, True]).reset_index(drop=True)
+    table = table[["ticker", "name", "market_cap_start_usd", "market_cap_usd", "change_pct", "vs_btc_pp"]]
+    return EquityFigures(
+        market_cap_usd=Figure(combined["period"], combined["compare"], combined["prior_month"]),
+        start=start["date"].max().date() if not start.empty else compare.end,
+        end=end["date"].max().date(),
+        btc_change_pct=btc_change,
+        by_ticker=table,
+        best=str(table["ticker"].iloc[0]) if not table.empty else "",
+        worst=str(table["ticker"].iloc[-1]) if not table.empty else "",
+        beat_btc_count=int((table["vs_btc_pp"] > 0).sum()),
+        count=len(table),
+    )
+
+
+def opportunity_usd(height: int, price: float) -> float:
+    return block_reward_opportunity_btc(height, OPPORTUNITY_BLOCKS) * price
+
+
+def _valuation(network: NetworkFigures, miners: MinerFigures | None, equities: EquityFigures | None) -> Valuation:
+    opportunity_btc = block_reward_opportunity_btc(network.block_height, OPPORTUNITY_BLOCKS)
+    opportunity = opportunity_btc * network.btc_price_at_end
+    cap = equities.market_cap_usd.period if equities else None
+    share = miners.share_of_network_pct.period if miners else None
+    return Valuation(
+        block_height=network.block_height,
+        btc_price_usd=network.btc_price_at_end,
+        opportunity_4y_btc=opportunity_btc,
+        opportunity_4y_usd=opportunity,
+        market_cap_usd=cap,
+        market_cap_to_opportunity_pct=None if cap is None else 100.0 * cap / opportunity,
+        market_cap_to_proportional_opportunity_x=None if cap is None or not share else cap / (share / 100.0 * opportunity),
+    )
+
+
+def _series(inputs, network: pd.DataFrame) -> Series:
+    assumptions = inputs.config.assumptions
+    daily = network[["date", "btc_price_usd", "hashrate_ehs", "difficulty", "height"]].copy()
+    daily["hashrate_7d_ehs"] = network["hashrate_ehs"].rolling(ROLLING_DAYS, min_periods=ROLLING_DAYS).mean()
+    reward = BLOCKS_PER_DAY * (network["subsidy_btc"] + network["fees_btc"]) / network["blocks"]
+    daily["hashprice_btc_per_ph_day"] = reward / (1000.0 * network["hashrate_ehs"])
+    daily["hashprice_usd_per_ph_day"] = daily["hashprice_btc_per_ph_day"] * network["btc_price_usd"]
+
+    rows = []
+    for month, days in network.groupby(network["date"].dt.to_period("M"), sort=True):
+        f = window_figures(days, assumptions)
+        rows.append({"month": month.to_timestamp(), "days": f.days, "hashrate_ehs": f.hashrate_ehs,
+                     "btc_price_usd": f.btc_price_usd, "revenue_usd_per_eh_day": f.revenue_usd_per_eh_day,
+                     "power_cost_usd_per_eh_day": f.power_cost_usd_per_eh_day,
+                     "gross_profit_usd_per_eh_day": f.gross_profit_usd_per_eh_day, "gross_margin_pct": f.gross_margin_pct})
+    monthly = pd.DataFrame(rows)
+
+    listed_share = pd.DataFrame(columns=["date", "listed_ehs", "network_ehs", "share_pct"])
+    if inputs.miner_hashrate is not None and inputs.miners is not None and not inputs.miner_hashrate.empty:
+        points = []
+        for day in sorted(inputs.miner_hashrate["date"].unique()):
+            day = pd.Timestamp(day)
+            month_days = network[(network["date"] >= day.replace(day=1)) & (network["date"] <= day)]
+            listed = combined_on(inputs.miner_hashrate, "hashrate_ehs", inputs.miners, day)
+            if month_days.empty or listed is None:
+                continue
+            mean = float(month_days["hashrate_ehs"].mean())
+            points.append({"date": day, "listed_ehs": listed, "network_ehs": mean, "share_pct": 100.0 * listed / mean})
+        listed_share = pd.DataFrame(points, columns=listed_share.columns)
+
+    market_cap = pd.DataFrame(columns=["date", "market_cap_usd", "opportunity_4y_usd", "market_cap_to_opportunity_pct"])
+    if inputs.market_caps is not None and inputs.miners is not None and not inputs.market_caps.empty:
+        caps = inputs.market_caps
+        points = []
+        for day in sorted(caps["date"].unique()):
+            day = pd.Timestamp(day)
+            if day < network["date"].iloc[0] or day > network["date"].iloc[-1]:
+                continue
+            row = _on_or_before(network, day.date())
+            total = combined_on(caps, "market_cap_usd", inputs.miners, day)
+            opp = opportunity_usd(int(row["height"]), float(row["btc_price_usd"]))
+            points.append({"date": day, "market_cap_usd": total, "opportunity_4y_usd": opp,
+                           "market_cap_to_opportunity_pct": 100.0 * total / opp})
+        market_cap = pd.DataFrame(points, columns=market_cap.columns)
+    return Series(daily=daily.reset_index(drop=True), monthly=monthly, listed_share=listed_share, market_cap=market_cap)
+
+
+def compute(inputs) -> SectorMetrics:
+    """Compute every figure of the brief from validated inputs (briefgen.inputs.Inputs)."""
+    config: BriefConfig = inputs.config
+    assert config.period is not None and config.compare is not None and config.as_of is not None
+    period, compare = config.period, config.compare
+    month = prior_month(period)
+    network = inputs.network[inputs.network["date"] <= pd.Timestamp(config.as_of)].reset_index(drop=True)
+    windows: dict[str, WindowFigures | None] = {}
+    for key, window in (("period", period), ("compare", compare), ("prior_month", month)):
+        days = _slice(network, window)
+        # The prior month is a reference only: left out unless the data covers all of it.
+        complete = len(days) == window.days or key != "prior_month"
+        windows[key] = window_figures(days, config.assumptions) if len(days) and complete else None
+    net, econ = _network_and_economics(network, windows, period)
+    miners = _miner_figures(inputs, windows, period, compare, month)
+    equities = _equity_figures(inputs, network, period, compare, month)
+    deals = inputs.deals.sort_values(["date", "ticker"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    return SectorMetrics(
+        period=period,
+        compare=compare,
+        prior_month=month,
+        assumptions=config.assumptions,
+        network=net,
+        economics=econ,
+        fleet_classes=fleet_classes(windows["period"], config.assumptions),
+        sensitivity=sensitivity(windows["period"]),
+        miners=miners,
+        equities=equities,
+        valuation=_valuation(net, miners, equities),
+        deals=deals,
+        series=_series(inputs, network),
+    )

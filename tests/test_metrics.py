@@ -1,0 +1,242 @@
+"""Each metric against a value worked by hand from a few rows, and monthly figures on the real data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from briefgen.config import Assumptions
+from briefgen.inputs import load_inputs
+from briefgen.metrics import compute, window_figures
+from briefgen.schedule import block_reward_opportunity_btc, subsidy_at_height, subsidy_on
+from tests.conftest import write_inputs
+
+BRIEF = """
+title: Test brief
+as_of: 2025-03-06
+period: {start: 2025-03-04, end: 2025-03-06, label: "this week"}
+compare: {start: 2025-03-01, end: 2025-03-03, label: "last week"}
+"""
+# Six days; heights given so nothing is estimated. Subsidy is 3.125 BTC throughout.
+NETWORK = """
+date,btc_price_usd,hashrate_ehs,blocks,fees_btc,difficulty,height
+2025-03-01,80000,1100,140,2.0,110000000000000,886704
+2025-03-02,82000,1080,146,3.0,110000000000000,886850
+2025-03-03,84000,1120,150,2.6,110000000000000,887000
+2025-03-04,90000,1000,144,3.0,112000000000000,887144
+2025-03-05,92000,1010,150,4.5,112000000000000,887294
+2025-03-06,94000,990,138,2.1,112000000000000,887432
+"""
+MINERS = """
+ticker,name,exchange,from,to
+AAA,Alpha Mining,NASDAQ,2024-01-01,
+BBB,Beta Hash,NASDAQ,2024-01-01,
+OLD,Old Co,NYSE,2024-01-01,2025-02-15
+"""
+MINER_HASHRATE = """
+date,ticker,hashrate_ehs
+2025-02-10,OLD,5
+2025-02-28,AAA,100
+2025-02-28,BBB,50
+2025-03-05,AAA,104
+2025-03-06,BBB,58
+"""
+MARKET_CAPS = """
+date,ticker,market_cap_usd
+2025-03-03,AAA,10000000000
+2025-03-03,BBB,4000000000
+2025-03-06,AAA,12000000000
+2025-03-06,BBB,4200000000
+"""
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    return write_inputs(tmp_path / "inputs", {
+        "brief.yaml": BRIEF, "network.csv": NETWORK, "miners.csv": MINERS,
+        "miner_hashrate.csv": MINER_HASHRATE, "market_caps.csv": MARKET_CAPS,
+    })
+
+
+@pytest.fixture
+def metrics(folder: Path):
+    return compute(load_inputs(folder))
+
+
+def test_network_window_means(metrics):
+    assert metrics.network.hashrate_ehs.period == pytest.approx((1000 + 1010 + 990) / 3)
+    assert metrics.network.hashrate_ehs.compare == pytest.approx((1100 + 1080 + 1120) / 3)
+    assert metrics.network.btc_price_usd.period == pytest.approx(92000)
+    assert metrics.network.fees_btc_per_block.period == pytest.approx(9.6 / 432)
+    # fee share = F / (B x subsidy + F)
+    assert metrics.network.fee_share_pct.period == pytest.approx(100 * 9.6 / (432 * 3.125 + 9.6))
+
+
+def test_hashprice_is_a_ratio_of_window_means(metrics):
+    # 144 x (3.125 + 9.6/432) / (1,000 x 1,000 EH/s) BTC per PH/s per day, x $92,000 mean price
+    btc = 144 * (3.125 + 9.6 / 432) / (1000 * 1000)
+    assert metrics.economics.hashprice_btc_per_ph_day.period == pytest.approx(btc)
+    assert metrics.economics.hashprice_usd_per_ph_day.period == pytest.approx(btc * 92000)
+    assert metrics.economics.revenue_usd_per_eh_day.period == pytest.approx(1000 * btc * 92000)
+    compare_btc = 144 * (3.125 + 7.6 / 436) / (1000 * 1100)
+    expected_change = (btc * 92000) / (compare_btc * 82000) - 1
+    assert metrics.economics.hashprice_usd_per_ph_day.change_pct == pytest.approx(100 * expected_change)
+
+
+def test_margin_breakeven_and_power_cost_per_btc(metrics):
+    revenue = 144 * (3.125 + 9.6 / 432) * 92000 / 1000
+    power = 24 * 22 * 40  # 24 h x 22 MW per EH/s x $40/MWh
+    assert metrics.economics.power_cost_usd_per_eh_day.period == pytest.approx(21120)
+    assert metrics.economics.gross_profit_usd_per_eh_day.period == pytest.approx(revenue - power)
+    assert metrics.economics.gross_margin_pct.period == pytest.approx(100 * (revenue - power) / revenue)
+    compare_revenue = 144 * (3.125 + 7.6 / 436) * 82000 / 1100
+    margin_change_bps = 100 * (100 * (revenue - power) / revenue - 100 * (compare_revenue - power) / compare_revenue)
+    assert metrics.economics.gross_margin_pct.change_bps == pytest.approx(margin_change_bps)
+    hashprice = revenue / 1000
+    assert metrics.economics.breakeven_power_usd_per_kwh.period == pytest.approx(hashprice / (24 * 22))
+    hashprice_btc = 144 * (3.125 + 9.6 / 432) / 1_000_000
+    assert metrics.economics.power_cost_usd_per_btc.period == pytest.approx((power / 1000) / hashprice_btc)
+
+
+def test_domain_worked_check():
+    """DOMAIN.md: P $88,000, H 1,050 EH/s, 0.03 BTC fees per block -> $38.08/PH/s/day, margin 44.5%."""
+    days = pd.DataFrame({"date": pd.to_datetime(["2026-01-10"]), "btc_price_usd": [88000.0], "hashrate_ehs": [1050.0],
+                         "blocks": [100], "fees_btc": [3.0], "subsidy_btc": [312.5], "difficulty": [float("nan")]})
+    figures = window_figures(days, Assumptions(0.04, 22))
+    assert figures.hashprice_usd_per_ph_day == pytest.approx(38.08, abs=0.005)
+    assert figures.revenue_usd_per_eh_day == pytest.approx(38080, abs=5)
+    assert figures.power_cost_usd_per_eh_day == pytest.approx(21120)
+    assert figures.gross_margin_pct == pytest.approx(44.5, abs=0.05)
+
+
+def test_four_year_opportunity_crosses_the_halving():
+    """DOMAIN.md: at height 932,500, 117,500 x 3.125 + 92,740 x 1.5625 = 512,094 BTC."""
+    assert block_reward_opportunity_btc(932_500) == pytest.approx(117_500 * 3.125 + 92_740 * 1.5625)
+    assert round(block_reward_opportunity_btc(932_500)) == 512_094
+    assert block_reward_opportunity_btc(840_000) == 210_000 * 3.125 + 240 * 1.5625
+    assert subsidy_at_height(839_999) == 6.25 and subsidy_at_height(840_000) == 3.125
+    assert str(subsidy_on(pd.Timestamp("2024-04-19").date())) == "6.25"
+    assert subsidy_on(pd.Timestamp("2024-04-20").date()) == 3.125
+
+
+def test_fleet_classes_and_sensitivity(metrics):
+    revenue = 144 * (3.125 + 9.6 / 432) * 92000 / 1000
+    classes = metrics.fleet_classes.set_index("class")
+    middle = classes.loc["19\u201325 J/TH"]
+    assert middle["revenue_usd_per_mwh"] == pytest.approx(revenue / (24 * 22))
+    assert middle["margin_pct"] == pytest.approx(100 * (1 - 40 / (revenue / (24 * 22))))
+    grid = metrics.sensitivity
+    assert 92000.0 in grid.columns and 1000.0 in grid.index
+    assert grid.loc[1000.0, 92000.0] == pytest.approx(revenue / 1000)
+    assert grid.loc[900.0, 92000.0] == pytest.approx(144 * (3.125 + 9.6 / 432) * 92000 / (1000 * 900))
+
+
+def test_next_difficulty_adjustment(metrics):
+    # Retarget block 887,040 (= 440 x 2,016) is mined on 2025-03-04; the pace is that of the days after it.
+    adjustment = metrics.network.next_adjustment
+    assert adjustment.last_retarget.isoformat() == "2025-03-04"
+    assert adjustment.blocks_per_day == pytest.approx((150 + 138) / 2)
+    assert adjustment.estimated_change_pct == pytest.approx(((150 + 138) / 2 / 144 - 1) * 100)
+    assert metrics.network.difficulty.period == pytest.approx(112e12)
+
+
+def test_listed_miners_point_in_time(metrics):
+    miners = metrics.miners
+    # Period end 03-06: AAA 104 (03-05), BBB 58 (03-06); OLD left on 02-15.
+    assert miners.hashrate_ehs.period == pytest.approx(162)
+    # Compare end 03-03: AAA 100, BBB 50 (02-28 values).
+    assert miners.hashrate_ehs.compare == pytest.approx(150)
+    assert miners.share_of_network_pct.period == pytest.approx(100 * 162 / 1000)
+    assert miners.share_of_network_pct.change_bps == pytest.approx(100 * (16.2 - 100 * 150 / 1100))
+    # Capacity added since the compare window's start (values as of 02-28).
+    assert miners.capacity_added_ehs == pytest.approx(12)
+    assert miners.capacity_since.isoformat() == "2025-02-28"
+    assert miners.leaders == ("BBB", "AAA")
+    by = miners.by_ticker.set_index("ticker")
+    assert by.loc["BBB", "added_ehs"] == pytest.approx(8) and by.loc["AAA", "added_ehs"] == pytest.approx(4)
+    assert "OLD" not in by.index
+
+
+def test_equities_change_vs_btc(metrics):
+    eq = metrics.equities
+    assert eq.market_cap_usd.period == pytest.approx(16.2e9)
+    assert eq.market_cap_usd.compare == pytest.approx(14e9)
+    assert eq.market_cap_usd.change_abs == pytest.approx(2.2e9)
+    btc = (94000 / 84000 - 1) * 100  # close on the period's end vs the compare window's end
+    assert eq.btc_change_pct == pytest.approx(btc)
+    by = eq.by_ticker.set_index("ticker")
+    assert by.loc["AAA", "change_pct"] == pytest.approx(20)
+    assert by.loc["BBB", "vs_btc_pp"] == pytest.approx(5 - btc)
+    assert (eq.best, eq.worst, eq.beat_btc_count, eq.count) == ("AAA", "BBB", 1, 2)
+
+
+def test_valuation_both_forms(metrics):
+    v = metrics.valuation
+    opportunity_btc = (1_050_000 - 887_432) * 3.125 + (210_240 - (1_050_000 - 887_432)) * 1.5625
+    assert v.block_height == 887_432
+    assert v.opportunity_4y_btc == pytest.approx(opportunity_btc)
+    assert v.opportunity_4y_usd == pytest.approx(opportunity_btc * 94000)
+    assert v.market_cap_to_opportunity_pct == pytest.approx(100 * 16.2e9 / (opportunity_btc * 94000))
+    assert v.market_cap_to_proportional_opportunity_x == pytest.approx(16.2e9 / (0.162 * opportunity_btc * 94000))
+
+
+def test_network_and_economics_only(tmp_path: Path):
+    folder = write_inputs(tmp_path, {"brief.yaml": BRIEF, "network.csv": NETWORK})
+    m = compute(load_inputs(folder))
+    assert m.miners is None and m.equities is None
+    assert m.valuation.market_cap_to_opportunity_pct is None
+    assert m.economics.gross_margin_pct.period is not None
+
+
+def test_difficulty_stands_in_for_hashrate(tmp_path: Path):
+    network = ("date,btc_price_usd,difficulty,blocks,fees_btc,height\n"
+               "2025-03-01,80000,110000000000000,140,2.0,886704\n2025-03-02,80000,110000000000000,140,2.0,886844\n")
+    folder = write_inputs(tmp_path, {"brief.yaml": "title: t\n", "network.csv": network})
+    day = pd.Timestamp("2025-03-02").date()
+    m = compute(load_inputs(folder, period=(day, day), compare=(day.replace(day=1), day.replace(day=1))))
+    assert m.network.hashrate_ehs.period == pytest.approx(110e12 * 2**32 / 600 / 1e18)
+
+
+def test_heights_counted_from_the_halving_block(tmp_path: Path):
+    network = "date,btc_price_usd,hashrate_ehs,blocks,fees_btc\n" + "".join(
+        f"2024-04-{d:02d},64000,600,{b},20\n" for d, b in ((19, 150), (20, 140), (21, 145))
+    )
+    brief = "title: t\nperiod: {start: 2024-04-21, end: 2024-04-21}\ncompare: {start: 2024-04-19, end: 2024-04-20}\n"
+    folder = write_inputs(tmp_path, {"brief.yaml": brief, "network.csv": network})
+    inputs = load_inputs(folder)
+    # 840,000 is the first block of 2024-04-20: end-of-day heights 839,999, 840,139, 840,284.
+    assert list(inputs.network["height"]) == [839_999, 840_139, 840_284]
+    assert list(inputs.network["subsidy_btc"]) == [150 * 6.25, 140 * 3.125, 145 * 3.125]
+
+
+def test_real_data_monthly_figures(real_data: Path, tmp_path: Path):
+    """Feed the real Coin Metrics data as network.csv; check months against figures computed here."""
+    raw = pd.read_csv(real_data)
+    network = pd.DataFrame({"date": raw["date"], "btc_price_usd": raw["price_usd"], "hashrate_ehs": raw["hashrate_ehs"],
+                            "blocks": raw["blk_cnt"], "fees_btc": raw["fee_tot_btc"]})
+    folder = tmp_path / "real"
+    folder.mkdir()
+    network.to_csv(folder / "network.csv", index=False)
+    (folder / "brief.yaml").write_text("title: Real data\n")
+    m = compute(load_inputs(folder, period=(pd.Timestamp("2025-12-01").date(), pd.Timestamp("2025-12-29").date()),
+                            compare=(pd.Timestamp("2025-10-01").date(), pd.Timestamp("2025-10-31").date())))
+    monthly = m.series.monthly.set_index("month")
+    raw["month"] = pd.to_datetime(raw["date"]).dt.to_period("M").dt.to_timestamp()
+    for month in ("2024-08-01", "2025-02-01", "2025-10-01", "2025-12-01"):
+        days = raw[raw["month"] == month]
+        # Independent: Coin Metrics' own issuance column stands in for the halving schedule.
+        per_block = (days["iss_tot_btc"].sum() + days["fee_tot_btc"].sum()) / days["blk_cnt"].sum()
+        revenue = 144 * per_block * days["price_usd"].mean() / days["hashrate_ehs"].mean()
+        row = monthly.loc[pd.Timestamp(month)]
+        assert row["hashrate_ehs"] == pytest.approx(days["hashrate_ehs"].mean())
+        assert row["revenue_usd_per_eh_day"] == pytest.approx(revenue, rel=1e-9)
+        assert row["gross_margin_pct"] == pytest.approx(100 * (revenue - 21120) / revenue, rel=1e-9)
+    # The bank's published monthly averages (DOMAIN.md and data/README.md), within about 1%.
+    assert monthly.loc[pd.Timestamp("2025-10-01"), "hashrate_ehs"] == pytest.approx(1084.7, rel=0.01)
+    assert monthly.loc[pd.Timestamp("2024-08-01"), "hashrate_ehs"] == pytest.approx(630.9, rel=0.01)
+    assert m.network.btc_price_usd.period == pytest.approx(88950, rel=0.01)
+    assert m.economics.revenue_usd_per_eh_day.period == pytest.approx(38700, rel=0.02)
+    # Heights counted from block 840,000 on 2024-04-20 reach about 930,000 by 29 December 2025.
+    assert 929_000 < m.valuation.block_height < 931_500
