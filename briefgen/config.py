@@ -114,12 +114,19 @@ class _BriefModel(BaseModel):
         return value
 
 
-_HINTS = {
-    "date_from_datetime_parsing": "write the date as YYYY-MM-DD",
-    "date_parsing": "write the date as YYYY-MM-DD",
-    "date_type": "write the date as YYYY-MM-DD",
-    "float_parsing": "write a plain number, e.g. 0.04",
-    "float_type": "write a plain number, e.g. 0.04",
+# pydantic error types -> (our message, how to fix); others keep pydantic's own message.
+_MESSAGES = {
+    "date_from_datetime_parsing": ("expected a date", "write the date as YYYY-MM-DD"),
+    "date_from_datetime_inexact": ("expected a date without a time", "write the date as YYYY-MM-DD"),
+    "date_parsing": ("expected a date", "write the date as YYYY-MM-DD"),
+    "date_type": ("expected a date", "write the date as YYYY-MM-DD"),
+    "float_parsing": ("expected a number", "write a plain number, without units"),
+    "float_type": ("expected a number", "write a plain number, without units"),
+    "string_type": ("expected text", "put the text in quotes"),
+    "model_type": ("expected keys and values", "indent the keys below it"),
+    "model_attributes_type": ("expected keys and values", "indent the keys below it"),
+    "list_type": ("expected a list", "start each item with '- '"),
+    "missing": ("missing", "add it"),
 }
 
 
@@ -137,7 +144,8 @@ def _describe(error: dict[str, Any], known: dict[str, list[str]]) -> Problem:
         return Problem(CONFIG_FILE, f"key '{key}': unknown key", fix=fix)
     got = error.get("input")
     got_text = "" if isinstance(got, (dict, list)) or got is None else f", got {str(got)[:60]!r}"
-    return Problem(CONFIG_FILE, f"key '{key}': {error['msg']}{got_text}", fix=_HINTS.get(error["type"]))
+    message, fix = _MESSAGES.get(error["type"], (error["msg"], None))
+    return Problem(CONFIG_FILE, f"key '{key}': {message}{got_text}", fix=fix)
 
 
 def _known_keys() -> dict[str, list[str]]:
@@ -284,7 +292,7 @@ def resolve_windows(config: BriefConfig, first: date, last: date) -> BriefConfig
                     fix="choose dates inside the data or add the missing days to network.csv",
                 )
             )
-    if as_of < period.end:
+    if not problems and as_of < period.end:
         problems.append(Problem(CONFIG_FILE, f"as_of: {as_of} is before the period ends ({period.end})", fix="set as_of on or after the period's end"))
     if problems:
         raise InputError(problems)

@@ -165,6 +165,9 @@ class RawTable:
 
 
 def _decode(data: bytes, label: str) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError([Problem(label, "saved as UTF-16 ('Unicode Text'), not UTF-8",
+                                  fix="save it as 'CSV UTF-8 (comma delimited)'")])
     try:
         return data.decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a byte-order mark
     except UnicodeDecodeError as exc:
@@ -259,8 +262,9 @@ def parse_table(spec: TableSpec, raw: RawTable, problems: list[Problem]) -> pd.D
         problems.append(Problem(raw.label, "missing column", row=1, column=column.name, fix=fix))
         missing.append(column.name)
     if spec is NETWORK and "hashrate_ehs" not in positions and "difficulty" not in positions:
-        problems.append(Problem(raw.label, "missing column", row=1, column="hashrate_ehs",
-                                fix="add a column 'hashrate_ehs' (EH/s) or 'difficulty'"))
+        close = difflib.get_close_matches("hashrate_ehs", unknown, n=1, cutoff=0.6)
+        fix = f"rename column '{close[0]}' to 'hashrate_ehs'" if close else "add a column 'hashrate_ehs' (EH/s) or 'difficulty'"
+        problems.append(Problem(raw.label, "missing column", row=1, column="hashrate_ehs", fix=fix))
         missing.append("hashrate_ehs")
     if missing:
         return None
@@ -318,7 +322,7 @@ def _typed(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
 def _finish_network(frame: pd.DataFrame, label: str, problems: list[Problem], warnings: list[str]) -> pd.DataFrame:
     """Derive hashrate from difficulty where needed, then block heights and the day's subsidy."""
     for _, row in frame.iterrows():
-        if row["hashrate_ehs"] is None and row["difficulty"] is None and row["date"] is not None:
+        if _absent(row["hashrate_ehs"]) and _absent(row["difficulty"]) and not _absent(row["date"]):
             problems.append(Problem(label, "no hashrate and no difficulty", row=int(row["_row"]), column="hashrate_ehs",
                                     fix="give hashrate_ehs (EH/s) or difficulty"))
     frame = _typed(frame.sort_values("date", kind="stable").reset_index(drop=True), NETWORK)
@@ -364,12 +368,17 @@ def _issuance(frame: pd.DataFrame) -> pd.Series:
                      index=frame.index, dtype="float64")
 
 
+def _absent(value: Any) -> bool:
+    """A cell that failed to parse or was blank (None, or NaN once pandas has stored it)."""
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
 def _check_members(frame: pd.DataFrame, label: str, miners: pd.DataFrame, problems: list[Problem], dated: bool) -> None:
     """Each ticker must be in miners.csv and, where `dated`, inside its membership dates."""
-    members = {r["ticker"]: (r["from"], r["to"]) for _, r in miners.iterrows()}
+    members = {r["ticker"]: (r["from"], r["to"]) for _, r in miners.iterrows() if not _absent(r["ticker"])}
     for _, row in frame.iterrows():
         ticker = row["ticker"]
-        if ticker is None:
+        if _absent(ticker):
             continue
         if ticker not in members:
             close = difflib.get_close_matches(ticker, list(members), n=1)
@@ -377,8 +386,10 @@ def _check_members(frame: pd.DataFrame, label: str, miners: pd.DataFrame, proble
             problems.append(Problem(label, f"ticker {ticker} is not in miners.csv", row=int(row["_row"]), column="ticker", fix=fix))
             continue
         start, end = members[ticker]
+        if _absent(start):
+            continue
         when = row["date"]
-        if dated and when is not None and start is not None and (when < start or (end is not None and when > end)):
+        if dated and not _absent(when) and (when < start or (not _absent(end) and when > end)):
             span = f"{start} to {end}" if end else f"from {start}"
             problems.append(Problem(label, f"{ticker} was not tracked on {when} (member {span})", row=int(row["_row"]),
                                     column="date", fix="fix the date, or the membership dates in miners.csv"))
@@ -386,7 +397,7 @@ def _check_members(frame: pd.DataFrame, label: str, miners: pd.DataFrame, proble
 
 def _check_membership_dates(frame: pd.DataFrame, label: str, problems: list[Problem]) -> None:
     for _, row in frame.iterrows():
-        if row["from"] is not None and row["to"] is not None and row["to"] < row["from"]:
+        if not _absent(row["from"]) and not _absent(row["to"]) and row["to"] < row["from"]:
             problems.append(Problem(label, f"'to' {row['to']} is before 'from' {row['from']}", row=int(row["_row"]),
                                     column="to", fix="swap the dates"))
 
@@ -460,6 +471,12 @@ def _source(raw: RawTable, frame: pd.DataFrame) -> SourceFile:
     return SourceFile(raw.label, len(frame), first, last, raw.sha256)
 
 
+def _in_file_order(problems: list[Problem]) -> list[Problem]:
+    """Group problems by file (in the order files were read), then by row."""
+    order = {name: index for index, name in reversed(list(enumerate(p.file for p in problems)))}
+    return sorted(problems, key=lambda p: (order[p.file], p.row or 0))
+
+
 def load_inputs(
     inputs_dir: Path,
     period: tuple[date, date] | None = None,
@@ -503,7 +520,7 @@ def load_inputs(
         else:
             problems.extend(_empty_windows(config, network, raw["network"].label))
     if problems:
-        raise InputError(problems)
+        raise InputError(_in_file_order(problems))
     assert config is not None and network is not None  # guaranteed when no problem was found
     clean = {name: _typed(frame.drop(columns="_row"), spec) for spec in TABLES
              if (name := spec.name) != "network" and (frame := frames.get(name)) is not None}
