@@ -50,6 +50,20 @@ def _windows(period: str | None, compare: str | None):
 
 @main.command()
 @INPUTS_OPTION
+@click.option("--strict", is_flag=True, help="Treat warnings (such as gaps in the daily series) as errors.")
+def check(inputs_dir: Path, strict: bool) -> None:
+    """Validate the inputs without building; print every problem, or what was found."""
+    from briefgen.inputs import load_inputs
+    from briefgen.report import inputs_summary
+
+    loaded = load_inputs(inputs_dir, strict=strict)
+    for warning in loaded.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    click.echo(inputs_summary(loaded), nl=False)
+
+
+@main.command()
+@INPUTS_OPTION
 @PERIOD_OPTION
 @COMPARE_OPTION
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,

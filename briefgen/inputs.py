@@ -148,7 +148,7 @@ class Inputs:
     deals: pd.DataFrame
     commentary: dict[str, str]
     sources: tuple[SourceFile, ...]
-    warnings: tuple[str, ...] = field(default=())
+    warnings: tuple[Problem, ...] = field(default=())
 
 
 # --- reading raw rows ------------------------------------------------------------------------
@@ -319,7 +319,7 @@ def _typed(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
 # --- table-specific checks -------------------------------------------------------------------
 
 
-def _finish_network(frame: pd.DataFrame, label: str, problems: list[Problem], warnings: list[str]) -> pd.DataFrame:
+def _finish_network(frame: pd.DataFrame, label: str, problems: list[Problem], warnings: list[Problem]) -> pd.DataFrame:
     """Derive hashrate from difficulty where needed, then block heights and the day's subsidy."""
     for _, row in frame.iterrows():
         if _absent(row["hashrate_ehs"]) and _absent(row["difficulty"]) and not _absent(row["date"]):
@@ -333,14 +333,14 @@ def _finish_network(frame: pd.DataFrame, label: str, problems: list[Problem], wa
     if (gaps > 1).any():
         first_gap = frame.loc[gaps[gaps > 1].index[0], "date"]
         missing_days = int((gaps[gaps > 1] - 1).sum())
-        warnings.append(f"{label}: {missing_days} day(s) missing from the daily series, first before {first_gap:%Y-%m-%d} "
-                        "(window means use the days present)")
+        warnings.append(Problem(label, f"{missing_days} day(s) missing from the daily series, first before "
+                                f"{first_gap:%Y-%m-%d}", fix="window means use the days present"))
     frame["height"] = _heights(frame, label, warnings)
     frame["subsidy_btc"] = _issuance(frame)
     return frame
 
 
-def _heights(frame: pd.DataFrame, label: str, warnings: list[str]) -> pd.Series:
+def _heights(frame: pd.DataFrame, label: str, warnings: list[Problem]) -> pd.Series:
     """End-of-day block heights: the `height` column where given, else counted from a halving block."""
     given = frame["height"]
     if given.notna().all():
@@ -355,8 +355,8 @@ def _heights(frame: pd.DataFrame, label: str, warnings: list[str]) -> pd.Series:
         return (anchor_height - 1 + cumulative - before).astype("int64")
     anchor_height, anchor_day = min(HALVING_DATES, key=lambda hd: abs((hd[1] - dates.iloc[0]).days))
     start = anchor_height + 144 * (dates.iloc[0] - anchor_day).days
-    warnings.append(f"{label}: block heights estimated at 144 blocks a day from the halving of {anchor_day}; "
-                    "add a 'height' column for an exact 4-year opportunity")
+    warnings.append(Problem(label, f"block heights estimated at 144 blocks a day from the halving of {anchor_day}",
+                            fix="add a 'height' column for an exact 4-year opportunity"))
     return (start - frame["blocks"].iloc[0] + cumulative).astype("int64")
 
 
@@ -481,11 +481,15 @@ def load_inputs(
     inputs_dir: Path,
     period: tuple[date, date] | None = None,
     compare: tuple[date, date] | None = None,
+    strict: bool = False,
 ) -> Inputs:
-    """Read and validate everything in `inputs_dir`; raise one InputError listing every problem."""
+    """Read and validate everything in `inputs_dir`; raise one InputError listing every problem.
+
+    With `strict`, warnings (gaps in the daily series, estimated block heights) are problems too.
+    """
     inputs_dir = Path(inputs_dir)
     problems: list[Problem] = []
-    warnings: list[str] = []
+    warnings: list[Problem] = []
     if not inputs_dir.is_dir():
         raise InputError([Problem(str(inputs_dir), "inputs folder not found", fix="pass --inputs DIR")])
     try:
@@ -519,6 +523,8 @@ def load_inputs(
             problems.extend(exc.problems)
         else:
             problems.extend(_empty_windows(config, network, raw["network"].label))
+    if strict:
+        problems.extend(warnings)
     if problems:
         raise InputError(_in_file_order(problems))
     assert config is not None and network is not None  # guaranteed when no problem was found

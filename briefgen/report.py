@@ -158,3 +158,16 @@ def _fmt(value: float | None) -> str:
     if magnitude >= 1:
         return f"{value:,.2f}"
     return f"{value:.6g}"
+
+
+def inputs_summary(inputs) -> str:
+    """One line saying what was found: files, rows and date ranges (for `briefgen check`)."""
+    parts = []
+    for source in inputs.sources:
+        if source.first and source.last:
+            parts.append(f"{source.name} {source.rows:,} rows {source.first:%Y-%m-%d}..{source.last:%Y-%m-%d}")
+        else:
+            parts.append(source.name)
+    config = inputs.config
+    windows = f"period {config.period.start}..{config.period.end}, compare {config.compare.start}..{config.compare.end}"
+    return f"OK: {len(inputs.sources)} files ({'; '.join(parts)}); {windows}\n"

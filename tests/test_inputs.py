@@ -166,8 +166,11 @@ def test_windows_outside_the_data_or_reversed(tmp_path: Path):
 def test_gaps_are_a_warning(tmp_path: Path):
     network = NETWORK.replace("2025-03-02,82000,1080,146,3.0\n", "")
     inputs = load_inputs(write_inputs(tmp_path, {"brief.yaml": BRIEF, "network.csv": network}))
-    assert inputs.warnings[0] == ("network.csv: 1 day(s) missing from the daily series, first before 2025-03-03 "
-                                  "(window means use the days present)")
+    assert str(inputs.warnings[0]) == ("network.csv: 1 day(s) missing from the daily series, first before 2025-03-03 "
+                                       "(window means use the days present)")
+    with pytest.raises(InputError) as caught:
+        load_inputs(tmp_path, strict=True)
+    assert caught.value.problems == inputs.warnings
 
 
 def test_workbook_sheets_stand_in_for_csv_files(tmp_path: Path):
