@@ -294,9 +294,21 @@ def last_values(frame: pd.DataFrame, value: str, miners: pd.DataFrame, day: date
     return latest[["ticker", "date", value]].sort_values("ticker").reset_index(drop=True)
 
 
+def combined_series(frame: pd.DataFrame, value: str, miners: pd.DataFrame, days) -> pd.Series:
+    """Sum of each member's last `value` on or before each day, for many days at once (NaN: none known)."""
+    days = pd.DatetimeIndex(pd.to_datetime(days)).sort_values()
+    wide = frame.pivot(index="date", columns="ticker", values=value).sort_index()
+    wide = wide.reindex(wide.index.union(days)).ffill().reindex(days)
+    spans = miners.set_index("ticker").reindex(wide.columns)
+    day_values = wide.index.to_numpy()[:, None]
+    member = (spans["from"].to_numpy()[None, :] <= day_values) & (
+        spans["to"].isna().to_numpy()[None, :] | (spans["to"].to_numpy()[None, :] >= day_values))
+    return wide.where(member).sum(axis=1, min_count=1)
+
+
 def combined_on(frame: pd.DataFrame, value: str, miners: pd.DataFrame, day: date | pd.Timestamp) -> float | None:
-    values = last_values(frame, value, miners, day)
-    return None if values.empty else float(values[value].sum())
+    total = combined_series(frame, value, miners, [pd.Timestamp(day)]).iloc[0]
+    return None if pd.isna(total) else float(total)
 
 
 def _on_or_before(network: pd.DataFrame, day: date) -> pd.Series:
@@ -489,31 +501,27 @@ def _series(inputs, network: pd.DataFrame) -> Series:
 
     listed_share = pd.DataFrame(columns=["date", "listed_ehs", "network_ehs", "share_pct"])
     if inputs.miner_hashrate is not None and inputs.miners is not None and not inputs.miner_hashrate.empty:
-        points = []
-        for day in sorted(inputs.miner_hashrate["date"].unique()):
-            day = pd.Timestamp(day)
-            month_days = network[(network["date"] >= day.replace(day=1)) & (network["date"] <= day)]
-            listed = combined_on(inputs.miner_hashrate, "hashrate_ehs", inputs.miners, day)
-            if month_days.empty or listed is None:
-                continue
-            mean = float(month_days["hashrate_ehs"].mean())
-            points.append({"date": day, "listed_ehs": listed, "network_ehs": mean, "share_pct": 100.0 * listed / mean})
-        listed_share = pd.DataFrame(points, columns=listed_share.columns)
+        days = pd.DatetimeIndex(sorted(inputs.miner_hashrate["date"].unique()))
+        days = days[(days >= network["date"].iloc[0]) & (days <= network["date"].iloc[-1])]
+        listed = combined_series(inputs.miner_hashrate, "hashrate_ehs", inputs.miners, days)
+        # Each point against the network's mean over its calendar month to date.
+        months = network.groupby(network["date"].dt.to_period("M"))
+        month_to_date = months["hashrate_ehs"].cumsum() / (months.cumcount() + 1)
+        mean = month_to_date.set_axis(network["date"]).reindex(days).to_numpy()
+        listed_share = pd.DataFrame({"date": days, "listed_ehs": listed.to_numpy(), "network_ehs": mean,
+                                     "share_pct": 100.0 * listed.to_numpy() / mean}).dropna().reset_index(drop=True)
 
     market_cap = pd.DataFrame(columns=["date", "market_cap_usd", "opportunity_4y_usd", "market_cap_to_opportunity_pct"])
     if inputs.market_caps is not None and inputs.miners is not None and not inputs.market_caps.empty:
-        caps = inputs.market_caps
-        points = []
-        for day in sorted(caps["date"].unique()):
-            day = pd.Timestamp(day)
-            if day < network["date"].iloc[0] or day > network["date"].iloc[-1]:
-                continue
-            row = _on_or_before(network, day.date())
-            total = combined_on(caps, "market_cap_usd", inputs.miners, day)
-            opp = opportunity_usd(int(row["height"]), float(row["btc_price_usd"]))
-            points.append({"date": day, "market_cap_usd": total, "opportunity_4y_usd": opp,
-                           "market_cap_to_opportunity_pct": 100.0 * total / opp})
-        market_cap = pd.DataFrame(points, columns=market_cap.columns)
+        days = pd.DatetimeIndex(sorted(inputs.market_caps["date"].unique()))
+        days = days[(days >= network["date"].iloc[0]) & (days <= network["date"].iloc[-1])]
+        total = combined_series(inputs.market_caps, "market_cap_usd", inputs.miners, days)
+        rows = network.set_index("date")[["height", "btc_price_usd"]]
+        at_day = rows.reindex(rows.index.union(days)).ffill().reindex(days)  # last day on or before
+        opportunity = [opportunity_usd(int(h), float(p)) for h, p in zip(at_day["height"], at_day["btc_price_usd"])]
+        market_cap = pd.DataFrame({"date": days, "market_cap_usd": total.to_numpy(), "opportunity_4y_usd": opportunity})
+        market_cap["market_cap_to_opportunity_pct"] = 100.0 * market_cap["market_cap_usd"] / market_cap["opportunity_4y_usd"]
+        market_cap = market_cap.dropna().reset_index(drop=True)
     return Series(daily=daily.reset_index(drop=True), monthly=monthly, listed_share=listed_share, market_cap=market_cap)
 
 
