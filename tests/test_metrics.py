@@ -240,3 +240,20 @@ def test_real_data_monthly_figures(real_data: Path, tmp_path: Path):
     assert m.economics.revenue_usd_per_eh_day.period == pytest.approx(38700, rel=0.02)
     # Heights counted from block 840,000 on 2024-04-20 reach about 930,000 by 29 December 2025.
     assert 929_000 < m.valuation.block_height < 931_500
+
+
+def test_series_for_the_charts(metrics):
+    share = metrics.series.listed_share
+    assert [d.date().isoformat() for d in share["date"]] == ["2025-03-05", "2025-03-06"]
+    # Listed hashrate against the network's month-to-date mean.
+    assert share["share_pct"].tolist() == pytest.approx([100 * 154 / 1062, 100 * 162 / 1050])
+    caps = metrics.series.market_cap
+    assert caps["market_cap_usd"].tolist() == pytest.approx([14e9, 16.2e9])
+    opportunity_03_03 = block_reward_opportunity_btc(887_000) * 84000
+    assert caps["market_cap_to_opportunity_pct"].iloc[0] == pytest.approx(100 * 14e9 / opportunity_03_03)
+    daily = metrics.series.daily
+    assert daily["hashrate_7d_ehs"].isna().all()  # fewer than 7 days
+    first = 144 * (3.125 + 2.0 / 140) / (1000 * 1100)
+    assert daily["hashprice_btc_per_ph_day"].iloc[0] == pytest.approx(first)
+    monthly = metrics.series.monthly
+    assert len(monthly) == 1 and monthly["days"].iloc[0] == 6
