@@ -1,0 +1,204 @@
+"""Charts: every chart drawn as real-text SVG in the house style, described, deterministic, skippable."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import warnings
+import xml.etree.ElementTree as ET
+from dataclasses import replace
+from pathlib import Path
+
+import matplotlib
+import pandas as pd
+import pytest
+
+from briefgen.charts import CHARTS, data_key, draw_charts
+from briefgen.charts.style import num, pct, signed_pct, usd, usd_bn, usd_k
+from tests.chart_fixtures import sector_metrics
+
+ROOT = Path(__file__).resolve().parents[1]
+SVG = "{http://www.w3.org/2000/svg}"
+MINER_CHARTS = {"listed_share", "miner_hashrate"}
+EQUITY_CHARTS = {"market_cap", "equities_vs_btc", "market_cap_to_opportunity"}
+
+
+@pytest.fixture(scope="module")
+def metrics():
+    return sector_metrics()
+
+
+@pytest.fixture(scope="module")
+def drawn(metrics, tmp_path_factory):
+    return draw_charts(metrics, tmp_path_factory.mktemp("charts"))
+
+
+def test_draws_every_chart_when_all_inputs_are_present(drawn):
+    assert [c.name for c in drawn] == list(CHARTS)
+    assert len(drawn) >= 9
+    for chart in drawn:
+        assert chart.path.name == f"{chart.name}.svg" and chart.path.is_file()
+        assert chart.section in {"network", "economics", "miners", "equities", "valuation"}
+        assert chart.width in {"full", "half"}
+        assert chart.title and chart.source.startswith("Source: ")
+    assert not list(drawn[0].path.parent.glob("*.tmp"))
+
+
+def test_each_chart_is_svg_of_its_page_size_with_real_inter_text(drawn):
+    sizes = {"full": "481.889764pt", "half": "232.440945pt"}  # 17 cm and 8.2 cm wide
+    for chart in drawn:
+        text = chart.path.read_text(encoding="utf-8")
+        root = ET.fromstring(text)
+        assert root.tag == f"{SVG}svg"
+        assert root.get("width") == sizes[chart.width], chart.name
+        texts = list(root.iter(f"{SVG}text"))
+        assert len(texts) >= 5, chart.name
+        assert all("font-family: 'Inter'" in t.get("style", "") for t in texts), chart.name
+        # Text as glyph outlines would define paths named after the font; none may appear.
+        assert not re.search(r'id="(Inter|DejaVu)', text), chart.name
+        assert "<image" not in text, chart.name  # vector only
+        assert "Matplotlib v" not in text and "<dc:date>" not in text
+
+
+def test_svgs_carry_their_axis_labels_as_searchable_text(drawn):
+    by_name = {c.name: c.path.read_text(encoding="utf-8") for c in drawn}
+    assert "Hashrate, 7-day average, EH/s" in by_name["network_hashrate"]
+    assert "USD/PH/s/day" in by_name["hashprice"]
+    assert "$40k" in by_name["revenue_per_eh"]
+    assert "$60bn" in by_name["market_cap"]
+    assert "Jan-26" in by_name["hashprice"]
+
+
+def test_alt_text_states_the_latest_values(drawn, metrics):
+    alt = {c.name: c.alt for c in drawn}
+    daily = metrics.series.daily.iloc[-1]
+    month = metrics.series.monthly.iloc[-1]
+    share = metrics.series.listed_share.iloc[-1]
+    caps = metrics.series.market_cap.iloc[-1]
+    assert f"Hashprice was ${daily['hashprice_usd_per_ph_day']:.2f}/PH/s/day" in alt["hashprice"]
+    assert f"({daily['hashprice_btc_per_ph_day']:.6f} BTC/PH/s/day) on 14 Jan 2026" in alt["hashprice"]
+    assert f"was {daily['hashrate_7d_ehs']:,.0f} EH/s and difficulty" in alt["network_hashrate"]
+    assert f"difficulty {daily['difficulty'] / 1e12:.1f}T on 14 Jan 2026" in alt["network_hashrate"]
+    assert f"In January 2026 revenue averaged ${month['revenue_usd_per_eh_day']:,.0f}" in alt["revenue_per_eh"]
+    assert f"a {month['gross_margin_pct']:.1f}% gross margin" in alt["revenue_per_eh"]
+    assert f"held {share['share_pct']:.1f}% of network hashrate on 14 Jan 2026" in alt["listed_share"]
+    assert "was $62.0bn on 14 Jan 2026" in alt["market_cap"]
+    assert f"{caps['market_cap_to_opportunity_pct']:.1f}% of the 4-year" in alt["market_cap_to_opportunity"]
+    assert ("CIFR's market cap did best (+45.0%) and GREE's worst (\u22129.0%); 11 of 14 beat BTC's +5.0%"
+            in alt["equities_vs_btc"])
+    assert ("had 396 EH/s on 14 Jan 2026, 11.0 EH/s more than on 30 Nov 2025, led by BTDR (+5.0 EH/s)"
+            in alt["miner_hashrate"])
+    base = metrics.sensitivity.iloc[2, 3]
+    assert f"hashprice is ${base:.2f}/PH/s/day" in alt["hashprice_sensitivity"]
+    first = metrics.fleet_classes.iloc[0]
+    assert f"Below 19 J/TH ${first['revenue_usd_per_mwh']:.0f} ({first['margin_pct']:.1f}% margin)" in alt["fleet_classes"]
+    for text in alt.values():
+        assert len(re.findall(r"[.;]( |$)", text)) <= 3, text  # one or two sentences
+
+
+def test_charts_needing_miners_or_equities_are_skipped_without_them(tmp_path):
+    without_miners = draw_charts(sector_metrics(miners=False), tmp_path / "a")
+    assert {c.name for c in without_miners} == set(CHARTS) - MINER_CHARTS
+    bare = draw_charts(sector_metrics(miners=False, equities=False), tmp_path / "b")
+    assert {c.name for c in bare} == set(CHARTS) - MINER_CHARTS - EQUITY_CHARTS
+    assert sorted(p.stem for p in (tmp_path / "b").iterdir()) == sorted(c.name for c in bare)
+
+
+def test_charts_with_empty_frames_are_skipped(metrics, tmp_path):
+    empty_miners = replace(metrics.miners, by_ticker=metrics.miners.by_ticker.iloc[0:0])
+    empty_equities = replace(metrics.equities, by_ticker=metrics.equities.by_ticker.iloc[0:0])
+    thin = replace(metrics, miners=empty_miners, equities=empty_equities, sensitivity=pd.DataFrame(),
+                   fleet_classes=metrics.fleet_classes.iloc[0:0])
+    names = {c.name for c in draw_charts(thin, tmp_path)}
+    assert names == set(CHARTS) - {"miner_hashrate", "equities_vs_btc", "hashprice_sensitivity", "fleet_classes"}
+
+
+def test_charts_draw_from_a_few_rows_and_losses(metrics, tmp_path):
+    series = metrics.series
+    losing = metrics.equities.by_ticker.assign(change_pct=lambda f: -f["change_pct"].abs() - 1).tail(2)
+    monthly = series.monthly.tail(1).assign(gross_profit_usd_per_eh_day=-5_000.0, gross_margin_pct=-12.5)
+    few = replace(
+        metrics,
+        series=replace(series, daily=series.daily.tail(3), monthly=monthly, listed_share=series.listed_share.tail(1),
+                       market_cap=series.market_cap.tail(2)),
+        miners=replace(metrics.miners, by_ticker=metrics.miners.by_ticker.head(1)),
+        equities=replace(metrics.equities, by_ticker=losing, btc_change_pct=-12.0),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        charts = draw_charts(few, tmp_path)
+    assert [c.name for c in charts] == list(CHARTS)
+    alt = {c.name: c.alt for c in charts}
+    assert "a \u221212.5% gross margin" in alt["revenue_per_eh"]
+    assert "beat BTC's \u221212.0%" in alt["equities_vs_btc"]
+
+
+def test_drawing_raises_no_warnings_and_leaves_global_rcparams_alone(metrics, tmp_path):
+    before = dict(matplotlib.rcParams)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        draw_charts(metrics, tmp_path)
+    assert [str(w.message) for w in caught] == []
+    assert dict(matplotlib.rcParams) == before
+
+
+def test_svg_bytes_are_identical_across_processes(tmp_path):
+    script = (
+        "import sys; from pathlib import Path; from tests.chart_fixtures import sector_metrics; "
+        "from briefgen.charts import draw_charts; draw_charts(sector_metrics(), Path(sys.argv[1]))"
+    )
+    runs = [
+        subprocess.Popen([sys.executable, "-c", script, str(tmp_path / run)], cwd=ROOT,
+                         env={**os.environ, "PYTHONHASHSEED": seed})
+        for run, seed in (("one", "1"), ("two", "2"))
+    ]
+    assert [run.wait(timeout=120) for run in runs] == [0, 0]
+    one = sorted((tmp_path / "one").glob("*.svg"))
+    assert len(one) == len(CHARTS)
+    for path in one:
+        assert path.read_bytes() == (tmp_path / "two" / path.name).read_bytes(), path.name
+
+
+def test_each_spec_reads_only_what_it_declares(metrics):
+    for spec in CHARTS.values():
+        assert spec.reads and all(isinstance(r, str) for r in spec.reads)
+    keys = {name: data_key(name, spec.data(metrics)) for name, spec in CHARTS.items()}
+    assert keys == {name: data_key(name, spec.data(metrics)) for name, spec in CHARTS.items()}
+    daily = metrics.series.daily.copy()
+    daily.loc[daily.index[-1], "hashprice_usd_per_ph_day"] += 1.0
+    changed = replace(metrics, series=replace(metrics.series, daily=daily))
+    moved = {name for name, spec in CHARTS.items() if data_key(name, spec.data(changed)) != keys[name]}
+    assert moved == {"hashprice"}
+
+
+def test_svg_of_a_slice_is_a_pure_function_of_it(metrics):
+    spec = CHARTS["equities_vs_btc"]
+    assert spec.svg(spec.data(metrics)) == spec.svg(spec.data(metrics))
+
+
+def test_numbers_are_formatted_the_desk_way():
+    assert usd(40) == "$40"
+    assert usd(1234.5, 2) == "$1,234.50"
+    assert usd_k(42_350) == "$42.4k"
+    assert usd_k(0) == "$0"
+    assert usd_bn(0) == "$0"
+    assert usd_bn(62e9) == "$62bn"
+    assert usd_bn(4.5e9) == "$4.5bn"
+    assert num(1_000) == "1,000"
+    assert pct(41.2) == "41%"
+    assert signed_pct(5) == "+5%"
+    assert signed_pct(-3) == "\u22123%"
+    assert signed_pct(0.2) == "0%"
+
+
+def test_charts_draw_from_the_sample_inputs(tmp_path):
+    inputs = ROOT / "inputs"
+    if not (inputs / "network.csv").is_file():
+        pytest.skip("sample inputs not present")
+    from briefgen.inputs import load_inputs
+    from briefgen.metrics import compute
+
+    charts = draw_charts(compute(load_inputs(inputs)), tmp_path)
+    assert [c.name for c in charts] == list(CHARTS)
