@@ -1,0 +1,228 @@
+"""Turn GET requests to one public API into parsed JSON: timeouts, retries with backoff, one origin only.
+
+The standard library's urllib is enough for a handful of JSON GETs, and keeps the pinned dependency
+set as it is. Redirects are refused rather than followed, and every URL the server hands back (a
+next page) must stay on the scheme, host and port of the base URL: a hostile or misconfigured
+server cannot send briefgen anywhere else.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import http.client
+import json
+import re
+import socket
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from briefgen import __version__
+from briefgen.errors import FetchError
+
+USER_AGENT = f"briefgen/{__version__} (network data refresh)"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+@dataclass(frozen=True)
+class HttpPolicy:
+    """How patient to be with a source. Tests pass tiny delays; the CLI keeps the defaults."""
+
+    timeout_s: float = 30.0  # per connect and per read, as urllib applies it
+    attempts: int = 4  # the first try and three retries
+    backoff_s: float = 1.0  # 1 s, 2 s, 4 s ... between retries of a 5xx, a timeout or a dropped connection
+    max_backoff_s: float = 30.0
+    max_retry_after_s: float = 120.0  # a longer Retry-After is an error to report, not a wait
+    max_bytes: int = 50_000_000
+    max_pages: int = 1_000
+
+
+def check_base_url(url: str, source: str) -> urllib.parse.SplitResult:
+    """Accept only http:// and https:// URLs with a host and no credentials, query or fragment."""
+    parts = urllib.parse.urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https"):
+        raise FetchError(f"{source}: base URL {_shown(url)} must start with http:// or https://")
+    if not parts.hostname:
+        raise FetchError(f"{source}: base URL {_shown(url)} has no host name")
+    if parts.username is not None or parts.password is not None:
+        raise FetchError(f"{source}: base URL {_shown(url)} holds credentials; give the address without them")
+    if parts.query or parts.fragment:
+        raise FetchError(f"{source}: base URL {_shown(url)} must not carry a query or a fragment")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        raise FetchError(f"{source}: base URL {_shown(url)} has an invalid port") from None
+    return parts._replace(scheme=parts.scheme.lower(), path=parts.path.rstrip("/"))
+
+
+def _origin(parts: urllib.parse.SplitResult) -> tuple[str, str, int]:
+    default = 443 if parts.scheme.lower() == "https" else 80
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port or default
+
+
+def _shown(text: str, limit: int = 120) -> str:
+    text = _CONTROL.sub(" ", str(text))
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
+def short(url: str) -> str:
+    """The URL without its query, for messages: scheme://host/path."""
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001 - urllib's signature
+        return None  # urllib then raises HTTPError with the 3xx status, handled below
+
+
+class JsonClient:
+    """GET JSON from one source's base URL, retrying 429 and 5xx answers, timeouts and dropped connections."""
+
+    def __init__(self, source: str, base_url: str, policy: HttpPolicy | None = None,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.source = source
+        self.base = check_base_url(base_url, source)
+        self.policy = policy or HttpPolicy()
+        self._sleep = sleep
+        self._opener = urllib.request.build_opener(_RefuseRedirects)
+
+    def url(self, path: str, params: dict[str, str] | None = None) -> str:
+        """The base URL joined with an API path (and a query)."""
+        query = urllib.parse.urlencode(params or {}, safe=",:")
+        return urllib.parse.urlunsplit((self.base.scheme, self.base.netloc, self.base.path + path, query, ""))
+
+    def same_origin(self, url: Any, came_from: str) -> str:
+        """Resolve a URL the server gave us, refusing one that leaves the base URL's scheme and host."""
+        if not isinstance(url, str) or not url.strip():
+            raise FetchError(f"{self.source}: {short(came_from)} gave a next page that is not a URL: {_shown(url)}")
+        resolved = urllib.parse.urljoin(came_from, url.strip())
+        parts = urllib.parse.urlsplit(resolved)
+        try:
+            origin = _origin(parts)
+        except ValueError:
+            origin = None
+        if origin != _origin(self.base):
+            raise FetchError(f"{self.source}: {short(came_from)} points the next page at {_shown(short(resolved))}, "
+                             f"off {self.base.scheme}://{self.base.netloc}; refusing to follow it")
+        return resolved
+
+    def get(self, url: str) -> Any:
+        """Return the parsed JSON body of GET `url`; raise FetchError once retries are used up."""
+        policy = self.policy
+        for attempt in range(1, policy.attempts + 1):
+            last = attempt == policy.attempts
+            request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": USER_AGENT})
+            try:
+                with self._opener.open(request, timeout=policy.timeout_s) as response:
+                    body = response.read(policy.max_bytes + 1)
+            except urllib.error.HTTPError as exc:
+                try:
+                    status, headers, detail = exc.code, exc.headers, _detail(exc)
+                finally:
+                    exc.close()
+                if status == 429 or 500 <= status <= 599:
+                    wait = self._retry_after(headers, url, status) if status in (429, 503) else None
+                    if last:
+                        what = "rate-limited us (429)" if status == 429 else f"answered {status} {_reason(status)}"
+                        raise FetchError(f"{self.source}: {short(url)} {what} {policy.attempts} times{detail}; "
+                                         "the source may be busy or down, try again later") from None
+                    self._sleep(wait if wait is not None else self._backoff(attempt))
+                    continue
+                if 300 <= status <= 399:
+                    target = headers.get("Location", "") if headers else ""
+                    raise FetchError(f"{self.source}: {short(url)} redirects ({status}) to {_shown(target)}; briefgen "
+                                     "does not follow redirects: pass the final address as --base-url") from None
+                raise FetchError(f"{self.source}: {short(url)} answered {status} {_reason(status)}{detail}") from None
+            except (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException, OSError) as exc:
+                if _permanent(exc):  # no such host, nothing listening: waiting will not change it
+                    raise FetchError(f"{self.source}: cannot reach {short(url)} ({_why(exc)}); "
+                                     "check the network connection and the address") from None
+                if last:
+                    raise FetchError(f"{self.source}: cannot reach {short(url)} ({_why(exc)}) after {policy.attempts} "
+                                     "attempts; check the network connection and the address") from None
+                self._sleep(self._backoff(attempt))
+                continue
+            return self._parse(body, url)
+        raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+    def _backoff(self, attempt: int) -> float:
+        return min(self.policy.backoff_s * 2 ** (attempt - 1), self.policy.max_backoff_s)
+
+    def _retry_after(self, headers: Any, url: str, status: int) -> float | None:
+        """Seconds the server asks us to wait (Retry-After: seconds or an HTTP date), or None."""
+        value = headers.get("Retry-After") if headers else None
+        if value is None:
+            return None
+        value = value.strip()
+        if value.isdigit():
+            seconds = float(value)
+        else:
+            try:
+                when = email.utils.parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                return None
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=timezone.utc)
+            seconds = max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+        if seconds > self.policy.max_retry_after_s:
+            raise FetchError(f"{self.source}: {short(url)} answered {status} and asks us to wait {seconds:,.0f} s "
+                             "before trying again; try again later")
+        return seconds
+
+    def _parse(self, body: bytes, url: str) -> Any:
+        if len(body) > self.policy.max_bytes:
+            raise FetchError(f"{self.source}: {short(url)} sent more than {self.policy.max_bytes // 1_000_000} MB; "
+                             "fetch a shorter period with --since")
+        try:
+            return json.loads(body.decode("utf-8-sig"), parse_constant=_refuse_constant)
+        except UnicodeDecodeError:
+            raise FetchError(f"{self.source}: {short(url)} did not send UTF-8 text") from None
+        except json.JSONDecodeError as exc:
+            raise FetchError(f"{self.source}: {short(url)} did not send valid JSON "
+                             f"({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+        except ValueError as exc:
+            raise FetchError(f"{self.source}: {short(url)} did not send valid JSON ({exc})") from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _reason(status: int) -> str:
+    return http.client.responses.get(status, "")
+
+
+def _detail(exc: urllib.error.HTTPError) -> str:
+    """The server's own explanation, when it gave one (Coin Metrics: {"error": {"message": ...}})."""
+    try:
+        raw = exc.read(4_000)
+    except OSError:
+        return ""
+    text = raw.decode("utf-8", "replace").strip()
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict):
+        error = parsed.get("error")
+        message = error.get("message") if isinstance(error, dict) else error
+        text = message if isinstance(message, str) else ""
+    return f": {_shown(text, 200)}" if text else ""
+
+
+def _permanent(exc: BaseException) -> bool:
+    reason = getattr(exc, "reason", None) or exc
+    return isinstance(reason, (socket.gaierror, ConnectionRefusedError))
+
+
+def _why(exc: BaseException) -> str:
+    reason = getattr(exc, "reason", None) or exc
+    if isinstance(reason, TimeoutError) or "timed out" in str(reason):
+        return "timed out"
+    text = getattr(reason, "strerror", None) or str(reason) or type(reason).__name__
+    return _CONTROL.sub(" ", str(text))[:200]

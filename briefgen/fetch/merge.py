@@ -1,0 +1,272 @@
+"""Turn fetched rows and the current network.csv into a checked refresh plan, and write it safely.
+
+A plan says which days are new, which change (old and new text of each cell) and which agree, and
+holds the bytes of the merged file. Nothing is written until apply_plan(): it keeps the previous
+file in inputs/backups/ (the loader reads only the file names it knows, so backups are never
+inputs), then replaces network.csv through a temporary file and os.replace. Rows untouched by the
+fetch keep their exact text; extra columns are kept; rows end up sorted by date.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import math
+import os
+import secrets
+import shutil
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from briefgen.errors import FetchError, InputError, OutputError, Problem
+from briefgen.fetch.rows import VALUE_COLUMNS, SourceResult
+from briefgen.inputs import NETWORK, parse_table, read_csv_bytes
+
+BACKUP_DIR = "backups"
+MANUAL = "manual"  # the source of rows that were in network.csv before any fetch recorded one
+# A fetched number equal to the file's within this relative tolerance is "unchanged". Difficulty from
+# Coin Metrics is derived (from HashRate and BlkCnt), so it only agrees to about seven digits.
+TOLERANCE = {"difficulty": 1e-6}
+DEFAULT_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class RowChange:
+    """A day whose figures the fetch changes: (column, old text, new text) for each differing cell."""
+
+    day: date
+    cells: tuple[tuple[str, str, str], ...]
+
+
+@dataclass(frozen=True)
+class RefreshPlan:
+    """What a fetch would do to network.csv; new_bytes is None when the file is already up to date."""
+
+    path: Path
+    source: str
+    fetched: tuple[date, ...]
+    added: tuple[date, ...]
+    changed: tuple[RowChange, ...]
+    unchanged: int
+    old_bytes: bytes | None
+    new_bytes: bytes | None
+    notes: tuple[Problem, ...] = field(default=())
+    warnings: tuple[Problem, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Existing:
+    """network.csv as it is: its bytes, header, raw rows (padded) and their parsed values."""
+
+    data: bytes | None
+    header: list[str]
+    rows: list[list[str]]
+    values: list[dict[str, Any]]
+
+    @property
+    def last_day(self) -> date | None:
+        days = [v["date"] for v in self.values if v.get("date") is not None]
+        return max(days) if days else None
+
+
+def read_existing(path: Path) -> Existing:
+    """Read and check the current network.csv (it must pass the contract before anything is merged)."""
+    if not path.exists():
+        return Existing(None, [], [], [])
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError([Problem(NETWORK.file, f"cannot be read ({exc.strerror or exc})")]) from None
+    raw = read_csv_bytes(data, NETWORK.file)
+    if not raw.rows:  # a header alone: a folder being set up; the merged file gets the contract's header
+        return Existing(data, [], [], [])
+    problems: list[Problem] = []
+    frame = parse_table(NETWORK, raw, problems)
+    if problems or frame is None:
+        problems.append(Problem(NETWORK.file, "nothing was fetched", fix="fix the file first, then fetch again"))
+        raise InputError(problems)
+    width = len(raw.header)
+    rows = [[str(c) for c in row[:width]] + [""] * (width - len(row)) for row in raw.rows]
+    return Existing(data, raw.header, rows, frame.drop(columns="_row").to_dict("records"))
+
+
+def _absent(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def _same(column: str, old: Any, new: Any) -> bool:
+    if _absent(old) or _absent(new):
+        return _absent(old) and _absent(new)
+    return math.isclose(float(old), float(new), rel_tol=TOLERANCE.get(column, DEFAULT_TOLERANCE), abs_tol=0.0)
+
+
+def plan_merge(path: Path, existing: Existing, result: SourceResult, fetched: pd.DataFrame) -> RefreshPlan:
+    """Merge validated fetched rows (`fetched`, parsed, aligned with result.rows) into `existing`."""
+    used = [c for c in VALUE_COLUMNS if any(row.cells.get(c, "").strip() for row in result.rows)]
+    header = list(existing.header) or ["date", *(c for c in VALUE_COLUMNS if c != "difficulty" or c in used)]
+    header += [c for c in (*used, "source") if c not in header]
+    at = {name: index for index, name in enumerate(header)}  # parse_table refuses a column named twice
+    width = len(header)
+    rows: dict[date, list[str]] = {}
+    values: dict[date, dict[str, Any]] = {}
+    for cells, parsed in zip(existing.rows, existing.values):
+        rows[parsed["date"]] = cells + [""] * (width - len(cells))
+        values[parsed["date"]] = parsed
+    added: list[date] = []
+    changed: list[RowChange] = []
+    warnings: list[Problem] = list(result.warnings)
+    unchanged = 0
+    for row, new in zip(result.rows, fetched.drop(columns="_row").to_dict("records")):
+        given = [c for c in VALUE_COLUMNS if row.cells.get(c, "").strip()]  # a blank never erases a value
+        if row.day not in rows:
+            cells = [""] * width
+            cells[at["date"]] = row.day.isoformat()
+            for column in given:
+                cells[at[column]] = row.cells[column]
+            cells[at["source"]] = result.source
+            rows[row.day] = cells
+            added.append(row.day)
+            continue
+        cells, old = rows[row.day], values[row.day]
+        diffs = tuple((c, cells[at[c]], row.cells[c]) for c in given if not _same(c, old.get(c), new[c]))
+        if not diffs:
+            unchanged += 1
+            continue
+        for column in given:
+            cells[at[column]] = row.cells[column]
+        cells[at["source"]] = result.source
+        changed.append(RowChange(row.day, diffs))
+        height = old.get("height")
+        if any(c == "blocks" for c, _, _ in diffs) and not _absent(height):
+            warnings.append(Problem(f"{result.source} {row.day}", f"blocks changed but the height {height} was kept",
+                                    fix="check the 'height' column from this day on"))
+    if not added and not changed:
+        return RefreshPlan(path, result.source, tuple(r.day for r in result.rows), (), (), unchanged, existing.data,
+                           None, result.notes, tuple(warnings))
+    ordered = sorted(rows)
+    for day in ordered:
+        if not rows[day][at["source"]].strip():
+            rows[day][at["source"]] = MANUAL
+    if "height" in at:
+        _chain_heights(ordered, rows, at, set(added))
+    new_bytes = _serialize(header, [rows[day] for day in ordered], existing.data)
+    problems: list[Problem] = []
+    parse_table(NETWORK, read_csv_bytes(new_bytes, f"{NETWORK.file} (as merged)"), problems)
+    if problems:  # unreachable after the checks above; if it ever happens, refuse rather than write a bad file
+        raise InputError(problems)
+    return RefreshPlan(path, result.source, tuple(r.day for r in result.rows), tuple(added), tuple(changed),
+                       unchanged, existing.data, new_bytes, result.notes, tuple(warnings))
+
+
+def _chain_heights(ordered: list[date], rows: dict[date, list[str]], at: dict[str, int], added: set[date]) -> None:
+    """Give a new day the height of the day before plus its blocks, so a height column stays complete."""
+    for before, day in zip(ordered, ordered[1:]):
+        cells, previous = rows[day], rows[before][at["height"]].strip()
+        if day in added and not cells[at["height"]].strip() and previous and day - before == timedelta(days=1):
+            cells[at["height"]] = str(int(float(previous)) + int(float(cells[at["blocks"]])))
+
+
+def _serialize(header: list[str], rows: list[list[str]], old: bytes | None) -> bytes:
+    """CSV bytes keeping the old file's line endings and byte-order mark."""
+    newline = "\r\n" if old and b"\r\n" in old else "\n"
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator=newline)
+    writer.writerow(header)
+    writer.writerows(rows)
+    bom = codecs.BOM_UTF8 if old and old.startswith(codecs.BOM_UTF8) else b""
+    return bom + buffer.getvalue().encode("utf-8")
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def apply_plan(plan: RefreshPlan, now: datetime | None = None) -> Path | None:
+    """Write the plan: back up the previous file, then replace it atomically. Return the backup's path."""
+    if plan.new_bytes is None:
+        return None
+    path = plan.path
+    try:
+        current = path.read_bytes() if path.exists() else None
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot be read ({exc.strerror or exc}); nothing was written") from None
+    if current != plan.old_bytes:
+        raise FetchError(f"{path} changed while the data was being fetched; nothing was written: fetch again")
+    backup = _backup(path, current, now or datetime.now(timezone.utc)) if current is not None else None
+    _write_atomic(path, plan.new_bytes)
+    return backup
+
+
+def _backup(path: Path, data: bytes, now: datetime) -> Path:
+    folder = path.parent / BACKUP_DIR
+    stamp = now.strftime("%Y-%m-%dT%H%M%S")
+    try:
+        folder.mkdir(exist_ok=True)
+        for attempt in range(1, 100):
+            target = folder / f"{path.stem}.{stamp}{'' if attempt == 1 else f'-{attempt}'}{path.suffix}"
+            try:
+                with open(target, "xb") as handle:
+                    handle.write(data)
+                shutil.copymode(path, target)
+                return target
+            except FileExistsError:
+                continue
+    except OSError as exc:
+        raise OutputError(f"{folder}: cannot keep a backup ({exc.strerror or exc}); "
+                          f"{path.name} was not changed") from None
+    raise OutputError(f"{folder}: too many backups stamped {stamp}; {path.name} was not changed")
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Temp file beside `path` (created with the user's umask, not mkstemp's 0600), fsync, os.replace."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(tmp, "xb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.exists():
+            shutil.copymode(path, tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"{path}: cannot write ({exc.strerror or exc}); the previous file is unchanged") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+# --- describing ------------------------------------------------------------------------------
+
+
+def day_ranges(days: tuple[date, ...] | list[date]) -> str:
+    """Consecutive days as ranges: '2024-04-01 to 2024-04-03, 2024-04-05'."""
+    spans: list[list[date]] = []
+    for day in sorted(days):
+        if spans and spans[-1][1] + timedelta(days=1) == day:
+            spans[-1][1] = day
+        else:
+            spans.append([day, day])
+    return ", ".join(str(a) if a == b else f"{a} to {b}" for a, b in spans)
+
+
+def describe(plan: RefreshPlan) -> str:
+    """What the plan does, for the terminal: new days, each change (old -> new), days that agree."""
+    if not plan.fetched:
+        return f"{plan.source}: no complete day to merge\n"
+    count = len(plan.fetched)
+    lines = [f"{plan.source}: {count} day{'s' if count != 1 else ''} fetched, {day_ranges(plan.fetched)}"]
+    if plan.added:
+        lines.append(f"  new: {len(plan.added)} day{'s' if len(plan.added) != 1 else ''}, {day_ranges(plan.added)}")
+    if plan.changed:
+        lines.append(f"  changed: {len(plan.changed)} day{'s' if len(plan.changed) != 1 else ''} (old -> new)")
+        for change in plan.changed:
+            cells = "; ".join(f"{column} {old or '(blank)'} -> {new}" for column, old, new in change.cells)
+            lines.append(f"    {change.day}  {cells}")
+    if plan.unchanged:
+        lines.append(f"  unchanged: {plan.unchanged} day{'s' if plan.unchanged != 1 else ''}")
+    return "\n".join(lines) + "\n"
