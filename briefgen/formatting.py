@@ -1,0 +1,290 @@
+"""Turn numbers and dates into the research desk's printed form: $62.0bn, 47.1%, +300 bp, 15 Jan 2026.
+
+Plain functions, registered once as Jinja filters by `briefgen.render` (see FILTERS). A missing
+value (None, NaN, pandas NA) prints as an en dash. Negative numbers use a true minus sign (U+2212).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from typing import Any, Callable
+
+MISSING = "\u2013"  # en dash
+MINUS = "\u2212"
+
+_SCALES = ((1e12, "tn"), (1e9, "bn"), (1e6, "m"))
+
+
+def _absent(value: Any) -> bool:
+    return value is None or type(value).__name__ in ("NAType", "NaTType")
+
+
+def _number(value: Any) -> float | None:
+    """The value as a finite float, or None when it is missing (None, NaN, pandas NA, infinite)."""
+    if _absent(value):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _signed(text: str, negative: bool, sign: bool) -> str:
+    """Prefix a formatted magnitude with a minus sign, or a plus sign when `sign` asks for one."""
+    if negative:
+        return MINUS + text
+    return "+" + text if sign else text
+
+
+def _is_zero(text: str) -> bool:
+    return not any(ch in "123456789" for ch in text)
+
+
+def _magnitude(number: float, digits: int) -> tuple[str, bool]:
+    """Round |number| to `digits` decimals; report whether the rounded value is negative (not -0)."""
+    text = f"{abs(number):,.{digits}f}"
+    return text, number < 0 and not _is_zero(text)
+
+
+def num(value: Any, digits: int = 0, sign: bool = False) -> str:
+    """1,045 / 12.5 with `digits` decimals; `sign` adds + to positives."""
+    number = _number(value)
+    if number is None:
+        return MISSING
+    text, negative = _magnitude(number, digits)
+    return _signed(text, negative, sign and not _is_zero(text))
+
+
+def signed(value: Any, digits: int = 1) -> str:
+    """+1.2 / \u22120.3: a change with its sign always shown (zero has none)."""
+    return num(value, digits, sign=True)
+
+
+def usd(value: Any, digits: int | None = None, sign: bool = False) -> str:
+    """$62.0bn, $96m, $38,080, $38.08, $0.072: scale and decimals chosen from the size.
+
+    Billions and trillions keep one decimal; millions none from $10m up (one below); thousands and
+    up print whole dollars; under $1,000 two decimals; under $1 three. `digits` overrides decimals.
+    """
+    number = _number(value)
+    if number is None:
+        return MISSING
+    size = abs(number)
+    for scale, suffix in _SCALES:
+        if size >= scale * 0.9995:
+            places = digits if digits is not None else (1 if suffix != "m" or size < 9.995e6 else 0)
+            text, negative = _magnitude(number / scale, places)
+            return _signed(f"${text}{suffix}", negative, sign and not _is_zero(text))
+    places = digits if digits is not None else (0 if size >= 999.5 else 2 if size >= 0.9995 else 3)
+    text, negative = _magnitude(number, places)
+    return _signed(f"${text}", negative, sign and not _is_zero(text))
+
+
+def usd_compact(value: Any, sign: bool = False) -> str:
+    """$62bn, $13bn, $1.6bn, $96m, $89k, $38.08: two significant figures or whole units, for headlines."""
+    number = _number(value)
+    if number is None:
+        return MISSING
+    size = abs(number)
+    for scale, suffix in (*_SCALES, (1e3, "k")):
+        if size >= scale * 0.9995:
+            scaled = size / scale
+            places = 0 if scaled >= 9.95 else 1
+            text, negative = _magnitude(math.copysign(scaled, number), places)
+            return _signed(f"${text}{suffix}", negative, sign and not _is_zero(text))
+    return usd(number, sign=sign)
+
+
+def ehs(value: Any, digits: int | None = None, sign: bool = False) -> str:
+    """419 EH/s, 12.4 EH/s: whole numbers from 100 EH/s up, one decimal below."""
+    number = _number(value)
+    if number is None:
+        return MISSING
+    places = digits if digits is not None else (0 if abs(number) >= 99.95 else 1)
+    return f"{num(number, places, sign=sign)} EH/s"
+
+
+def pct(value: Any, digits: int = 1) -> str:
+    """47.1%: a value already in percent."""
+    number = _number(value)
+    if number is None:
+        return MISSING
+    return f"{num(number, digits)}%"
+
+
+def signed_pct(value: Any, digits: int = 1) -> str:
+    """+11.0%, \u22122.1%: a percentage change with its sign (zero has none)."""
+    number = _number(value)
+    if number is None:
+        return MISSING
+    return f"{signed(number, digits)}%"
+
+
+def bps(value: Any) -> str:
+    """+300 bp, \u221245 bp: a change in basis points, whole numbers, signed."""
+    number = _number(value)
+    if number is None:
+        return MISSING
+    return f"{signed(number, 0)} bp"
+
+
+def multiple(value: Any, digits: int = 1) -> str:
+    """3.4x: a ratio printed as a multiple."""
+    number = _number(value)
+    if number is None:
+        return MISSING
+    return f"{num(number, digits)}x"
+
+
+def btc(value: Any, digits: int | None = None) -> str:
+    """0.000434 BTC, 3.125 BTC, 512,094 BTC.
+
+    Under 1 BTC three significant figures; up to 100 BTC at most three decimals (trailing zeros
+    dropped, so a 3.125 BTC subsidy prints in full); from 100 BTC whole coins with separators.
+    """
+    number = _number(value)
+    if number is None:
+        return MISSING
+    size = abs(number)
+    if digits is not None:
+        text = num(number, digits)
+    elif size >= 99.9995:
+        text = num(number, 0)
+    elif size >= 0.9995:
+        text = num(number, 3)
+        text = text.rstrip("0").rstrip(".") if "." in text else text
+    elif size == 0:
+        text = "0"
+    else:
+        places = max(0, 2 - math.floor(math.log10(size)))
+        text = num(number, places)
+        text = text.rstrip("0").rstrip(".") if "." in text else text
+    return f"{text} BTC"
+
+
+def difficulty(value: Any) -> str:
+    """146.5T: network difficulty in trillions."""
+    number = _number(value)
+    if number is None:
+        return MISSING
+    return f"{num(number / 1e12, 1)}T"
+
+
+def _date(value: Any) -> date | None:
+    if _absent(value):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, str):
+        return date.fromisoformat(value[:10])
+    if isinstance(value, datetime):  # also pandas Timestamp
+        return value.date()
+    if isinstance(value, date):
+        return value
+    raise TypeError(f"expected a date, got {type(value).__name__}")
+
+
+def long_date(value: Any) -> str:
+    """15 January 2026."""
+    day = _date(value)
+    return MISSING if day is None else f"{day.day} {day:%B %Y}"
+
+
+def short_date(value: Any) -> str:
+    """15 Jan 2026."""
+    day = _date(value)
+    return MISSING if day is None else f"{day.day} {day:%b %Y}"
+
+
+def day_month(value: Any) -> str:
+    """15 Jan: for ranges whose year is printed once."""
+    day = _date(value)
+    return MISSING if day is None else f"{day.day} {day:%b}"
+
+
+def month_name(value: Any) -> str:
+    """December: the month a date falls in, for 'vs December'."""
+    day = _date(value)
+    return MISSING if day is None else f"{day:%B}"
+
+
+def dates(span: Any) -> str:
+    """1–14 Jan 2026: a window's dates, whatever its label says."""
+    if _absent(span):
+        return MISSING
+    from briefgen.config import label_for
+
+    return label_for(span.start, span.end)
+
+
+def window(span: Any) -> str:
+    """'first two weeks of January (1–14 Jan 2026)', or just the dates when the label is the dates."""
+    if _absent(span):
+        return MISSING
+    text = dates(span)
+    name = (span.label or "").strip()
+    return text if not name or name == text else f"{name} ({text})"
+
+
+_ACRONYMS = {"ai", "hpc", "ppa", "mw", "gw", "ercot", "btc", "ipo", "m&a"}
+
+
+def label(value: Any) -> str:
+    """'hpc_lease' -> 'HPC lease', 'power_approval' -> 'Power approval'; other text is left as written."""
+    if _absent(value):
+        return MISSING
+    text = str(value).strip()
+    if not text or " " in text or text != text.lower():
+        return text or MISSING  # an analyst's own wording: keep it
+    words = [w.upper() if w in _ACRONYMS else w for w in text.replace("_", " ").replace("-", " ").split()]
+    first = words[0]
+    return " ".join([first if first.isupper() else first.capitalize(), *words[1:]])
+
+
+def change(figure: Any, digits: int = 1) -> str:
+    """A metrics Figure's change vs its compare window: signed % for levels, bp for shares."""
+    if figure is None:
+        return MISSING
+    if getattr(figure, "kind", "level") == "share":
+        return bps(figure.change_bps)
+    return signed_pct(figure.change_pct, digits)
+
+
+def change_vs_prior_month(figure: Any, digits: int = 1) -> str:
+    """A metrics Figure's change vs the prior calendar month: signed % for levels, bp for shares."""
+    if figure is None:
+        return MISSING
+    value = figure.change_vs_prior_month
+    return bps(value) if getattr(figure, "kind", "level") == "share" else signed_pct(value, digits)
+
+
+def direction(value: Any) -> str:
+    """'up', 'down' or 'flat': a CSS class for a change cell (never a number)."""
+    number = _number(value)
+    if number is None or number == 0:
+        return "flat"
+    return "up" if number > 0 else "down"
+
+
+FILTERS: dict[str, Callable[..., str]] = {
+    "usd": usd,
+    "usd_compact": usd_compact,
+    "num": num,
+    "ehs": ehs,
+    "pct": pct,
+    "signed_pct": signed_pct,
+    "bps": bps,
+    "signed": signed,
+    "multiple": multiple,
+    "btc": btc,
+    "difficulty": difficulty,
+    "long_date": long_date,
+    "short_date": short_date,
+    "day_month": day_month,
+    "month_name": month_name,
+    "dates": dates,
+    "window": window,
+    "label": label,
+    "change": change,
+    "change_vs_prior_month": change_vs_prior_month,
+    "direction": direction,
+}

@@ -1,0 +1,184 @@
+"""The desk's number formats, as exact strings."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+
+import pandas as pd
+import pytest
+
+from briefgen.formatting import (
+    FILTERS,
+    MINUS,
+    MISSING,
+    bps,
+    btc,
+    change,
+    change_vs_prior_month,
+    dates,
+    day_month,
+    difficulty,
+    direction,
+    ehs,
+    label,
+    long_date,
+    month_name,
+    multiple,
+    num,
+    pct,
+    short_date,
+    signed,
+    signed_pct,
+    usd,
+    usd_compact,
+    window,
+)
+from briefgen.config import Window
+from briefgen.metrics import Figure
+
+pytestmark = pytest.mark.filterwarnings("error")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (62.04e9, "$62.0bn"),
+        (13.2e9, "$13.2bn"),
+        (1.6e12, "$1.6tn"),
+        (96e6, "$96m"),
+        (311e6, "$311m"),
+        (4.5e6, "$4.5m"),
+        (999.6e6, "$1.0bn"),
+        (38_080, "$38,080"),
+        (88_950, "$88,950"),
+        (999.7, "$1,000"),
+        (38.08, "$38.08"),
+        (0.072, "$0.072"),
+        (0, "$0.000"),
+        (-2.5e9, "\u2212$2.5bn"),
+        (-21_120, "\u2212$21,120"),
+    ],
+)
+def test_usd(value, expected):
+    assert usd(value) == expected
+
+
+def test_usd_digits_and_sign():
+    assert usd(0.04, 3) == "$0.040"
+    assert usd(97.8, 0) == "$98"
+    assert usd(13.2e9, sign=True) == "+$13.2bn"
+    assert usd(-13.2e9, sign=True) == "\u2212$13.2bn"
+    assert usd(0.0001, 3, sign=True) == "$0.000"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(62.04e9, "$62bn"), (13.2e9, "$13bn"), (1.6e9, "$1.6bn"), (96e6, "$96m"), (88_950, "$89k"), (38.08, "$38.08"),
+     (9.96e9, "$10bn"), (-13.2e9, "\u2212$13bn")],
+)
+def test_usd_compact(value, expected):
+    assert usd_compact(value) == expected
+
+
+def test_counts_and_units():
+    assert num(1_045) == "1,045"
+    assert num(1_044.6) == "1,045"
+    assert num(1234.5678, 2) == "1,234.57"
+    assert num(-3) == "\u22123"
+    assert ehs(419.2) == "419 EH/s"
+    assert ehs(1_027) == "1,027 EH/s"
+    assert ehs(12.3) == "12.3 EH/s"
+    assert ehs(12.3, sign=True) == "+12.3 EH/s"
+    assert difficulty(1.4647e14) == "146.5T"
+
+
+def test_percentages_and_changes():
+    assert pct(47.12) == "47.1%"
+    assert pct(137.5, 0) == "138%"
+    assert signed_pct(11.0) == "+11.0%"
+    assert signed_pct(-2.1) == "\u22122.1%"
+    assert signed_pct(-2.1).startswith(MINUS)
+    assert signed_pct(-0.04) == "0.0%"  # no sign on a change that rounds to zero
+    assert signed_pct(0) == "0.0%"
+    assert bps(300) == "+300 bp"
+    assert bps(-45.4) == "\u221245 bp"
+    assert signed(1.24) == "+1.2"
+    assert signed(-0.31) == "\u22120.3"
+    assert multiple(3.44) == "3.4x"
+
+
+def test_btc():
+    assert btc(0.000434219) == "0.000434 BTC"
+    assert btc(0.03) == "0.03 BTC"
+    assert btc(0.03, 3) == "0.030 BTC"
+    assert btc(3.125) == "3.125 BTC"
+    assert btc(6.25) == "6.25 BTC"
+    assert btc(512_094.3) == "512,094 BTC"
+    assert btc(0) == "0 BTC"
+
+
+def test_dates():
+    day = date(2026, 1, 15)
+    assert long_date(day) == "15 January 2026"
+    assert short_date(day) == "15 Jan 2026"
+    assert day_month(day) == "15 Jan"
+    assert month_name(date(2025, 12, 1)) == "December"
+    assert short_date(datetime(2026, 1, 5, 13, 0)) == "5 Jan 2026"
+    assert short_date(pd.Timestamp("2026-01-05")) == "5 Jan 2026"
+    assert long_date("2026-01-15") == "15 January 2026"
+
+
+NUMBER_FILTERS = ("usd", "usd_compact", "num", "ehs", "pct", "signed_pct", "bps", "signed", "multiple", "btc", "difficulty")
+DATE_FILTERS = ("long_date", "short_date", "day_month", "month_name")
+
+
+@pytest.mark.parametrize("missing", [None, math.nan, float("inf"), pd.NA, pd.NaT])
+def test_missing_values_print_an_en_dash(missing):
+    assert MISSING == "\u2013"
+    others = {"change", "change_vs_prior_month", "direction", "dates", "window", "label"}
+    assert set(NUMBER_FILTERS + DATE_FILTERS) | others == set(FILTERS)
+    for name in NUMBER_FILTERS + DATE_FILTERS:
+        assert FILTERS[name](missing) == MISSING, name
+    if missing is None or missing is pd.NA:
+        assert dates(missing) == window(missing) == label(missing) == MISSING
+
+
+def test_figure_changes_pick_percent_or_basis_points():
+    level = Figure(110.0, 100.0, 105.0)
+    share = Figure(47.1, 44.1, 44.1, kind="share")
+    assert change(level) == "+10.0%"
+    assert change(share) == "+300 bp"
+    assert change_vs_prior_month(level) == "+4.8%"
+    assert change_vs_prior_month(share) == "+300 bp"
+    assert change(Figure(1.0, None)) == MISSING
+    assert change(None) == MISSING
+
+
+def test_windows_print_their_dates_and_label():
+    period = Window(date(2026, 1, 1), date(2026, 1, 14), "first two weeks of January")
+    assert dates(period) == "1\u201314 Jan 2026"
+    assert window(period) == "first two weeks of January (1\u201314 Jan 2026)"
+    assert window(Window(date(2025, 12, 1), date(2025, 12, 31), "December 2025")) == "December 2025"
+    assert dates(Window(date(2025, 12, 18), date(2026, 1, 3), "x")) == "18 Dec 2025 \u2013 3 Jan 2026"
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [("hpc_lease", "HPC lease"), ("power_approval", "Power approval"), ("land", "Land"), ("ai-hosting", "AI hosting"),
+     ("HPC lease", "HPC lease"), ("Land acquisition", "Land acquisition"), ("", MISSING)],
+)
+def test_label_turns_codes_into_words(code, expected):
+    assert label(code) == expected
+
+
+def test_direction_is_a_class_name():
+    assert [direction(v) for v in (1.5, -0.2, 0, None)] == ["up", "down", "flat", "flat"]
+
+
+def test_numpy_and_pandas_numbers():
+    import numpy as np
+
+    assert usd(np.float64(62.04e9)) == "$62.0bn"
+    assert num(np.int64(1_045)) == "1,045"
+    assert pct(pd.array([47.12], dtype="Float64")[0]) == "47.1%"

@@ -1,0 +1,352 @@
+"""HTML -> PDF: pages, metadata, embedded fonts, the locked-down fetcher, identical bytes, PDF/A-3u."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import textwrap
+import zlib
+from datetime import date
+from pathlib import Path
+
+import pypdf
+import pytest
+
+from briefgen import pdf
+from briefgen.errors import PdfError
+from briefgen.pdf import FONTS_DIR, TEMPLATES_DIR, PdfMetadata, write_pdf
+from briefgen.render import pdf_metadata, render_html
+from tests.brief_fixtures import brief_context, weasyprint_log, write_chart  # noqa: F401 (fixture)
+
+pytestmark = [
+    pytest.mark.filterwarnings("error"),
+    # WeasyPrint 70 leaves its sRGB profile open when writing PDF/A (pdf/__init__.py); not ours to close.
+    pytest.mark.filterwarnings("ignore:Exception ignored in.*sRGB2014.icc:pytest.PytestUnraisableExceptionWarning"),
+    pytest.mark.filterwarnings("ignore:unclosed file.*sRGB2014.icc:ResourceWarning"),
+]
+
+ROOT = Path(__file__).resolve().parents[1]
+META = PdfMetadata(
+    title="Bitcoin mining: test brief",
+    authors=("Alex Morgan", "Sam Patel"),
+    subject="Example sector brief",
+    keywords=("Bitcoin", "mining"),
+    lang="en-GB",
+    created=date(2026, 1, 15),
+)
+SMALL = """<!DOCTYPE html>
+<html lang="en-GB"><head><meta charset="utf-8"><title>ignored</title>
+<link rel="stylesheet" href="static/brief.css"></head>
+<body>
+<section class="section" id="one"><h2 class="section-title">One</h2>
+<p>Hashprice <strong>rose</strong> 11.0% <em>vs late December</em>; margin 47.1% (+300 bp).</p>
+<figure class="chart chart-full"><figcaption class="caption">Chart</figcaption>
+<img src="charts/chart.svg" alt="A chart"><p class="source">Source: test</p></figure>
+{extra}
+</section>
+<section class="section" id="two" style="break-before: page"><h2 class="section-title">Two</h2><p>Second page.</p></section>
+</body></html>
+"""
+
+
+def small_html(extra: str = "") -> str:
+    return SMALL.replace("{extra}", extra)
+
+
+@pytest.fixture
+def build(tmp_path: Path) -> Path:
+    """A build folder: the HTML's charts/chart.svg is build/charts/chart.svg."""
+    folder = tmp_path / "build"
+    write_chart(folder / "charts", "chart")
+    return folder
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Record any attempt to open a socket (the fetcher must refuse before connecting)."""
+    attempts: list[object] = []
+
+    def connect(self, address):
+        attempts.append(address)
+        raise OSError("network disabled in tests")
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    return attempts
+
+
+def stream_bytes(data: bytes) -> bytes:
+    """The PDF's raw bytes followed by every Flate stream decompressed (object streams included)."""
+    parts = [data]
+    for match in re.finditer(rb"stream\r?\n", data):
+        try:
+            parts.append(zlib.decompressobj().decompress(data[match.end():]))
+        except zlib.error:
+            continue
+    return b"\n".join(parts)
+
+
+# --- pages, metadata, fonts ------------------------------------------------------------------
+
+
+def test_small_html_to_pdf(tmp_path, build, weasyprint_log):
+    out = tmp_path / "out" / "brief.pdf"
+    info = write_pdf(small_html(), build, out, metadata=META)
+    assert info.pages == 2
+    assert info.size == out.stat().st_size
+    assert info.warnings == ()
+    reader = pypdf.PdfReader(out)
+    assert len(reader.pages) == 2
+    assert reader.metadata["/Title"] == "Bitcoin mining: test brief"
+    assert reader.metadata["/Author"] == "Alex Morgan, Sam Patel"
+    assert reader.metadata["/Subject"] == "Example sector brief"
+    assert reader.metadata["/Keywords"] == "Bitcoin, mining"
+    assert reader.metadata["/CreationDate"] == "D:20260115000000Z"  # the as-of date, not the build time
+    assert reader.metadata["/ModDate"] == "D:20260115000000Z"
+    assert reader.trailer["/Root"]["/Lang"] == "en-GB"
+    text = reader.pages[0].extract_text()
+    assert "Hashprice rose 11.0%" in text and "+300 bp" in text
+    assert "Page 1 of 2" in text
+    # The SVG chart is drawn as vectors: its navy polyline is stroked in the page's content.
+    assert b"0.043137 0.145098 0.270588 RG" in reader.pages[0].get_contents().get_data()
+    assert [o.title for o in reader.outline] == ["1 One", "2 Two"]
+
+
+def test_fonts_are_inter_embedded_and_subset(tmp_path, build, weasyprint_log):
+    out = tmp_path / "brief.pdf"
+    write_pdf(small_html(), build, out, metadata=META)
+    reader = pypdf.PdfReader(out)
+    names = set()
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descendant = font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font
+            descriptor = descendant["/FontDescriptor"].get_object()
+            assert any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")), font["/BaseFont"]
+            names.add(str(font["/BaseFont"]))
+    assert names and all(re.fullmatch(r"/[A-Z]{6}\+Inter.*", name) for name in names), names
+    assert {n.split("+")[1] for n in names} >= {"Inter", "Inter-Semi-Bold", "Inter-Italic"}
+    if shutil.which("pdffonts"):
+        listing = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True, check=True).stdout
+        rows = listing.splitlines()[2:]
+        assert rows and all(re.search(r"\byes\s+yes\s+yes\b", row) for row in rows), listing
+
+
+def test_font_configuration_is_reused_per_template_path(tmp_path):
+    assert pdf.font_config() is pdf.font_config()
+    assert pdf.font_config(tmp_path) is pdf.font_config(tmp_path) is not pdf.font_config()
+
+
+# --- the URL fetcher ------------------------------------------------------------------------
+
+
+REFUSED = [
+    ('<img src="file:///etc/passwd" alt="">', "refused file:///etc/passwd: only the brief's templates, fonts and charts may be loaded"),
+    ('<img src="../../../../etc/passwd" alt="">', "refused file:///etc/passwd: only the brief's templates, fonts and charts may be loaded"),
+    ('<img src="http://127.0.0.1:9/x.png" alt="">', "refused http://127.0.0.1:9/x.png: only the brief's templates, fonts and charts may be loaded"),
+    ('<link rel="stylesheet" href="https://example.com/x.css">', "refused https://example.com/x.css: only the brief's templates, fonts and charts may be loaded"),
+    ('<img src="charts/%2e%2e/%2e%2e/%2e%2e/etc/passwd" alt="">', "refused charts/%2e%2e/%2e%2e/%2e%2e/etc/passwd: outside the brief's folders"),
+]
+
+
+@pytest.mark.parametrize(("tag", "warning"), REFUSED)
+def test_fetcher_refuses_other_files_and_the_network(tmp_path, build, no_network, weasyprint_log, tag, warning):
+    info = write_pdf(small_html(tag), build, tmp_path / "brief.pdf", metadata=META)
+    assert info.warnings == (warning,)
+    assert no_network == []
+    assert len(weasyprint_log.take("refused")) == 1  # WeasyPrint logs the failed load too
+    assert b"root:" not in stream_bytes((tmp_path / "brief.pdf").read_bytes())
+
+
+@pytest.mark.parametrize(("tag", "warning"), REFUSED[:3])
+def test_strict_turns_a_refusal_into_an_error(tmp_path, build, no_network, weasyprint_log, tag, warning):
+    out = tmp_path / "brief.pdf"
+    with pytest.raises(PdfError) as caught:
+        write_pdf(small_html(tag), build, out, metadata=META, strict=True)
+    assert str(caught.value) == f"1 problem rendering the PDF:\n  - {warning}"
+    assert not out.exists()
+    assert len(weasyprint_log.take("refused")) == 1
+
+
+def test_fetcher_refuses_a_link_out_of_the_chart_folder(tmp_path, build, weasyprint_log):
+    secret = tmp_path / "secret.svg"
+    write_chart(tmp_path, "secret")
+    (build / "charts" / "link.svg").symlink_to(secret)
+    info = write_pdf(small_html('<img src="charts/link.svg" alt="">'), build, tmp_path / "brief.pdf", metadata=META)
+    assert info.warnings == ("refused charts/link.svg: it resolves outside charts/",)
+    assert len(weasyprint_log.take("refused")) == 1
+
+
+def test_fetcher_refuses_large_data_urls_and_serves_small_ones(tmp_path, build, weasyprint_log):
+    small = "data:image/svg+xml," + "%3Csvg xmlns='http://www.w3.org/2000/svg' width='4' height='4'/%3E"
+    large = "data:image/svg+xml," + "%3Csvg xmlns='http://www.w3.org/2000/svg' width='4' height='4'%3E" + "%20" * 90_000 + "%3C/svg%3E"
+    html = small_html(f'<img src="{small}" alt=""><img src="{large}" alt="">')
+    info = write_pdf(html, build, tmp_path / "brief.pdf", metadata=META)
+    assert info.warnings == ("refused a data: URL of 263 KB (at most 256 KB)",)
+    assert len(weasyprint_log.take("refused")) == 1
+
+
+def test_a_missing_chart_fails_instead_of_vanishing(tmp_path, build, weasyprint_log):
+    out = tmp_path / "brief.pdf"
+    out.write_bytes(b"previous build")
+    with pytest.raises(PdfError) as caught:
+        write_pdf(small_html('<img src="charts/missing.svg" alt="">'), build, out, metadata=META)
+    assert str(caught.value) == (
+        f"1 problem rendering the PDF:\n  - charts/missing.svg: could not be loaded (file not found in {(build / 'charts').resolve()})"
+    )
+    assert out.read_bytes() == b"previous build"  # written atomically or not at all
+    assert len(weasyprint_log.take("missing.svg")) == 1
+
+
+def test_a_missing_stylesheet_fails(tmp_path, build, weasyprint_log):
+    html = small_html().replace("static/brief.css", "static/missing.css")
+    with pytest.raises(PdfError) as caught:
+        write_pdf(html, build, tmp_path / "brief.pdf", metadata=META)
+    assert str(caught.value) == (
+        f"1 problem rendering the PDF:\n  - static/missing.css: could not be loaded (file not found in {TEMPLATES_DIR})"
+    )
+    assert len(weasyprint_log.take("missing.css")) == 1
+
+
+def test_css_warnings_are_returned_and_fatal_under_strict(tmp_path, build, weasyprint_log):
+    html = small_html('<p style="colour: red">x</p>')
+    info = write_pdf(html, build, tmp_path / "brief.pdf", metadata=META)
+    assert info.warnings == ("WeasyPrint: Ignored `colour: red` at 1:1, unknown property.",)
+    with pytest.raises(PdfError):
+        write_pdf(html, build, tmp_path / "brief.pdf", metadata=META, strict=True)
+    assert len(weasyprint_log.take("colour")) == 2
+
+
+def test_override_templates_are_served_first(tmp_path, build, weasyprint_log):
+    override = tmp_path / "desk"
+    (override / "static").mkdir(parents=True)
+    (override / "static" / "brief.css").write_text("body { color: #123456; }", encoding="utf-8")
+    out = tmp_path / "brief.pdf"
+    write_pdf(small_html(), build, out, metadata=META, templates_dir=override)
+    names = {str(f.get_object()["/BaseFont"]) for p in pypdf.PdfReader(out).pages for f in p["/Resources"]["/Font"].values()}
+    assert not any("Inter" in name for name in names)  # the override stylesheet has no @font-face
+
+
+# --- determinism and paths -------------------------------------------------------------------
+
+SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from datetime import date
+    from pathlib import Path
+    sys.path.insert(0, {root!r})
+    from briefgen.pdf import PdfMetadata, write_pdf
+    html = Path(sys.argv[1]).read_text(encoding="utf-8")
+    meta = PdfMetadata(title="T", authors=("A",), subject="S", keywords=("k",), created=date(2026, 1, 15))
+    write_pdf(html, Path(sys.argv[2]), Path(sys.argv[3]), metadata=meta)
+    """
+)
+
+
+def test_same_html_gives_identical_bytes_across_processes(tmp_path, build, weasyprint_log):
+    html_file = tmp_path / "brief.html"
+    html_file.write_text(small_html(), encoding="utf-8")
+    script = SCRIPT.format(root=str(ROOT))
+    runs = [
+        subprocess.Popen([sys.executable, "-c", script, str(html_file), str(build), str(tmp_path / f"{n}.pdf")],
+                         env={"PYTHONHASHSEED": str(n), "PATH": "/usr/bin:/bin"}, stderr=subprocess.PIPE)
+        for n in (1, 2)
+    ]
+    for run in runs:
+        _, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err.decode()
+    first, second = (tmp_path / "1.pdf").read_bytes(), (tmp_path / "2.pdf").read_bytes()
+    assert first == second
+    # And a third render in this process, with its reused font configuration.
+    meta = PdfMetadata(title="T", authors=("A",), subject="S", keywords=("k",), created=date(2026, 1, 15))
+    write_pdf(small_html(), build, tmp_path / "3.pdf", metadata=meta)
+    assert (tmp_path / "3.pdf").read_bytes() == first
+
+
+def test_no_machine_path_appears_in_the_pdf(tmp_path, build, weasyprint_log):
+    source = build / "network.csv"
+    source.write_text("date,btc_price_usd\n2026-01-14,88030\n", encoding="utf-8")
+    html = small_html('<a href="https://example.com/x">a link</a> <a href="#two">inside</a>')
+    out = build / "brief.pdf"
+    write_pdf(html, build, out, metadata=META, variant="pdf/a-3u", attachments=[(source, "Network input")])
+    data = stream_bytes(out.read_bytes())
+    for path in (tmp_path, ROOT, FONTS_DIR, TEMPLATES_DIR, Path.home()):
+        assert str(path).encode() not in data, path
+    assert b"file:" not in data
+    assert b"https://example.com/x" in data  # links stay links; nothing was fetched
+
+
+# --- variants --------------------------------------------------------------------------------
+
+
+def test_pdf_a3u_carries_its_source_attachment(tmp_path, build, weasyprint_log):
+    source = tmp_path / "network.csv"
+    source.write_bytes(b"date,btc_price_usd\n2026-01-14,88030\n")
+    out = tmp_path / "brief.pdf"
+    write_pdf(small_html(), build, out, metadata=META, variant="pdf/a-3u", attachments=[(source, "Network input")])
+    reader = pypdf.PdfReader(out)
+    assert reader.attachments == {"network.csv": [source.read_bytes()]}
+    catalog = reader.trailer["/Root"]
+    # WeasyPrint lists the file specification twice in /AF (from the name tree and the objects).
+    assert len({ref.idnum for ref in catalog["/AF"]}) == 1
+    filespec = catalog["/AF"][0].get_object()
+    assert filespec["/AFRelationship"] == "/Source"
+    assert filespec["/Desc"] == "Network input"
+    params = filespec["/EF"]["/F"].get_object()["/Params"]
+    assert params["/CreationDate"] == params["/ModDate"] == "D:20260115000000Z"
+    xmp = catalog["/Metadata"].get_object().get_data()
+    assert b'pdfaid:part="3"' in xmp or b"<pdfaid:part>3</pdfaid:part>" in xmp
+    assert b"U" in re.search(rb"pdfaid:conformance(?:=\"|>)(\w)", xmp).group(1)
+
+
+def test_pdf_ua1_is_tagged(tmp_path, build, weasyprint_log):
+    out = tmp_path / "brief.pdf"
+    write_pdf(small_html(), build, out, metadata=META, variant="pdf/ua-1")
+    catalog = pypdf.PdfReader(out).trailer["/Root"]
+    assert "/StructTreeRoot" in catalog
+    assert catalog["/MarkInfo"]["/Marked"]
+
+
+def test_unknown_variant_and_misplaced_attachments_are_errors(tmp_path, build):
+    with pytest.raises(PdfError) as caught:
+        write_pdf(small_html(), build, tmp_path / "x.pdf", metadata=META, variant="pdf/x-4")  # type: ignore[arg-type]
+    assert str(caught.value) == "PDF variant 'pdf/x-4' is not supported (choose pdf/a-3u or pdf/ua-1)"
+    with pytest.raises(PdfError) as caught:
+        write_pdf(small_html(), build, tmp_path / "x.pdf", metadata=META, variant="pdf/ua-1",
+                  attachments=[(tmp_path / "a.csv", "A")])
+    assert str(caught.value) == "attachments need PDF/A-3u or no variant, not pdf/ua-1"
+
+
+# --- the whole brief -------------------------------------------------------------------------
+
+
+def test_the_brief_renders_without_warnings(tmp_path, weasyprint_log):
+    context = brief_context(tmp_path / "charts")
+    out = tmp_path / "brief.pdf"
+    info = write_pdf(render_html(context), tmp_path, out, metadata=pdf_metadata(context), strict=True)
+    assert info.warnings == ()
+    assert 6 <= info.pages <= 12
+    reader = pypdf.PdfReader(out)
+    assert [o.title for o in reader.outline] == [
+        "Summary", "1 Network", "2 Mining economics", "3 Listed miners", "4 Equities", "5 Valuation",
+        "6 Beyond block rewards", "7 Outlook", "Appendix A: Methodology and assumptions",
+        "Appendix B: Data sources", "Disclosures and analyst certification",
+    ]
+    cover = reader.pages[0].extract_text()
+    assert "Key takeaways".upper() in cover.upper() and f"Page 1 of {info.pages}" in cover
+    assert re.search(r"Network\s*\.[ .]*\s*2\b", cover), "the contents give page numbers"
+    second = reader.pages[1].extract_text()
+    assert "NETWORK" in second  # the running header names the section
+    assert reader.metadata["/CreationDate"] == "D:20260115000000Z"
+
+
+def test_an_unwritable_output_is_an_output_error(tmp_path, build, weasyprint_log):
+    from briefgen.errors import OutputError
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    with pytest.raises(OutputError) as caught:
+        write_pdf(small_html(), build, blocker / "brief.pdf", metadata=META)
+    assert str(caught.value).startswith(f"{blocker / 'brief.pdf'}: could not write the PDF (")
