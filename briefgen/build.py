@@ -29,6 +29,7 @@ class BuildOptions:
     templates_dir: Path | None = None
     pdf_variant: str | None = None
     strict: bool = False
+    as_of: date | None = None
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def build(options: BuildOptions) -> BuildResult:
     from briefgen.render import pdf_metadata, render_html
 
     started = time.perf_counter()
-    inputs = load_inputs(options.inputs_dir, options.period, options.compare, strict=options.strict)
+    inputs = load_inputs(options.inputs_dir, options.period, options.compare, strict=options.strict, as_of=options.as_of)
     metrics = compute(inputs)
     output = Path(options.output_dir)
     with staging(output) as stage:

@@ -1,0 +1,175 @@
+"""A finished PDF -> a copy marked for one client: every page stamped, metadata, encryption."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+
+import pytest
+from pypdf import PdfReader, PdfWriter
+from pypdf.errors import FileNotDecryptedError
+
+from briefgen.errors import DistributionError
+from briefgen.stamp import StampFont, Stamper, stamp_text, unsupported_characters
+from tests.test_distribute_support import brief_bytes, no_warnings, page_texts  # noqa: F401
+
+ANA = stamp_text("Ana Łukasiewicz, Acme Capital", "15 Jan 2026")
+ZOE = stamp_text("Ζωή Παπαδοπούλου, Иван Петров Fund", "15 Jan 2026")
+
+
+@pytest.fixture(scope="module")
+def stamper() -> Stamper:
+    return Stamper(brief_bytes(), StampFont.for_texts([ANA, ZOE]))
+
+
+def test_every_page_carries_the_stamp_and_keeps_its_own_text(stamper):
+    original = page_texts(brief_bytes())
+    copy = page_texts(stamper.copy(ANA, {}))
+    assert len(copy) == len(original) == 3
+    for before, after in zip(original, copy):
+        assert before.strip() in after
+        assert after.rstrip().endswith("Prepared for Ana Łukasiewicz, Acme Capital · 15 Jan 2026 · not for redistribution")
+
+
+def test_greek_and_cyrillic_names_print_as_written(stamper):
+    assert all("Prepared for Ζωή Παπαδοπούλου, Иван Петров Fund" in text for text in page_texts(stamper.copy(ZOE, {})))
+
+
+def test_the_copy_is_an_overlay_not_a_new_rendering(stamper):
+    """The brief's own objects (fonts, page size, title) come through; the stamp font is added once."""
+    original = PdfReader(io.BytesIO(brief_bytes()))
+    copy = PdfReader(io.BytesIO(stamper.copy(ANA, {})))
+    assert [p.mediabox for p in copy.pages] == [p.mediabox for p in original.pages]
+    fonts = {str(f["/BaseFont"]) for p in copy.pages for f in (o.get_object() for o in p["/Resources"]["/Font"].values())}
+    original_fonts = {str(f["/BaseFont"]) for p in original.pages
+                      for f in (o.get_object() for o in p["/Resources"]["/Font"].values())}
+    added = fonts - original_fonts
+    assert len(added) == 1 and next(iter(added)).endswith("+Inter-Regular")
+    assert copy.metadata.title == original.metadata.title
+
+
+def test_metadata_names_the_recipient(stamper):
+    meta = PdfReader(io.BytesIO(stamper.copy(ANA, {"/Subject": ANA, "/Recipient": "Ana Łukasiewicz, Acme Capital"}))).metadata
+    assert meta["/Recipient"] == "Ana Łukasiewicz, Acme Capital"
+    assert meta.subject == ANA
+    assert meta.title == "Bitcoin mining: mid-January update"
+
+
+def test_an_encrypted_copy_opens_with_its_password_and_not_without(stamper):
+    pdf = stamper.copy(ANA, {}, password="open-sesame")
+    reader = PdfReader(io.BytesIO(pdf))
+    assert reader.is_encrypted
+    assert reader._encryption.V == 5 and reader._encryption.R == 6  # AES-256
+    with pytest.raises(FileNotDecryptedError):
+        reader.pages[0].extract_text()
+    assert not PdfReader(io.BytesIO(pdf)).decrypt("wrong password")
+    assert all("Prepared for Ana Łukasiewicz" in text for text in page_texts(pdf, password="open-sesame"))
+
+
+def test_unencrypted_copies_are_reproducible(stamper):
+    assert stamper.copy(ANA, {"/Subject": ANA}) == stamper.copy(ANA, {"/Subject": ANA})
+
+
+def test_the_original_reader_is_left_untouched(stamper):
+    first = stamper.copy(ANA, {})
+    stamper.copy(ZOE, {})
+    assert "Ζωή" not in "".join(page_texts(first))
+    assert all("Ζωή" not in text and "Ana" in text for text in page_texts(stamper.copy(ANA, {})))
+
+
+def test_rotated_pages_are_stamped_along_their_visible_bottom():
+    writer = PdfWriter()
+    for angle in (0, 90, 180, 270):
+        page = writer.add_blank_page(595, 842)
+        if angle:
+            page.rotate(angle)
+    raw = io.BytesIO()
+    writer.write(raw)
+    copy = Stamper(raw.getvalue(), StampFont.for_texts([ANA])).copy(ANA, {})
+    reader = PdfReader(io.BytesIO(copy))
+    assert [p.rotation for p in reader.pages] == [0, 90, 180, 270]
+    assert all("Prepared for Ana Łukasiewicz" in p.extract_text() for p in reader.pages)
+    # The stamp is drawn through a matrix that maps the visible bottom edge into user space.
+    contents = [p.get_contents().get_data() for p in reader.pages]
+    assert b"1 0 0 1 0.00 0.00 cm" in contents[0]
+    assert b"0 1 -1 0 595.00 0.00 cm" in contents[1]
+    assert b"-1 0 0 -1 595.00 842.00 cm" in contents[2]
+    assert b"0 -1 1 0 0.00 842.00 cm" in contents[3]
+
+
+def test_a_long_recipient_shrinks_to_fit_the_page():
+    long_text = stamp_text("Maximilian Alexander Fitzgerald-Worthington III, " + "Very Long Firm Name " * 5, "15 Jan 2026")
+    font = StampFont.for_texts([long_text])
+    stamper = Stamper(brief_bytes(), font)
+    content = PdfReader(io.BytesIO(stamper.copy(long_text, {}))).pages[0].get_contents().get_data()
+    size = float(content.split(b"/BriefgenStamp ")[1].split()[0])
+    assert 4 <= size < 7
+    assert font.width(long_text, size) <= 595.28 - 2 * 28 + 0.01
+
+
+def test_characters_the_font_lacks_are_named():
+    assert unsupported_characters("Zoë 田中 Ω") == "田中"
+    with pytest.raises(DistributionError) as caught:
+        StampFont.for_texts(["Prepared for 田中"])
+    assert str(caught.value) == "the stamp font has no glyph for '中田'"
+
+
+def test_a_damaged_brief_is_refused_not_repaired():
+    with pytest.raises(DistributionError) as caught:
+        Stamper(brief_bytes()[:-300], StampFont.for_texts([ANA]))
+    assert str(caught.value) == "the brief is not a readable PDF (EOF marker not found)"
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) not installed")
+def test_the_stamp_is_visible_when_the_page_is_rendered(stamper, tmp_path):
+    """Render the bottom strip of page 1 with poppler: the stamp must darken pixels the original leaves white."""
+    def bottom_strip(pdf: bytes, name: str) -> bytes:
+        path = tmp_path / f"{name}.pdf"
+        path.write_bytes(pdf)
+        # 72 dpi: one pixel per point; crop the lowest 30 points of the A4 page, as greyscale PGM.
+        return subprocess.run(["pdftoppm", "-r", "72", "-f", "1", "-l", "1", "-gray", "-x", "0", "-y", "812",
+                               "-W", "595", "-H", "30", str(path)], check=True, capture_output=True).stdout
+
+    def dark_pixels(pgm: bytes) -> int:
+        header_end = pgm.index(b"255\n") + 4
+        return sum(1 for value in pgm[header_end:] if value < 200)
+
+    assert dark_pixels(bottom_strip(brief_bytes(), "original")) == 0
+    assert dark_pixels(bottom_strip(stamper.copy(ANA, {}), "copy")) > 100
+
+
+def _two_stream_pdf() -> bytes:
+    """A page whose content is an array of two streams and whose fonts are inherited from the page tree."""
+    from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(612, 792)
+    refs = []
+    for y, text in ((700, b"First part"), (600, b"Second part")):
+        stream = DecodedStreamObject()
+        stream.set_data(b"BT /F1 12 Tf 100 %d Td (%s) Tj ET" % (y, text))
+        refs.append(writer._add_object(stream))
+    page[NameObject("/Contents")] = ArrayObject(refs)
+    helvetica = DictionaryObject({NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+                                  NameObject("/BaseFont"): NameObject("/Helvetica")})
+    del page[NameObject("/Resources")]
+    writer.root_object["/Pages"][NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): helvetica})})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_content_arrays_and_inherited_resources_are_kept():
+    copy = Stamper(_two_stream_pdf(), StampFont.for_texts([ANA])).copy(ANA, {})
+    (text,) = page_texts(copy)
+    assert "First part" in text and "Second part" in text and "Prepared for Ana Łukasiewicz" in text
+    page = PdfReader(io.BytesIO(copy)).pages[0]
+    assert sorted(page["/Resources"]["/Font"]) == ["/BriefgenStamp", "/F1"]
+
+
+def test_a_marked_copy_cannot_be_marked_again(stamper):
+    with pytest.raises(DistributionError) as caught:
+        Stamper(stamper.copy(ANA, {}), StampFont.for_texts([ZOE]))
+    assert str(caught.value) == "this PDF is already a client's marked copy; distribute the brief itself"
