@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Callable, Literal
 
 EXCEL_ERRORS = {"#DIV/0!", "#N/A", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!", "#GETTING_DATA"}
@@ -20,6 +20,10 @@ _TICKER = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{0,9}$")
 _SUFFIXES = {"k": 1e3, "m": 1e6, "mm": 1e6, "mn": 1e6, "b": 1e9, "bn": 1e9, "t": 1e12, "tn": 1e12}
 
 Kind = Literal["date", "number", "integer", "text", "ticker"]
+
+
+class UnsavedFormula(str):
+    """A workbook cell holding a formula whose result was never saved (the workbook was not saved by Excel)."""
 
 
 class CellError(ValueError):
@@ -61,6 +65,9 @@ def is_blank(raw: Any) -> bool:
 
 def parse_cell(column: Column, raw: Any) -> Any:
     """Return the typed value of `raw` for `column` (None when blank and optional), or raise CellError."""
+    if isinstance(raw, UnsavedFormula):
+        raise CellError(f"formula {_shown(raw)} has no saved result",
+                        "open the workbook in Excel and save it, or paste values only")
     if isinstance(raw, str) and raw.strip() in EXCEL_ERRORS:
         raise CellError(f"Excel formula error {raw.strip()!r}", "fix the formula in the workbook, or paste values only")
     if is_blank(raw):
@@ -78,6 +85,11 @@ def _date(column: Column, raw: Any) -> date:
         return raw.date()
     if isinstance(raw, date):
         return raw
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool) and 20_000 <= raw <= 80_000 and raw == int(raw):
+        # A date cell formatted as a number shows Excel's serial day count (46027 is 2026-01-04).
+        day = date(1899, 12, 30) + timedelta(days=int(raw))
+        raise CellError(f"expected a date, got the number {int(raw)} (Excel's serial number for {day})",
+                        "format the column as a date, YYYY-MM-DD")
     text = str(raw).strip()
     if _ISO_DATE.match(text):
         try:
@@ -87,26 +99,42 @@ def _date(column: Column, raw: Any) -> date:
     raise CellError(f"expected a date as YYYY-MM-DD, got {_shown(text)}", "write every date as YYYY-MM-DD, e.g. 2026-01-15")
 
 
-def _number_hint(text: str) -> str | None:
-    """Say how to rewrite a number typed as text ('1,234', '$62bn', '47%')."""
-    cleaned = text.replace("\u2212", "-").replace(" ", "").replace("\u00a0", "")
+def _plain(value: float) -> str:
+    """Write a number the way the contract wants it: digits, no exponent, no separators."""
+    if math.isfinite(value) and abs(value) < 1e16 and value == int(value):
+        return str(int(value))
+    return f"{value:.10g}"
+
+
+def _number_hint(text: str, unit: str = "") -> str | None:
+    """Say how to rewrite a number typed as text ('1,234', '$62bn', '47%', '4.2 BTC' where BTC is the unit)."""
+    cleaned = text.replace("\u2212", "-").replace("\u00a0", " ").strip()
     percent = cleaned.endswith("%")
-    cleaned = cleaned.rstrip("%").lstrip("$").replace("US$", "").replace(",", "")
-    match = re.fullmatch(r"([-+]?\d+(?:\.\d+)?)([a-zA-Z]{0,2})", cleaned)
+    cleaned = re.sub(r"^(US\$|\$|USD)\s*", "", cleaned.removesuffix("%").strip())
+    # Commas count only as thousands separators ('1,234,567.8'): '87000,1050,144' is several cells
+    # run together (a stray quote), not one number.
+    match = re.fullmatch(r"([-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)\s*([A-Za-z][A-Za-z/]*)?", cleaned)
     if not match:
         return None
-    value, suffix = float(match.group(1)), match.group(2).lower()
-    if suffix and suffix not in _SUFFIXES:
+    value, word = float(match.group(1).replace(",", "")), match.group(2) or ""
+    if not math.isfinite(value):
         return None
     if percent:
-        return f"write the plain number {value:g} without the % sign"
-    value *= _SUFFIXES.get(suffix, 1.0)
-    return f"write the plain number {value:.10g} without separators, currency signs or units"
+        return None if word else f"write the plain number {value:g} without the % sign"
+    if word and word.lower() not in _SUFFIXES:
+        # Only the column's own unit can simply be dropped ('4.2 BTC' for BTC): '1050 PH/s' needs converting.
+        if not unit.lower().replace(" ", "").startswith(word.lower()):
+            return None
+        return f"write the plain number {_plain(value)} without the unit '{word}'"
+    value *= _SUFFIXES.get(word.lower(), 1.0)
+    if not math.isfinite(value):
+        return None
+    return f"write the plain number {_plain(value)} without separators, currency signs or units"
 
 
 def _number(column: Column, raw: Any) -> float:
     if isinstance(raw, bool):
-        raise CellError(f"expected a number, got {_shown(raw)}")
+        raise CellError(f"expected a number, got {_shown(raw)}", "write a plain number such as 1234.5")
     if isinstance(raw, (int, float)):
         value = float(raw)
     else:
@@ -114,9 +142,11 @@ def _number(column: Column, raw: Any) -> float:
         try:
             value = float(text)
         except ValueError:
-            hint = _number_hint(text)
+            hint = _number_hint(text, column.unit)
             raise CellError(f"expected a number, got text {_shown(text)}", hint or "write a plain number such as 1234.5") from None
         if not re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", text):
+            if math.isfinite(value):  # Python also reads '1_000' and other scripts' digits; the contract does not
+                raise CellError(f"expected a number, got text {_shown(text)}", "write a plain number such as 1234.5")
             raise CellError(f"expected a finite number, got {_shown(text)}", "replace NaN or infinity with the real figure")
     if not math.isfinite(value):
         raise CellError(f"expected a finite number, got {_shown(raw)}", "replace NaN or infinity with the real figure")
@@ -177,8 +207,11 @@ def hashrate_unit_hint(value: float) -> str | None:
 
 
 def market_cap_unit_hint(value: float) -> str | None:
-    if 0 < value < 1e4:
-        return "looks like billions or millions of dollars, not dollars (write the full figure, e.g. 5200000000)"
+    if 0.001 <= value < 1e4:
+        # Under 100 reads best as billions (5.2 -> $5.2B), larger as millions (5,100 -> $5.1B).
+        scale = 1e9 if value < 100 else 1e6
+        return ("looks like billions or millions of dollars, not dollars "
+                f"(write the full figure, e.g. {_plain(round(value * scale))})")
     if 0 < value < 1e6:
         return "looks like thousands of dollars, not dollars (write the full figure)"
     return None

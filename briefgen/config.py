@@ -7,7 +7,7 @@ import difflib
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
@@ -69,6 +69,7 @@ class BriefConfig:
     assumptions: Assumptions = field(default_factory=Assumptions)
     analysts: tuple[Analyst, ...] = ()
     house: str = DEFAULT_HOUSE
+    takeaways: Literal["replace", "extend"] = "replace"
 
 
 # --- brief.yaml schema -----------------------------------------------------------------------
@@ -105,6 +106,7 @@ class _BriefModel(BaseModel):
     assumptions: _AssumptionsModel = Field(default_factory=_AssumptionsModel)
     analysts: list[_AnalystModel] = Field(default_factory=list, max_length=20)
     house: str | None = Field(default=None, max_length=120)
+    takeaways: Literal["replace", "extend"] = "replace"
 
     @field_validator("title", "house")
     @classmethod
@@ -127,7 +129,57 @@ _MESSAGES = {
     "model_attributes_type": ("expected keys and values", "indent the keys below it"),
     "list_type": ("expected a list", "start each item with '- '"),
     "missing": ("missing", "add it"),
+    "literal_error": ("expected {expected}", "write one of those values"),
+    "less_than_equal": ("must be at most {le}", "check the figure and its unit"),
+    "less_than": ("must be below {lt}", "check the figure and its unit"),
+    "greater_than": ("must be above {gt}", "check the figure and its unit"),
+    "greater_than_equal": ("must be at least {ge}", "check the figure and its unit"),
+    "string_too_short": ("must not be empty", "fill it in, or delete the key"),
+    "string_too_long": ("is longer than {max_length} characters", "shorten it"),
+    "too_long": ("has more than {max_length} items", "shorten the list"),
+    "bool_type": ("expected true or false", "write true or false"),
 }
+# Keys whose out-of-range values are usually a unit slip: the fix names the unit.
+_UNIT_FIXES = {
+    "assumptions.power_price_usd_per_kwh": "give dollars per kWh, e.g. 0.04 for $40/MWh",
+    "assumptions.fleet_efficiency_j_per_th": "give joules per terahash, e.g. 22",
+}
+MAX_CONFIG_BYTES = 64 * 1024
+
+
+_BRACKETS = {"while parsing a flow mapping": "'{'", "while parsing a flow sequence": "'['"}
+
+
+class _DuplicateKey(yaml.constructor.ConstructorError):
+    """A mapping that gives the same key twice."""
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key given twice is an error, not a silent overwrite."""
+
+    def construct_mapping(self, node, deep=False):  # type: ignore[override]
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                first = seen.setdefault(key, key_node.start_mark.line + 1)
+            except TypeError:
+                continue  # an unhashable key: PyYAML's own check below reports it
+            if first != key_node.start_mark.line + 1:
+                raise _DuplicateKey(None, None, f"key '{key}' appears twice (first on line {first})", key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_timestamp(self, node):  # type: ignore[override]
+        # PyYAML raises a bare ValueError for '2026-13-01'; keep the text, and the schema says what is wrong.
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _UniqueKeyLoader.construct_yaml_timestamp)
 
 
 def _key_path(loc: tuple[Any, ...]) -> str:
@@ -144,7 +196,17 @@ def _describe(error: dict[str, Any], known: dict[str, list[str]]) -> Problem:
         return Problem(CONFIG_FILE, f"key '{key}': unknown key", fix=fix)
     got = error.get("input")
     got_text = "" if isinstance(got, (dict, list)) or got is None else f", got {str(got)[:60]!r}"
-    message, fix = _MESSAGES.get(error["type"], (error["msg"], None))
+    message, fix = _MESSAGES.get(error["type"], (error["msg"].removeprefix("Value error, "), None))
+    try:
+        message = message.format(**{k: f"{v:g}" if isinstance(v, float) else v for k, v in error.get("ctx", {}).items()})
+    except (KeyError, IndexError, ValueError):
+        pass  # a placeholder pydantic did not fill: keep the message as written
+    if error["type"] in ("less_than_equal", "less_than", "greater_than", "greater_than_equal"):
+        fix = _UNIT_FIXES.get(_key_path(tuple(p for p in loc if not isinstance(p, int))), fix)
+    if "email" in error["msg"]:
+        fix = "write it as name@example.com"
+    if loc in (("period",), ("compare",)) and error["type"] in ("model_type", "model_attributes_type"):
+        fix = "write it as {start: YYYY-MM-DD, end: YYYY-MM-DD}"
     return Problem(CONFIG_FILE, f"key '{key}': {message}{got_text}", fix=fix)
 
 
@@ -161,16 +223,27 @@ def _known_keys() -> dict[str, list[str]]:
 def parse_config(text: str) -> BriefConfig:
     """Parse the text of brief.yaml into a BriefConfig (windows may still be unset)."""
     try:
-        raw = yaml.safe_load(text) if text.strip() else {}
+        raw = yaml.load(text, Loader=_UniqueKeyLoader) if text.strip() else {}  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise InputError([Problem(CONFIG_FILE, f"{where}{problem}", fix="check indentation and quoting")]) from None
+        context, opened = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and problem.startswith("but "):  # 'expected a single document in the stream, but found another document'
+            problem = f"{context}, {problem}"
+        fix = "check indentation and quoting"
+        if context in _BRACKETS and opened and mark and opened.line != mark.line:
+            fix = f"close the {_BRACKETS[context]} opened on line {opened.line + 1}"
+        elif isinstance(exc, _DuplicateKey):
+            fix = "delete one of them"
+        elif "'\\t'" in problem:
+            fix = "indent with spaces, not tabs"
+        raise InputError([Problem(CONFIG_FILE, f"{where}{problem}", fix=fix)]) from None
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise InputError([Problem(CONFIG_FILE, "expected a mapping of keys (title: ..., as_of: ...)")])
+        raise InputError([Problem(CONFIG_FILE, "expected a mapping of keys (title: ..., as_of: ...)",
+                                  fix="start each line with a key, e.g. 'title: Bitcoin mining'")])
     try:
         model = _BriefModel.model_validate(raw)
     except ValidationError as exc:
@@ -184,6 +257,7 @@ def parse_config(text: str) -> BriefConfig:
         assumptions=Assumptions(**model.assumptions.model_dump()),
         analysts=tuple(Analyst(a.name, a.email or "", a.phone or "") for a in model.analysts),
         house=model.house or DEFAULT_HOUSE,
+        takeaways=model.takeaways,
     )
 
 
@@ -199,8 +273,12 @@ def load_config(inputs_dir: Path, text: str | None = None) -> BriefConfig:
         path = inputs_dir / CONFIG_FILE
         if not path.is_file():
             raise InputError([Problem(CONFIG_FILE, "file not found", fix=f"create {path} with at least a 'title:' line")])
+        data = path.read_bytes()
+        if len(data) > MAX_CONFIG_BYTES:
+            raise InputError([Problem(CONFIG_FILE, f"file is {len(data) // 1024} KB (at most {MAX_CONFIG_BYTES // 1024} KB)",
+                                      fix="keep only the settings; commentary goes in commentary/*.md")])
         try:
-            text = path.read_bytes().decode("utf-8-sig")
+            text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise InputError([Problem(CONFIG_FILE, "not UTF-8 text", fix="save it as UTF-8")]) from None
     return parse_config(text)
@@ -238,8 +316,11 @@ def with_overrides(
     config: BriefConfig,
     period: tuple[date, date] | None = None,
     compare: tuple[date, date] | None = None,
+    as_of: date | None = None,
 ) -> BriefConfig:
-    """Apply --period / --compare flags; a flag's window gets a label drawn from its dates."""
+    """Apply --period / --compare / --as-of flags; a flag's window gets a label drawn from its dates."""
+    if as_of is not None:
+        config = replace(config, as_of=as_of)
     if period is not None:
         config = replace(config, period=Window(period[0], period[1], label_for(*period)))
     if compare is not None:

@@ -21,12 +21,14 @@ import pandas as pd
 from briefgen.cells import (
     CellError,
     Column,
+    UnsavedFormula,
     difficulty_unit_hint,
     hashrate_unit_hint,
     is_blank,
     market_cap_unit_hint,
     parse_cell,
 )
+from briefgen.config import CONFIG_FILE as CONFIG_NAME
 from briefgen.config import BriefConfig, load_config, resolve_windows, with_overrides
 from briefgen.errors import InputError, Problem
 from briefgen.schedule import HALVING_DATES, block_reward_opportunity_btc
@@ -34,6 +36,8 @@ from briefgen.schedule import HALVING_DATES, block_reward_opportunity_btc
 WORKBOOK = "brief.xlsx"
 COMMENTARY_DIR = "commentary"
 MAX_ROWS = 200_000
+MAX_PROBLEMS = 50  # per file: a badly broken file gets its first 50 problems, not 100,000
+MAX_COLUMNS = 64  # a sheet's columns beyond this are not read (the widest table has 8)
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_COMMENTARY_BYTES = 200 * 1024
 HASH_2_32 = 2.0**32
@@ -160,14 +164,31 @@ class RawTable:
 
     label: str  # "network.csv" or "brief.xlsx[network]"
     header: list[str]
-    rows: list[list[Any]]
+    rows: list[list[Any]]  # every row below the header, blank ones included, so row numbers match the sheet
     sha256: str
+    header_row: int = 1  # the header's row number as a spreadsheet shows it (blank rows above it count)
+
+
+def _looks_utf16(data: bytes) -> bool:
+    """A byte-order mark, or ASCII letters each paired with a NUL byte ('d\\0a\\0t\\0e\\0')."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    head = data[:8]
+    for text, nul in ((head[0::2], head[1::2]), (head[1::2], head[0::2])):
+        if len(head) == 8 and nul == b"\0" * 4 and all(32 <= b < 127 for b in text):
+            return True
+    return False
 
 
 def _decode(data: bytes, label: str) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if _looks_utf16(data):
         raise InputError([Problem(label, "saved as UTF-16 ('Unicode Text'), not UTF-8",
                                   fix="save it as 'CSV UTF-8 (comma delimited)'")])
+    if data.startswith(b"PK\x03\x04"):
+        raise InputError([Problem(label, "an Excel workbook (or other zip file), not a CSV table",
+                                  fix=f"export the sheet as 'CSV UTF-8 (comma delimited)', or name the workbook {WORKBOOK}")])
+    if b"\x00" in data[:4096]:
+        raise InputError([Problem(label, "binary file, not a CSV table", fix="export the sheet as CSV UTF-8")])
     try:
         return data.decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a byte-order mark
     except UnicodeDecodeError as exc:
@@ -178,79 +199,118 @@ def _decode(data: bytes, label: str) -> str:
 def read_csv_bytes(data: bytes, label: str) -> RawTable:
     """Split CSV bytes into a header and rows, refusing what is not a comma-separated UTF-8 table."""
     if len(data) > MAX_FILE_BYTES:
-        raise InputError([Problem(label, f"file is {len(data) / 1e6:.0f} MB (at most {MAX_FILE_BYTES // 1_000_000} MB)",
+        raise InputError([Problem(label, f"file is {len(data) / 2**20:.0f} MB (at most {MAX_FILE_BYTES // 2**20} MB)",
                                   fix="keep only the rows the brief needs")])
-    if b"\x00" in data[:4096]:
-        raise InputError([Problem(label, "binary file, not a CSV table", fix="export the sheet as CSV UTF-8")])
     text = _decode(data, label)
-    if text.count("\n") > MAX_ROWS + 1:
-        raise InputError([Problem(label, f"more than {MAX_ROWS:,} rows", fix="keep only the rows the brief needs")])
+    lines = text.count("\n") + (not text.endswith("\n"))
+    if lines > MAX_ROWS + 1:
+        raise InputError([Problem(label, f"{lines:,} rows; briefgen reads at most {MAX_ROWS:,} rows a table",
+                                  fix="keep only the rows the brief needs")])
+    rows: list[list[str]] = []
     try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
+        for row in csv.reader(io.StringIO(text, newline=""), strict=True):
+            rows.append(row)
     except csv.Error as exc:
-        raise InputError([Problem(label, f"not a readable CSV table ({exc})", fix="export the sheet as CSV UTF-8")]) from None
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
-    if not rows:
+        raise InputError([_csv_problem(label, len(rows) + 1, str(exc))]) from None
+    blank = [not any(cell.strip() for cell in r) for r in rows]
+    if all(blank):
         raise InputError([Problem(label, "file is empty", fix="add a header row and data rows")])
-    header = [h.strip().lower() for h in rows[0]]
+    top = blank.index(False)
+    header = [h.strip().lstrip("\ufeff").lower() for h in rows[top]]
     if len(header) == 1:
         for delimiter, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")):
-            if delimiter in rows[0][0]:
+            if delimiter in rows[top][0]:
                 raise InputError([Problem(label, f"columns are separated by {name}, not commas",
                                           fix="save it as 'CSV UTF-8 (comma delimited)'")])
-    return RawTable(label, header, rows[1:], hashlib.sha256(data).hexdigest())
+    return RawTable(label, header, rows[top + 1:], hashlib.sha256(data).hexdigest(), header_row=top + 1)
+
+
+def _csv_problem(label: str, row: int, error: str) -> Problem:
+    """Say what a csv.Error means for the row it stopped on."""
+    if "unexpected end of data" in error:
+        return Problem(label, 'a double quote (") opens a cell that is never closed', row=row,
+                       fix="remove the stray quote, or close the quoted cell")
+    if "expected after" in error:
+        return Problem(label, 'text follows the closing double quote (") of a cell', row=row,
+                       fix='quote the whole cell, doubling any quote inside it: "6"" rack"')
+    if "field larger than field limit" in error:
+        return Problem(label, "a cell is longer than 131,072 characters", row=row, fix="check for a stray double quote")
+    return Problem(label, f"not a readable CSV table ({error})", row=row, fix="export the sheet as CSV UTF-8")
 
 
 def read_workbook(path: Path) -> dict[str, RawTable]:
     """Read every sheet of the workbook as raw tables, keyed by sheet name (lower case, '.csv' dropped)."""
-    import openpyxl
-
     data = path.read_bytes()
     if len(data) > MAX_FILE_BYTES:
-        raise InputError([Problem(WORKBOOK, "workbook is larger than 50 MB", fix="keep only the rows the brief needs")])
+        raise InputError([Problem(WORKBOOK, f"workbook is {len(data) / 2**20:.0f} MB (at most {MAX_FILE_BYTES // 2**20} MB)",
+                                  fix="keep only the rows the brief needs")])
     digest = hashlib.sha256(data).hexdigest()
+    sheets = _sheet_rows(data, values=True)
+    if any(None in row for rows in sheets.values() for row in rows):
+        # A blank cell may be a formula whose result was never saved (a workbook written by a
+        # script, not Excel): name the formula rather than calling the cell empty.
+        formulas = _sheet_rows(data, values=False)
+        for title, rows in sheets.items():
+            for row, source in zip(rows, formulas[title]):
+                for index, value in enumerate(row):
+                    if value is None and index < len(source) and isinstance(source[index], str) \
+                            and source[index].startswith("="):
+                        row[index] = UnsavedFormula(source[index])
+    tables = {}
+    for title, rows in sheets.items():
+        label = f"{WORKBOOK}[{title}]"
+        blank = [all(is_blank(c) for c in r) for r in rows]
+        if all(blank):
+            tables[title.strip().lower().removesuffix(".csv")] = RawTable(label, [], [], digest)
+            continue
+        top = blank.index(False)
+        header = ["" if h is None else str(h).strip().lower() for h in rows[top]]
+        while header and header[-1] == "":
+            header.pop()
+        tables[title.strip().lower().removesuffix(".csv")] = RawTable(
+            label, header, [r[: len(header)] for r in rows[top + 1:]], digest, header_row=top + 1)
+    return tables
+
+
+def _sheet_rows(data: bytes, values: bool) -> dict[str, list[list[Any]]]:
+    """Every sheet's rows ({title: rows}); with `values`, formulas give their saved results."""
+    import openpyxl
+
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=values)
     except Exception as exc:  # openpyxl raises many types for a damaged file; all mean the same to the user
         raise InputError([Problem(WORKBOOK, f"not a readable .xlsx workbook ({type(exc).__name__})",
                                   fix="save it from Excel as 'Excel Workbook (.xlsx)'")]) from None
-    tables = {}
+    sheets: dict[str, list[list[Any]]] = {}
     try:
         for sheet in book.worksheets:
-            name = sheet.title.strip().lower().removesuffix(".csv")
-            rows = []
-            for count, row in enumerate(sheet.iter_rows(values_only=True)):
+            rows = sheets[sheet.title] = []
+            for count, row in enumerate(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)):
                 if count > MAX_ROWS:
-                    raise InputError([Problem(f"{WORKBOOK}[{sheet.title}]", f"more than {MAX_ROWS:,} rows",
-                                              fix="keep only the rows the brief needs")])
+                    raise InputError([Problem(f"{WORKBOOK}[{sheet.title}]", f"more than {MAX_ROWS:,} rows; briefgen "
+                                              f"reads at most {MAX_ROWS:,} rows a table", fix="keep only the rows the brief needs")])
                 rows.append(list(row))
-            rows = [r for r in rows if any(not is_blank(c) for c in r)]
-            label = f"{WORKBOOK}[{sheet.title}]"
-            if not rows:
-                tables[name] = RawTable(label, [], [], digest)
-                continue
-            header = ["" if h is None else str(h).strip().lower() for h in rows[0]]
-            while header and header[-1] == "":
-                header.pop()
-            tables[name] = RawTable(label, header, [r[: len(header)] for r in rows[1:]], digest)
     finally:
         book.close()
-    return tables
+    return sheets
 
 
 # --- parsing a table against its spec --------------------------------------------------------
 
 
-def parse_table(spec: TableSpec, raw: RawTable, problems: list[Problem]) -> pd.DataFrame | None:
-    """Check the header, parse every cell and the row keys; append problems, return the frame."""
+def parse_table(spec: TableSpec, raw: RawTable, problems: list[Problem],
+                warnings: list[Problem] | None = None) -> pd.DataFrame | None:
+    """Check the header, parse every cell and the row keys; append problems (and warnings), return the frame."""
     if not raw.header:
-        problems.append(Problem(raw.label, "file is empty", fix=f"add the header row: {','.join(c.name for c in spec.columns)}"))
+        what = "sheet" if raw.label.endswith("]") else "file"
+        problems.append(Problem(raw.label, f"{what} is empty", fix=f"add the header row: {','.join(c.name for c in spec.columns)}"))
         return None
+    head = raw.header_row
     positions: dict[str, int] = {}
     for index, name in enumerate(raw.header):
-        if name in positions:
-            problems.append(Problem(raw.label, f"column '{name}' appears twice", row=1, fix="delete one of them"))
-        positions[name] = index
+        if name and name in positions:
+            problems.append(Problem(raw.label, f"column '{name}' appears twice", row=head, fix="delete one of them"))
+        positions.setdefault(name, index)
     known = {c.name for c in spec.columns}
     unknown = [h for h in raw.header if h and h not in known]
     missing = []
@@ -259,22 +319,36 @@ def parse_table(spec: TableSpec, raw: RawTable, problems: list[Problem]) -> pd.D
             continue
         close = difflib.get_close_matches(column.name, unknown, n=1, cutoff=0.6)
         fix = f"rename column '{close[0]}' to '{column.name}'" if close else f"add a column '{column.name}'"
-        problems.append(Problem(raw.label, "missing column", row=1, column=column.name, fix=fix))
+        problems.append(Problem(raw.label, "missing column", row=head, column=column.name, fix=fix))
         missing.append(column.name)
     if spec is NETWORK and "hashrate_ehs" not in positions and "difficulty" not in positions:
         close = difflib.get_close_matches("hashrate_ehs", unknown, n=1, cutoff=0.6)
         fix = f"rename column '{close[0]}' to 'hashrate_ehs'" if close else "add a column 'hashrate_ehs' (EH/s) or 'difficulty'"
-        problems.append(Problem(raw.label, "missing column", row=1, column="hashrate_ehs", fix=fix))
+        problems.append(Problem(raw.label, "missing column", row=head, column="hashrate_ehs", fix=fix))
         missing.append("hashrate_ehs")
+    if warnings is not None:
+        absent = [c.name for c in spec.columns if c.name not in positions]
+        for name in unknown:
+            close = difflib.get_close_matches(name, absent, n=1, cutoff=0.75)
+            if close:
+                warnings.append(Problem(raw.label, "unknown column, not read", row=head, column=name,
+                                        fix=f"did you mean '{close[0]}'?"))
     if missing:
         return None
-    if not raw.rows:
+    if all(all(is_blank(c) for c in row) for row in raw.rows):
         problems.append(Problem(raw.label, "header only, no data rows", fix="add the data rows below the header"))
         return None
     records = []
-    budget = 50  # a badly broken file gets its first 50 problems, not 100,000
+    budget = MAX_PROBLEMS  # a badly broken file gets its first 50 problems, not 100,000
     for offset, row in enumerate(raw.rows):
-        number = offset + 2
+        number = head + 1 + offset
+        if all(is_blank(c) for c in row):
+            continue  # blank rows are skipped but still counted, so row numbers match the sheet
+        if [str(c).strip().lstrip("\ufeff").lower() for c in row[: len(raw.header)]] == raw.header:
+            problems.append(Problem(raw.label, "the header row appears again", row=number,
+                                    fix="delete this row; were two files pasted together?"))
+            budget -= 1
+            continue
         if len(row) > len(raw.header) and any(not is_blank(c) for c in row[len(raw.header):]):
             problems.append(Problem(raw.label, f"{len(row)} cells but {len(raw.header)} columns", row=number,
                                     fix="remove the extra cells or quote text that holds commas"))
@@ -291,17 +365,31 @@ def parse_table(spec: TableSpec, raw: RawTable, problems: list[Problem]) -> pd.D
                 budget -= 1
         records.append(record)
         if budget <= 0:
-            problems.append(Problem(raw.label, "too many problems; stopped checking this file here", row=number))
+            problems.append(Problem(raw.label, "too many problems; stopped checking this file here", row=number,
+                                    fix="fix these, then run briefgen check again"))
             return None
     frame = pd.DataFrame.from_records(records, columns=["_row", *[c.name for c in spec.columns]])
     if spec.key:
-        duplicated = frame.duplicated(list(spec.key), keep="first") & frame[list(spec.key)].notna().all(axis=1)
-        for _, dup in frame[duplicated].iterrows():
-            first = frame.loc[(frame[list(spec.key)] == dup[list(spec.key)]).all(axis=1), "_row"].iloc[0]
-            key = ", ".join(str(dup[k]) for k in spec.key)
-            problems.append(Problem(raw.label, f"duplicate {' and '.join(spec.key)} {key} (first on row {first})",
-                                    row=int(dup["_row"]), column=spec.key[-1], fix="keep one row per " + " and ".join(spec.key)))
+        _duplicates(frame, spec, raw.label, problems)
     return frame
+
+
+def _duplicates(frame: pd.DataFrame, spec: TableSpec, label: str, problems: list[Problem]) -> None:
+    """Name each row that repeats an earlier row's key (the first MAX_PROBLEMS of them)."""
+    keys = list(spec.key)
+    keyed = frame[frame[keys].notna().all(axis=1)]
+    repeated = keyed.duplicated(keys, keep="first")
+    if not repeated.any():
+        return
+    first = keyed.groupby(keys, sort=False)["_row"].transform("first")
+    what, fix = " and ".join(keys), "keep one row per " + " and ".join(keys)
+    for index in repeated[repeated].index[:MAX_PROBLEMS]:
+        key = ", ".join(str(frame.at[index, k]) for k in keys)
+        problems.append(Problem(label, f"duplicate {what} {key} (first on row {first[index]})",
+                                row=int(frame.at[index, "_row"]), column=keys[-1], fix=fix))
+    more = int(repeated.sum()) - MAX_PROBLEMS
+    if more > 0:
+        problems.append(Problem(label, f"{more:,} more rows repeat an earlier {what}", fix=fix))
 
 
 def _typed(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
@@ -321,10 +409,10 @@ def _typed(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
 
 def _finish_network(frame: pd.DataFrame, label: str, problems: list[Problem], warnings: list[Problem]) -> pd.DataFrame:
     """Derive hashrate from difficulty where needed, then block heights and the day's subsidy."""
-    for _, row in frame.iterrows():
-        if _absent(row["hashrate_ehs"]) and _absent(row["difficulty"]) and not _absent(row["date"]):
-            problems.append(Problem(label, "no hashrate and no difficulty", row=int(row["_row"]), column="hashrate_ehs",
-                                    fix="give hashrate_ehs (EH/s) or difficulty"))
+    neither = frame["hashrate_ehs"].isna() & frame["difficulty"].isna() & frame["date"].notna()
+    for number in frame.loc[neither, "_row"].head(MAX_PROBLEMS):
+        problems.append(Problem(label, "no hashrate and no difficulty", row=int(number), column="hashrate_ehs",
+                                fix="give hashrate_ehs (EH/s) or difficulty"))
     frame = _typed(frame.sort_values("date", kind="stable").reset_index(drop=True), NETWORK)
     implied = frame["difficulty"] * HASH_2_32 / 600.0 / 1e18  # DOMAIN.md: implied hashrate = D x 2^32 / 600
     frame["hashrate_ehs"] = frame["hashrate_ehs"].fillna(implied)
@@ -335,9 +423,35 @@ def _finish_network(frame: pd.DataFrame, label: str, problems: list[Problem], wa
         missing_days = int((gaps[gaps > 1] - 1).sum())
         warnings.append(Problem(label, f"{missing_days} day(s) missing from the daily series, first before "
                                 f"{first_gap:%Y-%m-%d}", fix="window means use the days present"))
+    if frame["height"].notna().any():
+        _check_heights(frame, gaps, label, problems, warnings)
     frame["height"] = _heights(frame, label, warnings)
     frame["subsidy_btc"] = _issuance(frame)
     return frame
+
+
+def _check_heights(frame: pd.DataFrame, gaps: pd.Series, label: str, problems: list[Problem],
+                   warnings: list[Problem]) -> None:
+    """End-of-day heights rise by each day's blocks: a fall is an error, a mismatch a warning."""
+    height, blocks = frame["height"].astype("float64"), frame["blocks"]
+    rise = height.diff()
+    below = height - blocks + 1 < 0  # the day's first block would have a negative height
+    fall = rise <= 0
+    for index in frame.index[below | fall][:MAX_PROBLEMS]:
+        row, value = int(frame.at[index, "_row"]), int(height[index])
+        if below[index]:
+            message = f"height {value:,} is below the day's {int(blocks[index])} blocks"
+        else:
+            message = f"height {value:,} is not above the previous day's {int(height[index - 1]):,}"
+        problems.append(Problem(label, message, row=row, column="height",
+                                fix="give each day's height at its last block; heights rise every day"))
+    mismatch = (gaps == 1) & ~fall & rise.notna() & (rise != blocks)
+    if mismatch.any():
+        index, more = frame.index[mismatch][0], int(mismatch.sum()) - 1
+        warnings.append(Problem(label, f"height rises by {int(rise[index]):,} but blocks is {int(blocks[index])}"
+                                + (f" (and on {more} more day{'s' if more > 1 else ''})" if more else ""),
+                                row=int(frame.at[index, "_row"]), column="height",
+                                fix="check the heights or the block counts; the 4-year opportunity uses the heights"))
 
 
 def _heights(frame: pd.DataFrame, label: str, warnings: list[Problem]) -> pd.Series:
@@ -376,23 +490,24 @@ def _absent(value: Any) -> bool:
 def _check_members(frame: pd.DataFrame, label: str, miners: pd.DataFrame, problems: list[Problem], dated: bool) -> None:
     """Each ticker must be in miners.csv and, where `dated`, inside its membership dates."""
     members = {r["ticker"]: (r["from"], r["to"]) for _, r in miners.iterrows() if not _absent(r["ticker"])}
-    for _, row in frame.iterrows():
+    tickers = frame["ticker"]
+    unknown = tickers.notna() & ~tickers.isin(list(members))
+    for _, row in frame[unknown].head(MAX_PROBLEMS).iterrows():
         ticker = row["ticker"]
-        if _absent(ticker):
-            continue
-        if ticker not in members:
-            close = difflib.get_close_matches(ticker, list(members), n=1)
-            fix = f"did you mean {close[0]}?" if close else "add it to miners.csv or remove the row"
-            problems.append(Problem(label, f"ticker {ticker} is not in miners.csv", row=int(row["_row"]), column="ticker", fix=fix))
-            continue
-        start, end = members[ticker]
-        if _absent(start):
-            continue
-        when = row["date"]
-        if dated and not _absent(when) and (when < start or (not _absent(end) and when > end)):
-            span = f"{start} to {end}" if end else f"from {start}"
-            problems.append(Problem(label, f"{ticker} was not tracked on {when} (member {span})", row=int(row["_row"]),
-                                    column="date", fix="fix the date, or the membership dates in miners.csv"))
+        close = difflib.get_close_matches(ticker, list(members), n=1)
+        fix = f"did you mean {close[0]}?" if close else "add it to miners.csv or remove the row"
+        problems.append(Problem(label, f"ticker {ticker} is not in miners.csv", row=int(row["_row"]), column="ticker", fix=fix))
+    if not dated:
+        return
+    when = pd.to_datetime(frame["date"])
+    start = pd.to_datetime(tickers.map({t: s for t, (s, _) in members.items()}))
+    end = pd.to_datetime(tickers.map({t: e for t, (_, e) in members.items()}))
+    outside = ~unknown & start.notna() & when.notna() & ((when < start) | (end.notna() & (when > end)))
+    for _, row in frame[outside].head(MAX_PROBLEMS).iterrows():
+        first, last = members[row["ticker"]]
+        span = f"{first} to {last}" if not _absent(last) else f"from {first}"
+        problems.append(Problem(label, f"{row['ticker']} was not tracked on {row['date']} (member {span})",
+                                row=int(row["_row"]), column="date", fix="fix the date, or the membership dates in miners.csv"))
 
 
 def _check_membership_dates(frame: pd.DataFrame, label: str, problems: list[Problem]) -> None:
@@ -415,10 +530,20 @@ def _empty_windows(config: BriefConfig, network: pd.DataFrame, label: str) -> li
 # --- the whole folder ------------------------------------------------------------------------
 
 
-def _raw_tables(inputs_dir: Path, problems: list[Problem]) -> dict[str, RawTable]:
+def _raw_tables(inputs_dir: Path, problems: list[Problem], warnings: list[Problem]) -> tuple[dict[str, RawTable], set[str]]:
+    """Read each table's file or sheet; return them, and the names of the tables given (readable or not)."""
     workbook = inputs_dir / WORKBOOK
-    sheets = read_workbook(workbook) if workbook.is_file() else {}
+    sheets: dict[str, RawTable] = {}
+    unreadable = False
+    if workbook.is_file():
+        try:
+            sheets = read_workbook(workbook)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            unreadable = True  # it may hold any table: say nothing more of missing ones
+    strays = _strays(inputs_dir, sheets)
     raw: dict[str, RawTable] = {}
+    given = {spec.name for spec in TABLES if (inputs_dir / spec.file).is_file() or spec.name in sheets or unreadable}
     for spec in TABLES:
         path = inputs_dir / spec.file
         if path.is_file() and spec.name in sheets:
@@ -431,12 +556,34 @@ def _raw_tables(inputs_dir: Path, problems: list[Problem]) -> dict[str, RawTable
                 problems.extend(exc.problems)
         elif spec.name in sheets:
             raw[spec.name] = sheets[spec.name]
-        elif spec.required:
-            where = f"{inputs_dir}/{spec.file}" + (f" or a sheet '{spec.name}' in {WORKBOOK}" if sheets else "")
-            near = difflib.get_close_matches(spec.file, [p.name for p in inputs_dir.glob("*")], n=1) if inputs_dir.is_dir() else []
-            fix = f"rename {near[0]} to {spec.file}" if near else f"create {where}"
-            problems.append(Problem(spec.file, "file not found", fix=fix))
-    return raw
+        elif spec.name not in given:
+            near = difflib.get_close_matches(spec.file, list(strays), n=1, cutoff=0.75)
+            stray = strays[near[0]] if near else None
+            if spec.required:
+                where = f"{inputs_dir}/{spec.file}" + (f" or a sheet '{spec.name}' in {WORKBOOK}" if sheets else "")
+                fix = _rename(stray, spec) if stray else f"create {where}"
+                problems.append(Problem(spec.file, "file not found", fix=fix))
+            elif stray:
+                what = "sheet" if stray.endswith("]") else "file"
+                warnings.append(Problem(stray, f"{what} is not read", fix=_rename(stray, spec)))
+    return raw, given
+
+
+def _strays(inputs_dir: Path, sheets: dict[str, RawTable]) -> dict[str, str]:
+    """Files and sheets briefgen does not read, as {name to compare: label}; sheets compare as name.csv."""
+    known = {spec.file for spec in TABLES} | {spec.name for spec in TABLES} | {CONFIG_NAME, WORKBOOK, COMMENTARY_DIR}
+    found = {p.name.lower(): p.name for p in inputs_dir.iterdir() if p.name not in known and not p.name.startswith(".")}
+    for name, table in sheets.items():
+        if name not in known:
+            found[f"{name}.csv"] = table.label
+    return found
+
+
+def _rename(stray: str, spec: TableSpec) -> str:
+    """How to name a stray file or sheet so briefgen reads it."""
+    if stray.startswith(f"{WORKBOOK}[") and stray.endswith("]"):
+        return f"rename sheet '{stray[len(WORKBOOK) + 1:-1]}' to '{spec.name}'"
+    return f"rename {stray} to {spec.file}"
 
 
 def _commentary(inputs_dir: Path, problems: list[Problem]) -> tuple[dict[str, str], list[SourceFile]]:
@@ -463,6 +610,60 @@ def _commentary(inputs_dir: Path, problems: list[Problem]) -> tuple[dict[str, st
     return texts, sources
 
 
+# What in an input would make a renderer load something: a Markdown image, an HTML tag with a
+# src/href, a CSS url(), or any file: URL. briefgen loads none of them (commentary is sanitised,
+# cells are escaped, the PDF fetcher serves only the brief's own folders), but it says so, and
+# --strict refuses them. Plain http(s) links in commentary stay links: they are never fetched.
+_RESOURCE = re.compile(
+    r"!\[[^\]]*\]\(\s*<?(?P<image>[^)\s>]*)"
+    r"|<\s*(?:img|image|link|script|iframe|frame|object|embed|video|audio|source|track|base|svg|use|input)\b"
+    r"[^>]*?\b(?:src|href|data|srcset|poster|background)\s*=\s*[\"']?(?P<tag>[^\"'\s>]*)"
+    r"|\burl\(\s*[\"']?(?P<css>[^\"')\s]*)"
+    r"|@import\s+[\"']?(?P<imports>[^\"';\s]*)"
+    r"|(?P<file>\bfile:[^\s)\"'>]*)",
+    re.IGNORECASE,
+)
+_AS = {"image": " (a Markdown image)", "tag": " (in an HTML tag)", "css": " (a CSS url())", "imports": " (a CSS @import)", "file": ""}
+
+
+def _resources(text: str) -> list[str]:
+    """Each resource reference in `text`, described for a warning."""
+    found = []
+    for match in _RESOURCE.finditer(text):
+        kind = match.lastgroup or "file"
+        url = match.group(kind) or "(empty)"
+        found.append(f"{url if len(url) <= 60 else url[:57] + '...'}{_AS[kind]}, which briefgen never loads")
+    return found
+
+
+_RESOURCE_FIX = "remove it; the brief shows no images, styles or files named in the inputs"
+
+
+def _resource_warnings(config: BriefConfig | None, frames: dict[str, pd.DataFrame | None], raw: dict[str, RawTable],
+                       commentary: dict[str, str]) -> list[Problem]:
+    """Warn of every resource reference in brief.yaml's texts, the tables' text cells and the commentary."""
+    found: list[Problem] = []
+    if config is not None:
+        texts = {"title": config.title, "house": config.house}
+        texts.update({f"analysts.{i}.{k}": getattr(a, k) for i, a in enumerate(config.analysts) for k in ("name", "phone")})
+        for key, text in texts.items():
+            found += [Problem(CONFIG_NAME, f"key '{key}': refers to {what}", fix=_RESOURCE_FIX) for what in _resources(text or "")]
+    for spec in TABLES:
+        frame = frames.get(spec.name)
+        if frame is None:
+            continue
+        for column in (c.name for c in spec.columns if c.kind == "text"):
+            for row, text in zip(frame["_row"], frame[column]):
+                if isinstance(text, str) and text:
+                    found += [Problem(raw[spec.name].label, f"refers to {what}", row=int(row), column=column, fix=_RESOURCE_FIX)
+                              for what in _resources(text)]
+    for name, text in commentary.items():
+        for line, content in enumerate(text.splitlines(), start=1):
+            found += [Problem(f"{COMMENTARY_DIR}/{name}.md", f"line {line}: refers to {what}", fix=_RESOURCE_FIX)
+                      for what in _resources(content)]
+    return found[:MAX_PROBLEMS]
+
+
 def _source(raw: RawTable, frame: pd.DataFrame) -> SourceFile:
     dates = frame["date"] if "date" in frame else frame.get("from")
     first = last = None
@@ -472,9 +673,20 @@ def _source(raw: RawTable, frame: pd.DataFrame) -> SourceFile:
 
 
 def _in_file_order(problems: list[Problem]) -> list[Problem]:
-    """Group problems by file (in the order files were read), then by row."""
-    order = {name: index for index, name in reversed(list(enumerate(p.file for p in problems)))}
-    return sorted(problems, key=lambda p: (order[p.file], p.row or 0))
+    """Group problems by file (brief.yaml, the workbook, the tables in contract order, then the rest as found), then by row."""
+    tables = [spec.name for spec in TABLES]
+    first_seen: dict[str, int] = {}
+    for problem in problems:
+        first_seen.setdefault(problem.file, len(first_seen))
+
+    def rank(label: str) -> tuple[int, int]:
+        if label in (CONFIG_NAME, WORKBOOK):
+            return (0, int(label == WORKBOOK))
+        sheet = label.startswith(f"{WORKBOOK}[") and label.endswith("]")
+        table = label[len(WORKBOOK) + 1:-1].strip().lower().removesuffix(".csv") if sheet else label.removesuffix(".csv")
+        return (1, tables.index(table)) if table in tables else (2, first_seen[label])
+
+    return sorted(problems, key=lambda p: (rank(p.file), p.row or 0))
 
 
 def load_inputs(
@@ -482,6 +694,7 @@ def load_inputs(
     period: tuple[date, date] | None = None,
     compare: tuple[date, date] | None = None,
     strict: bool = False,
+    as_of: date | None = None,
 ) -> Inputs:
     """Read and validate everything in `inputs_dir`; raise one InputError listing every problem.
 
@@ -493,29 +706,32 @@ def load_inputs(
     if not inputs_dir.is_dir():
         raise InputError([Problem(str(inputs_dir), "inputs folder not found", fix="pass --inputs DIR")])
     try:
-        config = with_overrides(load_config(inputs_dir), period, compare)
+        config = with_overrides(load_config(inputs_dir), period, compare, as_of)
     except InputError as exc:
         problems.extend(exc.problems)
         config = None
-    raw = _raw_tables(inputs_dir, problems)
-    frames = {name: parse_table(spec, raw[name], problems) for spec in TABLES if (name := spec.name) in raw}
+    raw, given = _raw_tables(inputs_dir, problems, warnings)
+    frames = {name: parse_table(spec, raw[name], problems, warnings) for spec in TABLES if (name := spec.name) in raw}
     network = frames.get("network")
     if network is not None and not any(p.file == raw["network"].label for p in problems):
         network = _finish_network(network, raw["network"].label, problems, warnings)
     miners = frames.get("miners")
+    if miners is not None and "miners" in raw and any(p.file == raw["miners"].label for p in problems):
+        miners = None  # a ticker that failed to parse in miners.csv would make every row of it look unknown
     for name in ("miner_hashrate", "market_caps", "deals"):
         frame = frames.get(name)
         if frame is None:
             continue
         if miners is None:
-            if name in raw and "miners" not in raw:
+            if "miners" not in given:
                 problems.append(Problem(raw[name].label, "needs miners.csv to say which tickers are tracked",
-                                        fix="add miners.csv (ticker, name, exchange, from, to)"))
+                                        fix="add miners.csv with the columns ticker,name,exchange,from,to"))
             continue
         _check_members(frame, raw[name].label, miners, problems, dated=name != "deals")
     if miners is not None:
         _check_membership_dates(miners, raw["miners"].label, problems)
     commentary, commentary_sources = _commentary(inputs_dir, problems)
+    warnings.extend(_resource_warnings(config, frames, raw, commentary))
     if config is not None and network is not None and not problems:
         try:
             config = resolve_windows(config, network["date"].iloc[0].date(), network["date"].iloc[-1].date())
@@ -544,5 +760,5 @@ def load_inputs(
         deals=deals,
         commentary=commentary,
         sources=tuple(sources + commentary_sources),
-        warnings=tuple(warnings),
+        warnings=tuple(_in_file_order(warnings)),
     )
