@@ -1,21 +1,30 @@
 """Turn an inputs folder into the finished brief: the pipeline's stages in order, in one function.
 
 inputs (read, validate) -> metrics (pure pandas) -> charts (SVG) -> HTML (Jinja2) -> PDF
-(WeasyPrint). Everything is produced in a private staging folder inside the output folder and
-published by atomic renames only once every stage has succeeded, so a failed or killed build
-leaves the previous brief whole.
+(WeasyPrint). Each stage's output is cached under output/.cache/ by a hash of exactly what it
+depends on (briefgen.keys), so a rebuild redoes only what changed. Everything is produced in a
+private staging folder inside the output folder and published by atomic renames once every stage
+has succeeded, so a failed or killed build leaves the previous brief whole.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
+import pickle
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+from briefgen.cache import Cache, digest
 from briefgen.errors import Problem
+from briefgen.keys import Keys, build_keys
 
 PDF_VARIANTS = ("pdf/a-3u", "pdf/ua-1")
+MANIFEST = "last-build.json"
 
 
 @dataclass(frozen=True)
@@ -30,6 +39,13 @@ class BuildOptions:
     pdf_variant: str | None = None
     strict: bool = False
     as_of: date | None = None
+    cache: bool = True  # --no-cache: neither read nor write output/.cache
+    refresh: bool = False  # --refresh: ignore cached entries, write new ones
+
+    def fingerprint(self) -> tuple[str, ...]:
+        """The options that change the output, as text for the cache keys."""
+        return (f"period={self.period}", f"compare={self.compare}", f"as_of={self.as_of}",
+                f"variant={self.pdf_variant}", f"strict={self.strict}")
 
 
 @dataclass(frozen=True)
@@ -44,24 +60,29 @@ class BuildResult:
     files: tuple[OutputFile, ...]
     charts: int
     seconds: float
-    warnings: tuple[Problem, ...]
+    warnings: tuple[Problem | str, ...]
+    unchanged: bool = False  # nothing changed since the last build: nothing was rewritten
+    drawn: tuple[str, ...] = ()  # the charts drawn by this build (the rest came from the cache)
+    cache_hits: dict[str, int] = field(default_factory=dict)
 
 
 def build(options: BuildOptions) -> BuildResult:
     """Build brief.pdf and brief.html (charts beside them) in options.output_dir."""
-    from briefgen.charts import draw_charts
+    started = time.perf_counter()
+    output = Path(options.output_dir)
+    cache = Cache.for_output(output, enabled=options.cache, refresh=options.refresh)
+    keys = build_keys(options.inputs_dir, options.templates_dir, options.fingerprint())
+    previous = _unchanged(output, keys, cache)
+    if previous is not None:
+        return dataclasses.replace(previous, seconds=time.perf_counter() - started, unchanged=True, drawn=())
+
     from briefgen.files import publish, staging, write_atomic
-    from briefgen.inputs import load_inputs
-    from briefgen.metrics import compute
     from briefgen.pdf import write_pdf
     from briefgen.render import pdf_metadata, render_html
 
-    started = time.perf_counter()
-    inputs = load_inputs(options.inputs_dir, options.period, options.compare, strict=options.strict, as_of=options.as_of)
-    metrics = compute(inputs)
-    output = Path(options.output_dir)
+    inputs, metrics = _inputs_and_metrics(options, keys, cache)
     with staging(output) as stage:
-        charts = draw_charts(metrics, stage / "charts")
+        charts, drawn = _charts(metrics, keys, cache, stage / "charts")
         context = brief_context(inputs, metrics, charts)
         html = render_html(context, options.templates_dir)
         write_atomic(stage / "brief.html", html.encode("utf-8"))
@@ -78,7 +99,119 @@ def build(options: BuildOptions) -> BuildResult:
         OutputFile(output / "brief.pdf", (output / "brief.pdf").stat().st_size, pdf.pages),
         OutputFile(output / "brief.html", (output / "brief.html").stat().st_size),
     )
-    return BuildResult(files, len(charts), time.perf_counter() - started, tuple(inputs.warnings) + tuple(pdf.warnings))
+    result = BuildResult(files, len(charts), time.perf_counter() - started,
+                         tuple(inputs.warnings) + tuple(pdf.warnings), drawn=drawn,
+                         cache_hits=dict(cache.hits))
+    _write_manifest(output, keys, cache, result)
+    return result
+
+
+# --- the cached stages -----------------------------------------------------------------------
+
+
+def _inputs_and_metrics(options: BuildOptions, keys: Keys, cache: Cache):
+    """Validated inputs and their metrics; the tables' part is cached, the commentary always read."""
+    from briefgen.inputs import load_commentary, load_inputs
+    from briefgen.metrics import compute
+
+    key = keys.data
+    cached = cache.get("metrics", key)
+    if cached is not None:
+        inputs, metrics = pickle.loads(cached)
+        commentary, sources = load_commentary(options.inputs_dir)
+        tables = tuple(s for s in inputs.sources if not s.name.startswith("commentary/"))
+        return dataclasses.replace(inputs, commentary=commentary, sources=tables + sources), metrics
+    inputs = load_inputs(options.inputs_dir, options.period, options.compare, strict=options.strict, as_of=options.as_of)
+    metrics = compute(inputs)
+    cache.put("metrics", key, pickle.dumps((dataclasses.replace(inputs, commentary={}), metrics), protocol=5))
+    return inputs, metrics
+
+
+def _charts(metrics, keys: Keys, cache: Cache, out_dir: Path):
+    """Chart files for the metrics: each SVG keyed by its own data slice, drawn only on a miss.
+
+    The whole set is also keyed by the tables' key, so a build whose tables did not change (a
+    commentary edit) takes every chart from the cache without importing matplotlib.
+    """
+    from briefgen.charts import Chart
+    from briefgen.files import ensure_dir, write_atomic
+
+    ensure_dir(out_dir)
+    listing = cache.get("chartset", keys.data)
+    if listing is not None:
+        entries = json.loads(listing)
+        svgs = [cache.get("chart", entry["key"]) for entry in entries]
+        if all(svg is not None for svg in svgs):
+            charts = []
+            for entry, svg in zip(entries, svgs):
+                write_atomic(out_dir / f"{entry['name']}.svg", svg)
+                charts.append(Chart(entry["name"], out_dir / f"{entry['name']}.svg", entry["title"], entry["alt"],
+                                    entry["section"], entry["source"], entry["width"]))
+            return tuple(charts), ()
+
+    from briefgen.charts import chart_specs, data_key
+
+    charts, entries, drawn = [], [], []
+    for spec in chart_specs().values():
+        data = spec.data(metrics)
+        if data is None:
+            continue
+        key = digest(keys.code, data_key(spec.name, data))
+        svg = cache.get("chart", key)
+        if svg is None:
+            svg = spec.svg(data)
+            cache.put("chart", key, svg)
+            drawn.append(spec.name)
+        path = out_dir / f"{spec.name}.svg"
+        write_atomic(path, svg)
+        chart = Chart(spec.name, path, spec.title, spec.describe(data), spec.section, spec.source, spec.width)
+        charts.append(chart)
+        entries.append({"name": chart.name, "key": key, "title": chart.title, "alt": chart.alt,
+                        "section": chart.section, "source": chart.source, "width": chart.width})
+    cache.put("chartset", keys.data, json.dumps(entries, sort_keys=True).encode())
+    return tuple(charts), tuple(drawn)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _unchanged(output: Path, keys: Keys, cache: Cache) -> BuildResult | None:
+    """The last build's result when its key matches and its files are intact; else None."""
+    if cache.root is None or cache.refresh:
+        return None
+    try:
+        manifest = json.loads((cache.root / MANIFEST).read_text())
+        if manifest["key"] != keys.build:
+            return None
+        for name, sha in manifest["files"].items():
+            if _sha256(output / name) != sha:
+                return None
+    except (OSError, ValueError, KeyError):
+        return None
+    files = tuple(OutputFile(output / f["path"], f["size"], f["pages"]) for f in manifest["outputs"])
+    return BuildResult(files, manifest["charts"], 0.0, tuple(manifest["warnings"]))
+
+
+def _write_manifest(output: Path, keys: Keys, cache: Cache, result: BuildResult) -> None:
+    if cache.root is None:
+        return
+    from briefgen.files import ensure_dir, write_atomic
+
+    names = ["brief.pdf", "brief.html", *(f"charts/{p.name}" for p in sorted((output / "charts").glob("*.svg")))]
+    manifest: dict[str, Any] = {
+        "key": keys.build,
+        "files": {name: _sha256(output / name) for name in names},
+        "outputs": [{"path": f.path.relative_to(output).as_posix(), "size": f.size, "pages": f.pages}
+                    for f in result.files],
+        "charts": result.charts,
+        "warnings": [str(w) for w in result.warnings],
+    }
+    ensure_dir(cache.root)
+    write_atomic(cache.root / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True).encode())
+
+
+# --- assembling the context ------------------------------------------------------------------
 
 
 def brief_context(inputs, metrics, charts):

@@ -7,6 +7,7 @@ WeasyPrint) happen inside the commands, so `briefgen --help` is instant.
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -59,19 +60,26 @@ def _windows(period: str | None, compare: str | None):
 @click.option("--pdf-variant", type=click.Choice(["pdf/a-3u", "pdf/ua-1"]),
               help="pdf/a-3u attaches the input files for archiving; pdf/ua-1 makes a tagged, accessible PDF.")
 @click.option("--strict", is_flag=True, help="Treat warnings (data gaps, refused resources) as errors.")
+@click.option("--no-cache", "no_cache", is_flag=True, help="Neither read nor write the cache in OUTPUT/.cache.")
+@click.option("--refresh", is_flag=True, help="Ignore cached results and rebuild every stage (the cache is rewritten).")
 def build(inputs_dir: Path, output_dir: Path, period: str | None, compare: str | None, templates_dir: Path | None,
-          pdf_variant: str | None, strict: bool) -> None:
+          pdf_variant: str | None, strict: bool, no_cache: bool, refresh: bool) -> None:
     """Build output/brief.pdf and output/brief.html from the inputs."""
     from briefgen.build import BuildOptions, build as run_build
 
     period_dates, compare_dates = _windows(period, compare)
-    result = run_build(BuildOptions(inputs_dir, output_dir, period_dates, compare_dates, templates_dir, pdf_variant, strict))
+    result = run_build(BuildOptions(inputs_dir, output_dir, period_dates, compare_dates, templates_dir, pdf_variant,
+                                    strict, cache=not no_cache, refresh=refresh))
     for warning in result.warnings:
         click.echo(f"Warning: {warning}", err=True)
     for file in result.files:
         pages = f"{file.pages} pages, " if file.pages is not None else ""
         click.echo(f"{file.path}  {pages}{file.size / 1024:,.0f} KB")
-    click.echo(f"built in {result.seconds:.2f} s ({result.charts} charts)")
+    if result.unchanged:
+        click.echo(f"nothing changed since the last build; nothing rewritten ({result.seconds:.2f} s)")
+    else:
+        drawn = f"{len(result.drawn)} drawn, {result.charts - len(result.drawn)} from the cache"
+        click.echo(f"built in {result.seconds:.2f} s ({result.charts} charts: {drawn})")
 
 
 @main.command()
@@ -308,3 +316,44 @@ class _FetchProgress:
     def __exit__(self, *exc) -> None:
         if self._bar:
             self._bar.stop()
+
+
+# --- watch -----------------------------------------------------------------------------------
+
+
+@main.command()
+@INPUTS_OPTION
+@click.option("--output", "output_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
+              show_default=True, help="Folder to write brief.pdf, brief.html and charts/ into.")
+@click.option("--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Override folder holding only the templates it changes.")
+@click.option("--interval", type=click.FloatRange(0.05, 60), default=0.3, show_default=True,
+              help="Seconds between looks at the files.")
+def watch(inputs_dir: Path, output_dir: Path, templates_dir: Path | None, interval: float) -> None:
+    """Rebuild the brief whenever the inputs or templates change (Ctrl-C to stop)."""
+    from briefgen.build import BuildOptions
+    from briefgen.watch import Rebuild, watch as run_watch
+
+    def report(step: Rebuild) -> None:
+        what = ", ".join(Path(name).name for name in step.changed[:4]) or "first build"
+        if len(step.changed) > 4:
+            what += f" and {len(step.changed) - 4} more"
+        stamp = time.strftime("%H:%M:%S")
+        if step.error is not None:
+            click.echo(f"{stamp}  {what}: failed after {step.seconds:.2f} s; waiting for a fix", err=True)
+            click.echo(f"Error: {step.error}", err=True)
+            return
+        result = step.result
+        if result.unchanged:
+            click.echo(f"{stamp}  {what}: nothing changed in the brief ({step.seconds:.2f} s)")
+            return
+        warned = f", {len(result.warnings)} warning(s)" if result.warnings else ""
+        click.echo(f"{stamp}  {what}: rebuilt in {step.seconds:.2f} s, {len(result.drawn)} chart(s) drawn{warned}")
+        for warning in result.warnings:
+            click.echo(f"Warning: {warning}", err=True)
+
+    click.echo(f"watching {inputs_dir} and the templates; Ctrl-C to stop")
+    try:
+        run_watch(BuildOptions(inputs_dir, output_dir, templates_dir=templates_dir), report, interval=interval)
+    except KeyboardInterrupt:
+        click.echo("stopped")

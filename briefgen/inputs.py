@@ -586,6 +586,15 @@ def _rename(stray: str, spec: TableSpec) -> str:
     return f"rename {stray} to {spec.file}"
 
 
+def load_commentary(inputs_dir: Path) -> tuple[dict[str, str], tuple[SourceFile, ...]]:
+    """Read commentary/*.md alone (a cached build reuses the tables but always reads the prose)."""
+    problems: list[Problem] = []
+    texts, sources = _commentary(Path(inputs_dir), problems)
+    if problems:
+        raise InputError(problems)
+    return texts, tuple(sources)
+
+
 def _commentary(inputs_dir: Path, problems: list[Problem]) -> tuple[dict[str, str], list[SourceFile]]:
     folder = inputs_dir / COMMENTARY_DIR
     texts: dict[str, str] = {}

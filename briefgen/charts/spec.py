@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
-from matplotlib.figure import Figure
-
-from briefgen.charts.style import Width, house_style, to_svg
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from briefgen.metrics import SectorMetrics
 
 Section = Literal["network", "economics", "miners", "equities", "valuation"]
+Width = Literal["full", "half"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,8 @@ class ChartSpec:
 
     def svg(self, data: Any) -> bytes:
         """Draw the slice in the house style and return SVG bytes (pure: equal slices, equal bytes)."""
+        from briefgen.charts.style import house_style, to_svg  # matplotlib only when drawing
+
         with house_style():
             return to_svg(self.draw(data))
 

@@ -25,7 +25,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import TextToPath
 from matplotlib.ticker import Formatter, MaxNLocator, MultipleLocator
 
-Width = Literal["full", "half"]
+from briefgen.charts.spec import Width  # noqa: E402  (one definition, in spec)
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
 FONT_FAMILY = "Inter"

@@ -1,0 +1,104 @@
+"""build(): each kind of change re-renders exactly what depends on it; cached equals uncached."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from briefgen.build import BuildOptions, build
+from briefgen.watch import Rebuild, watch
+from tests.conftest import ROOT
+
+ALL_CHARTS = {"network_hashrate", "hashprice", "revenue_per_eh", "hashprice_sensitivity", "fleet_classes",
+              "listed_share", "miner_hashrate", "market_cap", "equities_vs_btc", "market_cap_to_opportunity"}
+MARKET_CAP_CHARTS = {"market_cap", "equities_vs_btc", "market_cap_to_opportunity"}
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("build")
+    shutil.copytree(ROOT / "inputs", root / "inputs")
+    return root
+
+
+def _outputs(output: Path) -> dict[str, bytes]:
+    return {p.relative_to(output).as_posix(): p.read_bytes()
+            for p in sorted(output.rglob("*")) if p.is_file() and ".cache" not in p.parts}
+
+
+def test_each_kind_of_change_redoes_only_what_depends_on_it(workspace: Path):
+    options = BuildOptions(workspace / "inputs", workspace / "output")
+    first = build(options)
+    assert set(first.drawn) == ALL_CHARTS and not first.unchanged
+    before = _outputs(workspace / "output")
+    mtimes = {p: p.stat().st_mtime_ns for p in (workspace / "output").rglob("*") if p.is_file()}
+
+    again = build(options)
+    assert again.unchanged and again.drawn == ()
+    assert {p: p.stat().st_mtime_ns for p in (workspace / "output").rglob("*") if p.is_file()} == mtimes
+
+    outlook = workspace / "inputs" / "commentary" / "outlook.md"
+    outlook.write_text(outlook.read_text() + "\nA new closing line on miners' power contracts.\n")
+    prose = build(options)
+    assert not prose.unchanged and prose.drawn == ()
+    after = _outputs(workspace / "output")
+    assert after["brief.pdf"] != before["brief.pdf"]
+    assert "power contracts" in after["brief.html"].decode()
+    assert {k: v for k, v in after.items() if k.startswith("charts/")} == \
+           {k: v for k, v in before.items() if k.startswith("charts/")}
+
+    caps = workspace / "inputs" / "market_caps.csv"
+    caps.write_text(caps.read_text().replace("2026-01-14,MARA,", "2026-01-14,MARA,1"))
+    market = build(options)
+    assert set(market.drawn) == MARKET_CAP_CHARTS
+
+
+def test_cached_build_is_byte_identical_to_an_uncached_one(workspace: Path):
+    cached = BuildOptions(workspace / "inputs", workspace / "output")
+    build(cached)  # everything from the cache after the test above (or built now)
+    fresh = BuildOptions(workspace / "inputs", workspace / "fresh", cache=False)
+    result = build(fresh)
+    assert set(result.drawn) == ALL_CHARTS
+    assert not (workspace / "fresh" / ".cache").exists()
+    assert _outputs(workspace / "output") == _outputs(workspace / "fresh")
+
+
+def test_refresh_ignores_the_cache(workspace: Path):
+    options = BuildOptions(workspace / "inputs", workspace / "output", refresh=True)
+    result = build(options)
+    assert not result.unchanged and set(result.drawn) == ALL_CHARTS
+
+
+def test_watch_rebuilds_on_change_and_survives_a_bad_edit(workspace: Path):
+    options = BuildOptions(workspace / "inputs", workspace / "watched")
+    reports: list[Rebuild] = []
+    done = threading.Event()
+    thread = threading.Thread(target=watch, args=(options, reports.append),
+                              kwargs={"interval": 0.05, "settle": 0.05, "stop": done.is_set}, daemon=True)
+    thread.start()
+
+    def wait_for(count: int) -> Rebuild:
+        deadline = time.monotonic() + 120
+        while len(reports) < count:
+            assert time.monotonic() < deadline, "watch did not rebuild"
+            time.sleep(0.05)
+        return reports[count - 1]
+
+    try:
+        assert wait_for(1).result is not None
+        network = workspace / "inputs" / "network.csv"
+        good = network.read_text()
+        network.write_text(good.replace("2026-01-14,", "14/01/2026,", 1))
+        broken = wait_for(2)
+        assert broken.result is None and "network.csv" in broken.changed[0]
+        assert "expected a date as YYYY-MM-DD, got '14/01/2026'" in broken.error
+        network.write_text(good)
+        fixed = wait_for(3)
+        assert fixed.error is None and fixed.result is not None
+    finally:
+        done.set()
+        thread.join(timeout=30)
