@@ -41,10 +41,11 @@ class BuildOptions:
     as_of: date | None = None
     cache: bool = True  # --no-cache: neither read nor write output/.cache
     refresh: bool = False  # --refresh: ignore cached entries, write new ones
+    labels: tuple[str, str] | None = None  # the period's and compare window's labels, with period/compare
 
     def fingerprint(self) -> tuple[str, ...]:
         """The options that change the output, as text for the cache keys."""
-        return (f"period={self.period}", f"compare={self.compare}", f"as_of={self.as_of}",
+        return (f"period={self.period}", f"compare={self.compare}", f"as_of={self.as_of}", f"labels={self.labels}",
                 f"variant={self.pdf_variant}", f"strict={self.strict}")
 
 
@@ -77,13 +78,16 @@ def build(options: BuildOptions) -> BuildResult:
         return dataclasses.replace(previous, seconds=time.perf_counter() - started, unchanged=True, drawn=())
 
     from briefgen.files import publish, staging, write_atomic
+    from briefgen.history import file_sha256, previous_brief, record_build
     from briefgen.pdf import write_pdf
     from briefgen.render import pdf_metadata, render_html
+    from briefgen.report import metrics_as_dict
 
     inputs, metrics = _inputs_and_metrics(options, keys, cache)
+    previous = previous_brief(output, inputs.config.as_of)
     with staging(output) as stage:
         charts, drawn = _charts(metrics, keys, cache, stage / "charts")
-        context = brief_context(inputs, metrics, charts)
+        context = brief_context(inputs, metrics, charts, previous)
         html = render_html(context, options.templates_dir)
         write_atomic(stage / "brief.html", html.encode("utf-8"))
         attachments = [(options.inputs_dir / s.name.split("[")[0], s.name) for s in inputs.sources]
@@ -99,10 +103,14 @@ def build(options: BuildOptions) -> BuildResult:
         OutputFile(output / "brief.pdf", (output / "brief.pdf").stat().st_size, pdf.pages),
         OutputFile(output / "brief.html", (output / "brief.html").stat().st_size),
     )
+    config = inputs.config
+    record_build(output, as_of=config.as_of, period=config.period, compare=config.compare,
+                 figures=metrics_as_dict(metrics), sources=inputs.sources,
+                 pdf_sha256=file_sha256(output / "brief.pdf"), pdf_variant=options.pdf_variant)
     result = BuildResult(files, len(charts), time.perf_counter() - started,
                          tuple(inputs.warnings) + tuple(pdf.warnings), drawn=drawn,
                          cache_hits=dict(cache.hits))
-    _write_manifest(output, keys, cache, result)
+    _write_manifest(output, keys, cache, result, config.as_of)
     return result
 
 
@@ -121,7 +129,8 @@ def _inputs_and_metrics(options: BuildOptions, keys: Keys, cache: Cache):
         commentary, sources = load_commentary(options.inputs_dir)
         tables = tuple(s for s in inputs.sources if not s.name.startswith("commentary/"))
         return dataclasses.replace(inputs, commentary=commentary, sources=tables + sources), metrics
-    inputs = load_inputs(options.inputs_dir, options.period, options.compare, strict=options.strict, as_of=options.as_of)
+    inputs = load_inputs(options.inputs_dir, options.period, options.compare, strict=options.strict, as_of=options.as_of,
+                         labels=options.labels)
     metrics = compute(inputs)
     cache.put("metrics", key, pickle.dumps((dataclasses.replace(inputs, commentary={}), metrics), protocol=5))
     return inputs, metrics
@@ -180,9 +189,14 @@ def _unchanged(output: Path, keys: Keys, cache: Cache) -> BuildResult | None:
     """The last build's result when its key matches and its files are intact; else None."""
     if cache.root is None or cache.refresh:
         return None
+    from briefgen.history import previous_key
+
     try:
         manifest = json.loads((cache.root / MANIFEST).read_text())
         if manifest["key"] != keys.build:
+            return None
+        # A brief recorded since with an earlier date changes this one's "since" column.
+        if manifest["previous"] != previous_key(output, date.fromisoformat(manifest["as_of"])):
             return None
         for name, sha in manifest["files"].items():
             if _sha256(output / name) != sha:
@@ -193,10 +207,11 @@ def _unchanged(output: Path, keys: Keys, cache: Cache) -> BuildResult | None:
     return BuildResult(files, manifest["charts"], 0.0, tuple(manifest["warnings"]))
 
 
-def _write_manifest(output: Path, keys: Keys, cache: Cache, result: BuildResult) -> None:
+def _write_manifest(output: Path, keys: Keys, cache: Cache, result: BuildResult, as_of: date) -> None:
     if cache.root is None:
         return
     from briefgen.files import ensure_dir, write_atomic
+    from briefgen.history import previous_key
 
     names = ["brief.pdf", "brief.html", *(f"charts/{p.name}" for p in sorted((output / "charts").glob("*.svg")))]
     manifest: dict[str, Any] = {
@@ -206,6 +221,8 @@ def _write_manifest(output: Path, keys: Keys, cache: Cache, result: BuildResult)
                     for f in result.files],
         "charts": result.charts,
         "warnings": [str(w) for w in result.warnings],
+        "as_of": as_of.isoformat(),
+        "previous": previous_key(output, as_of),
     }
     ensure_dir(cache.root)
     write_atomic(cache.root / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True).encode())
@@ -214,7 +231,7 @@ def _write_manifest(output: Path, keys: Keys, cache: Cache, result: BuildResult)
 # --- assembling the context ------------------------------------------------------------------
 
 
-def brief_context(inputs, metrics, charts):
+def brief_context(inputs, metrics, charts, previous=None):
     """Assemble what the templates print: drafted headline and takeaways, unless the analysts wrote them."""
     from briefgen.narrative import draft_headline, draft_takeaways
     from briefgen.render import BriefContext, render_commentary
@@ -233,6 +250,7 @@ def brief_context(inputs, metrics, charts):
         takeaways=tuple(takeaways),
         commentary=render_commentary(commentary),
         sources=inputs.sources,
+        previous=previous,
     )
 
 

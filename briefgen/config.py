@@ -317,14 +317,15 @@ def with_overrides(
     period: tuple[date, date] | None = None,
     compare: tuple[date, date] | None = None,
     as_of: date | None = None,
+    labels: tuple[str, str] | None = None,
 ) -> BriefConfig:
-    """Apply --period / --compare / --as-of flags; a flag's window gets a label drawn from its dates."""
+    """Apply --period / --compare / --as-of flags; a window's label is given or drawn from its dates."""
     if as_of is not None:
         config = replace(config, as_of=as_of)
     if period is not None:
-        config = replace(config, period=Window(period[0], period[1], label_for(*period)))
+        config = replace(config, period=Window(period[0], period[1], labels[0] if labels else label_for(*period)))
     if compare is not None:
-        config = replace(config, compare=Window(compare[0], compare[1], label_for(*compare)))
+        config = replace(config, compare=Window(compare[0], compare[1], labels[1] if labels else label_for(*compare)))
     return config
 
 

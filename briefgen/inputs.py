@@ -666,6 +666,12 @@ def _resource_warnings(config: BriefConfig | None, frames: dict[str, pd.DataFram
                 if isinstance(text, str) and text:
                     found += [Problem(raw[spec.name].label, f"refers to {what}", row=int(row), column=column, fix=_RESOURCE_FIX)
                               for what in _resources(text)]
+    return (found + commentary_warnings(commentary))[:MAX_PROBLEMS]
+
+
+def commentary_warnings(commentary: dict[str, str]) -> list[Problem]:
+    """Warn of every resource reference in the commentary (a build that reuses cached tables calls this)."""
+    found = []
     for name, text in commentary.items():
         for line, content in enumerate(text.splitlines(), start=1):
             found += [Problem(f"{COMMENTARY_DIR}/{name}.md", f"line {line}: refers to {what}", fix=_RESOURCE_FIX)
@@ -704,6 +710,7 @@ def load_inputs(
     compare: tuple[date, date] | None = None,
     strict: bool = False,
     as_of: date | None = None,
+    labels: tuple[str, str] | None = None,
 ) -> Inputs:
     """Read and validate everything in `inputs_dir`; raise one InputError listing every problem.
 
@@ -715,7 +722,7 @@ def load_inputs(
     if not inputs_dir.is_dir():
         raise InputError([Problem(str(inputs_dir), "inputs folder not found", fix="pass --inputs DIR")])
     try:
-        config = with_overrides(load_config(inputs_dir), period, compare, as_of)
+        config = with_overrides(load_config(inputs_dir), period, compare, as_of, labels)
     except InputError as exc:
         problems.extend(exc.problems)
         config = None

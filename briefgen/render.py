@@ -32,6 +32,7 @@ from briefgen.formatting import FILTERS, MISSING, dates
 
 if TYPE_CHECKING:
     from briefgen.charts import Chart
+    from briefgen.history import PreviousBrief
     from briefgen.inputs import SourceFile
     from briefgen.metrics import SectorMetrics
     from briefgen.pdf import PdfMetadata
@@ -59,6 +60,7 @@ class BriefContext:
     commentary: sanitised HTML keyed by section (see COMMENTARY_SECTIONS), from render_commentary.
     sources: one entry per input file, with name, rows, first, last and sha256 attributes.
     recipient: printed in the footer of a per-client copy; None for the master copy.
+    previous: the latest brief recorded with an earlier as-of date (briefgen.history), or None.
     """
 
     config: BriefConfig
@@ -72,10 +74,19 @@ class BriefContext:
     recipient: str | None = None
     generator: str = f"briefgen {__version__}"
     series: str = DEFAULT_TITLE  # the note's name: "Bitcoin mining"
+    previous: PreviousBrief | None = None
 
     @property
     def as_of(self) -> date:
         return self.config.as_of or self.metrics.period.end
+
+    def since(self, name: str) -> float | None:
+        """A key figure's change since the previous brief (history.KEY_FIGURES name): % for levels, bp for shares."""
+        if self.previous is None:
+            return None
+        from briefgen.history import key_figures
+
+        return self.previous.change_to(name, key_figures(self.metrics)[name])
 
     def charts_for(self, section: str) -> tuple[Chart, ...]:
         """The section's charts in the order charts.py drew them."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date
 import threading
 import time
 from pathlib import Path
@@ -26,8 +27,9 @@ def workspace(tmp_path_factory) -> Path:
 
 
 def _outputs(output: Path) -> dict[str, bytes]:
-    return {p.relative_to(output).as_posix(): p.read_bytes()
-            for p in sorted(output.rglob("*")) if p.is_file() and ".cache" not in p.parts}
+    """The brief's files: PDF, HTML and charts (not the cache or the history database)."""
+    files = [output / "brief.pdf", output / "brief.html", *sorted((output / "charts").glob("*.svg"))]
+    return {p.relative_to(output).as_posix(): p.read_bytes() for p in files}
 
 
 def test_each_kind_of_change_redoes_only_what_depends_on_it(workspace: Path):
@@ -35,11 +37,11 @@ def test_each_kind_of_change_redoes_only_what_depends_on_it(workspace: Path):
     first = build(options)
     assert set(first.drawn) == ALL_CHARTS and not first.unchanged
     before = _outputs(workspace / "output")
-    mtimes = {p: p.stat().st_mtime_ns for p in (workspace / "output").rglob("*") if p.is_file()}
+    mtimes = {name: (workspace / "output" / name).stat().st_mtime_ns for name in before}
 
     again = build(options)
     assert again.unchanged and again.drawn == ()
-    assert {p: p.stat().st_mtime_ns for p in (workspace / "output").rglob("*") if p.is_file()} == mtimes
+    assert {name: (workspace / "output" / name).stat().st_mtime_ns for name in before} == mtimes
 
     outlook = workspace / "inputs" / "commentary" / "outlook.md"
     outlook.write_text(outlook.read_text() + "\nA new closing line on miners' power contracts.\n")
@@ -102,3 +104,19 @@ def test_watch_rebuilds_on_change_and_survives_a_bad_edit(workspace: Path):
     finally:
         done.set()
         thread.join(timeout=30)
+
+
+def test_history_adds_the_since_column_and_rebuilds_stay_identical(tmp_path: Path):
+    shutil.copytree(ROOT / "inputs", tmp_path / "inputs")
+    output = tmp_path / "output"
+    month_end = BuildOptions(tmp_path / "inputs", output, period=(date(2025, 12, 1), date(2025, 12, 31)),
+                             compare=(date(2025, 11, 1), date(2025, 11, 30)), as_of=date(2025, 12, 31))
+    build(month_end)
+    assert "Since 31 Dec" not in (output / "brief.html").read_text()
+    mid_month = BuildOptions(tmp_path / "inputs", output)
+    build(mid_month)
+    first = (output / "brief.pdf").read_bytes()
+    html = (output / "brief.html").read_text()
+    assert "Since" in html and "31 Dec 2025" in html
+    build(BuildOptions(tmp_path / "inputs", output, cache=False))
+    assert (output / "brief.pdf").read_bytes() == first
