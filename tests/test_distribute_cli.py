@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from briefgen.cli import main
 from tests.test_distribute_support import SENDER, Mailbox, no_warnings, smtp_server, workdir  # noqa: F401
 
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "distribute.md"
+DOCS = Path(__file__).resolve().parents[1] / "README.md"
 
 
 @pytest.fixture

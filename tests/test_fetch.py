@@ -498,7 +498,7 @@ def test_mempool_endpoints_combine_into_daily_rows(httpserver, tmp_path: Path):
     assert [p[:2] for p in progress] == [(1, None), (2, None), (3, 5), (4, 5), (5, 5)]
     assert [str(n) for n in result.notes] == [
         "mempool: blocks and fees per day are estimated from 0.5-hour fee averages (period 1m); Coin Metrics has "
-        "exact daily counts (see docs/fetch.md)"]
+        "exact daily counts (see the README's mempool.space section)"]
     apply_plan(result)
     # fees: the day's mean avgFees x its blocks; difficulty: 45 blocks at 1.10e14 and 93 at 1.12e14 on 3 March
     blended = (45 * 1.12e14 / (1.12 / 1.10) + 93 * 1.12e14) / 138
@@ -643,7 +643,7 @@ def test_building_never_touches_the_network():
 def test_the_command_has_help_and_is_documented():
     result = run("fetch", "network", "--help")
     assert result.exit_code == 0
-    docs = (ROOT / "docs" / "fetch.md").read_text()
+    docs = (ROOT / "README.md").read_text()
     for text in ("briefgen fetch network", "--inputs", "--source", "--since", "--base-url", "--dry-run",
                  "CC BY-NC 4.0", "Source: Coin Metrics Community Data", "mempool.space"):
         assert text in docs, text

@@ -1,4 +1,4 @@
-"""Turn mempool.space's mining endpoints into daily network.csv rows (an estimate; see docs/fetch.md).
+"""Turn mempool.space's mining endpoints into daily network.csv rows (an estimate; see the README's mempool.space section).
 
 Three endpoints are combined:
 
@@ -114,7 +114,7 @@ def fetch(client: JsonClient, since: date, today: date, progress: Progress = no_
         rows.append(FetchedRow(day, {"btc_price_usd": cell_text(price[1]), **cells}))
     hours = f"{bucket_s / 3600:g}-hour" if bucket_s < DAY_S else "daily"
     notes = [Problem(NAME, f"blocks and fees per day are estimated from {hours} fee averages (period {period}); "
-                           "Coin Metrics has exact daily counts", fix="see docs/fetch.md")]
+                           "Coin Metrics has exact daily counts", fix="see the README's mempool.space section")]
     notes += [Problem(f"{NAME} {span}", f"skipped: mempool has no {reason} for it") for span, reason in _runs(skipped)]
     return SourceResult(NAME, tuple(rows), tuple(notes), tuple(warnings))
 

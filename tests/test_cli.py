@@ -1,0 +1,77 @@
+"""The CLI's wiring: every command documented, errors printed cleanly with exit status 1."""
+
+from __future__ import annotations
+
+import click
+from click.testing import CliRunner
+
+from briefgen.cli import main
+from tests.conftest import ROOT, write_inputs
+
+
+def _commands(group: click.Group, prefix: str = "briefgen") -> list[tuple[str, click.Command]]:
+    found = []
+    for name, command in sorted(group.commands.items()):
+        found.append((f"{prefix} {name}", command))
+        if isinstance(command, click.Group):
+            found.extend(_commands(command, f"{prefix} {name}"))
+    return found
+
+
+def test_every_command_has_help_and_is_in_the_readme():
+    readme = (ROOT / "README.md").read_text()
+    commands = _commands(main)
+    assert {name for name, _ in commands} >= {"briefgen build", "briefgen check", "briefgen metrics", "briefgen watch",
+                                             "briefgen history", "briefgen diff", "briefgen batch",
+                                             "briefgen distribute", "briefgen fetch network"}
+    for name, command in commands:
+        assert command.help and command.help.strip(), f"{name} has no help text"
+        assert f"`{name}" in readme, f"{name} is not documented in README.md"
+        result = CliRunner().invoke(main, [*name.split()[1:], "--help"])
+        assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_readme_quick_start_is_the_two_make_targets():
+    readme = (ROOT / "README.md").read_text()
+    quick = readme.split("## Quick start", 1)[1].split("##", 1)[0]
+    block = quick.split("```", 2)[1].strip().splitlines()
+    assert block == ["make brief", "make test"]
+
+
+def test_a_library_error_is_one_clean_message(tmp_path):
+    folder = write_inputs(tmp_path, {"brief.yaml": "title: t\n", "network.csv": "date,btc_price_usd\n2025-01-01,1\n"})
+    result = CliRunner().invoke(main, ["check", "--inputs", str(folder)])
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: 3 problems in the inputs:\n"
+        "  - network.csv: row 1, column 'blocks': missing column (add a column 'blocks')\n"
+        "  - network.csv: row 1, column 'fees_btc': missing column (add a column 'fees_btc')\n"
+        "  - network.csv: row 1, column 'hashrate_ehs': missing column (add a column 'hashrate_ehs' (EH/s) or 'difficulty')\n"
+    )
+    assert "Traceback" not in result.output
+
+
+def test_a_bad_window_flag(tmp_path):
+    result = CliRunner().invoke(main, ["metrics", "--inputs", str(ROOT / "inputs"), "--period", "2026-01-01"])
+    assert result.exit_code == 1
+    assert result.output == "Error: --period '2026-01-01': expected START:END as YYYY-MM-DD:YYYY-MM-DD\n"
+
+
+def test_metrics_json_reproduces_the_seeds_headlines():
+    import json
+
+    result = CliRunner().invoke(main, ["metrics", "--inputs", str(ROOT / "inputs"), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    m = json.loads(result.output)
+    assert abs(m["equities"]["market_cap_usd"]["period"] / 1e9 - 62) < 0.5
+    assert abs(m["equities"]["market_cap_usd"]["change_usd"] / 1e9 - 13) < 0.5
+    assert abs(m["economics"]["hashprice_usd_per_ph_day"]["change_pct"] - 11) < 0.5
+    assert abs(m["network"]["hashrate_ehs"]["change_pct"] + 2) < 0.5
+    assert m["network"]["hashrate_ehs"]["period"] < m["network"]["hashrate_ehs"]["prior_month"]
+    assert abs(m["economics"]["gross_margin_pct"]["period"] - 47) < 0.5
+    assert abs(m["economics"]["gross_margin_pct"]["change_bps_vs_prior_month"] - 300) < 50
+    assert abs(m["miners"]["hashrate_ehs"]["period"] - 419) < 2
+    assert abs(m["miners"]["share_of_network_pct"]["period"] - 41) < 0.5
+    assert abs(m["miners"]["capacity_added_ehs"] - 12) < 1
+    assert m["miners"]["leaders"] == ["BTDR", "RIOT"]
+    assert len(m["equities"]["by_ticker"]) == 14
