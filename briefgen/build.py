@@ -78,7 +78,7 @@ def build(options: BuildOptions) -> BuildResult:
         return dataclasses.replace(previous, seconds=time.perf_counter() - started, unchanged=True, drawn=())
 
     from briefgen.files import publish, staging, write_atomic
-    from briefgen.history import file_sha256, previous_brief, record_build
+    from briefgen.history import HistoryError, file_sha256, previous_brief, record_build
     from briefgen.pdf import write_pdf
     from briefgen.render import pdf_metadata, render_html
     from briefgen.report import metrics_as_dict
@@ -104,11 +104,14 @@ def build(options: BuildOptions) -> BuildResult:
         OutputFile(output / "brief.html", (output / "brief.html").stat().st_size),
     )
     config = inputs.config
-    record_build(output, as_of=config.as_of, period=config.period, compare=config.compare,
-                 figures=metrics_as_dict(metrics), sources=inputs.sources,
-                 pdf_sha256=file_sha256(output / "brief.pdf"), pdf_variant=options.pdf_variant)
-    result = BuildResult(files, len(charts), time.perf_counter() - started,
-                         tuple(inputs.warnings) + tuple(pdf.warnings), drawn=drawn,
+    warnings = tuple(inputs.warnings) + tuple(pdf.warnings)
+    try:
+        record_build(output, as_of=config.as_of, period=config.period, compare=config.compare,
+                     figures=metrics_as_dict(metrics), sources=inputs.sources,
+                     pdf_sha256=file_sha256(output / "brief.pdf"), pdf_variant=options.pdf_variant)
+    except HistoryError as exc:  # the brief is published by now: say the history missed it, do not fail
+        warnings += (Problem("history.sqlite", f"this build was not recorded: {exc}"),)
+    result = BuildResult(files, len(charts), time.perf_counter() - started, warnings, drawn=drawn,
                          cache_hits=dict(cache.hits))
     _write_manifest(output, keys, cache, result, config.as_of)
     return result
@@ -119,7 +122,8 @@ def build(options: BuildOptions) -> BuildResult:
 
 def _inputs_and_metrics(options: BuildOptions, keys: Keys, cache: Cache):
     """Validated inputs and their metrics; the tables' part is cached, the commentary always read."""
-    from briefgen.inputs import load_commentary, load_inputs
+    from briefgen.errors import InputError
+    from briefgen.inputs import COMMENTARY_DIR, commentary_warnings, load_commentary, load_inputs
     from briefgen.metrics import compute
 
     key = keys.data
@@ -127,8 +131,12 @@ def _inputs_and_metrics(options: BuildOptions, keys: Keys, cache: Cache):
     if cached is not None:
         inputs, metrics = pickle.loads(cached)
         commentary, sources = load_commentary(options.inputs_dir)
-        tables = tuple(s for s in inputs.sources if not s.name.startswith("commentary/"))
-        return dataclasses.replace(inputs, commentary=commentary, sources=tables + sources), metrics
+        fresh = tuple(commentary_warnings(commentary))
+        if options.strict and fresh:
+            raise InputError(fresh)
+        tables = tuple(s for s in inputs.sources if not s.name.startswith(f"{COMMENTARY_DIR}/"))
+        warnings = tuple(w for w in inputs.warnings if not w.file.startswith(f"{COMMENTARY_DIR}/")) + fresh
+        return dataclasses.replace(inputs, commentary=commentary, sources=tables + sources, warnings=warnings), metrics
     inputs = load_inputs(options.inputs_dir, options.period, options.compare, strict=options.strict, as_of=options.as_of,
                          labels=options.labels)
     metrics = compute(inputs)

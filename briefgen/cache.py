@@ -68,6 +68,7 @@ class Cache:
         if self.root is None:
             return
         path = self._path(kind, key)
+        tmp = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -75,6 +76,8 @@ class Cache:
                 handle.write(data)
             os.replace(tmp, path)
         except OSError:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
             return
         self.evict()
 

@@ -6,6 +6,7 @@ import errno
 import os
 import shutil
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -21,6 +22,16 @@ def _explain(exc: OSError, path: Path) -> OutputError:
     return OutputError(f"{path}: cannot write ({exc.strerror or exc})")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# mkstemp creates files readable by their owner only; published files get the usual mode.
+FILE_MODE = 0o666 & ~_umask()
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write `data` to a temporary file beside `path`, flush it to disk, then rename it into place."""
     path = Path(path)
@@ -29,6 +40,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     except OSError as exc:
         raise _explain(exc, path.parent) from None
     try:
+        os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -51,10 +63,25 @@ def ensure_dir(path: Path) -> Path:
     return Path(path)
 
 
+STALE_STAGING_SECONDS = 3600
+
+
+def remove_stale_staging(output_dir: Path) -> None:
+    """Remove staging folders left by builds that were killed (an hour old: no build runs that long)."""
+    now = time.time()
+    for folder in Path(output_dir).glob(".build-*"):
+        try:
+            if now - folder.stat().st_mtime > STALE_STAGING_SECONDS:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue
+
+
 @contextmanager
 def staging(output_dir: Path) -> Iterator[Path]:
     """A private folder inside `output_dir` for one build's files; removed when the build ends."""
     ensure_dir(output_dir)
+    remove_stale_staging(output_dir)
     try:
         stage = Path(tempfile.mkdtemp(dir=output_dir, prefix=".build-"))
     except OSError as exc:

@@ -5,8 +5,10 @@ figure (`report.metrics_as_dict`, stored as JSON), the SHA-256 of each input fil
 The brief reads the history back for one thing only, the change in its key figures since the
 previous brief (`previous_brief`); `briefgen history` and `briefgen diff` read the rest.
 
-Several builds may record at once (`briefgen batch`, two terminals): the database runs in WAL mode
-with a busy timeout, and each recording is one short write transaction. The schema is versioned
+Several builds may record at once (`briefgen batch`, two terminals): each recording is one short
+write transaction and waits on a busy timeout. The database keeps SQLite's rollback journal, not
+WAL: a reader then creates no side files, so reading the history on a full disk or a read-only
+folder leaves it exactly as it was. The schema is versioned
 with PRAGMA user_version and created on first use. The time a build was recorded is kept as
 history metadata; nothing a brief prints depends on it.
 """
@@ -15,9 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 import math
 import sqlite3
-import time
 from collections.abc import Iterable, Mapping
 from contextlib import closing
 from dataclasses import dataclass
@@ -179,8 +182,24 @@ class BuildDiff:
 # --- the database ----------------------------------------------------------------------------
 
 
+FULL_DISK_BYTES = 256 * 1024  # less free space than this: call SQLite's I/O error a full disk
+
+
 def history_path(output_dir: Path) -> Path:
     return Path(output_dir) / HISTORY_FILE
+
+
+def _cause(exc: sqlite3.Error, path: Path) -> str:
+    """Name what SQLite's 'disk I/O error' or 'unable to open database file' means here."""
+    folder = path.parent
+    try:
+        if shutil.disk_usage(folder).free < FULL_DISK_BYTES:
+            return "the disk is full; free some space and build again"
+    except OSError:
+        pass
+    if folder.is_dir() and not os.access(folder, os.W_OK):
+        return f"{folder} is not writable; choose another --output folder"
+    return str(exc)
 
 
 def _connect(path: Path, create: bool) -> sqlite3.Connection:
@@ -190,33 +209,12 @@ def _connect(path: Path, create: bool) -> sqlite3.Connection:
             path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         else:
-            db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=BUSY_TIMEOUT_S,
+            db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S,
                                  isolation_level=None)
         db.execute("PRAGMA foreign_keys = ON")
-        if create:
-            _use_wal(db)
         return db
     except sqlite3.Error as exc:
-        raise HistoryError(f"{path}: cannot open the build history ({exc})") from None
-
-
-def _use_wal(db: sqlite3.Connection) -> None:
-    """Switch the file to WAL, so readers (a build reading the previous brief) run beside a writer.
-
-    The mode is stored in the file: this writes once. SQLite answers a switch that meets another
-    connection's lock with "database is locked" at once, without waiting, so retry for a while;
-    if it still cannot switch, stay in rollback mode, which is as safe, only less concurrent.
-    """
-    deadline = time.monotonic() + BUSY_TIMEOUT_S
-    while db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-        try:
-            if db.execute("PRAGMA journal_mode = WAL").fetchone()[0] == "wal":
-                return
-        except sqlite3.OperationalError:
-            pass
-        if time.monotonic() > deadline:
-            return
-        time.sleep(0.02)
+        raise HistoryError(f"{path}: cannot open the build history ({_cause(exc, path)})") from None
 
 
 def _version(db: sqlite3.Connection, path: Path) -> int:
@@ -249,7 +247,7 @@ def _reader(output_dir: Path) -> tuple[sqlite3.Connection, Path] | None:
             return None
     except sqlite3.Error as exc:
         db.close()
-        raise HistoryError(f"{path}: not a readable build history ({exc})") from None
+        raise HistoryError(f"{path}: not a readable build history ({_cause(exc, path)})") from None
     return db, path
 
 
@@ -298,7 +296,7 @@ def record_build(
                     db.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
-            raise HistoryError(f"{path}: cannot record the build ({exc})") from None
+            raise HistoryError(f"{path}: cannot record the build ({_cause(exc, path)})") from None
     return build_id
 
 
@@ -345,7 +343,7 @@ def previous_brief(output_dir: Path, as_of: date) -> PreviousBrief | None:
             row = db.execute("SELECT id, as_of, figures FROM builds WHERE as_of < ? ORDER BY as_of DESC, id DESC LIMIT 1",
                              (as_of.isoformat(),)).fetchone()
         except sqlite3.Error as exc:
-            raise HistoryError(f"{path}: cannot read the build history ({exc})") from None
+            raise HistoryError(f"{path}: cannot read the build history ({_cause(exc, path)})") from None
     if row is None:
         return None
     return PreviousBrief(row[0], date.fromisoformat(row[1]), key_figures(json.loads(row[2])))
@@ -371,7 +369,7 @@ def list_builds(output_dir: Path) -> list[BuildRecord]:
         try:
             rows = db.execute(f"SELECT {_COLUMNS} FROM builds ORDER BY id").fetchall()
         except sqlite3.Error as exc:
-            raise HistoryError(f"{path}: cannot read the build history ({exc})") from None
+            raise HistoryError(f"{path}: cannot read the build history ({_cause(exc, path)})") from None
     if not rows:
         raise _no_builds(output_dir)
     return [_record(row) for row in rows]
@@ -404,7 +402,7 @@ def diff_builds(output_dir: Path, old_id: int | None = None, new_id: int | None 
             hashes = {build: dict(db.execute("SELECT name, sha256 FROM sources WHERE build_id = ? ORDER BY name",
                                              (build,)).fetchall()) for build in (old_id, new_id)}
         except sqlite3.Error as exc:
-            raise HistoryError(f"{path}: cannot read the build history ({exc})") from None
+            raise HistoryError(f"{path}: cannot read the build history ({_cause(exc, path)})") from None
     old_flat = flatten_figures(json.loads(rows[old_id][-1]))
     new_flat = flatten_figures(json.loads(rows[new_id][-1]))
     changes = []

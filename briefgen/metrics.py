@@ -388,15 +388,20 @@ def fleet_classes(period: WindowFigures, assumptions: Assumptions) -> pd.DataFra
 def sensitivity(period: WindowFigures) -> pd.DataFrame:
     """Hashprice ($/PH/s/day) over a grid of BTC price (columns) x network hashrate (rows).
 
-    Axes are the period's means moved by fixed steps and rounded ($1,000, 10 EH/s) for reading;
-    the period's subsidy and fees per block are held.
+    Axes are the period's means moved by fixed steps and rounded to three significant figures for
+    reading ($92,000, 1,020 EH/s); the period's subsidy and fees per block are held.
     """
     reward = BLOCKS_PER_DAY * (period.subsidy_btc_per_block + period.fees_btc_per_block)
-    prices = [round(period.btc_price_usd * (1 + s), -3) for s in SENSITIVITY_PRICE_STEPS]
-    hashrates = [round(period.hashrate_ehs * (1 + s), -1) for s in SENSITIVITY_HASHRATE_STEPS]
+    prices = [_three_figures(period.btc_price_usd * (1 + s)) for s in SENSITIVITY_PRICE_STEPS]
+    hashrates = [_three_figures(period.hashrate_ehs * (1 + s)) for s in SENSITIVITY_HASHRATE_STEPS]
     grid = [[reward * p / (1000.0 * h) for p in prices] for h in hashrates]
     frame = pd.DataFrame(grid, index=pd.Index(hashrates, name="hashrate_ehs"), columns=pd.Index(prices, name="btc_price_usd"))
     return frame
+
+
+def _three_figures(value: float) -> float:
+    """Round a positive number to three significant figures (never to zero)."""
+    return float(f"{value:.3g}")
 
 
 def _miner_figures(inputs, windows, period: Window, compare: Window, month: Window) -> MinerFigures | None:

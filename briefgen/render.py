@@ -104,7 +104,9 @@ _ALLOWED_SCHEMES = {"http", "https", "mailto"}
 
 @functools.cache
 def _markdown() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
+    # Raw HTML is parsed (not escaped into visible text) so that nh3 below can strip it: tags off
+    # the allow-list go, their text stays; <script> and <style> go with their content.
+    return MarkdownIt("commonmark", {"html": True, "linkify": False, "typographer": False}).enable("table")
 
 
 def _keep_href(tag: str, attribute: str, value: str) -> str | None:

@@ -72,13 +72,13 @@ def record(output: Path, as_of: date, pdf: str = "a" * 64, variant: str | None =
 # --- recording and the previous brief ---------------------------------------------------------
 
 
-def test_first_recording_creates_a_versioned_wal_database(tmp_path):
+def test_first_recording_creates_a_versioned_database(tmp_path):
     build_id = record(tmp_path / "output", date(2026, 1, 15))
 
     assert build_id == 1
     with sqlite3.connect(tmp_path / "output" / HISTORY_FILE) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # readers create no side files
         assert db.execute("SELECT recorded_at, as_of, pdf_sha256 FROM builds").fetchall() == [
             ("2026-01-15T09:30:00+00:00", "2026-01-15", "a" * 64)]
         assert db.execute("SELECT name, sha256 FROM sources ORDER BY name").fetchall() == [
