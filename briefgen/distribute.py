@@ -12,9 +12,7 @@ import csv
 import hashlib
 import io
 import json
-import os
 import re
-import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
@@ -24,6 +22,7 @@ from pathlib import Path
 
 from briefgen.clients import Client, load_clients
 from briefgen.errors import DistributionError, InputError, Problem
+from briefgen.files import write_atomic
 from briefgen.ledger import FAILED, IN_DOUBT, PENDING, SENDING, SENT, Delivery, Ledger, VersionCounts
 from briefgen.mail import (
     Outcome,
@@ -89,21 +88,6 @@ Progress = Callable[[int, int, "ClientOutcome | None"], None]
 
 
 # --- files -------------------------------------------------------------------------------
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write data to path through a temporary file in the same folder, so no reader sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def safe_stem(client_id: str) -> str:

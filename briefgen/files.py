@@ -33,14 +33,22 @@ FILE_MODE = 0o666 & ~_umask()
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to a temporary file beside `path`, flush it to disk, then rename it into place."""
+    """Write `data` to a temporary file beside `path`, flush it to disk, then rename it into place.
+
+    The folder is created if need be; a file that already exists keeps its mode.
+    """
     path = Path(path)
+    ensure_dir(path.parent)
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
         raise _explain(exc, path.parent) from None
     try:
-        os.fchmod(fd, FILE_MODE)
+        try:
+            mode = path.stat().st_mode & 0o7777
+        except OSError:
+            mode = FILE_MODE
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

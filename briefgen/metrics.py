@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-import numpy as np
 import pandas as pd
 
 from briefgen.config import Assumptions, BriefConfig, Window, prior_month

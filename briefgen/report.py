@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import math
-from dataclasses import asdict, fields, is_dataclass
+from dataclasses import asdict, fields
 from datetime import date
 from typing import Any
 

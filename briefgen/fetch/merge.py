@@ -13,8 +13,6 @@ import codecs
 import csv
 import io
 import math
-import os
-import secrets
 import shutil
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -24,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from briefgen.errors import FetchError, InputError, OutputError, Problem
+from briefgen.files import write_atomic
 from briefgen.fetch.rows import VALUE_COLUMNS, SourceResult
 from briefgen.inputs import NETWORK, parse_table, read_csv_bytes
 
@@ -197,7 +196,7 @@ def apply_plan(plan: RefreshPlan, now: datetime | None = None) -> Path | None:
     if current != plan.old_bytes:
         raise FetchError(f"{path} changed while the data was being fetched; nothing was written: fetch again")
     backup = _backup(path, current, now or datetime.now(timezone.utc)) if current is not None else None
-    _write_atomic(path, plan.new_bytes)
+    write_atomic(path, plan.new_bytes)
     return backup
 
 
@@ -219,25 +218,6 @@ def _backup(path: Path, data: bytes, now: datetime) -> Path:
         raise OutputError(f"{folder}: cannot keep a backup ({exc.strerror or exc}); "
                           f"{path.name} was not changed") from None
     raise OutputError(f"{folder}: too many backups stamped {stamp}; {path.name} was not changed")
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Temp file beside `path` (created with the user's umask, not mkstemp's 0600), fsync, os.replace."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "xb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists():
-            shutil.copymode(path, tmp)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"{path}: cannot write ({exc.strerror or exc}); the previous file is unchanged") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 # --- describing ------------------------------------------------------------------------------
