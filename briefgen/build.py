@@ -93,7 +93,7 @@ def build(options: BuildOptions) -> BuildResult:
         attachments = [(options.inputs_dir / s.name.split("[")[0], s.name) for s in inputs.sources]
         pdf = write_pdf(html, stage, stage / "brief.pdf", metadata=pdf_metadata(context), variant=options.pdf_variant,
                         attachments=attachments if options.pdf_variant == "pdf/a-3u" else (), strict=options.strict,
-                        templates_dir=options.templates_dir)
+                        templates_dir=options.templates_dir, cache=cache)
         moves = {chart.path: output / "charts" / chart.path.name for chart in charts}
         moves[stage / "brief.html"] = output / "brief.html"
         moves[stage / "brief.pdf"] = output / "brief.pdf"  # last: the PDF is what the desk sends

@@ -66,6 +66,8 @@ def ensure_dir(path: Path) -> Path:
     """Create a folder (and parents), turning OS errors into OutputError."""
     try:
         Path(path).mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # a file has the folder's name
+        raise _explain(NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR)), Path(path)) from None
     except OSError as exc:
         raise _explain(exc, Path(path)) from None
     return Path(path)

@@ -1,0 +1,147 @@
+"""Turn the brief's HTML into a PDF file: WeasyPrint, a locked-down URL fetcher, deterministic bytes.
+
+The brief is rendered in chunks (chunks.py): the templates mark where the Outlook begins, so an
+edit to the analysts' commentary re-lays out only the Outlook and the appendices while the cover
+and sections 1-6 come from the cache, by content hash (settle.py). Each chunk prints the numbers of
+the whole document (page X of Y, figure and section numbers, the contents' page numbers), settled
+across chunks, and the chunks' PDFs are merged into one with the outline and links in order
+(merge.py). PDF/A-3u and PDF/UA-1, whose XMP and structure tree a merge would break, are rendered
+as one document, as is HTML without chunk markers.
+
+Resources come only through the fetcher (fetcher.py): the template folders, the bundled fonts and
+the chart folder, by virtual URL. Anything else is refused and reported as a warning; under `strict`
+a warning fails the build. WeasyPrint logs instead of raising; its errors (a missing chart or
+stylesheet) become PdfError here (weasy.py). WeasyPrint and pypdf are imported inside functions.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from briefgen.errors import PdfError
+from briefgen.files import write_atomic
+from briefgen.pdf.fetcher import (
+    FONTS_DIR,
+    MAX_DATA_URL_BYTES,
+    MAX_RESOURCE_BYTES,
+    TEMPLATES_DIR,
+    VIRTUAL_BASE,
+    make_url_fetcher,
+)
+from briefgen.pdf.weasy import font_config
+
+if TYPE_CHECKING:
+    from briefgen.cache import Cache
+
+__all__ = [
+    "FONTS_DIR", "MAX_DATA_URL_BYTES", "MAX_RESOURCE_BYTES", "TEMPLATES_DIR", "VARIANTS", "VIRTUAL_BASE",
+    "PdfInfo", "PdfMetadata", "Variant", "font_config", "make_url_fetcher", "write_pdf",
+]
+
+Variant = Literal["pdf/a-3u", "pdf/ua-1"]
+VARIANTS: tuple[str, ...] = ("pdf/a-3u", "pdf/ua-1")
+LOG = logging.getLogger("briefgen.pdf")
+
+
+@dataclass(frozen=True)
+class PdfMetadata:
+    """The PDF's document information. `created` is the brief's as-of date, never the build time."""
+
+    title: str
+    authors: tuple[str, ...] = ()
+    subject: str = ""
+    keywords: tuple[str, ...] = ()
+    lang: str = "en-GB"
+    created: date | None = None
+
+
+@dataclass(frozen=True)
+class PdfInfo:
+    """What was written: page count, size in bytes, and the warnings met on the way."""
+
+    pages: int
+    size: int
+    warnings: tuple[str, ...] = ()
+
+
+def write_pdf(
+    html: str,
+    base_dir: Path,
+    out_path: Path,
+    *,
+    metadata: PdfMetadata,
+    variant: Variant | None = None,
+    attachments: Sequence[tuple[Path, str]] = (),
+    strict: bool = False,
+    templates_dir: Path | None = None,
+    cache: Cache | None = None,
+) -> PdfInfo:
+    """Render `html` to `out_path` (atomically) and return its page count, size and warnings.
+
+    base_dir is the build folder: `charts/<name>` in the HTML is served from base_dir/charts.
+    templates_dir is the override folder (--templates), searched before the project's templates/
+    for `static/brief.css` and anything else the templates link.
+    attachments are embedded as the PDF's sources (PDF/A-3 AFRelationship /Source).
+    cache keeps each chunk's PDF by content hash (kinds "pdfchunk" and "pdfmeta"); the bytes
+    written are the same with or without it.
+    Raises PdfError on WeasyPrint errors (a missing chart, stylesheet or font) and, under strict,
+    on any warning (a refused URL, an ignored CSS declaration).
+    """
+    if variant is not None and variant not in VARIANTS:
+        raise PdfError(f"PDF variant {variant!r} is not supported (choose {' or '.join(VARIANTS)})")
+    if attachments and variant not in (None, "pdf/a-3u"):
+        raise PdfError(f"attachments need PDF/A-3u or no variant, not {variant}")
+    chart_dir = Path(base_dir) / "charts"
+    if variant is None and not attachments:
+        data, pages, warnings = _chunked(html, chart_dir, metadata, templates_dir, cache, strict)
+    else:
+        data, pages, warnings = _single(html, chart_dir, metadata, variant, attachments, templates_dir, strict)
+    if strict and warnings:
+        from briefgen.pdf.weasy import problem_error
+
+        raise problem_error(warnings)
+    write_atomic(Path(out_path), data)
+    return PdfInfo(pages=pages, size=len(data), warnings=tuple(warnings))
+
+
+def _single(html: str, chart_dir: Path, metadata: PdfMetadata, variant: Variant | None,
+            attachments: Sequence[tuple[Path, str]], templates_dir: Path | None,
+            strict: bool) -> tuple[bytes, int, list[str]]:
+    """The whole brief as one WeasyPrint document (PDF/A-3u, PDF/UA-1, or with attachments)."""
+    from briefgen.pdf.weasy import attachments as embed
+    from briefgen.pdf.weasy import problem_error, render
+
+    options = {"pdf_variant": variant, "attachments": embed(attachments, metadata.created) or None,
+               "uncompressed_pdf": False}
+    if variant is None:
+        options["pdf_identifier"] = True  # an MD5 of the content: stable for equal content
+    result = render(html, chart_dir=chart_dir, templates_dir=templates_dir, options=options, metadata=metadata)
+    if result.errors:
+        raise problem_error(result.errors + (result.warnings if strict else []))
+    assert result.data is not None
+    return result.data, result.pages, result.warnings
+
+
+def _chunked(html: str, chart_dir: Path, metadata: PdfMetadata, templates_dir: Path | None,
+             cache: Cache | None, strict: bool) -> tuple[bytes, int, list[str]]:
+    """The brief rendered chunk by chunk (each cached), merged into one PDF."""
+    from briefgen.pdf.chunks import END_ANCHOR, Plan
+    from briefgen.pdf.merge import merge
+    from briefgen.pdf.settle import ChunkStore, settle
+
+    started = time.perf_counter()
+    plan = Plan(html)
+    store = ChunkStore(cache, chart_dir, templates_dir)
+    done = settle(plan, store, chart_dir=chart_dir, templates_dir=templates_dir, strict=strict)
+    settled = time.perf_counter()
+    data = merge([chunk.data for chunk in done], metadata, plan.xrefs(), drop=[END_ANCHOR] if len(done) > 1 else [])
+    LOG.debug("chunks %s settled in %.2f s, merged in %.2f s", ", ".join(plan.names), settled - started,
+              time.perf_counter() - settled)
+    warnings = list(dict.fromkeys(w for chunk in done for w in chunk.warnings))  # a stylesheet's, once
+    return data, sum(chunk.meta.pages for chunk in done), warnings

@@ -1,0 +1,178 @@
+"""Turn a chunk plan into each chunk's PDF bytes, its numbers settled, renders taken from the cache.
+
+Each chunk prints numbers measured on the others (page offset, total, counters, the pages of the
+anchors it links to), never on itself (see chunks.py). They are settled by fixed-point iteration:
+start from the measurements of the previous build (kept in the cache), render each chunk whose
+numbers changed, re-measure, and stop when no chunk's numbers change; after MAX_ROUNDS rounds it
+fails. With nothing to start from, the last chunk (a short one) is first laid out unwritten, with
+provisional numbers, to measure it; the first chunk's numbers then need nothing else.
+
+A commentary edit thus renders the last chunk alone when its length and anchors' pages hold, and
+the first chunk as well when they move.
+
+Cache entries (briefgen.cache.Cache):
+    pdfmeta/<k1>   what the render of a chunk's final HTML measured and loaded, and its warnings;
+                   k1 = digest(format, briefgen/WeasyPrint/pydyf versions, chunk HTML)
+    pdfchunk/<k2>  that render's PDF bytes; k2 = digest(k1, the state (SHA-256) of every file it loaded)
+    pdfmeta/<k0>   the last build's measurements, per chunk; k0 = digest(format, chunk names)
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from briefgen import __version__
+from briefgen.errors import PdfError
+from briefgen.pdf.chunks import Fill, Meta, Plan
+from briefgen.pdf.fetcher import Resolver, template_folders
+from briefgen.pdf.weasy import problem_error, render
+
+if TYPE_CHECKING:
+    from briefgen.cache import Cache
+
+LOG = logging.getLogger("briefgen.pdf")
+FORMAT = "briefgen.pdf chunks 1"  # change when a change here would make cached chunks wrong
+MAX_ROUNDS = 3
+
+
+@functools.cache
+def stack_versions() -> str:
+    """The versions that shape a chunk's bytes, read without importing WeasyPrint."""
+    from importlib.metadata import version
+
+    return f"briefgen {__version__}; weasyprint {version('weasyprint')}; pydyf {version('pydyf')}"
+
+
+@dataclass(frozen=True)
+class Done:
+    """A chunk rendered (or taken from the cache) with these numbers."""
+
+    fill: Fill
+    meta: Meta
+    data: bytes
+    warnings: tuple[str, ...]
+
+
+class ChunkStore:
+    """Chunk renders by content hash; with cache None, a store that remembers nothing."""
+
+    def __init__(self, cache: Cache | None, chart_dir: Path, templates_dir: Path | None):
+        self.cache = cache
+        self.resolver = Resolver(template_folders(templates_dir), chart_dir)
+        self.hashes: dict[Path, str] = {}  # file SHA-256s, once per write_pdf call
+
+    def _key(self, html: str) -> str:
+        from briefgen.cache import digest
+
+        return digest(FORMAT, stack_versions(), html)
+
+    def get(self, html: str) -> tuple[Meta, tuple[str, ...], bytes] | None:
+        if self.cache is None:
+            return None
+        from briefgen.cache import digest
+
+        key = self._key(html)
+        raw = self.cache.get("pdfmeta", key)
+        if raw is None:
+            return None
+        entry = json.loads(raw)
+        loaded: dict[str, str] = entry["loaded"]
+        if any(self.resolver.state(url, self.hashes) != state for url, state in loaded.items()):
+            return None
+        data = self.cache.get("pdfchunk", digest(key, json.dumps(loaded, sort_keys=True)))
+        if data is None:
+            return None
+        return Meta.from_json(entry["meta"]), tuple(entry["warnings"]), data
+
+    def put(self, html: str, meta: Meta, warnings: list[str], loaded: dict[str, str], data: bytes) -> None:
+        if self.cache is None:
+            return
+        from briefgen.cache import digest
+
+        key = self._key(html)
+        self.cache.put("pdfchunk", digest(key, json.dumps(loaded, sort_keys=True)), data)
+        entry = {"meta": meta.to_json(), "warnings": warnings, "loaded": loaded}
+        self.cache.put("pdfmeta", key, json.dumps(entry, sort_keys=True).encode())
+
+    def _previous_key(self, plan: Plan) -> str:
+        from briefgen.cache import digest
+
+        return digest(FORMAT, "previous build", *plan.names)
+
+    def previous(self, plan: Plan) -> list[Meta | None]:
+        """The last build's measurements of these chunks, as a first guess."""
+        raw = self.cache.get("pdfmeta", self._previous_key(plan)) if self.cache is not None else None
+        if raw is None:
+            return [None] * len(plan.chunks)
+        return [Meta.from_json(item) for item in json.loads(raw)]
+
+    def remember(self, plan: Plan, metas: list[Meta]) -> None:
+        if self.cache is not None:
+            data = json.dumps([meta.to_json() for meta in metas], sort_keys=True).encode()
+            self.cache.put("pdfmeta", self._previous_key(plan), data)
+
+
+def settle(plan: Plan, store: ChunkStore, *, chart_dir: Path, templates_dir: Path | None,
+           strict: bool = False) -> list[Done]:
+    """Every chunk rendered with numbers that agree with the others' measurements."""
+    count = len(plan.chunks)
+
+    def produce(i: int, fill: Fill) -> Done:
+        html = plan.html(i, fill)
+        cached = store.get(html)
+        if cached is not None:
+            meta, warnings, data = cached
+            return Done(fill, meta, data, warnings)
+        started = time.perf_counter()
+        result = render(html, chart_dir=chart_dir, templates_dir=templates_dir)
+        LOG.debug("rendered chunk %s: %d pages in %.2f s", plan.chunks[i].name, result.pages,
+                  time.perf_counter() - started)
+        if result.errors:
+            raise problem_error(result.errors + (result.warnings if strict else []))
+        meta = plan.meta(i, fill, result.pages, result.anchors, result.probe)
+        assert result.data is not None
+        store.put(html, meta, result.warnings, result.loaded, result.data)
+        return Done(fill, meta, result.data, tuple(result.warnings))
+
+    metas: list[Meta | None] = store.previous(plan)
+    done: list[Done | None] = [None] * count
+    while None in metas:  # nothing known about some chunks (a first build): measure them
+        unknown = [i for i, meta in enumerate(metas) if meta is None]
+        ready = [i for i in unknown if plan.fill(i, metas) is not None]
+        if ready:
+            i = ready[0]
+            done[i] = produce(i, plan.fill(i, metas))
+            metas[i] = done[i].meta
+            continue
+        # Lay out the last one, unwritten, with provisional numbers: later chunks are the short ones.
+        i = unknown[-1]
+        fill = plan.provisional(i, metas)
+        started = time.perf_counter()
+        result = render(plan.html(i, fill), chart_dir=chart_dir, templates_dir=templates_dir, write=False)
+        LOG.debug("laid out chunk %s to measure it: %d pages in %.2f s", plan.chunks[i].name, result.pages,
+                  time.perf_counter() - started)
+        if result.errors:
+            raise problem_error(result.errors + (result.warnings if strict else []))
+        metas[i] = plan.meta(i, fill, result.pages, result.anchors, result.probe)
+    for _ in range(MAX_ROUNDS):
+        for i in range(count):
+            fill = plan.fill(i, metas)
+            assert fill is not None
+            current = done[i]
+            if current is None or current.fill != fill:
+                done[i] = produce(i, fill)
+                metas[i] = done[i].meta
+        finished = [d for d in done if d is not None]
+        if len(finished) == count and all(d.fill == plan.fill(i, metas) for i, d in enumerate(finished)):
+            store.remember(plan, [d.meta for d in finished])
+            return finished
+    moving = [plan.chunks[i].name for i, d in enumerate(done) if d is None or d.fill != plan.fill(i, metas)]
+    which = f"chunk {moving[0]} keeps" if len(moving) == 1 else f"chunks {', '.join(moving)} keep"
+    raise PdfError(f"the page numbers did not settle after {MAX_ROUNDS} rounds ({which} changing length);"
+                   " keep page numbers out of what decides where pages break")
