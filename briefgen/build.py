@@ -13,6 +13,7 @@ import dataclasses
 import hashlib
 import json
 import pickle
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -77,98 +78,187 @@ def build(options: BuildOptions) -> BuildResult:
     if previous is not None:
         return dataclasses.replace(previous, seconds=time.perf_counter() - started, unchanged=True, drawn=())
 
+    from briefgen.commentary import commentary_warnings, load_commentary
+    from briefgen.errors import InputError
     from briefgen.files import publish, staging, write_atomic
-    from briefgen.history import HistoryError, file_sha256, previous_brief, record_build
-    from briefgen.pdf import write_pdf
-    from briefgen.render import pdf_metadata, render_html
-    from briefgen.report import metrics_as_dict
+    from briefgen.history import HistoryError, record_build
+    from briefgen.pdf import PdfMetadata, write_pdf
+    from briefgen.render import render_commentary
 
-    inputs, metrics = _inputs_and_metrics(options, keys, cache)
-    previous = previous_brief(output, inputs.config.as_of)
+    # The prose is read and checked on every build; everything else comes from the skeleton.
+    texts, prose_sources = load_commentary(options.inputs_dir)
+    prose_warnings = tuple(commentary_warnings(texts))
+    takeaways = texts.pop("takeaways", "")
+    prose = render_commentary(texts)
+    sections = sorted(name for name, html in prose.items() if str(html).strip())
+    skeleton, drawn, svgs = _skeleton(options, keys, cache, sections, prose_sources, takeaways)
+    if options.strict and prose_warnings:  # a skeleton made now already refused them with the tables'
+        raise InputError(prose_warnings)
     with staging(output) as stage:
-        charts, drawn = _charts(metrics, keys, cache, stage / "charts")
-        context = brief_context(inputs, metrics, charts, previous)
-        html = render_html(context, options.templates_dir)
+        for name, svg in svgs.items():
+            write_atomic(stage / "charts" / f"{name}.svg", svg)
+        html = _fill(skeleton["html"], prose, prose_sources)
         write_atomic(stage / "brief.html", html.encode("utf-8"))
-        attachments = [(options.inputs_dir / s.name.split("[")[0], s.name) for s in inputs.sources]
-        pdf = write_pdf(html, stage, stage / "brief.pdf", metadata=pdf_metadata(context), variant=options.pdf_variant,
+        table_sources = [_source(s) for s in skeleton["sources"]]
+        attachments = [(options.inputs_dir / s.name.split("[")[0], s.name) for s in (*table_sources, *prose_sources)]
+        meta = skeleton["metadata"]
+        metadata = PdfMetadata(meta["title"], tuple(meta["authors"]), meta["subject"], tuple(meta["keywords"]),
+                               meta["lang"], date.fromisoformat(meta["created"]))
+        pdf = write_pdf(html, stage, stage / "brief.pdf", metadata=metadata, variant=options.pdf_variant,
                         attachments=attachments if options.pdf_variant == "pdf/a-3u" else (), strict=options.strict,
                         templates_dir=options.templates_dir, cache=cache)
-        moves = {chart.path: output / "charts" / chart.path.name for chart in charts}
+        charts = sorted((stage / "charts").glob("*.svg"))
+        moves = {chart: output / "charts" / chart.name for chart in charts}
         moves[stage / "brief.html"] = output / "brief.html"
         moves[stage / "brief.pdf"] = output / "brief.pdf"  # last: the PDF is what the desk sends
         publish(moves)
-        _remove_stale_charts(output / "charts", {chart.path.name for chart in charts})
+        _remove_stale_charts(output / "charts", {chart.name for chart in charts})
     files = (
         OutputFile(output / "brief.pdf", (output / "brief.pdf").stat().st_size, pdf.pages),
         OutputFile(output / "brief.html", (output / "brief.html").stat().st_size),
     )
-    config = inputs.config
-    warnings = tuple(inputs.warnings) + tuple(pdf.warnings)
+    as_of = date.fromisoformat(skeleton["as_of"])
+    warnings = (*skeleton["warnings"], *prose_warnings, *pdf.warnings)
     try:
-        record_build(output, as_of=config.as_of, period=config.period, compare=config.compare,
-                     figures=metrics_as_dict(metrics), sources=inputs.sources,
-                     pdf_sha256=file_sha256(output / "brief.pdf"), pdf_variant=options.pdf_variant)
+        record_build(output, as_of=as_of, period=_span(skeleton["period"]), compare=_span(skeleton["compare"]),
+                     figures=skeleton["figures"], sources=(*table_sources, *prose_sources),
+                     pdf_sha256=_sha256(output / "brief.pdf"), pdf_variant=options.pdf_variant)
     except HistoryError as exc:  # the brief is published by now: say the history missed it, do not fail
         warnings += (Problem("history.sqlite", f"this build was not recorded: {exc}"),)
     result = BuildResult(files, len(charts), time.perf_counter() - started, warnings, drawn=drawn,
                          cache_hits=dict(cache.hits))
-    _write_manifest(output, keys, cache, result, config.as_of)
+    _write_manifest(output, keys, cache, result, as_of)
     return result
+
+
+# --- the skeleton: the whole brief but its prose ---------------------------------------------
+
+PROSE_MARK = "<!--briefgen:commentary:{}-->"
+
+
+def _digest_mark(name: str) -> str:
+    """Where a commentary file's SHA-256 goes in the skeleton's sources table."""
+    return "briefgen-sha256-" + hashlib.sha256(name.encode()).hexdigest()[:16]
+
+
+def _fill(skeleton: str, prose: dict, prose_sources) -> str:
+    """Put the rendered commentary and the commentary files' digests into the skeleton, in one pass.
+
+    The marks cannot come from an input: every input string is escaped (a '<' prints as '&lt;')
+    and the sanitiser drops comments from commentary.
+    """
+    values = {PROSE_MARK.format(name): str(html) for name, html in prose.items() if str(html).strip()}
+    values.update({_digest_mark(source.name): source.sha256 for source in prose_sources})
+    if not values:
+        return skeleton
+    pattern = re.compile("|".join(re.escape(mark) for mark in values))
+    return pattern.sub(lambda match: values[match.group(0)], skeleton)
+
+
+def _skeleton(options: BuildOptions, keys: Keys, cache: Cache, sections: list[str], prose_sources,
+              takeaways: str) -> tuple[dict, tuple[str, ...], dict[str, bytes]]:
+    """The brief's HTML with marks where the prose goes, what else the PDF and history need, the charts.
+
+    Keyed by everything but the prose itself, so a commentary edit reuses it without importing
+    pandas, matplotlib or Jinja's rendering of the figures. Returns the skeleton, the charts drawn
+    (not taken from the cache) and every chart's SVG bytes by name.
+    """
+    from briefgen.history import previous_key
+
+    key = digest(keys.data, keys.templates, ",".join(sections), ",".join(s.name for s in prose_sources), takeaways)
+    cached = cache.get("skeleton", key)
+    if cached is not None:
+        skeleton = json.loads(cached)
+        svgs = [cache.get("chart", chart["key"]) for chart in skeleton["charts"]]
+        current = previous_key(options.output_dir, date.fromisoformat(skeleton["as_of"]))
+        if skeleton["previous"] == current and all(svg is not None for svg in svgs):
+            return skeleton, (), {chart["name"]: svg for chart, svg in zip(skeleton["charts"], svgs)}
+
+    from markupsafe import Markup
+
+    from briefgen.history import previous_brief
+    from briefgen.render import pdf_metadata, render_html
+    from briefgen.report import metrics_as_dict
+
+    inputs, metrics = _inputs_and_metrics(options, keys, cache)
+    charts, entries, drawn, svgs = _charts(metrics, keys, cache)
+    config = inputs.config
+    marks = {name: Markup(PROSE_MARK.format(name)) for name in sections}
+    sources = (*(s for s in inputs.sources if not s.name.startswith("commentary/")),
+               *(dataclasses.replace(s, sha256=_digest_mark(s.name)) for s in prose_sources))
+    previous = previous_brief(options.output_dir, config.as_of)
+    context = brief_context(inputs, metrics, charts, previous, marks, sources, takeaways)
+    metadata = pdf_metadata(context)
+    skeleton = {
+        "html": render_html(context, options.templates_dir),
+        "metadata": {"title": metadata.title, "authors": list(metadata.authors), "subject": metadata.subject,
+                     "keywords": list(metadata.keywords), "lang": metadata.lang,
+                     "created": metadata.created.isoformat()},
+        "figures": metrics_as_dict(metrics),
+        "as_of": config.as_of.isoformat(),
+        "period": config.period.as_dict(),
+        "compare": config.compare.as_dict(),
+        "sources": [{"name": s.name, "rows": s.rows, "first": s.first and s.first.isoformat(),
+                     "last": s.last and s.last.isoformat(), "sha256": s.sha256}
+                    for s in inputs.sources if not s.name.startswith("commentary/")],
+        "warnings": [str(w) for w in inputs.warnings if not w.file.startswith("commentary/")],
+        "charts": [{"name": e["name"], "key": e["key"]} for e in entries],
+        "previous": previous_key(options.output_dir, config.as_of),
+    }
+    cache.put("skeleton", key, json.dumps(skeleton, sort_keys=True).encode())
+    return skeleton, drawn, svgs
+
+
+def _source(entry: dict):
+    from briefgen.commentary import SourceFile
+
+    first, last = (date.fromisoformat(entry[k]) if entry[k] else None for k in ("first", "last"))
+    return SourceFile(entry["name"], entry["rows"], first, last, entry["sha256"])
+
+
+def _span(window: dict) -> tuple[date, date]:
+    return date.fromisoformat(window["start"]), date.fromisoformat(window["end"])
 
 
 # --- the cached stages -----------------------------------------------------------------------
 
 
 def _inputs_and_metrics(options: BuildOptions, keys: Keys, cache: Cache):
-    """Validated inputs and their metrics; the tables' part is cached, the commentary always read."""
-    from briefgen.errors import InputError
-    from briefgen.inputs import COMMENTARY_DIR, commentary_warnings, load_commentary, load_inputs
+    """Validated inputs and their metrics, cached by the key of the tables and brief.yaml."""
+    from briefgen.inputs import load_inputs
     from briefgen.metrics import compute
 
-    key = keys.data
-    cached = cache.get("metrics", key)
+    cached = cache.get("metrics", keys.data)
     if cached is not None:
-        inputs, metrics = pickle.loads(cached)
-        commentary, sources = load_commentary(options.inputs_dir)
-        fresh = tuple(commentary_warnings(commentary))
-        if options.strict and fresh:
-            raise InputError(fresh)
-        tables = tuple(s for s in inputs.sources if not s.name.startswith(f"{COMMENTARY_DIR}/"))
-        warnings = tuple(w for w in inputs.warnings if not w.file.startswith(f"{COMMENTARY_DIR}/")) + fresh
-        return dataclasses.replace(inputs, commentary=commentary, sources=tables + sources, warnings=warnings), metrics
+        return pickle.loads(cached)
     inputs = load_inputs(options.inputs_dir, options.period, options.compare, strict=options.strict, as_of=options.as_of,
                          labels=options.labels)
     metrics = compute(inputs)
-    cache.put("metrics", key, pickle.dumps((dataclasses.replace(inputs, commentary={}), metrics), protocol=5))
+    cache.put("metrics", keys.data, pickle.dumps((dataclasses.replace(inputs, commentary={}), metrics), protocol=5))
     return inputs, metrics
 
 
-def _charts(metrics, keys: Keys, cache: Cache, out_dir: Path):
-    """Chart files for the metrics: each SVG keyed by its own data slice, drawn only on a miss.
+def _charts(metrics, keys: Keys, cache: Cache):
+    """The charts and their SVG bytes: each SVG keyed by its own data slice, drawn only on a miss.
 
     The whole set is also keyed by the tables' key, so a build whose tables did not change (a
-    commentary edit) takes every chart from the cache without importing matplotlib.
+    template edit) takes every chart from the cache without importing matplotlib. Charts are
+    named by their place in the build's folder, charts/<name>.svg.
     """
     from briefgen.charts import Chart
-    from briefgen.files import ensure_dir, write_atomic
 
-    ensure_dir(out_dir)
     listing = cache.get("chartset", keys.data)
     if listing is not None:
         entries = json.loads(listing)
         svgs = [cache.get("chart", entry["key"]) for entry in entries]
         if all(svg is not None for svg in svgs):
-            charts = []
-            for entry, svg in zip(entries, svgs):
-                write_atomic(out_dir / f"{entry['name']}.svg", svg)
-                charts.append(Chart(entry["name"], out_dir / f"{entry['name']}.svg", entry["title"], entry["alt"],
-                                    entry["section"], entry["source"], entry["width"]))
-            return tuple(charts), ()
+            charts = tuple(Chart(e["name"], Path("charts", f"{e['name']}.svg"), e["title"], e["alt"], e["section"],
+                                 e["source"], e["width"]) for e in entries)
+            return charts, entries, (), {e["name"]: svg for e, svg in zip(entries, svgs)}
 
     from briefgen.charts import chart_specs, data_key
 
-    charts, entries, drawn = [], [], []
+    charts, entries, drawn, svgs = [], [], [], {}
     for spec in chart_specs().values():
         data = spec.data(metrics)
         if data is None:
@@ -179,14 +269,14 @@ def _charts(metrics, keys: Keys, cache: Cache, out_dir: Path):
             svg = spec.svg(data)
             cache.put("chart", key, svg)
             drawn.append(spec.name)
-        path = out_dir / f"{spec.name}.svg"
-        write_atomic(path, svg)
-        chart = Chart(spec.name, path, spec.title, spec.describe(data), spec.section, spec.source, spec.width)
+        svgs[spec.name] = svg
+        chart = Chart(spec.name, Path("charts", f"{spec.name}.svg"), spec.title, spec.describe(data), spec.section,
+                      spec.source, spec.width)
         charts.append(chart)
         entries.append({"name": chart.name, "key": key, "title": chart.title, "alt": chart.alt,
                         "section": chart.section, "source": chart.source, "width": chart.width})
     cache.put("chartset", keys.data, json.dumps(entries, sort_keys=True).encode())
-    return tuple(charts), tuple(drawn)
+    return tuple(charts), entries, tuple(drawn), svgs
 
 
 def _sha256(path: Path) -> str:
@@ -239,25 +329,32 @@ def _write_manifest(output: Path, keys: Keys, cache: Cache, result: BuildResult,
 # --- assembling the context ------------------------------------------------------------------
 
 
-def brief_context(inputs, metrics, charts, previous=None):
-    """Assemble what the templates print: drafted headline and takeaways, unless the analysts wrote them."""
+def brief_context(inputs, metrics, charts, previous=None, commentary=None, sources=None, takeaways=None):
+    """Assemble what the templates print: drafted headline and takeaways, unless the analysts wrote them.
+
+    `commentary` (rendered, by section), `sources` and `takeaways` (the text of takeaways.md)
+    default to those of `inputs`.
+    """
     from briefgen.narrative import draft_headline, draft_takeaways
     from briefgen.render import BriefContext, render_commentary
 
     config = inputs.config
-    commentary = dict(inputs.commentary)
-    written = _list_items(commentary.pop("takeaways", ""))
-    takeaways = draft_takeaways(metrics)
+    if commentary is None or takeaways is None:
+        texts = dict(inputs.commentary)
+        takeaways = texts.pop("takeaways", "") if takeaways is None else takeaways
+        commentary = render_commentary(texts) if commentary is None else commentary
+    written = _list_items(takeaways)
+    drafted = draft_takeaways(metrics)
     if written:
-        takeaways = [*takeaways, *written] if config.takeaways == "extend" else written
+        drafted = [*drafted, *written] if config.takeaways == "extend" else written
     return BriefContext(
         config=config,
         metrics=metrics,
         charts=charts,
         headline=config.title or draft_headline(metrics),
-        takeaways=tuple(takeaways),
-        commentary=render_commentary(commentary),
-        sources=inputs.sources,
+        takeaways=tuple(drafted),
+        commentary=commentary,
+        sources=inputs.sources if sources is None else sources,
         previous=previous,
     )
 

@@ -10,7 +10,6 @@ import csv
 import difflib
 import hashlib
 import io
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -30,16 +29,22 @@ from briefgen.cells import (
 )
 from briefgen.config import CONFIG_FILE as CONFIG_NAME
 from briefgen.config import BriefConfig, load_config, resolve_windows, with_overrides
+from briefgen.commentary import (
+    COMMENTARY_DIR,
+    RESOURCE_FIX,
+    SourceFile,
+    commentary_warnings,
+    find_commentary,
+    resources,
+)
 from briefgen.errors import InputError, Problem
 from briefgen.schedule import HALVING_DATES, block_reward_opportunity_btc
 
 WORKBOOK = "brief.xlsx"
-COMMENTARY_DIR = "commentary"
 MAX_ROWS = 200_000
 MAX_PROBLEMS = 50  # per file: a badly broken file gets its first 50 problems, not 100,000
 MAX_COLUMNS = 64  # a sheet's columns beyond this are not read (the widest table has 8)
 MAX_FILE_BYTES = 50 * 1024 * 1024
-MAX_COMMENTARY_BYTES = 200 * 1024
 HASH_2_32 = 2.0**32
 
 
@@ -123,17 +128,6 @@ DEALS = TableSpec(
     required=False,
 )
 TABLES = (NETWORK, MINERS, MINER_HASHRATE, MARKET_CAPS, DEALS)
-
-
-@dataclass(frozen=True)
-class SourceFile:
-    """What the appendix says of each input: rows, date range and SHA-256 of the file's bytes."""
-
-    name: str
-    rows: int
-    first: date | None
-    last: date | None
-    sha256: str
 
 
 @dataclass(frozen=True, eq=False)
@@ -586,68 +580,6 @@ def _rename(stray: str, spec: TableSpec) -> str:
     return f"rename {stray} to {spec.file}"
 
 
-def load_commentary(inputs_dir: Path) -> tuple[dict[str, str], tuple[SourceFile, ...]]:
-    """Read commentary/*.md alone (a cached build reuses the tables but always reads the prose)."""
-    problems: list[Problem] = []
-    texts, sources = _commentary(Path(inputs_dir), problems)
-    if problems:
-        raise InputError(problems)
-    return texts, tuple(sources)
-
-
-def _commentary(inputs_dir: Path, problems: list[Problem]) -> tuple[dict[str, str], list[SourceFile]]:
-    folder = inputs_dir / COMMENTARY_DIR
-    texts: dict[str, str] = {}
-    sources = []
-    if not folder.is_dir():
-        return texts, sources
-    for path in sorted(folder.glob("*.md")):
-        label = f"{COMMENTARY_DIR}/{path.name}"
-        if not re.fullmatch(r"[A-Za-z0-9_-]{1,60}", path.stem) or path.is_symlink():
-            problems.append(Problem(label, "file name must be letters, digits, '-' or '_' (and not a link)", fix="rename it"))
-            continue
-        data = path.read_bytes()
-        if len(data) > MAX_COMMENTARY_BYTES:
-            problems.append(Problem(label, f"file is larger than {MAX_COMMENTARY_BYTES // 1024} KB", fix="shorten it"))
-            continue
-        try:
-            texts[path.stem] = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            problems.append(Problem(label, "not UTF-8 text", fix="save it as UTF-8"))
-            continue
-        sources.append(SourceFile(label, texts[path.stem].count("\n") + 1, None, None, hashlib.sha256(data).hexdigest()))
-    return texts, sources
-
-
-# What in an input would make a renderer load something: a Markdown image, an HTML tag with a
-# src/href, a CSS url(), or any file: URL. briefgen loads none of them (commentary is sanitised,
-# cells are escaped, the PDF fetcher serves only the brief's own folders), but it says so, and
-# --strict refuses them. Plain http(s) links in commentary stay links: they are never fetched.
-_RESOURCE = re.compile(
-    r"!\[[^\]]*\]\(\s*<?(?P<image>[^)\s>]*)"
-    r"|<\s*(?:img|image|link|script|iframe|frame|object|embed|video|audio|source|track|base|svg|use|input)\b"
-    r"[^>]*?\b(?:src|href|data|srcset|poster|background)\s*=\s*[\"']?(?P<tag>[^\"'\s>]*)"
-    r"|\burl\(\s*[\"']?(?P<css>[^\"')\s]*)"
-    r"|@import\s+[\"']?(?P<imports>[^\"';\s]*)"
-    r"|(?P<file>\bfile:[^\s)\"'>]*)",
-    re.IGNORECASE,
-)
-_AS = {"image": " (a Markdown image)", "tag": " (in an HTML tag)", "css": " (a CSS url())", "imports": " (a CSS @import)", "file": ""}
-
-
-def _resources(text: str) -> list[str]:
-    """Each resource reference in `text`, described for a warning."""
-    found = []
-    for match in _RESOURCE.finditer(text):
-        kind = match.lastgroup or "file"
-        url = match.group(kind) or "(empty)"
-        found.append(f"{url if len(url) <= 60 else url[:57] + '...'}{_AS[kind]}, which briefgen never loads")
-    return found
-
-
-_RESOURCE_FIX = "remove it; the brief shows no images, styles or files named in the inputs"
-
-
 def _resource_warnings(config: BriefConfig | None, frames: dict[str, pd.DataFrame | None], raw: dict[str, RawTable],
                        commentary: dict[str, str]) -> list[Problem]:
     """Warn of every resource reference in brief.yaml's texts, the tables' text cells and the commentary."""
@@ -656,7 +588,7 @@ def _resource_warnings(config: BriefConfig | None, frames: dict[str, pd.DataFram
         texts = {"title": config.title, "house": config.house}
         texts.update({f"analysts.{i}.{k}": getattr(a, k) for i, a in enumerate(config.analysts) for k in ("name", "phone")})
         for key, text in texts.items():
-            found += [Problem(CONFIG_NAME, f"key '{key}': refers to {what}", fix=_RESOURCE_FIX) for what in _resources(text or "")]
+            found += [Problem(CONFIG_NAME, f"key '{key}': refers to {what}", fix=RESOURCE_FIX) for what in resources(text or "")]
     for spec in TABLES:
         frame = frames.get(spec.name)
         if frame is None:
@@ -664,19 +596,9 @@ def _resource_warnings(config: BriefConfig | None, frames: dict[str, pd.DataFram
         for column in (c.name for c in spec.columns if c.kind == "text"):
             for row, text in zip(frame["_row"], frame[column]):
                 if isinstance(text, str) and text:
-                    found += [Problem(raw[spec.name].label, f"refers to {what}", row=int(row), column=column, fix=_RESOURCE_FIX)
-                              for what in _resources(text)]
+                    found += [Problem(raw[spec.name].label, f"refers to {what}", row=int(row), column=column, fix=RESOURCE_FIX)
+                              for what in resources(text)]
     return (found + commentary_warnings(commentary))[:MAX_PROBLEMS]
-
-
-def commentary_warnings(commentary: dict[str, str]) -> list[Problem]:
-    """Warn of every resource reference in the commentary (a build that reuses cached tables calls this)."""
-    found = []
-    for name, text in commentary.items():
-        for line, content in enumerate(text.splitlines(), start=1):
-            found += [Problem(f"{COMMENTARY_DIR}/{name}.md", f"line {line}: refers to {what}", fix=_RESOURCE_FIX)
-                      for what in _resources(content)]
-    return found[:MAX_PROBLEMS]
 
 
 def _source(raw: RawTable, frame: pd.DataFrame) -> SourceFile:
@@ -746,7 +668,7 @@ def load_inputs(
         _check_members(frame, raw[name].label, miners, problems, dated=name != "deals")
     if miners is not None:
         _check_membership_dates(miners, raw["miners"].label, problems)
-    commentary, commentary_sources = _commentary(inputs_dir, problems)
+    commentary, commentary_sources = find_commentary(inputs_dir, problems)
     warnings.extend(_resource_warnings(config, frames, raw, commentary))
     if config is not None and network is not None and not problems:
         try:

@@ -26,11 +26,11 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from briefgen import __version__
-from briefgen.config import BriefConfig
 from briefgen.errors import RenderError
 from briefgen.formatting import FILTERS, MISSING, dates
 
 if TYPE_CHECKING:
+    from briefgen.config import BriefConfig
     from briefgen.charts import Chart
     from briefgen.history import PreviousBrief
     from briefgen.inputs import SourceFile
