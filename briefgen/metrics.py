@@ -198,6 +198,7 @@ class SectorMetrics:
     valuation: Valuation
     deals: pd.DataFrame
     series: Series
+    network_sources: tuple[str, ...] = ()  # the `source` column's values: where fetched rows came from
 
 
 # --- window arithmetic -----------------------------------------------------------------------
@@ -560,4 +561,5 @@ def compute(inputs) -> SectorMetrics:
         valuation=_valuation(net, miners, equities),
         deals=deals,
         series=_series(inputs, network),
+        network_sources=tuple(sorted({str(v) for v in network["source"].dropna() if str(v).strip()})),
     )
