@@ -19,6 +19,7 @@ from __future__ import annotations
 import calendar
 import multiprocessing
 import os
+import resource
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -63,6 +64,7 @@ class BatchResult:
     error: str | None = None
     warnings: tuple[str, ...] = ()
     traceback: str | None = None
+    worker_peak_mb: float | None = None  # the worker process's peak resident memory so far
 
     @property
     def ok(self) -> bool:
@@ -127,8 +129,10 @@ def _build_one(options: BuildOptions) -> BatchResult:
         return BatchResult(options.as_of, options.output_dir, "failed", seconds=time.perf_counter() - started,
                            error=str(exc))
     pdf = next((f for f in result.files if f.path.name.endswith(".pdf")), None)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return BatchResult(options.as_of, options.output_dir, "built", pages=pdf.pages if pdf else None,
-                       seconds=time.perf_counter() - started, warnings=tuple(str(w) for w in result.warnings))
+                       seconds=time.perf_counter() - started, warnings=tuple(str(w) for w in result.warnings),
+                       worker_peak_mb=peak_mb)
 
 
 def job_options(as_of: date, options: BuildOptions) -> BuildOptions:
