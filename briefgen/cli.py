@@ -41,6 +41,8 @@ def main() -> None:
 
 
 def _windows(period: str | None, compare: str | None):
+    if not period and not compare:
+        return None, None  # briefgen.config (pydantic, yaml) is only imported when a flag needs it
     from briefgen.config import parse_window_flag
 
     return (
