@@ -631,6 +631,19 @@ def test_the_sample_inputs_take_a_refresh(httpserver, tmp_path: Path):
     if date.fromisoformat(before["compare"]["end"]) < first:  # the compare window was not fetched: unchanged
         assert network["hashrate_ehs"]["compare"] == before["network"]["hashrate_ehs"]["compare"]
 
+    # The brief built from the refreshed inputs prints the served figures and credits the source.
+    from pypdf import PdfReader
+
+    from briefgen.formatting import ehs, usd
+
+    built = run("build", "--inputs", str(folder), "--output", str(tmp_path / "output"))
+    assert built.exit_code == 0, built.output
+    cover = PdfReader(tmp_path / "output" / "brief.pdf").pages[0].extract_text()
+    assert usd(network["btc_price_usd"]["period"]) in cover
+    assert ehs(network["hashrate_ehs"]["period"]) in cover
+    html = (tmp_path / "output" / "brief.html").read_text()
+    assert 'Network data marked "coinmetrics": Source: Coin Metrics Community Data' in html
+
 
 def test_building_never_touches_the_network():
     """Only `briefgen fetch` imports briefgen.fetch; the build, check and metrics paths never do."""
