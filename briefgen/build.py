@@ -329,20 +329,15 @@ def _write_manifest(output: Path, keys: Keys, cache: Cache, result: BuildResult,
 # --- assembling the context ------------------------------------------------------------------
 
 
-def brief_context(inputs, metrics, charts, previous=None, commentary=None, sources=None, takeaways=None):
+def brief_context(inputs, metrics, charts, previous, commentary, sources, takeaways: str):
     """Assemble what the templates print: drafted headline and takeaways, unless the analysts wrote them.
 
-    `commentary` (rendered, by section), `sources` and `takeaways` (the text of takeaways.md)
-    default to those of `inputs`.
+    `commentary` is rendered by section, `takeaways` the text of commentary/takeaways.md.
     """
     from briefgen.narrative import draft_headline, draft_takeaways
-    from briefgen.render import BriefContext, render_commentary
+    from briefgen.render import BriefContext
 
     config = inputs.config
-    if commentary is None or takeaways is None:
-        texts = dict(inputs.commentary)
-        takeaways = texts.pop("takeaways", "") if takeaways is None else takeaways
-        commentary = render_commentary(texts) if commentary is None else commentary
     written = _list_items(takeaways)
     drafted = draft_takeaways(metrics)
     if written:
@@ -354,7 +349,7 @@ def brief_context(inputs, metrics, charts, previous=None, commentary=None, sourc
         headline=config.title or draft_headline(metrics),
         takeaways=tuple(drafted),
         commentary=commentary,
-        sources=inputs.sources if sources is None else sources,
+        sources=sources,
         previous=previous,
     )
 
