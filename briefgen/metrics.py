@@ -388,20 +388,29 @@ def fleet_classes(period: WindowFigures, assumptions: Assumptions) -> pd.DataFra
 def sensitivity(period: WindowFigures) -> pd.DataFrame:
     """Hashprice ($/PH/s/day) over a grid of BTC price (columns) x network hashrate (rows).
 
-    Axes are the period's means moved by fixed steps and rounded to three significant figures for
-    reading ($92,000, 1,020 EH/s); the period's subsidy and fees per block are held.
+    Axes are the period's means moved by fixed steps and rounded for reading: prices to a tenth of
+    their order of magnitude ($63,000, $90,000), hashrates to a hundredth (970, 1,020 EH/s). The
+    step scales with the value, so a small network never rounds to zero. The period's subsidy and
+    fees per block are held.
     """
     reward = BLOCKS_PER_DAY * (period.subsidy_btc_per_block + period.fees_btc_per_block)
-    prices = [_three_figures(period.btc_price_usd * (1 + s)) for s in SENSITIVITY_PRICE_STEPS]
-    hashrates = [_three_figures(period.hashrate_ehs * (1 + s)) for s in SENSITIVITY_HASHRATE_STEPS]
+    price_step = _order_of(period.btc_price_usd) / 10
+    hashrate_step = _order_of(period.hashrate_ehs) / 100
+    prices = [_round_to(period.btc_price_usd * (1 + s), price_step) for s in SENSITIVITY_PRICE_STEPS]
+    hashrates = [_round_to(period.hashrate_ehs * (1 + s), hashrate_step) for s in SENSITIVITY_HASHRATE_STEPS]
     grid = [[reward * p / (1000.0 * h) for p in prices] for h in hashrates]
     frame = pd.DataFrame(grid, index=pd.Index(hashrates, name="hashrate_ehs"), columns=pd.Index(prices, name="btc_price_usd"))
     return frame
 
 
-def _three_figures(value: float) -> float:
-    """Round a positive number to three significant figures (never to zero)."""
-    return float(f"{value:.3g}")
+def _order_of(value: float) -> float:
+    """The power of ten at or below a positive number (90,359 -> 10,000)."""
+    return 10.0 ** math.floor(math.log10(value))
+
+
+def _round_to(value: float, step: float) -> float:
+    """Round to a multiple of step, never below one step (a positive axis value stays positive)."""
+    return max(step, round(value / step) * step)
 
 
 def _miner_figures(inputs, windows, period: Window, compare: Window, month: Window) -> MinerFigures | None:
