@@ -75,3 +75,23 @@ def test_metrics_json_reproduces_the_seeds_headlines():
     assert abs(m["miners"]["capacity_added_ehs"] - 12) < 1
     assert m["miners"]["leaders"] == ["BTDR", "RIOT"]
     assert len(m["equities"]["by_ticker"]) == 14
+
+
+def test_the_program_exits_fast_yet_prints_everything_and_keeps_its_exit_status(tmp_path):
+    """`briefgen` (cli.run) leaves with os._exit: what it printed must still arrive whole, through a pipe."""
+    import subprocess
+    import sys
+
+    def program(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "briefgen", *args], capture_output=True, text=True, cwd=ROOT,
+                              timeout=120)
+
+    in_process = CliRunner().invoke(main, ["metrics", "--inputs", str(ROOT / "inputs"), "--format", "csv"])
+    piped = program("metrics", "--inputs", str(ROOT / "inputs"), "--format", "csv")
+    assert piped.returncode == 0 and piped.stdout == in_process.output and len(piped.stdout) > 1000
+    missing = program("check", "--inputs", str(tmp_path / "nowhere"))
+    assert missing.returncode == 1 and missing.stdout == ""
+    assert missing.stderr.startswith("Error:") and "Traceback" not in missing.stderr
+    usage = program("build", "--no-such-flag")
+    assert usage.returncode == 2 and "No such option" in usage.stderr
+    assert program("--version").returncode == 0
