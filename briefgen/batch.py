@@ -181,6 +181,8 @@ def run_batch(dates: Iterable[date], options: BuildOptions, jobs: int | None = N
         return []
     workers = max(1, min(jobs or os.cpu_count() or 1, total))
     base = _absolute(options)
+    if workers > 1:  # the other workers have the other cores: each draws its charts itself
+        base = replace(base, parallel=False)
     results: dict[date, BatchResult] = {}
     executor = ProcessPoolExecutor(max_workers=workers, mp_context=_context())
     try:

@@ -10,6 +10,7 @@ has succeeded, so a failed or killed build leaves the previous brief whole.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import pickle
@@ -18,11 +19,14 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from briefgen.cache import Cache, digest
 from briefgen.errors import Problem
 from briefgen.keys import Keys, build_keys
+
+if TYPE_CHECKING:
+    from briefgen.background import Background
 
 PDF_VARIANTS = ("pdf/a-3u", "pdf/ua-1")
 MANIFEST = "last-build.json"
@@ -43,6 +47,7 @@ class BuildOptions:
     cache: bool = True  # --no-cache: neither read nor write output/.cache
     refresh: bool = False  # --refresh: ignore cached entries, write new ones
     labels: tuple[str, str] | None = None  # the period's and compare window's labels, with period/compare
+    parallel: bool = True  # draw charts in a second process while laying out pages (not in a batch's workers)
 
     def fingerprint(self) -> tuple[str, ...]:
         """The options that change the output, as text for the cache keys."""
@@ -80,9 +85,8 @@ def build(options: BuildOptions) -> BuildResult:
 
     from briefgen.commentary import commentary_warnings, load_commentary
     from briefgen.errors import InputError
-    from briefgen.files import publish, staging, write_atomic
+    from briefgen.files import staging
     from briefgen.history import HistoryError, record_build
-    from briefgen.pdf import PdfMetadata, write_pdf
     from briefgen.render import render_commentary
 
     # The prose is read and checked on every build; everything else comes from the skeleton.
@@ -92,27 +96,17 @@ def build(options: BuildOptions) -> BuildResult:
     prose = render_commentary(texts)
     sections = sorted(name for name, html in prose.items() if str(html).strip())
     skeleton, drawn, svgs = _skeleton(options, keys, cache, sections, prose_sources, takeaways)
-    if options.strict and prose_warnings:  # a skeleton made now already refused them with the tables'
-        raise InputError(prose_warnings)
-    with staging(output) as stage:
-        for name, svg in svgs.items():
-            write_atomic(stage / "charts" / f"{name}.svg", svg)
-        html = _fill(skeleton["html"], prose, prose_sources)
-        write_atomic(stage / "brief.html", html.encode("utf-8"))
-        table_sources = [_source(s) for s in skeleton["sources"]]
-        attachments = [(options.inputs_dir / s.name.split("[")[0], s.name) for s in (*table_sources, *prose_sources)]
-        meta = skeleton["metadata"]
-        metadata = PdfMetadata(meta["title"], tuple(meta["authors"]), meta["subject"], tuple(meta["keywords"]),
-                               meta["lang"], date.fromisoformat(meta["created"]))
-        pdf = write_pdf(html, stage, stage / "brief.pdf", metadata=metadata, variant=options.pdf_variant,
-                        attachments=attachments if options.pdf_variant == "pdf/a-3u" else (), strict=options.strict,
-                        templates_dir=options.templates_dir, cache=cache)
-        charts = sorted((stage / "charts").glob("*.svg"))
-        moves = {chart: output / "charts" / chart.name for chart in charts}
-        moves[stage / "brief.html"] = output / "brief.html"
-        moves[stage / "brief.pdf"] = output / "brief.pdf"  # last: the PDF is what the desk sends
-        publish(moves)
-        _remove_stale_charts(output / "charts", {chart.name for chart in charts})
+    table_sources = [_source(s) for s in skeleton["sources"]]
+    try:
+        if options.strict and prose_warnings:  # a skeleton made now already refused them with the tables'
+            raise InputError(prose_warnings)
+        with staging(output) as stage:
+            html = _fill(skeleton["html"], prose, prose_sources)
+            pdf = _write_brief(options, stage, html, skeleton["metadata"], svgs, (*table_sources, *prose_sources),
+                               cache)
+            charts = _publish(stage, output)
+    finally:
+        svgs.cancel()  # a failed build: stop drawing charts nobody will use
     files = (
         OutputFile(output / "brief.pdf", (output / "brief.pdf").stat().st_size, pdf.pages),
         OutputFile(output / "brief.html", (output / "brief.html").stat().st_size),
@@ -129,6 +123,49 @@ def build(options: BuildOptions) -> BuildResult:
                          cache_hits=dict(cache.hits))
     _write_manifest(output, keys, cache, result, as_of)
     return result
+
+
+def _write_brief(options: BuildOptions, stage: Path, html: str, meta: dict, svgs: Background[dict[str, bytes]],
+                 sources, cache: Cache):
+    """brief.html, the charts and brief.pdf, written into the staging folder; the PdfInfo.
+
+    The charts may still be being drawn (briefgen.background): the PDF stage lays out what shows
+    none meanwhile, and writes them into charts/ when it first needs one.
+    """
+    from briefgen.files import write_atomic
+    from briefgen.pdf import PdfMetadata, charts_pending, write_pdf
+
+    chart_dir = stage / "charts"
+
+    @functools.cache
+    def place_charts() -> None:
+        for name, svg in svgs.result().items():
+            write_atomic(chart_dir / f"{name}.svg", svg)
+
+    write_atomic(stage / "brief.html", html.encode("utf-8"))
+    metadata = PdfMetadata(meta["title"], tuple(meta["authors"]), meta["subject"], tuple(meta["keywords"]),
+                           meta["lang"], date.fromisoformat(meta["created"]))
+    archive = options.pdf_variant == "pdf/a-3u"
+    attachments = [(options.inputs_dir / s.name.split("[")[0], s.name) for s in sources] if archive else []
+    with charts_pending(chart_dir, place_charts):
+        pdf = write_pdf(html, stage, stage / "brief.pdf", metadata=metadata, variant=options.pdf_variant,
+                        attachments=attachments, strict=options.strict, templates_dir=options.templates_dir,
+                        cache=cache, parallel=options.parallel)
+    place_charts()
+    return pdf
+
+
+def _publish(stage: Path, output: Path) -> list[Path]:
+    """Move the staged files over the published ones, the PDF last; the charts published."""
+    from briefgen.files import publish
+
+    charts = sorted((stage / "charts").glob("*.svg"))
+    moves = {chart: output / "charts" / chart.name for chart in charts}
+    moves[stage / "brief.html"] = output / "brief.html"
+    moves[stage / "brief.pdf"] = output / "brief.pdf"  # last: the PDF is what the desk sends
+    publish(moves)
+    _remove_stale_charts(output / "charts", {chart.name for chart in charts})
+    return charts
 
 
 # --- the skeleton: the whole brief but its prose ---------------------------------------------
@@ -156,13 +193,14 @@ def _fill(skeleton: str, prose: dict, prose_sources) -> str:
 
 
 def _skeleton(options: BuildOptions, keys: Keys, cache: Cache, sections: list[str], prose_sources,
-              takeaways: str) -> tuple[dict, tuple[str, ...], dict[str, bytes]]:
+              takeaways: str) -> tuple[dict, tuple[str, ...], Background[dict[str, bytes]]]:
     """The brief's HTML with marks where the prose goes, what else the PDF and history need, the charts.
 
     Keyed by everything but the prose itself, so a commentary edit reuses it without importing
     pandas, matplotlib or Jinja's rendering of the figures. Returns the skeleton, the charts drawn
-    (not taken from the cache) and every chart's SVG bytes by name.
+    (not taken from the cache) and every chart's SVG bytes by name, perhaps still being drawn.
     """
+    from briefgen.background import Background
     from briefgen.history import previous_key
 
     key = digest(keys.data, keys.templates, ",".join(sections), ",".join(s.name for s in prose_sources), takeaways)
@@ -172,7 +210,7 @@ def _skeleton(options: BuildOptions, keys: Keys, cache: Cache, sections: list[st
         svgs = [cache.get("chart", chart["key"]) for chart in skeleton["charts"]]
         current = previous_key(options.output_dir, date.fromisoformat(skeleton["as_of"]))
         if skeleton["previous"] == current and all(svg is not None for svg in svgs):
-            return skeleton, (), {chart["name"]: svg for chart, svg in zip(skeleton["charts"], svgs)}
+            return skeleton, (), Background.done({chart["name"]: svg for chart, svg in zip(skeleton["charts"], svgs)})
 
     from markupsafe import Markup
 
@@ -181,30 +219,34 @@ def _skeleton(options: BuildOptions, keys: Keys, cache: Cache, sections: list[st
     from briefgen.report import metrics_as_dict
 
     inputs, metrics = _inputs_and_metrics(options, keys, cache)
-    charts, entries, drawn, svgs = _charts(metrics, keys, cache)
-    config = inputs.config
-    marks = {name: Markup(PROSE_MARK.format(name)) for name in sections}
-    sources = (*(s for s in inputs.sources if not s.name.startswith("commentary/")),
-               *(dataclasses.replace(s, sha256=_digest_mark(s.name)) for s in prose_sources))
-    previous = previous_brief(options.output_dir, config.as_of)
-    context = brief_context(inputs, metrics, charts, previous, marks, sources, takeaways)
-    metadata = pdf_metadata(context)
-    skeleton = {
-        "html": render_html(context, options.templates_dir),
-        "metadata": {"title": metadata.title, "authors": list(metadata.authors), "subject": metadata.subject,
-                     "keywords": list(metadata.keywords), "lang": metadata.lang,
-                     "created": metadata.created.isoformat()},
-        "figures": metrics_as_dict(metrics),
-        "as_of": config.as_of.isoformat(),
-        "period": config.period.as_dict(),
-        "compare": config.compare.as_dict(),
-        "sources": [{"name": s.name, "rows": s.rows, "first": s.first and s.first.isoformat(),
-                     "last": s.last and s.last.isoformat(), "sha256": s.sha256}
-                    for s in inputs.sources if not s.name.startswith("commentary/")],
-        "warnings": [str(w) for w in inputs.warnings if not w.file.startswith("commentary/")],
-        "charts": [{"name": e["name"], "key": e["key"]} for e in entries],
-        "previous": previous_key(options.output_dir, config.as_of),
-    }
+    charts, entries, drawn, svgs = _charts(metrics, keys, cache, options.parallel)
+    try:  # the charts are being drawn meanwhile
+        config = inputs.config
+        marks = {name: Markup(PROSE_MARK.format(name)) for name in sections}
+        sources = (*(s for s in inputs.sources if not s.name.startswith("commentary/")),
+                   *(dataclasses.replace(s, sha256=_digest_mark(s.name)) for s in prose_sources))
+        previous = previous_brief(options.output_dir, config.as_of)
+        context = brief_context(inputs, metrics, charts, previous, marks, sources, takeaways)
+        metadata = pdf_metadata(context)
+        skeleton = {
+            "html": render_html(context, options.templates_dir),
+            "metadata": {"title": metadata.title, "authors": list(metadata.authors), "subject": metadata.subject,
+                         "keywords": list(metadata.keywords), "lang": metadata.lang,
+                         "created": metadata.created.isoformat()},
+            "figures": metrics_as_dict(metrics),
+            "as_of": config.as_of.isoformat(),
+            "period": config.period.as_dict(),
+            "compare": config.compare.as_dict(),
+            "sources": [{"name": s.name, "rows": s.rows, "first": s.first and s.first.isoformat(),
+                         "last": s.last and s.last.isoformat(), "sha256": s.sha256}
+                        for s in inputs.sources if not s.name.startswith("commentary/")],
+            "warnings": [str(w) for w in inputs.warnings if not w.file.startswith("commentary/")],
+            "charts": [{"name": e["name"], "key": e["key"]} for e in entries],
+            "previous": previous_key(options.output_dir, config.as_of),
+        }
+    except BaseException:
+        svgs.cancel()
+        raise
     cache.put("skeleton", key, json.dumps(skeleton, sort_keys=True).encode())
     return skeleton, drawn, svgs
 
@@ -238,13 +280,15 @@ def _inputs_and_metrics(options: BuildOptions, keys: Keys, cache: Cache):
     return inputs, metrics
 
 
-def _charts(metrics, keys: Keys, cache: Cache):
-    """The charts and their SVG bytes: each SVG keyed by its own data slice, drawn only on a miss.
+def _charts(metrics, keys: Keys, cache: Cache, parallel: bool):
+    """The charts, and their SVG bytes to come: each SVG keyed by its own data slice, drawn only on a miss.
 
     The whole set is also keyed by the tables' key, so a build whose tables did not change (a
     template edit) takes every chart from the cache without importing matplotlib. Charts are
-    named by their place in the build's folder, charts/<name>.svg.
+    named by their place in the build's folder, charts/<name>.svg. With `parallel`, the missing
+    ones are drawn in a forked process (briefgen.background) while the build goes on.
     """
+    from briefgen.background import Background
     from briefgen.charts import Chart
 
     listing = cache.get("chartset", keys.data)
@@ -254,11 +298,11 @@ def _charts(metrics, keys: Keys, cache: Cache):
         if all(svg is not None for svg in svgs):
             charts = tuple(Chart(e["name"], Path("charts", f"{e['name']}.svg"), e["title"], e["alt"], e["section"],
                                  e["source"], e["width"]) for e in entries)
-            return charts, entries, (), {e["name"]: svg for e, svg in zip(entries, svgs)}
+            return charts, entries, (), Background.done({e["name"]: svg for e, svg in zip(entries, svgs)})
 
     from briefgen.charts import chart_specs, data_key
 
-    charts, entries, drawn, svgs = [], [], [], {}
+    charts, entries, cached, todo = [], [], {}, []
     for spec in chart_specs().values():
         data = spec.data(metrics)
         if data is None:
@@ -266,17 +310,33 @@ def _charts(metrics, keys: Keys, cache: Cache):
         key = digest(keys.code, data_key(spec.name, data))
         svg = cache.get("chart", key)
         if svg is None:
-            svg = spec.svg(data)
-            cache.put("chart", key, svg)
-            drawn.append(spec.name)
-        svgs[spec.name] = svg
+            todo.append((spec.name, key, data))
+        else:
+            cached[spec.name] = svg
         chart = Chart(spec.name, Path("charts", f"{spec.name}.svg"), spec.title, spec.describe(data), spec.section,
                       spec.source, spec.width)
         charts.append(chart)
         entries.append({"name": chart.name, "key": key, "title": chart.title, "alt": chart.alt,
                         "section": chart.section, "source": chart.source, "width": chart.width})
-    cache.put("chartset", keys.data, json.dumps(entries, sort_keys=True).encode())
-    return tuple(charts), entries, tuple(drawn), svgs
+
+    def keep(drawn: dict[str, bytes]) -> dict[str, bytes]:
+        for name, key, _ in todo:
+            cache.put("chart", key, drawn[name])
+        cache.put("chartset", keys.data, json.dumps(entries, sort_keys=True).encode())
+        return {entry["name"]: cached.get(entry["name"]) or drawn[entry["name"]] for entry in entries}
+
+    jobs = [(name, data) for name, _, data in todo]
+    # One chart is not worth a process; nor is a batch worker's, whose siblings have the other cores.
+    drawing = Background.start(_draw, jobs) if parallel and len(jobs) > 1 else Background.done(_draw(jobs))
+    return tuple(charts), entries, tuple(name for name, _, _ in todo), drawing.then(keep)
+
+
+def _draw(jobs: list[tuple[str, Any]]) -> dict[str, bytes]:
+    """Each (chart name, data slice) drawn to SVG bytes."""
+    from briefgen.charts import chart_specs
+
+    specs = chart_specs()
+    return {name: specs[name].svg(data) for name, data in jobs}
 
 
 def _sha256(path: Path) -> str:

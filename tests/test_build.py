@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import shutil
-from datetime import date
+import subprocess
+import sys
 import threading
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -67,6 +70,37 @@ def test_cached_build_is_byte_identical_to_an_uncached_one(workspace: Path):
     assert set(result.drawn) == ALL_CHARTS
     assert not (workspace / "fresh" / ".cache").exists()
     assert _outputs(workspace / "output") == _outputs(workspace / "fresh")
+    # Charts drawn and the Outlook rendered in forked processes, or all here: the same bytes.
+    serial = build(BuildOptions(workspace / "inputs", workspace / "serial", cache=False, parallel=False))
+    assert set(serial.drawn) == ALL_CHARTS
+    assert _outputs(workspace / "serial") == _outputs(workspace / "fresh")
+
+
+def test_a_cold_build_draws_its_charts_in_a_child_and_never_imports_matplotlib(workspace: Path):
+    script = (
+        "import sys; from pathlib import Path; from briefgen.build import BuildOptions, build; "
+        f"r = build(BuildOptions(Path({str(workspace / 'inputs')!r}), Path(sys.argv[1]), cache=False)); "
+        "print(len(r.drawn), 'matplotlib' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(workspace / "cold")], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(len(ALL_CHARTS)), "False"]
+    assert _outputs(workspace / "cold") == _outputs(workspace / "fresh")
+
+
+def test_a_build_that_fails_while_charts_are_drawn_stops_the_drawing(workspace: Path, monkeypatch):
+    import briefgen.render
+    from briefgen.errors import RenderError
+
+    def broken(*args, **kwargs):
+        raise RenderError("templates/brief.html, line 3: a broken override")
+
+    monkeypatch.setattr(briefgen.render, "render_html", broken)
+    with pytest.raises(RenderError, match="broken override"):
+        build(BuildOptions(workspace / "inputs", workspace / "broken", cache=False))
+    assert multiprocessing.active_children() == []
+    assert not (workspace / "broken" / "brief.pdf").exists()
 
 
 def test_refresh_ignores_the_cache(workspace: Path):

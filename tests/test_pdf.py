@@ -350,3 +350,26 @@ def test_an_unwritable_output_is_an_output_error(tmp_path, build, weasyprint_log
     with pytest.raises(OutputError) as caught:
         write_pdf(small_html(), build, blocker / "brief.pdf", metadata=META)
     assert str(caught.value) == f"{blocker}: cannot write (Not a directory)"
+
+
+def test_a_chart_still_being_drawn_is_waited_for_only_when_first_looked_up(tmp_path: Path):
+    from briefgen.pdf.fetcher import Resolver, charts_pending, template_folders
+
+    folder = tmp_path / "charts"
+    calls = []
+
+    def ready() -> None:
+        calls.append(1)
+        folder.mkdir(exist_ok=True)
+        (folder / "hashprice.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+
+    resolver = Resolver(template_folders(None), folder)
+    with charts_pending(folder, ready):
+        assert resolver.locate(pdf.VIRTUAL_BASE + "static/brief.css").name == "brief.css"
+        assert calls == []  # a stylesheet does not wait for the charts
+        assert resolver.locate(pdf.VIRTUAL_BASE + "charts/hashprice.svg") == (folder / "hashprice.svg").resolve()
+        assert calls == [1]
+    (folder / "hashprice.svg").unlink()
+    with pytest.raises(FileNotFoundError):  # outside: nothing is drawn on demand
+        resolver.locate(pdf.VIRTUAL_BASE + "charts/hashprice.svg")
+    assert calls == [1]

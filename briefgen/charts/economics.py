@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import functools
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
-from matplotlib.colors import LinearSegmentedColormap
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch, Rectangle
 
 from briefgen import formatting as fmt
-from briefgen.charts import style as s
-from briefgen.charts.spec import ChartSpec
+from briefgen.charts.spec import ChartSpec, LazyModule
+
+mcolors = LazyModule("matplotlib.colors")
+mlines = LazyModule("matplotlib.lines")
+mpatches = LazyModule("matplotlib.patches")
+s = LazyModule("briefgen.charts.style")
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 MONTHS_SHOWN = 13  # a year and the month before it: the same month last year is on the chart
 SOURCE_ECONOMICS = "Source: network.csv; briefgen calculations (power price and fleet efficiency as assumed)"
@@ -60,9 +64,9 @@ def draw_monthly(data: MonthlyData) -> Figure:
     s.top_legend(
         ax,
         [
-            Patch(color=s.PALETTE["navy"], label="Revenue"),
-            Patch(color=s.PALETTE["teal"], label="Gross profit"),
-            Line2D([], [], color=s.PALETTE["amber"], marker="s", markersize=4, lw=0, label="Gross margin, %"),
+            mpatches.Patch(color=s.PALETTE["navy"], label="Revenue"),
+            mpatches.Patch(color=s.PALETTE["teal"], label="Gross profit"),
+            mlines.Line2D([], [], color=s.PALETTE["amber"], marker="s", markersize=4, lw=0, label="Gross margin, %"),
         ],
     )
     return fig
@@ -80,7 +84,10 @@ def describe_monthly(data: MonthlyData) -> str:
 
 # --- hashprice sensitivity grid ----------------------------------------------------------------
 
-HEAT = LinearSegmentedColormap.from_list("briefgen_heat", ["#EEF3F8", "#8DA9C4", s.PALETTE["navy"]])
+@functools.cache
+def _heat():
+    """The sensitivity grid's colour scale: pale where the margin is thin, navy where it is wide."""
+    return mcolors.LinearSegmentedColormap.from_list("briefgen_heat", ["#EEF3F8", "#8DA9C4", s.PALETTE["navy"]])
 
 
 class SensitivityData(NamedTuple):
@@ -106,13 +113,13 @@ def draw_sensitivity(data: SensitivityData) -> Figure:
     for r in range(rows):
         for c in range(cols):
             level = (values[r, c] - lo) / span
-            ax.add_patch(Rectangle((c, r), 1, 1, facecolor=HEAT(level), edgecolor=s.PALETTE["white"], lw=0.8))
+            ax.add_patch(mpatches.Rectangle((c, r), 1, 1, facecolor=_heat()(level), edgecolor=s.PALETTE["white"], lw=0.8))
             ax.text(
                 c + 0.5, r + 0.5, s.usd(values[r, c], decimals), ha="center", va="center", fontsize=s.SMALL_SIZE,
                 color=s.PALETTE["white"] if level > 0.45 else s.PALETTE["text"],
                 fontweight="bold" if (r, c) == base else "normal",
             )
-    ax.add_patch(Rectangle((base[1], base[0]), 1, 1, fill=False, edgecolor=s.PALETTE["amber"], lw=1.4, zorder=4))
+    ax.add_patch(mpatches.Rectangle((base[1], base[0]), 1, 1, fill=False, edgecolor=s.PALETTE["amber"], lw=1.4, zorder=4))
     ax.set_xlim(0, cols)
     ax.set_ylim(rows, 0)
     ax.grid(False)
@@ -175,7 +182,7 @@ def draw_fleet(data: FleetData) -> Figure:
     ax.set_xticks(x, list(frame["class"]))
     ax.set_xlim(-0.6, len(frame) - 0.4)
     s.unit_label(ax, "USD per MWh")
-    s.top_legend(ax, [Patch(color=s.PALETTE["navy"], label="Revenue"), Patch(color=s.PALETTE["grey"], label="Power cost")])
+    s.top_legend(ax, [mpatches.Patch(color=s.PALETTE["navy"], label="Revenue"), mpatches.Patch(color=s.PALETTE["grey"], label="Power cost")])
     return fig
 
 

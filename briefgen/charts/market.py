@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 
 from briefgen import formatting as fmt
-from briefgen.charts import style as s
-from briefgen.charts.spec import ChartSpec
+from briefgen.charts.spec import ChartSpec, LazyModule
+
+mdates = LazyModule("matplotlib.dates")
+mlines = LazyModule("matplotlib.lines")
+mpatches = LazyModule("matplotlib.patches")
+s = LazyModule("briefgen.charts.style")
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 SOURCE_MINERS = "Source: miner_hashrate.csv, network.csv; briefgen calculations"
 SOURCE_CAPS = "Source: market_caps.csv; briefgen calculations"
@@ -127,8 +130,8 @@ def draw_miners(data: MinerData) -> Figure:
     ax.set_ylim(len(frame) - 0.4, -0.6)
     s.unit_label(ax, "EH/s")
     s.top_legend(ax, [
-        Patch(color=s.PALETTE["navy"], label=f"Held on {s.short_day(data.since)}"),
-        Patch(color=s.PALETTE["amber"], label="Added since"),
+        mpatches.Patch(color=s.PALETTE["navy"], label=f"Held on {s.short_day(data.since)}"),
+        mpatches.Patch(color=s.PALETTE["amber"], label="Added since"),
     ])
     return fig
 
@@ -243,7 +246,7 @@ def draw_equities(data: EquityData) -> Figure:
     ax.set_yticks(y, list(frame["ticker"]))
     ax.set_ylim(len(frame) - 0.4, -0.6)
     s.unit_label(ax, f"Market-cap change, {s.short_day(data.start)} to {s.short_day(data.end)}")
-    s.top_legend(ax, [Line2D([], [], color=s.PALETTE["amber"], lw=1.0, ls=(0, (3, 2)),
+    s.top_legend(ax, [mlines.Line2D([], [], color=s.PALETTE["amber"], lw=1.0, ls=(0, (3, 2)),
                              label=f"BTC {s.signed_pct(data.btc_change_pct)}")])
     return fig
 

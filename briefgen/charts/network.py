@@ -5,17 +5,19 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
-import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch
 
 from briefgen import formatting as fmt
-from briefgen.charts import style as s
-from briefgen.charts.spec import ChartSpec
+from briefgen.charts.spec import ChartSpec, LazyModule
+
+mdates = LazyModule("matplotlib.dates")
+s = LazyModule("briefgen.charts.style")
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
     from briefgen.config import Window
 
 # Daily charts show a year to the last day of data (stretched back to include the compare window).

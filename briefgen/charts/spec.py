@@ -8,6 +8,7 @@ pure functions of the slice, so a cache can key each chart by `data_key(name, sl
 from __future__ import annotations
 
 import hashlib
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date
@@ -62,6 +63,21 @@ class ChartSpec:
 
         with house_style():
             return to_svg(self.draw(data))
+
+
+class LazyModule:
+    """A module imported on first use of one of its names.
+
+    The chart modules reach matplotlib (and the house style, which imports it) through these, so
+    a build reads the specs, data slices and alt text without importing matplotlib, and the
+    drawing, wherever it runs, pays for it.
+    """
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self._name), attr)
 
 
 def _lookup(obj: Any, path: str) -> Any:

@@ -32,6 +32,7 @@ from briefgen.pdf.fetcher import (
     MAX_RESOURCE_BYTES,
     TEMPLATES_DIR,
     VIRTUAL_BASE,
+    charts_pending,
     make_url_fetcher,
 )
 from briefgen.pdf.weasy import font_config
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FONTS_DIR", "MAX_DATA_URL_BYTES", "MAX_RESOURCE_BYTES", "TEMPLATES_DIR", "VARIANTS", "VIRTUAL_BASE",
-    "PdfInfo", "PdfMetadata", "Variant", "font_config", "make_url_fetcher", "write_pdf",
+    "PdfInfo", "PdfMetadata", "Variant", "charts_pending", "font_config", "make_url_fetcher", "write_pdf",
 ]
 
 Variant = Literal["pdf/a-3u", "pdf/ua-1"]
@@ -81,6 +82,7 @@ def write_pdf(
     strict: bool = False,
     templates_dir: Path | None = None,
     cache: Cache | None = None,
+    parallel: bool = False,
 ) -> PdfInfo:
     """Render `html` to `out_path` (atomically) and return its page count, size and warnings.
 
@@ -89,7 +91,8 @@ def write_pdf(
     for `static/brief.css` and anything else the templates link.
     attachments are embedded as the PDF's sources (PDF/A-3 AFRelationship /Source).
     cache keeps each chunk's PDF by content hash (kinds "pdfchunk" and "pdfmeta"); the bytes
-    written are the same with or without it.
+    written are the same with or without it. parallel renders a chunk in a forked process while
+    the one before it writes (settle.py); the bytes are the same either way.
     Raises PdfError on WeasyPrint errors (a missing chart, stylesheet or font) and, under strict,
     on any warning (a refused URL, an ignored CSS declaration).
     """
@@ -99,7 +102,7 @@ def write_pdf(
         raise PdfError(f"attachments need PDF/A-3u or no variant, not {variant}")
     chart_dir = Path(base_dir) / "charts"
     if variant is None and not attachments:
-        data, pages, warnings = _chunked(html, chart_dir, metadata, templates_dir, cache, strict)
+        data, pages, warnings = _chunked(html, chart_dir, metadata, templates_dir, cache, strict, parallel)
     else:
         data, pages, warnings = _single(html, chart_dir, metadata, variant, attachments, templates_dir, strict)
     if strict and warnings:
@@ -129,7 +132,7 @@ def _single(html: str, chart_dir: Path, metadata: PdfMetadata, variant: Variant 
 
 
 def _chunked(html: str, chart_dir: Path, metadata: PdfMetadata, templates_dir: Path | None,
-             cache: Cache | None, strict: bool) -> tuple[bytes, int, list[str]]:
+             cache: Cache | None, strict: bool, parallel: bool) -> tuple[bytes, int, list[str]]:
     """The brief rendered chunk by chunk (each cached), merged into one PDF."""
     from briefgen.pdf.chunks import END_ANCHOR, Plan
     from briefgen.pdf.merge import merge
@@ -138,7 +141,7 @@ def _chunked(html: str, chart_dir: Path, metadata: PdfMetadata, templates_dir: P
     started = time.perf_counter()
     plan = Plan(html)
     store = ChunkStore(cache, chart_dir, templates_dir)
-    done = settle(plan, store, chart_dir=chart_dir, templates_dir=templates_dir, strict=strict)
+    done = settle(plan, store, chart_dir=chart_dir, templates_dir=templates_dir, strict=strict, parallel=parallel)
     settled = time.perf_counter()
     data = merge([chunk.data for chunk in done], metadata, plan.xrefs(), drop=[END_ANCHOR] if len(done) > 1 else [])
     LOG.debug("chunks %s settled in %.2f s, merged in %.2f s", ", ".join(plan.names), settled - started,

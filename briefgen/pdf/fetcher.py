@@ -10,6 +10,10 @@ folder of the build leaks into the PDF and the same HTML gives the same bytes an
 Anything else (file:///etc/passwd, http(s)://, data: URLs over 256 KB, paths escaping a root) is
 refused. `Resolver` holds the rules and needs no WeasyPrint, so the chunk cache can check what a
 cached render loaded without importing it; `make_url_fetcher` wraps it in WeasyPrint's URLFetcher.
+
+A cold build draws its charts while the PDF stage lays out what shows none: inside
+`charts_pending(folder, ready)`, the first look for a chart in that folder calls `ready()`, which
+waits for the drawing and writes the files.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -31,6 +36,21 @@ MAX_DATA_URL_BYTES = 256 * 1024
 MAX_RESOURCE_BYTES = 32 * 1024 * 1024
 _CONTENT_TYPES = {".css": "text/css", ".svg": "image/svg+xml", ".otf": "font/otf", ".ttf": "font/ttf",
                   ".woff": "font/woff", ".woff2": "font/woff2", ".png": "image/png", ".jpg": "image/jpeg"}
+
+
+# Chart folders whose charts are still being drawn -> what writes them (waiting for the drawing).
+_PENDING: dict[Path, Callable[[], None]] = {}
+
+
+@contextmanager
+def charts_pending(folder: Path, ready: Callable[[], None]) -> Iterator[None]:
+    """While inside, looking up a chart in `folder` first calls `ready()` (which must be idempotent)."""
+    key = Path(folder).resolve()
+    _PENDING[key] = ready
+    try:
+        yield
+    finally:
+        _PENDING.pop(key, None)
 
 
 class Refused(Exception):
@@ -68,6 +88,9 @@ class Resolver:
         if head == "charts" and rest:
             roots: tuple[Path, ...] = (self.chart_dir,) if self.chart_dir is not None else ()
             relative = rest
+            ready = _PENDING.get(self.chart_dir) if self.chart_dir is not None else None
+            if ready is not None:
+                ready()
         elif head == "fonts" and rest:
             roots, relative = (FONTS_DIR,), rest
         else:

@@ -1,0 +1,117 @@
+"""Run one function in a forked child process while this one goes on; collect its result later.
+
+A cold build draws its charts (about a second of matplotlib) while it renders the HTML, imports
+WeasyPrint and lays out the pages that show no chart; on two cores the two overlap. fork() shares
+the modules and data already loaded (pandas, the metrics, the chart specs) without pickling them;
+only the result comes back, pickled, through a pipe. Where fork is not the platform's way (macOS,
+Windows) or there is too little to gain, the function simply runs here, now.
+
+    job = Background.start(draw, todo)     # or Background.done(value)
+    ...                                     # other work
+    svgs = job.result()                     # waits; raises what the child raised
+    job.cancel()                            # in a finally: stops a child nobody will wait for
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+class BackgroundError(RuntimeError):
+    """The child failed in a way that cannot be re-raised as it was (a crash, an unpicklable error)."""
+
+
+def can_fork() -> bool:
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+
+
+class Background(Generic[T]):
+    """A value computed in a forked child, or one already known."""
+
+    def __init__(self, value: Any = None, child: Any = None, pipe: Any = None, then: Callable | None = None):
+        self._value = value
+        self._child = child
+        self._pipe = pipe
+        self._then = then
+        self._done = child is None
+
+    @classmethod
+    def done(cls, value: T) -> Background[T]:
+        return cls(value)
+
+    @classmethod
+    def start(cls, fn: Callable[..., T], *args: Any) -> Background[T]:
+        """fn(*args) in a forked child when the platform forks; else computed now, here."""
+        if not can_fork():
+            return cls.done(fn(*args))
+        context = multiprocessing.get_context("fork")
+        receive, send = context.Pipe(duplex=False)
+        child = context.Process(target=_child, args=(send, fn, args), name="briefgen-background", daemon=True)
+        child.start()  # multiprocessing flushes stdout/stderr first: nothing is printed twice
+        send.close()
+        return cls(child=child, pipe=receive)
+
+    def then(self, fn: Callable[[T], U]) -> Background[U]:
+        """A Background whose result is fn(this result), applied here, once, when first asked."""
+        return Background(child=self, then=fn) if not self._done else Background.done(fn(self._value))
+
+    def result(self) -> T:
+        """Wait for the value; raise what computing it raised."""
+        if not self._done:
+            if isinstance(self._child, Background):  # a then(): the inner value, transformed
+                value = self._then(self._child.result())  # type: ignore[misc]
+            else:
+                value = self._receive()
+            self._value, self._done, self._child, self._pipe = value, True, None, None
+        return self._value
+
+    def cancel(self) -> None:
+        """Stop the child if its result was never collected (the build failed meanwhile)."""
+        if isinstance(self._child, Background):
+            self._child.cancel()
+        elif self._child is not None:
+            self._child.kill()
+            self._child.join()
+            self._pipe.close()
+        self._child = self._pipe = None
+        self._done = True
+
+    def _receive(self) -> Any:
+        try:
+            ok, value = self._pipe.recv()
+        except EOFError:
+            self._child.join()
+            raise BackgroundError(f"the background process stopped without a result (exit status "
+                                  f"{self._child.exitcode})") from None
+        finally:
+            self._pipe.close()
+        self._child.join()
+        if ok:
+            return value
+        raise value
+
+
+def _child(pipe: Any, fn: Callable, args: tuple) -> None:
+    """In the child: compute, send (True, value) or (False, exception), leave without cleanup."""
+    try:
+        outcome: tuple[bool, Any] = (True, fn(*args))
+    except BaseException as exc:  # everything goes back to the parent, which decides
+        exc.add_note("".join(["In the background process:\n", *traceback.format_exception(exc)]))
+        outcome = (False, exc)
+    try:
+        try:
+            pipe.send(outcome)
+        except Exception:  # an exception that does not pickle: send its traceback as text
+            pipe.send((False, BackgroundError("".join(traceback.format_exception(outcome[1])))))
+        pipe.close()
+    finally:
+        # The parent's atexit handlers, buffers and temporary folders are the parent's.
+        os._exit(0)
