@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 import shutil
 import subprocess
@@ -314,16 +315,33 @@ def test_refusals_and_warnings_hold_in_every_chunk_and_from_the_cache(tmp_path, 
     assert not (tmp_path / "3.pdf").exists()
 
 
-def test_a_missing_chart_in_a_later_chunk_fails(tmp_path, build, weasyprint_log):
+@pytest.mark.parametrize("parallel", [False, True], ids=["here", "in-a-child"])
+def test_a_missing_chart_in_a_later_chunk_fails(tmp_path, build, weasyprint_log, parallel):
     out = tmp_path / "brief.pdf"
     with pytest.raises(PdfError) as caught:
         write_pdf(chunked(three='<img src="charts/missing.svg" alt="">'), build, out, metadata=META,
-                  cache=Cache(tmp_path / "cache"))
+                  cache=Cache(tmp_path / "cache"), parallel=parallel)
     assert str(caught.value) == (
         f"1 problem rendering the PDF:\n  - charts/missing.svg: could not be loaded (file not found in {(build / 'charts').resolve()})"
     )
     assert not out.exists()
-    assert len(weasyprint_log.take("missing.svg")) >= 1
+    assert len(weasyprint_log.take("missing.svg")) >= 1  # logged at least by the measuring layout, here
+    assert multiprocessing.active_children() == []
+
+
+def test_the_next_chunk_rendered_in_a_child_gives_the_same_bytes_and_warnings(tmp_path, build, caplog,
+                                                                               weasyprint_log):
+    html = chunked(three='<img src="file:///etc/passwd" alt="">')
+    serial = write_pdf(html, build, tmp_path / "serial.pdf", metadata=META)
+    caplog.set_level("DEBUG", logger="briefgen.pdf")
+    parallel = write_pdf(html, build, tmp_path / "parallel.pdf", metadata=META, parallel=True)
+    # The later chunk was rendered in a child while the first one was written.
+    assert any(r.getMessage().startswith("rendered chunk three") and "waited for it" in r.getMessage()
+               for r in caplog.records)
+    assert (tmp_path / "parallel.pdf").read_bytes() == (tmp_path / "serial.pdf").read_bytes()
+    assert parallel == serial and parallel.warnings  # the refusal, reported from the child too
+    weasyprint_log.take("passwd")
+    assert multiprocessing.active_children() == []
 
 
 def test_markers_the_split_cannot_honour():

@@ -10,6 +10,11 @@ provisional numbers, to measure it; the first chunk's numbers then need nothing 
 A commentary edit thus renders the last chunk alone when its length and anchors' pages hold, and
 the first chunk as well when they move.
 
+With `parallel`, once a chunk is laid out (its numbers known, its bytes not yet written), the next
+chunk whose numbers that settles is rendered in a forked process (briefgen.background) while this
+one writes: a cold build's Outlook and appendices render beside the writing of the cover and
+sections. Renders are pure functions of their HTML, so the bytes are the same either way.
+
 Cache entries (briefgen.cache.Cache):
     pdfmeta/<k1>   what the render of a chunk's final HTML measured and loaded, and its warnings;
                    k1 = digest(format, briefgen/WeasyPrint/pydyf versions, chunk HTML)
@@ -23,15 +28,17 @@ import functools
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from briefgen import __version__
+from briefgen.background import Background
 from briefgen.errors import PdfError
 from briefgen.pdf.chunks import Fill, Meta, Plan
 from briefgen.pdf.fetcher import Resolver, template_folders
-from briefgen.pdf.weasy import problem_error, render
+from briefgen.pdf.weasy import Rendered, problem_error, render
 
 if TYPE_CHECKING:
     from briefgen.cache import Cache
@@ -119,20 +126,32 @@ class ChunkStore:
 
 
 def settle(plan: Plan, store: ChunkStore, *, chart_dir: Path, templates_dir: Path | None,
-           strict: bool = False) -> list[Done]:
+           strict: bool = False, parallel: bool = False) -> list[Done]:
     """Every chunk rendered with numbers that agree with the others' measurements."""
     count = len(plan.chunks)
+    metas: list[Meta | None] = store.previous(plan)  # what each chunk measures, as far as known
+    done: list[Done | None] = [None] * count
+    ahead: dict[int, tuple[Fill, Background[Rendered]]] = {}  # chunks being rendered in a child
 
     def produce(i: int, fill: Fill) -> Done:
         html = plan.html(i, fill)
-        cached = store.get(html)
-        if cached is not None:
-            meta, warnings, data = cached
-            return Done(fill, meta, data, warnings)
+        early = ahead.pop(i, None)
+        if early is not None and early[0] != fill:
+            early[1].cancel()
+            early = None
+        if early is None:
+            cached = store.get(html)
+            if cached is not None:
+                meta, warnings, data = cached
+                return Done(fill, meta, data, warnings)
         started = time.perf_counter()
-        result = render(html, chart_dir=chart_dir, templates_dir=templates_dir)
-        LOG.debug("rendered chunk %s: %d pages in %.2f s", plan.chunks[i].name, result.pages,
-                  time.perf_counter() - started)
+        if early is not None:
+            result = early[1].result()
+        else:
+            result = render(html, chart_dir=chart_dir, templates_dir=templates_dir,
+                            laid_out=functools.partial(start_next, i, fill) if parallel else None)
+        LOG.debug("rendered chunk %s: %d pages in %.2f s%s", plan.chunks[i].name, result.pages,
+                  time.perf_counter() - started, " (waited for it)" if early is not None else "")
         if result.errors:
             raise problem_error(result.errors + (result.warnings if strict else []))
         meta = plan.meta(i, fill, result.pages, result.anchors, result.probe)
@@ -140,8 +159,35 @@ def settle(plan: Plan, store: ChunkStore, *, chart_dir: Path, templates_dir: Pat
         store.put(html, meta, result.warnings, result.loaded, result.data)
         return Done(fill, meta, result.data, tuple(result.warnings))
 
-    metas: list[Meta | None] = store.previous(plan)
-    done: list[Done | None] = [None] * count
+    def start_next(i: int, fill: Fill, pages: int, anchors: dict[str, int], probe: tuple[int, ...] | None) -> None:
+        """Chunk i is laid out: render, in a child, the next chunk whose numbers that settles."""
+        if ahead:
+            return
+        known = list(metas)
+        known[i] = plan.meta(i, fill, pages, anchors, probe)
+        for j in range(i + 1, count):
+            next_fill = plan.fill(j, known)
+            current = done[j]
+            if next_fill is None or (current is not None and current.fill == next_fill):
+                continue
+            html = plan.html(j, next_fill)
+            if store.get(html) is None:
+                job = functools.partial(render, html, chart_dir=chart_dir, templates_dir=templates_dir)
+                ahead[j] = (next_fill, Background.start(job))
+            return
+
+    try:
+        return _settle(plan, store, produce, metas, done, chart_dir=chart_dir, templates_dir=templates_dir,
+                       strict=strict)
+    finally:
+        for _, job in ahead.values():  # a render failed: nobody will collect these
+            job.cancel()
+
+
+def _settle(plan: Plan, store: ChunkStore, produce: Callable[[int, Fill], Done], metas: list[Meta | None],
+            done: list[Done | None], *, chart_dir: Path, templates_dir: Path | None, strict: bool) -> list[Done]:
+    """The fixed-point iteration (see the module's docstring), filling in `metas` and `done`."""
+    count = len(plan.chunks)
     while None in metas:  # nothing known about some chunks (a first build): measure them
         unknown = [i for i, meta in enumerate(metas) if meta is None]
         ready = [i for i in unknown if plan.fill(i, metas) is not None]

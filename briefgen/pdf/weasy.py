@@ -9,8 +9,9 @@ the outline before writing. WeasyPrint is imported here only, inside functions.
 from __future__ import annotations
 
 import logging
+import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -88,6 +89,15 @@ _FONT_URLS: dict[Path | None, dict[str, str]] = {}
 LOCK = threading.Lock()
 
 
+def _new_lock_in_child() -> None:
+    """A forked child (briefgen.background) has one thread: a lock another thread held stays free."""
+    global LOCK
+    LOCK = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_lock_in_child)
+
+
 def _font_key(templates_dir: Path | None) -> Path | None:
     return None if templates_dir is None else Path(templates_dir).resolve()
 
@@ -124,8 +134,14 @@ class Rendered:
 
 
 def render(html: str, *, chart_dir: Path, templates_dir: Path | None, write: bool = True,
-           options: dict[str, Any] | None = None, metadata: PdfMetadata | None = None) -> Rendered:
-    """Lay out `html` (and write it unless `write` is false); never raises on WeasyPrint's problems."""
+           options: dict[str, Any] | None = None, metadata: PdfMetadata | None = None,
+           laid_out: Callable[[int, dict[str, int], tuple[int, ...] | None], None] | None = None) -> Rendered:
+    """Lay out `html` (and write it unless `write` is false); never raises on WeasyPrint's problems.
+
+    `laid_out(pages, anchors, probe)`, if given, is called between layout and writing, outside the
+    lock: what the layout measured, while the bytes are still to come (settle.py starts the next
+    chunk then).
+    """
     import_weasyprint()
     from weasyprint import HTML
 
@@ -137,17 +153,23 @@ def render(html: str, *, chart_dir: Path, templates_dir: Path | None, write: boo
             font_config=font_config(templates_dir), **options
         )
         probe = _take_probe(document)
-        if metadata is not None:
-            set_metadata(document.metadata, metadata)
-        data = document.write_pdf(**options) if write else None
         fonts = _FONT_URLS.setdefault(key, {})
         fonts.update({url: state for url, state in fetcher.served.items() if url.lower().endswith(_FONT_SUFFIXES)})
         loaded = {**fonts, **fetcher.served}
-    errors, warnings = _problems(capture, fetcher)
     anchors: dict[str, int] = {}
     for index, page in enumerate(document.pages):
         for anchor in page.anchors:
             anchors.setdefault(anchor, index)
+    data = None
+    if write:
+        if laid_out is not None:
+            laid_out(len(document.pages), anchors, probe)
+        if metadata is not None:
+            set_metadata(document.metadata, metadata)
+        with LOCK, _captured() as writing:
+            data = document.write_pdf(**options)
+        capture.records += writing.records
+    errors, warnings = _problems(capture, fetcher)
     return Rendered(len(document.pages), anchors, probe, errors, warnings, loaded, data)
 
 
