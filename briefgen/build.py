@@ -5,6 +5,11 @@ inputs (read, validate) -> metrics (pure pandas) -> charts (SVG) -> HTML (Jinja2
 depends on (briefgen.keys), so a rebuild redoes only what changed. Everything is produced in a
 private staging folder inside the output folder and published by atomic renames once every stage
 has succeeded, so a failed or killed build leaves the previous brief whole.
+
+On two cores a cold build overlaps its stages (briefgen.background): the charts are drawn in a
+forked process while the HTML is rendered and the PDF stage lays out the pages that show none, and
+the PDF stage renders its last chunk in another while the first one writes. The bytes are the same
+as doing everything in order here (`BuildOptions(parallel=False)`, which a batch's workers use).
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ edit to the analysts' commentary re-lays out only the Outlook and the appendices
 and sections 1-6 come from the cache, by content hash (settle.py). Each chunk prints the numbers of
 the whole document (page X of Y, figure and section numbers, the contents' page numbers), settled
 across chunks, and the chunks' PDFs are merged into one with the outline and links in order
-(merge.py). PDF/A-3u and PDF/UA-1, whose XMP and structure tree a merge would break, are rendered
-as one document, as is HTML without chunk markers.
+(merge.py). With `parallel`, a chunk renders in a forked process while the one before it writes.
+PDF/A-3u and PDF/UA-1, whose XMP and structure tree a merge would break, are rendered as one
+document, as is HTML without chunk markers.
 
 Resources come only through the fetcher (fetcher.py): the template folders, the bundled fonts and
 the chart folder, by virtual URL. Anything else is refused and reported as a warning; under `strict`
