@@ -8,6 +8,8 @@ combined market cap $62.0bn (+$13.2bn). Series are smooth and deterministic (no 
 from __future__ import annotations
 
 import logging
+import re
+import zlib
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -344,3 +346,14 @@ def weasyprint_log():
         logger.removeHandler(handler)
     unexpected = [f"{r.levelname}: {r.getMessage()}" for r in handler.records]
     assert not unexpected, "unexpected WeasyPrint log records:\n" + "\n".join(unexpected)
+
+
+def stream_bytes(data: bytes) -> bytes:
+    """The PDF's raw bytes followed by every Flate stream decompressed (object streams included)."""
+    parts = [data]
+    for match in re.finditer(rb"stream\r?\n", data):
+        try:
+            parts.append(zlib.decompressobj().decompress(data[match.end():]))
+        except zlib.error:
+            continue
+    return b"\n".join(parts)

@@ -12,7 +12,6 @@ import io
 import re
 import shutil
 import socket
-import zlib
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -26,6 +25,7 @@ from hypothesis import strategies as st
 
 from briefgen.cli import main
 from briefgen.render import environment
+from tests.brief_fixtures import stream_bytes
 
 pytestmark = [
     pytest.mark.filterwarnings("error"),
@@ -119,17 +119,6 @@ def built(tmp_path_factory) -> Built:
 def pdf_text(data: bytes) -> str:
     reader = pypdf.PdfReader(io.BytesIO(data))
     return re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
-
-
-def stream_bytes(data: bytes) -> bytes:
-    """The PDF's raw bytes followed by every Flate stream decompressed."""
-    parts = [data]
-    for match in re.finditer(rb"stream\r?\n", data):
-        try:
-            parts.append(zlib.decompressobj().decompress(data[match.end():]))
-        except zlib.error:
-            continue
-    return b"\n".join(parts)
 
 
 # --- markup, template syntax and scripts are text ----------------------------------------------

@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import textwrap
-import zlib
 from datetime import date
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from briefgen import pdf
 from briefgen.errors import PdfError
 from briefgen.pdf import FONTS_DIR, TEMPLATES_DIR, PdfMetadata, write_pdf
 from briefgen.render import pdf_metadata, render_html
-from tests.brief_fixtures import brief_context, weasyprint_log, write_chart  # noqa: F401 (fixture)
+from tests.brief_fixtures import brief_context, stream_bytes, weasyprint_log, write_chart  # noqa: F401 (fixture)
 
 pytestmark = [
     pytest.mark.filterwarnings("error"),
@@ -75,17 +74,6 @@ def no_network(monkeypatch):
 
     monkeypatch.setattr(socket.socket, "connect", connect)
     return attempts
-
-
-def stream_bytes(data: bytes) -> bytes:
-    """The PDF's raw bytes followed by every Flate stream decompressed (object streams included)."""
-    parts = [data]
-    for match in re.finditer(rb"stream\r?\n", data):
-        try:
-            parts.append(zlib.decompressobj().decompress(data[match.end():]))
-        except zlib.error:
-            continue
-    return b"\n".join(parts)
 
 
 # --- pages, metadata, fonts ------------------------------------------------------------------
