@@ -42,6 +42,7 @@ class Background(Generic[T]):
         self._pipe = pipe
         self._then = then
         self._done = child is None
+        self._error: BaseException | None = None
 
     @classmethod
     def done(cls, value: T) -> Background[T]:
@@ -64,25 +65,38 @@ class Background(Generic[T]):
         return Background(child=self, then=fn) if not self._done else Background.done(fn(self._value))
 
     def result(self) -> T:
-        """Wait for the value; raise what computing it raised."""
+        """Wait for the value; raise what computing it raised (every time it is asked for)."""
         if not self._done:
-            if isinstance(self._child, Background):  # a then(): the inner value, transformed
-                value = self._then(self._child.result())  # type: ignore[misc]
-            else:
-                value = self._receive()
-            self._value, self._done, self._child, self._pipe = value, True, None, None
+            try:
+                if isinstance(self._child, Background):  # a then(): the inner value, transformed
+                    self._value = self._then(self._child.result())  # type: ignore[misc]
+                else:
+                    self._value = self._receive()
+            except BaseException as exc:
+                self._error = exc
+                raise
+            finally:
+                self._stop()  # the child has finished, or is stopped now (an interrupt while waiting)
+                self._done = True
+        if self._error is not None:
+            raise self._error
         return self._value
 
     def cancel(self) -> None:
-        """Stop the child if its result was never collected (the build failed meanwhile)."""
+        """Stop the child if its result was never collected (the build failed meanwhile); idempotent."""
+        if not self._done:
+            self._error = BackgroundError("the background work was cancelled before its result was collected")
+        self._stop()
+        self._done = True
+
+    def _stop(self) -> None:
         if isinstance(self._child, Background):
             self._child.cancel()
         elif self._child is not None:
-            self._child.kill()
+            self._child.kill()  # nothing happens to a child that has exited and been joined
             self._child.join()
             self._pipe.close()
         self._child = self._pipe = None
-        self._done = True
 
     def _receive(self) -> Any:
         try:

@@ -137,6 +137,7 @@ def _write_brief(options: BuildOptions, stage: Path, html: str, meta: dict, svgs
     The charts may still be being drawn (briefgen.background): the PDF stage lays out what shows
     none meanwhile, and writes them into charts/ when it first needs one.
     """
+    from briefgen.errors import PdfError
     from briefgen.files import write_atomic
     from briefgen.pdf import PdfMetadata, charts_pending, write_pdf
 
@@ -152,10 +153,14 @@ def _write_brief(options: BuildOptions, stage: Path, html: str, meta: dict, svgs
                            meta["lang"], date.fromisoformat(meta["created"]))
     archive = options.pdf_variant == "pdf/a-3u"
     attachments = [(options.inputs_dir / s.name.split("[")[0], s.name) for s in sources] if archive else []
-    with charts_pending(chart_dir, place_charts):
-        pdf = write_pdf(html, stage, stage / "brief.pdf", metadata=metadata, variant=options.pdf_variant,
-                        attachments=attachments, strict=options.strict, templates_dir=options.templates_dir,
-                        cache=cache, parallel=options.parallel)
+    try:
+        with charts_pending(chart_dir, place_charts):
+            pdf = write_pdf(html, stage, stage / "brief.pdf", metadata=metadata, variant=options.pdf_variant,
+                            attachments=attachments, strict=options.strict, templates_dir=options.templates_dir,
+                            cache=cache, parallel=options.parallel)
+    except PdfError:
+        place_charts()  # charts that failed to draw: their own error, not WeasyPrint's "could not load"
+        raise
     place_charts()
     return pdf
 

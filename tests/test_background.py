@@ -46,6 +46,9 @@ def test_an_error_in_the_child_is_raised_here_with_its_type_and_where_it_happene
         job.result()
     notes = "".join(getattr(caught.value, "__notes__", []))
     assert "In the background process" in notes and "_fail" in notes
+    with pytest.raises(PdfError, match="the chart folder is gone"):  # asked again: the same error
+        job.result()
+    assert multiprocessing.active_children() == []
 
 
 def test_a_child_that_dies_is_reported_not_waited_for_forever():
@@ -61,6 +64,8 @@ def test_cancel_stops_a_child_nobody_will_wait_for():
     assert time.monotonic() - started < 10
     assert multiprocessing.active_children() == []
     job.cancel()  # twice: harmless
+    with pytest.raises(BackgroundError, match="cancelled"):
+        job.result()
 
 
 def test_then_applies_here_once_when_the_value_is_first_asked_for():

@@ -89,6 +89,20 @@ def test_a_cold_build_draws_its_charts_in_a_child_and_never_imports_matplotlib(w
     assert _outputs(workspace / "cold") == _outputs(workspace / "fresh")
 
 
+def test_a_chart_that_fails_to_draw_fails_the_build_with_its_own_error(workspace: Path, monkeypatch):
+    import briefgen.build
+
+    def broken(jobs):
+        raise ZeroDivisionError("a chart divided by zero")
+
+    monkeypatch.setattr(briefgen.build, "_draw", broken)  # inherited by the forked child
+    with pytest.raises(ZeroDivisionError, match="divided by zero") as caught:
+        build(BuildOptions(workspace / "inputs", workspace / "undrawn", cache=False))
+    assert "In the background process" in "".join(caught.value.__notes__)  # drawn in a child, reported here
+    assert multiprocessing.active_children() == []
+    assert not (workspace / "undrawn" / "brief.pdf").exists()
+
+
 def test_a_build_that_fails_while_charts_are_drawn_stops_the_drawing(workspace: Path, monkeypatch):
     import briefgen.render
     from briefgen.errors import RenderError
