@@ -1,4 +1,4 @@
-"""Build a realistic SectorMetrics and BriefContext by hand, for the render and PDF tests.
+"""Build a realistic SectorMetrics and BriefContext by hand, for the chart, render and PDF tests.
 
 The figures mirror the mid-January 2026 note (DOMAIN.md): 1-14 Jan 2026 against 18-31 Dec 2025,
 hashprice +11%, network hashrate -2%, margin 47.1% (+300 bp vs December), listed miners 419 EH/s,

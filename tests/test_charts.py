@@ -17,7 +17,7 @@ import pytest
 
 from briefgen.charts import CHARTS, data_key, draw_charts
 from briefgen.charts.style import num, pct, signed_pct, usd, usd_bn, usd_k
-from tests.chart_fixtures import sector_metrics
+from tests.brief_fixtures import sector_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 SVG = "{http://www.w3.org/2000/svg}"
@@ -86,10 +86,16 @@ def test_alt_text_states_the_latest_values(drawn, metrics):
     assert f"held {share['share_pct']:.1f}% of network hashrate on 14 Jan 2026" in alt["listed_share"]
     assert "was $62.0bn on 14 Jan 2026" in alt["market_cap"]
     assert f"{caps['market_cap_to_opportunity_pct']:.1f}% of the 4-year" in alt["market_cap_to_opportunity"]
-    assert ("CIFR's market cap did best (+45.0%) and GREE's worst (\u22129.0%); 11 of 14 beat BTC's +5.0%"
-            in alt["equities_vs_btc"])
-    assert ("had 396 EH/s on 14 Jan 2026, 11.0 EH/s more than on 30 Nov 2025, led by BTDR (+5.0 EH/s)"
-            in alt["miner_hashrate"])
+    caps_by_ticker = metrics.equities.by_ticker.set_index("ticker")["change_pct"]
+    best, worst = caps_by_ticker.idxmax(), caps_by_ticker.idxmin()
+    beat = int((caps_by_ticker > metrics.equities.btc_change_pct).sum())
+    assert (f"{best}'s market cap did best (+{caps_by_ticker[best]:.1f}%) and {worst}'s worst "
+            f"(\u2212{-caps_by_ticker[worst]:.1f}%); {beat} of {len(caps_by_ticker)} beat BTC's "
+            f"+{metrics.equities.btc_change_pct:.1f}%") in alt["equities_vs_btc"]
+    miners = metrics.miners.by_ticker.set_index("ticker")
+    leader = miners["added_ehs"].idxmax()
+    assert (f"had {miners['hashrate_ehs'].sum():,.0f} EH/s on 14 Jan 2026, {miners['added_ehs'].sum():.1f} EH/s more "
+            f"than on 30 Nov 2025, led by {leader} (+{miners.loc[leader, 'added_ehs']:.1f} EH/s)") in alt["miner_hashrate"]
     base = metrics.sensitivity.iloc[2, 3]
     assert f"hashprice is ${base:.2f}/PH/s/day" in alt["hashprice_sensitivity"]
     first = metrics.fleet_classes.iloc[0]
@@ -146,7 +152,7 @@ def test_drawing_raises_no_warnings_and_leaves_global_rcparams_alone(metrics, tm
 
 def test_svg_bytes_are_identical_across_processes(tmp_path):
     script = (
-        "import sys; from pathlib import Path; from tests.chart_fixtures import sector_metrics; "
+        "import sys; from pathlib import Path; from tests.brief_fixtures import sector_metrics; "
         "from briefgen.charts import draw_charts; draw_charts(sector_metrics(), Path(sys.argv[1]))"
     )
     runs = [
