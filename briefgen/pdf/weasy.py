@@ -95,7 +95,8 @@ def _new_lock_in_child() -> None:
     LOCK = threading.Lock()
 
 
-os.register_at_fork(after_in_child=_new_lock_in_child)
+if hasattr(os, "register_at_fork"):  # POSIX only; elsewhere nothing forks (briefgen.background)
+    os.register_at_fork(after_in_child=_new_lock_in_child)
 
 
 def _font_key(templates_dir: Path | None) -> Path | None:
