@@ -11,6 +11,7 @@ import pandas as pd
 from briefgen import formatting as fmt
 from briefgen.charts.spec import ChartSpec, LazyModule
 
+# matplotlib and the house style load when a chart is drawn, not when its data or alt text is read.
 mdates = LazyModule("matplotlib.dates")
 mlines = LazyModule("matplotlib.lines")
 mpatches = LazyModule("matplotlib.patches")
