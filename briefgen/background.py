@@ -62,7 +62,7 @@ class Background(Generic[T]):
 
     def then(self, fn: Callable[[T], U]) -> Background[U]:
         """A Background whose result is fn(this result), applied here, once, when first asked."""
-        return Background(child=self, then=fn) if not self._done else Background.done(fn(self._value))
+        return Background(child=self, then=fn) if not self._done else Background.done(fn(self.result()))
 
     def result(self) -> T:
         """Wait for the value; raise what computing it raised (every time it is asked for)."""

@@ -323,8 +323,7 @@ def _charts(metrics, keys: Keys, cache: Cache, parallel: bool):
             todo.append((spec.name, key, data))
         else:
             cached[spec.name] = svg
-        chart = Chart(spec.name, Path("charts", f"{spec.name}.svg"), spec.title, spec.describe(data), spec.section,
-                      spec.source, spec.width)
+        chart = spec.chart(data, Path("charts", f"{spec.name}.svg"))
         charts.append(chart)
         entries.append({"name": chart.name, "key": key, "title": chart.title, "alt": chart.alt,
                         "section": chart.section, "source": chart.source, "width": chart.width})

@@ -1,7 +1,7 @@
 """Turn SectorMetrics into chart files (SVG), one house style, one spec per chart.
 
-The chart modules import matplotlib; they load on first use of CHARTS or draw_charts, so a build
-whose charts all come from the cache never imports it.
+The chart modules load on first use of CHARTS or chart_specs(); matplotlib loads only when a chart
+is drawn (see spec.LazyModule), so a build reads every chart's data and alt text without it.
 """
 
 from __future__ import annotations
@@ -41,5 +41,5 @@ def draw_charts(metrics: SectorMetrics, out_dir: Path) -> tuple[Chart, ...]:
             continue
         path = out_dir / f"{spec.name}.svg"
         write_atomic(path, spec.svg(data))
-        charts.append(Chart(spec.name, path, spec.title, spec.describe(data), spec.section, spec.source, spec.width))
+        charts.append(spec.chart(data, path))
     return tuple(charts)

@@ -57,6 +57,10 @@ class ChartSpec:
         """The slice this chart draws, or None when its inputs are absent."""
         return self.select(*(_lookup(metrics, path) for path in self.reads))
 
+    def chart(self, data: Any, path: Path) -> Chart:
+        """The chart as the HTML places it, its SVG drawn (or to be drawn) at `path`."""
+        return Chart(self.name, path, self.title, self.describe(data), self.section, self.source, self.width)
+
     def svg(self, data: Any) -> bytes:
         """Draw the slice in the house style and return SVG bytes (pure: equal slices, equal bytes)."""
         from briefgen.charts.style import house_style, to_svg  # matplotlib only when drawing
