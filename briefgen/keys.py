@@ -13,9 +13,8 @@ from importlib import metadata
 from pathlib import Path
 
 from briefgen.cache import digest
+from briefgen.resources import PACKAGE_DIR, TEMPLATES_DIR
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-TEMPLATES_DIR = PACKAGE_DIR.parent / "templates"
 # The libraries whose versions can change a chart, a table or a PDF byte.
 RENDERING_LIBRARIES = ("pandas", "numpy", "matplotlib", "jinja2", "markupsafe", "weasyprint", "pydyf", "fonttools",
                        "pypdf", "markdown-it-py", "nh3", "tinycss2", "cssselect2", "pyphen")
@@ -49,7 +48,8 @@ def code_key() -> str:
             versions.append(f"{name}=={metadata.version(name)}")
         except metadata.PackageNotFoundError:
             versions.append(f"{name}==none")
-    sources = [p for p in PACKAGE_DIR.rglob("*") if p.is_file() and p.suffix in (".py", ".otf", ".txt")]
+    sources = [p for p in PACKAGE_DIR.rglob("*") if p.is_file() and p.suffix in (".py", ".otf", ".txt")
+               and TEMPLATES_DIR not in p.parents]  # the templates have a key of their own
     return digest(_files_digest(sources, PACKAGE_DIR), *versions)
 
 

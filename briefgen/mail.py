@@ -26,8 +26,8 @@ from pathlib import Path
 from email_validator import EmailNotValidError, validate_email
 
 from briefgen.errors import DistributionError
+from briefgen.resources import EMAIL_TEMPLATES_DIR
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates" / "email"
 BODY_TEMPLATE = "brief.txt"
 PASSWORD_ENV = "BRIEFGEN_SMTP_PASSWORD"
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
@@ -63,7 +63,7 @@ def render_body(context: dict[str, object], templates_dir: Path | None = None) -
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir or TEMPLATES_DIR)),
+        loader=jinja2.FileSystemLoader(str(templates_dir or EMAIL_TEMPLATES_DIR)),
         autoescape=False,  # plain text, not HTML
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,

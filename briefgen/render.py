@@ -28,6 +28,7 @@ from markupsafe import Markup
 from briefgen import __version__
 from briefgen.errors import RenderError
 from briefgen.formatting import FILTERS, MISSING, dates
+from briefgen.resources import TEMPLATES_DIR
 
 if TYPE_CHECKING:
     from briefgen.config import BriefConfig
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
     from briefgen.metrics import SectorMetrics
     from briefgen.pdf import PdfMetadata
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 ENTRY_TEMPLATE = "brief.html"
 DEFAULT_TITLE = "Bitcoin mining"  # the series name; brief.yaml's `title` overrides the headline
 DEFAULT_DISCLAIMER = (

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from briefgen.build import BuildOptions, BuildResult, build
 from briefgen.errors import BriefgenError
-from briefgen.keys import TEMPLATES_DIR
+from briefgen.resources import TEMPLATES_DIR
 
 Snapshot = dict[str, tuple[int, int]]  # path -> (mtime_ns, size)
 

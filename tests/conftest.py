@@ -8,6 +8,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def user_docs() -> str:
+    """The README and every page of the user guide in docs/, as one text (what a user can read)."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    return "\n".join(page.read_text(encoding="utf-8") for page in pages)
+
+
 REAL_DATA = ROOT.parent / "shared" / "data" / "btc_daily_2024-04-01_2025-12-29.csv"
 
 

@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from briefgen.cli import main
+from tests.conftest import user_docs
 from tests.test_distribute_support import SENDER, Mailbox, no_warnings, smtp_server, workdir  # noqa: F401
 
-DOCS = Path(__file__).resolve().parents[1] / "README.md"
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def test_help_lists_every_option_and_the_docs_describe_them():
     expected = {"--brief", "--clients", "--output", "--via", "--smtp-host", "--smtp-port", "--smtp-tls", "--smtp-user",
                 "--from", "--dry-run", "--status", "--help"}
     assert expected <= set(options)
-    docs = DOCS.read_text(encoding="utf-8")
+    docs = user_docs()
     assert all(option in docs for option in expected - {"--help"})
     assert "distribute" in CliRunner().invoke(main, ["--help"]).output
 

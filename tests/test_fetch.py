@@ -28,7 +28,7 @@ from briefgen.errors import FetchError, InputError
 from briefgen.fetch import HttpPolicy, apply_plan, describe, plan_network_refresh
 from briefgen.fetch.mempool import midnight, period_for
 from briefgen.inputs import load_inputs
-from tests.conftest import ROOT, write_inputs
+from tests.conftest import ROOT, user_docs, write_inputs
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -656,7 +656,7 @@ def test_building_never_touches_the_network():
 def test_the_command_has_help_and_is_documented():
     result = run("fetch", "network", "--help")
     assert result.exit_code == 0
-    docs = (ROOT / "README.md").read_text()
+    docs = user_docs()
     for text in ("briefgen fetch network", "--inputs", "--source", "--since", "--base-url", "--dry-run",
                  "CC BY-NC 4.0", "Source: Coin Metrics Community Data", "mempool.space"):
         assert text in docs, text

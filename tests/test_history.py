@@ -28,6 +28,7 @@ from briefgen.history import (
     record_build,
 )
 from briefgen.inputs import SourceFile
+from tests.conftest import user_docs
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -288,7 +289,7 @@ def test_diff_names_an_unknown_id_and_needs_two_builds(tmp_path, monkeypatch):
 
 
 def test_commands_have_help_and_are_documented():
-    docs = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    docs = user_docs()
     for command in ("history", "diff", "batch"):
         result = CliRunner().invoke(main, [command, "--help"])
         assert result.exit_code == 0

@@ -27,9 +27,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-PACKAGE_DIR = Path(__file__).resolve().parent.parent
-FONTS_DIR = PACKAGE_DIR / "fonts"
-TEMPLATES_DIR = PACKAGE_DIR.parent / "templates"
+from briefgen.resources import FONTS_DIR, TEMPLATES_DIR
+
 VIRTUAL_BASE = "file:///briefgen/"
 _VIRTUAL_PREFIX = "/briefgen/"
 MAX_DATA_URL_BYTES = 256 * 1024

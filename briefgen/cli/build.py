@@ -1,0 +1,127 @@
+"""Commands that make and check the brief: build, check, metrics, watch."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from briefgen.cli import COMPARE_OPTION, INPUTS_OPTION, PERIOD_OPTION, main
+
+
+def _windows(period: str | None, compare: str | None):
+    if not period and not compare:
+        return None, None  # briefgen.config (pydantic, yaml) is only imported when a flag needs it
+    from briefgen.config import parse_window_flag
+
+    return (
+        parse_window_flag(period, "--period") if period else None,
+        parse_window_flag(compare, "--compare") if compare else None,
+    )
+
+
+@main.command()
+@INPUTS_OPTION
+@click.option("--output", "output_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
+              show_default=True, help="Folder to write brief.pdf, brief.html and charts/ into.")
+@PERIOD_OPTION
+@COMPARE_OPTION
+@click.option("--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Override folder holding only the templates it changes.")
+@click.option("--pdf-variant", type=click.Choice(["pdf/a-3u", "pdf/ua-1"]),
+              help="pdf/a-3u attaches the input files for archiving; pdf/ua-1 makes a tagged, accessible PDF.")
+@click.option("--strict", is_flag=True, help="Treat warnings (data gaps, refused resources) as errors.")
+@click.option("--no-cache", "no_cache", is_flag=True, help="Neither read nor write the cache in OUTPUT/.cache.")
+@click.option("--refresh", is_flag=True, help="Ignore cached results and rebuild every stage (the cache is rewritten).")
+def build(inputs_dir: Path, output_dir: Path, period: str | None, compare: str | None, templates_dir: Path | None,
+          pdf_variant: str | None, strict: bool, no_cache: bool, refresh: bool) -> None:
+    """Build output/brief.pdf and output/brief.html from the inputs."""
+    from briefgen.build import BuildOptions, build as run_build
+
+    period_dates, compare_dates = _windows(period, compare)
+    result = run_build(BuildOptions(inputs_dir, output_dir, period_dates, compare_dates, templates_dir, pdf_variant,
+                                    strict, cache=not no_cache, refresh=refresh))
+    for warning in result.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    for file in result.files:
+        pages = f"{file.pages} pages, " if file.pages is not None else ""
+        click.echo(f"{file.path}  {pages}{file.size / 1024:,.0f} KB")
+    if result.unchanged:
+        click.echo(f"nothing changed since the last build; nothing rewritten ({result.seconds:.2f} s)")
+    else:
+        drawn = f"{len(result.drawn)} drawn, {result.charts - len(result.drawn)} from the cache"
+        click.echo(f"built in {result.seconds:.2f} s ({result.charts} charts: {drawn})")
+
+
+@main.command()
+@INPUTS_OPTION
+@click.option("--strict", is_flag=True, help="Treat warnings (such as gaps in the daily series) as errors.")
+def check(inputs_dir: Path, strict: bool) -> None:
+    """Validate the inputs without building; print every problem, or what was found."""
+    from briefgen.inputs import load_inputs
+    from briefgen.report import inputs_summary
+
+    loaded = load_inputs(inputs_dir, strict=strict)
+    for warning in loaded.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    click.echo(inputs_summary(loaded), nl=False)
+
+
+@main.command()
+@INPUTS_OPTION
+@PERIOD_OPTION
+@COMPARE_OPTION
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
+              help="How to print the figures.")
+def metrics(inputs_dir: Path, period: str | None, compare: str | None, fmt: str) -> None:
+    """Print every figure of the brief for the period and compare windows."""
+    from briefgen.inputs import load_inputs
+    from briefgen.metrics import compute
+    from briefgen.report import metrics_as_csv, metrics_as_json, metrics_as_table
+
+    period_dates, compare_dates = _windows(period, compare)
+    loaded = load_inputs(inputs_dir, period=period_dates, compare=compare_dates)
+    for warning in loaded.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    result = compute(loaded)
+    printer = {"json": metrics_as_json, "csv": metrics_as_csv, "table": metrics_as_table}[fmt]
+    click.echo(printer(result), nl=False)
+
+
+@main.command()
+@INPUTS_OPTION
+@click.option("--output", "output_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
+              show_default=True, help="Folder to write brief.pdf, brief.html and charts/ into.")
+@click.option("--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Override folder holding only the templates it changes.")
+@click.option("--interval", type=click.FloatRange(0.05, 60), default=0.3, show_default=True,
+              help="Seconds between looks at the files.")
+def watch(inputs_dir: Path, output_dir: Path, templates_dir: Path | None, interval: float) -> None:
+    """Rebuild the brief whenever the inputs or templates change (Ctrl-C to stop)."""
+    from briefgen.build import BuildOptions
+    from briefgen.watch import Rebuild, watch as run_watch
+
+    def report(step: Rebuild) -> None:
+        what = ", ".join(Path(name).name for name in step.changed[:4]) or "first build"
+        if len(step.changed) > 4:
+            what += f" and {len(step.changed) - 4} more"
+        stamp = time.strftime("%H:%M:%S")
+        if step.error is not None:
+            click.echo(f"{stamp}  {what}: failed after {step.seconds:.2f} s; waiting for a fix", err=True)
+            click.echo(f"Error: {step.error}", err=True)
+            return
+        result = step.result
+        if result.unchanged:
+            click.echo(f"{stamp}  {what}: nothing changed in the brief ({step.seconds:.2f} s)")
+            return
+        warned = f", {len(result.warnings)} warning(s)" if result.warnings else ""
+        click.echo(f"{stamp}  {what}: rebuilt in {step.seconds:.2f} s, {len(result.drawn)} chart(s) drawn{warned}")
+        for warning in result.warnings:
+            click.echo(f"Warning: {warning}", err=True)
+
+    click.echo(f"watching {inputs_dir} and the templates; Ctrl-C to stop")
+    try:
+        run_watch(BuildOptions(inputs_dir, output_dir, templates_dir=templates_dir), report, interval=interval)
+    except KeyboardInterrupt:
+        click.echo("stopped")

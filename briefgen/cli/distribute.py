@@ -1,0 +1,128 @@
+"""The distribute command: marked copies to every client, exactly once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from briefgen.cli import main
+
+
+@main.command("distribute")
+@click.option("--brief", type=click.Path(dir_okay=False, path_type=Path), default=Path("output/brief.pdf"),
+              show_default=True, help="The finished brief to send.")
+@click.option("--clients", "clients_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("inputs/clients.csv"), show_default=True,
+              help="client_id,name,firm,email[,password][,tier]: one row per recipient.")
+@click.option("--output", "output_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
+              show_default=True, help="Folder for the copies, the outbox, the manifest and the delivery ledger.")
+@click.option("--via", type=click.Choice(["outbox", "smtp"]), default="outbox", show_default=True,
+              help="Write .eml files to OUTPUT/outbox/, or send through an SMTP server.")
+@click.option("--smtp-host", metavar="H", help="SMTP server (with --via smtp).")
+@click.option("--smtp-port", metavar="P", type=click.IntRange(1, 65535),
+              help="SMTP port [default: 587 for starttls, 465 for ssl, 25 for none].")
+@click.option("--smtp-tls", type=click.Choice(["starttls", "ssl", "none"]), default="starttls", show_default=True,
+              help="How the connection to the server is encrypted.")
+@click.option("--smtp-user", metavar="U",
+              help="Log in as U; the password is read from the environment variable BRIEFGEN_SMTP_PASSWORD.")
+@click.option("--from", "sender", metavar="ADDRESS", envvar="BRIEFGEN_MAIL_FROM",
+              help="From address, e.g. 'Mining desk <desk@example.com>' [default: $BRIEFGEN_MAIL_FROM, "
+                   "else the first analyst with an email in brief.yaml beside the clients file].")
+@click.option("--dry-run", is_flag=True, help="Check everything and show who would get a copy; write and send nothing.")
+@click.option("--status", "show_status", is_flag=True,
+              help="Show sent, pending, in doubt and failed per brief version, then exit.")
+def distribute_command(brief: Path, clients_file: Path, output_dir: Path, via: str, smtp_host: str | None,
+                       smtp_port: int | None, smtp_tls: str, smtp_user: str | None, sender: str | None,
+                       dry_run: bool, show_status: bool) -> None:
+    """Send each client one copy of the brief, marked for them, exactly once.
+
+    Copies are stamped "Prepared for <name>, <firm>" on every page and encrypted when clients.csv
+    gives a password. A ledger in OUTPUT remembers every delivery: run the command again after a
+    failure or a crash and only the missing copies go out. Exit status 1 if any delivery failed.
+    """
+    from briefgen.distribute import distribute, distribution_status
+    from briefgen.errors import DistributionError
+
+    if show_status:
+        _print_status(distribution_status(output_dir, brief, clients_file))
+        return
+    smtp = None
+    if via == "smtp":
+        from briefgen.mail import SmtpSettings
+
+        smtp = SmtpSettings.from_env(smtp_host, smtp_port, smtp_tls, smtp_user)
+    with _ProgressBar("Distributing" if not dry_run else "Checking") as progress:
+        report = distribute(brief, clients_file, output_dir, via=via, smtp=smtp, sender=sender, dry_run=dry_run,
+                            progress=progress)
+    _print_report(report)
+    if not report.ok:
+        count = len(report.undelivered)
+        raise DistributionError(
+            f"{count} deliver{'y' if count == 1 else 'ies'} not completed; fix the cause and run "
+            "`briefgen distribute` again: only the missing copies will be sent"
+        )
+
+
+class _ProgressBar:
+    """A rich progress bar on stderr, driven by distribute()'s progress callback; only on a terminal."""
+
+    def __init__(self, label: str):
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        console = Console(stderr=True)
+        self._bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                             TextColumn("{task.fields[client]}", markup=False),  # ids are data, not markup
+                             console=console, transient=True,
+                             disable=not console.is_terminal)
+        self._task = None
+
+    def __enter__(self):
+        return self.update
+
+    def update(self, done: int, total: int, outcome) -> None:
+        if self._task is None:  # started on the first report, once the inputs have passed their checks
+            self._bar.start()
+            self._task = self._bar.add_task("", total=total, client="")
+        self._bar.update(self._task, completed=done, client=outcome.client_id if outcome else "")
+
+    def __exit__(self, *exc) -> None:
+        if self._task is not None:
+            self._bar.stop()
+
+
+def _print_report(report) -> None:
+    counts = {}
+    for outcome in report.outcomes:
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    title = f' "{report.title}"' if report.title else ""
+    click.echo(f"Brief {report.version[:12]}{title} via {report.via}{' (dry run)' if report.dry_run else ''}")
+    order = ["would send", "would re-send", "sent", "already sent", "failed", "pending", "in doubt"]
+    click.echo("  " + " · ".join(f"{status} {counts[status]}" for status in order if status in counts))
+    for outcome in report.outcomes:
+        if outcome.status in ("failed", "pending", "in doubt", "would re-send"):
+            click.echo(f"  {outcome.status}: {outcome.client_id} <{outcome.email}>: {outcome.detail}")
+    if report.stopped:
+        click.echo(f"Stopped early: {report.stopped}")
+    if report.manifest:
+        click.echo(f"Manifest: {report.manifest}")
+
+
+def _print_status(status) -> None:
+    if not status.versions:
+        click.echo("No brief has been distributed from this output folder yet.")
+        return
+    click.echo(f"{'version':<13}  {'sent':>5}  {'pending':>7}  {'in doubt':>8}  {'failed':>6}  {'first run (UTC)':<16}  title")
+    for v in status.versions:
+        mark = "*" if v.version == status.current else " "
+        click.echo(f"{v.version[:12] + mark:<13}  {v.sent:>5}  {v.pending:>7}  {v.in_doubt:>8}  {v.failed:>6}  "
+                   f"{v.first_seen[:16].replace('T', ' ') or 'not yet':<16}  {v.title or ''}")
+    if status.current:
+        click.echo("* the brief in --brief")
+    if status.running:
+        click.echo("A distribute run is in progress: its 'in doubt' rows are being sent now.")
+    elif any(not v.first_seen for v in status.versions if v.version == status.current):
+        click.echo("Run `briefgen distribute` to send it.")
+    elif any(v.pending or v.in_doubt or v.failed for v in status.versions if v.version == status.current):
+        click.echo("Run `briefgen distribute` again to serve the rest; in-doubt copies are re-sent with the same Message-ID.")
