@@ -13,6 +13,7 @@ import hashlib
 import io
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -121,9 +122,6 @@ MARKET_CAPS = TableSpec(
     key=("date", "ticker"),
     required=False,
 )
-# A cap within a dollar, or a millionth of itself, of shares x close is "within rounding" (a cap
-# rounded to whole dollars, or computed in a spreadsheet from the same two cells).
-MARKET_CAP_TOLERANCE = 1e-6
 # inputs/shares.csv: the desk's share counts, read only by `briefgen fetch equities` (foreign private
 # issuers file 20-F / 6-K and often give the SEC no dei:EntityCommonStockSharesOutstanding).
 SHARES = TableSpec(
@@ -395,13 +393,19 @@ def parse_table(spec: TableSpec, raw: RawTable, problems: list[Problem],
 
 
 def _check_market_cap_product(frame: pd.DataFrame, label: str, problems: list[Problem]) -> None:
-    """Where a row gives shares_outstanding and close_usd, its market_cap_usd must be their product."""
+    """Where a row gives shares_outstanding and close_usd, its market_cap_usd must be their product.
+
+    "Within rounding": the close as written stands for any price within half a unit of its last
+    decimal (15.95: 15.945 to 15.955), and the cap for any within half a dollar.
+    """
     given = frame[["market_cap_usd", "shares_outstanding", "close_usd"]].notna().all(axis=1)
     found = 0
     for _, row in frame[given].iterrows():
         cap, shares, close = float(row["market_cap_usd"]), int(row["shares_outstanding"]), float(row["close_usd"])
         product = shares * close
-        if abs(cap - product) <= max(1.0, MARKET_CAP_TOLERANCE * product):
+        exponent = Decimal(repr(close)).as_tuple().exponent
+        half_unit = 0.5 * 10.0 ** min(0, int(exponent) if isinstance(exponent, int) else 0)
+        if abs(cap - product) <= shares * half_unit + 1.0:  # + half a dollar, and float slack
             continue
         problems.append(Problem(label, f"market_cap_usd {cap:,.0f} is not shares_outstanding x close_usd "
                                        f"({shares:,} x {close:g} = {product:,.0f})", row=int(row["_row"]),

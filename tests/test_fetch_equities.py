@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 from werkzeug import Request, Response
 
+from briefgen import __version__
 from briefgen.cli import main
 from briefgen.errors import FetchError, InputError
 from briefgen.fetch import HttpPolicy, apply_plan, describe
@@ -204,7 +205,7 @@ def test_market_caps_are_shares_times_close_with_failures_per_ticker(httpserver,
     # The SEC was asked with a declared User-Agent naming the house and the contact; Stooq for daily rows.
     sec_requests = [r for r in seen if not r.path.startswith("/q/")]
     assert {r.headers["User-Agent"] for r in sec_requests} == {
-        "Northgate Securities dana.whitfield@northgate-securities.example (briefgen/0.1.0)"}
+        f"Northgate Securities dana.whitfield@northgate-securities.example (briefgen/{__version__})"}
     stooq_mara = next(r for r in seen if r.args.get("s") == "mara.us")
     assert dict(stooq_mara.args) == {"s": "mara.us", "i": "d", "d1": "20250701", "d2": "20250708"}
 
@@ -278,6 +279,14 @@ def test_nothing_valid_leaves_market_caps_untouched(httpserver, folder: Path):
     assert message.endswith("market_caps.csv was not changed.")
     assert (folder / "market_caps.csv").read_bytes() == before
     assert not (folder / "backups").exists()
+
+
+def test_a_refusal_by_the_sec_says_why_it_may_have_come(httpserver, folder: Path):
+    refused = Response("Your request has been identified as part of a network of automated tools", status=403)
+    result = plan(folder, serve(httpserver, sec={"RIOT": refused}), tickers=("MARA", "RIOT"))
+    assert [t.ticker for t in result.failures] == ["RIOT"]
+    assert "answered 403 Forbidden" in result.failures[0].error
+    assert "check the contact address (--contact), wait ten minutes" in result.failures[0].error
 
 
 def test_a_web_page_instead_of_csv_is_named(httpserver, folder: Path):
@@ -366,12 +375,17 @@ def test_the_contract_checks_a_traced_cap_within_rounding(folder: Path):
         "2025-07-01,MARA,5302500000,350000000,15.15,sec\n"  # exact
         "2025-07-02,MARA,5467000001,350000000,15.62,sec\n"  # a dollar of rounding
         "2025-07-03,MARA,5500000000,,,manual\n"  # no trace: nothing to check
-        "2025-07-07,MARA,5904000000,360000000,15.4,sec\n")  # 360,000,000 x 15.4 is 5,544,000,000
+        "2025-07-07,MARA,5904000000,360000000,15.4,sec\n"  # 360,000,000 x 15.4 is 5,544,000,000
+        "2025-07-08,MARA,6310350000,370000000,17.06,sec\n"  # cap from 17.055, close shown to the cent: rounding
+        "2025-07-09,MARA,6310350000,370000000,17.0561,sec\n")  # to four places, 17.05605 at least: not rounding
     with pytest.raises(InputError) as caught:
         load_inputs(folder)
     assert [str(p) for p in caught.value.problems] == [
         "market_caps.csv: row 5, column 'market_cap_usd': market_cap_usd 5,904,000,000 is not shares_outstanding x "
         "close_usd (360,000,000 x 15.4 = 5,544,000,000) (correct the figure that is wrong, or leave "
+        "shares_outstanding and close_usd blank)",
+        "market_caps.csv: row 7, column 'market_cap_usd': market_cap_usd 6,310,350,000 is not shares_outstanding x "
+        "close_usd (370,000,000 x 17.0561 = 6,310,757,000) (correct the figure that is wrong, or leave "
         "shares_outstanding and close_usd blank)"]
 
 
@@ -412,6 +426,46 @@ def test_fetch_then_build_prints_the_combined_market_cap(httpserver, folder: Pat
     assert built.exit_code == 0, built.output
     html = (tmp_path / "output" / "brief.html").read_text()
     assert usd(period) in html and usd(compare) in html
+
+
+def test_the_sample_inputs_take_a_refresh(httpserver, tmp_path: Path):
+    import shutil
+
+    from tests.conftest import ROOT
+
+    sample = ROOT / "inputs"
+    if not (sample / "market_caps.csv").is_file():
+        pytest.skip("the sample inputs are not generated (make inputs)")
+    folder = Path(shutil.copytree(sample, tmp_path / "inputs"))
+    members = [line.split(",")[0] for line in (folder / "miners.csv").read_text().splitlines()[1:]]
+    shares = {t: 100_000_000 + 7_654_321 * n for n, t in enumerate(members)}
+    days = [date(2026, 1, d) for d in (2, 5, 6, 7, 8, 9, 12, 13, 14)]
+    closes = {t: [f"{10 + n + k / 100:g}" for k in range(len(days))] for n, t in enumerate(members)}
+
+    def handler(request: Request) -> Response:
+        if request.path == "/files/company_tickers.json":
+            body = {str(n): {"cik_str": 1000 + n, "ticker": t, "title": t} for n, t in enumerate(members)}
+            return Response(json.dumps(body), content_type="application/json")
+        if request.path.startswith("/api/xbrl/"):
+            ticker = members[int(request.path.split("/")[4][3:]) - 1000]
+            fact = {"end": "2025-10-31", "val": shares[ticker], "accn": "0000000000-25-000001", "fy": 2025, "fp": "Q3",
+                    "form": "10-Q", "filed": "2025-11-05"}
+            return Response(json.dumps({"units": {"shares": [fact]}}), content_type="application/json")
+        ticker = request.args["s"].removesuffix(".us").upper()
+        rows = [f"{d},1,1,1,{c},100" for d, c in zip(days, closes[ticker])]
+        return Response("Date,Open,High,Low,Close,Volume\n" + "\n".join(rows) + "\n", content_type="text/csv")
+
+    httpserver.expect_request("").respond_with_handler(handler)
+    base = httpserver.url_for("/").rstrip("/")
+    result = run("fetch", "equities", "--inputs", str(folder), "--since", "2026-01-01", "--sec-base-url", base,
+                 "--prices-base-url", base)
+    assert result.exit_code == 0, result.output
+    figures = json.loads(run("metrics", "--inputs", str(folder), "--format", "json").stdout)
+    end = date.fromisoformat(figures["period"]["end"])
+    assert end == days[-1]
+    on_end = [t for t in members if t not in ("SDIG", "ARBK")]  # their membership ended in 2024 and 2025
+    expected = sum(cap(shares[t], closes[t][-1]) for t in on_end)
+    assert figures["equities"]["market_cap_usd"]["period"] == pytest.approx(expected, abs=0.5)
 
 
 def test_dry_run_writes_nothing(httpserver, folder: Path):

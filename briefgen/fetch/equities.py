@@ -33,6 +33,7 @@ from briefgen.inputs import (
     MINERS,
     SHARES,
     WORKBOOK,
+    TableSpec,
     _check_members,
     parse_table,
     read_csv_bytes,
@@ -72,7 +73,7 @@ class EquitiesPlan:
 
     plan: RefreshPlan
     tickers: tuple[TickerResult, ...]
-    contact: str = ""
+    user_agent: str = ""  # what the SEC was told
 
     @property
     def failures(self) -> tuple[TickerResult, ...]:
@@ -195,7 +196,7 @@ def plan_equities_refresh(
 
 
 def _gather(item: _Ticker, ciks: dict[str, int], api: JsonClient, prices: JsonClient, desk: list[_DeskShares],
-            span: tuple, since: date, until: date, today: date, apikey: str | None) -> None:
+            span: tuple[date, date | None], since: date, until: date, today: date, apikey: str | None) -> None:
     """Share counts and closes for one ticker, turned into market-cap rows for the days it is a member."""
     cik = ciks.get(item.name)
     item.facts = sec.share_facts(api, cik) if cik is not None else None
@@ -248,7 +249,7 @@ def _shares_on(facts: tuple[sec.ShareFact, ...], desk: list[_DeskShares], day: d
     return None
 
 
-def _gaps(gathered: list[_Ticker], spans: dict) -> tuple[Problem, ...]:
+def _gaps(gathered: list[_Ticker], spans: dict[str, tuple[date, date | None]]) -> tuple[Problem, ...]:
     """A member with no close on a day others traded: a gap. A day nobody traded is a holiday, not a gap."""
     traded = {row.day for item in gathered for row in item.rows}
     found: list[Problem] = []
@@ -265,7 +266,7 @@ def _gaps(gathered: list[_Ticker], spans: dict) -> tuple[Problem, ...]:
     return tuple(found[:MAX_GAP_WARNINGS])
 
 
-def _tickers(asked: tuple[str, ...] | None, spans: dict, since: date, until: date) -> list[str]:
+def _tickers(asked: tuple[str, ...] | None, spans: dict[str, tuple[date, date | None]], since: date, until: date) -> list[str]:
     """The tickers to fetch: those asked for (each must be in miners.csv), else every member in the period."""
     if asked:
         names = list(dict.fromkeys(t.strip().upper() for t in asked if t.strip()))
@@ -279,7 +280,7 @@ def _tickers(asked: tuple[str, ...] | None, spans: dict, since: date, until: dat
     return [t for t, (first, last) in spans.items() if first <= until and (last is None or last >= since)]
 
 
-def _table(inputs_dir: Path, spec) -> pd.DataFrame | None:
+def _table(inputs_dir: Path, spec: TableSpec) -> pd.DataFrame | None:
     """A table from its CSV file or its sheet of brief.xlsx, checked against its contract; None when absent."""
     path, workbook = inputs_dir / spec.file, inputs_dir / WORKBOOK
     if path.is_file():

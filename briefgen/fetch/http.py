@@ -76,7 +76,15 @@ def short(url: str) -> str:
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
-class NotFound(FetchError):
+class StatusError(FetchError):
+    """The source refused the request with a 4xx status (other than 429); `status` says which."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
+
+
+class NotFound(StatusError):
     """The source answered 404: what was asked for does not exist there (a ticker, a concept)."""
 
 
@@ -151,8 +159,8 @@ class JsonClient:
                     target = headers.get("Location", "") if headers else ""
                     raise FetchError(f"{self.source}: {short(url)} redirects ({status}) to {_shown(target)}; briefgen "
                                      "does not follow redirects: pass the final address as --base-url") from None
-                error = NotFound if status == 404 else FetchError
-                raise error(f"{self.source}: {short(url)} answered {status} {_reason(status)}{detail}") from None
+                error = NotFound if status == 404 else StatusError
+                raise error(f"{self.source}: {short(url)} answered {status} {_reason(status)}{detail}", status) from None
             except (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException, OSError) as exc:
                 if _permanent(exc):  # no such host, nothing listening: waiting will not change it
                     raise FetchError(f"{self.source}: cannot reach {short(url)} ({_why(exc)}); "

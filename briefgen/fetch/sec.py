@@ -25,7 +25,7 @@ from typing import Any
 
 from briefgen import __version__
 from briefgen.errors import FetchError
-from briefgen.fetch.http import JsonClient, NotFound, short
+from briefgen.fetch.http import JsonClient, NotFound, StatusError, short
 
 NAME = "sec"
 FILES_URL = "https://www.sec.gov"
@@ -66,7 +66,7 @@ def user_agent(organisation: str, contact: str) -> str:
 def ticker_map(client: JsonClient) -> dict[str, int]:
     """Ticker -> CIK from company_tickers.json (the first CIK listed for a ticker wins)."""
     url = client.url(TICKERS_PATH)
-    body = client.get(url)
+    body = _get(client, url)
     if not isinstance(body, dict) or not body:
         raise FetchError(f"{NAME}: {short(url)} is not an object of companies (is the address the SEC's?)")
     found: dict[str, int] = {}
@@ -91,7 +91,7 @@ def share_facts(client: JsonClient, cik: int) -> tuple[ShareFact, ...] | None:
     """Every filing's share count for a CIK, in filing order; None when the company never tagged one."""
     url = client.url(concept_path(cik))
     try:
-        body = client.get(url)
+        body = _get(client, url)
     except NotFound:
         return None
     units = body.get("units") if isinstance(body, dict) else None
@@ -105,6 +105,19 @@ def share_facts(client: JsonClient, cik: int) -> tuple[ShareFact, ...] | None:
                          "not in 'shares'")
     facts = [_fact(item, f"{NAME}: {short(url)} shares item {n}") for n, item in enumerate(items, start=1)]
     return tuple(sorted(facts, key=lambda f: (f.filed, f.end, f.accn)))
+
+
+def _get(client: JsonClient, url: str) -> Any:
+    try:
+        return client.get(url)
+    except NotFound:
+        raise
+    except StatusError as exc:
+        if exc.status != 403:
+            raise
+        raise FetchError(f"{exc}; the SEC refuses clients that do not declare themselves or that send more than "
+                         "10 requests a second: check the contact address (--contact), wait ten minutes, "
+                         "then fetch again") from None
 
 
 def _fact(item: Any, where: str) -> ShareFact:
