@@ -399,21 +399,24 @@ def _check_market_cap_product(frame: pd.DataFrame, label: str, problems: list[Pr
     decimal (15.95: 15.945 to 15.955), and the cap for any within half a dollar.
     """
     given = frame[["market_cap_usd", "shares_outstanding", "close_usd"]].notna().all(axis=1)
-    found = 0
-    for _, row in frame[given].iterrows():
-        cap, shares, close = float(row["market_cap_usd"]), int(row["shares_outstanding"]), float(row["close_usd"])
-        product = shares * close
-        exponent = Decimal(repr(close)).as_tuple().exponent
-        half_unit = 0.5 * 10.0 ** min(0, int(exponent) if isinstance(exponent, int) else 0)
-        if abs(cap - product) <= shares * half_unit + 1.0:  # + half a dollar, and float slack
-            continue
-        problems.append(Problem(label, f"market_cap_usd {cap:,.0f} is not shares_outstanding x close_usd "
-                                       f"({shares:,} x {close:g} = {product:,.0f})", row=int(row["_row"]),
-                                column="market_cap_usd",
+    if not given.any():
+        return
+    traced = frame[given]
+    cap, shares, close = (traced[c].astype("float64") for c in ("market_cap_usd", "shares_outstanding", "close_usd"))
+    half_unit = close.map(_half_unit)
+    product = shares * close
+    wrong = (cap - product).abs() > shares * half_unit + 1.0  # + half a dollar of the cap's rounding, and float slack
+    for index in traced.index[wrong.to_numpy()][:MAX_PROBLEMS]:
+        problems.append(Problem(label, f"market_cap_usd {cap[index]:,.0f} is not shares_outstanding x close_usd "
+                                       f"({int(shares[index]):,} x {close[index]:g} = {product[index]:,.0f})",
+                                row=int(frame.at[index, "_row"]), column="market_cap_usd",
                                 fix="correct the figure that is wrong, or leave shares_outstanding and close_usd blank"))
-        found += 1
-        if found >= MAX_PROBLEMS:
-            return
+
+
+def _half_unit(value: float) -> float:
+    """Half a unit of the last decimal a number was written with (15.95 -> 0.005; 16, read as 16.0 -> 0.05)."""
+    exponent = Decimal(repr(value)).as_tuple().exponent
+    return 0.5 * 10.0 ** min(0, exponent if isinstance(exponent, int) else 0)
 
 
 def _duplicates(frame: pd.DataFrame, spec: TableSpec, label: str, problems: list[Problem]) -> None:
