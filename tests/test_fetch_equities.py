@@ -196,10 +196,12 @@ def test_market_caps_are_shares_times_close_with_failures_per_ticker(httpserver,
     assert "line 2 (2025-07-01): the close 'n/a' is not a positive number" in failures["CIFR"]
     assert 2.0 in sleeps  # the 429's Retry-After was honoured
     by_ticker = {t.ticker: t for t in result.tickers}
-    assert by_ticker["MARA"].shares_from == ("sec 10-Q filed 2025-05-08", "sec 10-Q filed 2025-07-03",
-                                             "sec S-3 filed 2025-07-08")
+    assert by_ticker["MARA"].shares_from == ("sec 10-Q filed 2025-05-08 (count at 2025-04-25)",
+                                             "sec 10-Q filed 2025-07-03 (count at 2025-06-30)",
+                                             "sec S-3 filed 2025-07-08 (count at 2025-06-30)")
     assert by_ticker["BTDR"].shares_from == ("shares.csv 2025-06-30",)
-    assert str(by_ticker["WULF"]) == "WULF: 2 days, shares from sec 10-Q filed 2025-05-09, closes from stooq"
+    assert str(by_ticker["WULF"]) == ("WULF: 2 days, shares from sec 10-Q filed 2025-05-09 (count at 2025-05-01), "
+                                      "closes from stooq")
     assert any("BTDR" in str(n) and "shares.csv only" in str(n) for n in result.plan.notes)
 
     # The SEC was asked with a declared User-Agent naming the house and the contact; Stooq for daily rows.
@@ -214,7 +216,7 @@ def test_market_caps_are_shares_times_close_with_failures_per_ticker(httpserver,
     for key, (value, shares, close) in expected_rows().items():
         row = rows[key]
         assert (int(row["market_cap_usd"]), int(row["shares_outstanding"]), row["close_usd"]) == (value, shares, close)
-    assert rows[("2025-07-08", "MARA")]["source"] == "sec S-3 filed 2025-07-08 + stooq"
+    assert rows[("2025-07-08", "MARA")]["source"] == "sec S-3 filed 2025-07-08 (count at 2025-06-30) + stooq"
     assert rows[("2025-07-03", "BTDR")]["source"] == "shares.csv 2025-06-30 + stooq"
     assert rows[("2025-06-30", "MARA")] == {"date": "2025-06-30", "ticker": "MARA", "market_cap_usd": "5000000000",
                                             "shares_outstanding": "", "close_usd": "", "source": "manual"}
@@ -403,8 +405,8 @@ def test_fetch_then_build_prints_the_combined_market_cap(httpserver, folder: Pat
     # HIVE, CLSK and CIFR fail: exit 1, each named, the others written with a backup of the old file (the
     # command runs on the real date, so 9 July is over and merged too)
     assert result.exit_code == 1
-    assert "MARA: 6 days, shares from sec 10-Q filed 2025-05-08; sec 10-Q filed 2025-07-03; sec S-3 filed " \
-           "2025-07-08, closes from stooq\n" in result.stdout
+    assert ("MARA: 6 days, shares from sec 10-Q filed 2025-05-08 (count at 2025-04-25); sec 10-Q filed 2025-07-03 "
+            "(count at 2025-06-30); sec S-3 filed 2025-07-08 (count at 2025-06-30), closes from stooq\n") in result.stdout
     backup = next((folder / "backups").iterdir())
     assert f"Wrote {folder / 'market_caps.csv'} (previous version kept as {backup}).\n" in result.stdout
     assert result.stderr.splitlines()[-4:][0] == "Error: 3 of 7 tickers failed; the others were kept:"

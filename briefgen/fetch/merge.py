@@ -1,10 +1,11 @@
-"""Turn fetched rows and the current table (network.csv, market_caps.csv) into a checked refresh plan, and write it safely.
+"""Turn fetched rows and the current table (network.csv, market_caps.csv) into a checked plan, and write it safely.
 
 A plan says which rows are new, which change (old and new text of each cell) and which agree, and
 holds the bytes of the merged file. Nothing is written until apply_plan(): it keeps the previous
 file in inputs/backups/ (the loader reads only the file names it knows, so backups are never
 inputs), then replaces the file through a temporary file and os.replace. Rows untouched by the
-fetch keep their exact text; extra columns are kept; rows end up sorted by their key (date, ticker).
+fetch keep their exact text; extra columns are kept; rows end up sorted by date (within a date, the
+file's rows in their order, then new ones as fetched).
 """
 
 from __future__ import annotations

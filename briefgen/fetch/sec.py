@@ -49,7 +49,7 @@ class ShareFact:
 
     @property
     def described(self) -> str:
-        return f"{self.form} filed {self.filed}"
+        return f"{self.form} filed {self.filed} (count at {self.end})"
 
 
 def user_agent(organisation: str, contact: str) -> str:
