@@ -7,11 +7,13 @@ InputError. Rows are numbered as a spreadsheet shows them: the header is row 1.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import difflib
 import hashlib
 import io
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -103,12 +105,32 @@ MINER_HASHRATE = TableSpec(
     key=("date", "ticker"),
     required=False,
 )
+# shares_outstanding and close_usd are optional: written by `briefgen fetch equities` so that each
+# market cap can be traced (cap = shares x close), and checked against the cap wherever both are given.
+SHARES_OUTSTANDING = Column("shares_outstanding", "integer", minimum=1_000, maximum=1e12, unit="shares")
 MARKET_CAPS = TableSpec(
     "market_caps",
     (
         Column("date", "date"),
         Column("ticker", "ticker"),
         Column("market_cap_usd", "number", minimum=1e6, maximum=1e13, unit="USD", magnitude=market_cap_unit_hint),
+        dataclasses.replace(SHARES_OUTSTANDING, required=False),
+        Column("close_usd", "number", required=False, minimum=0, exclusive_minimum=True, maximum=1e6,
+               unit="USD per share"),
+        Column("source", "text", required=False, max_length=80),
+    ),
+    key=("date", "ticker"),
+    required=False,
+)
+# inputs/shares.csv: the desk's share counts, read only by `briefgen fetch equities` (foreign private
+# issuers file 20-F / 6-K and often give the SEC no dei:EntityCommonStockSharesOutstanding).
+SHARES = TableSpec(
+    "shares",
+    (
+        Column("date", "date"),
+        Column("ticker", "ticker"),
+        SHARES_OUTSTANDING,
+        Column("source", "text", required=False, max_length=200),
     ),
     key=("date", "ticker"),
     required=False,
@@ -365,7 +387,36 @@ def parse_table(spec: TableSpec, raw: RawTable, problems: list[Problem],
     frame = pd.DataFrame.from_records(records, columns=["_row", *[c.name for c in spec.columns]])
     if spec.key:
         _duplicates(frame, spec, raw.label, problems)
+    if spec is MARKET_CAPS:
+        _check_market_cap_product(frame, raw.label, problems)
     return frame
+
+
+def _check_market_cap_product(frame: pd.DataFrame, label: str, problems: list[Problem]) -> None:
+    """Where a row gives shares_outstanding and close_usd, its market_cap_usd must be their product.
+
+    "Within rounding": the close as written stands for any price within half a unit of its last
+    decimal (15.95: 15.945 to 15.955), and the cap for any within half a dollar.
+    """
+    given = frame[["market_cap_usd", "shares_outstanding", "close_usd"]].notna().all(axis=1)
+    if not given.any():
+        return
+    traced = frame[given]
+    cap, shares, close = (traced[c].astype("float64") for c in ("market_cap_usd", "shares_outstanding", "close_usd"))
+    half_unit = close.map(_half_unit)
+    product = shares * close
+    wrong = (cap - product).abs() > shares * half_unit + 1.0  # + half a dollar of the cap's rounding, and float slack
+    for index in traced.index[wrong.to_numpy()][:MAX_PROBLEMS]:
+        problems.append(Problem(label, f"market_cap_usd {cap[index]:,.0f} is not shares_outstanding x close_usd "
+                                       f"({int(shares[index]):,} x {close[index]:g} = {product[index]:,.0f})",
+                                row=int(frame.at[index, "_row"]), column="market_cap_usd",
+                                fix="correct the figure that is wrong, or leave shares_outstanding and close_usd blank"))
+
+
+def _half_unit(value: float) -> float:
+    """Half a unit of the last decimal a number was written with (15.95 -> 0.005; 16, read as 16.0 -> 0.05)."""
+    exponent = Decimal(repr(value)).as_tuple().exponent
+    return 0.5 * 10.0 ** min(0, exponent if isinstance(exponent, int) else 0)
 
 
 def _duplicates(frame: pd.DataFrame, spec: TableSpec, label: str, problems: list[Problem]) -> None:
@@ -565,7 +616,8 @@ def _raw_tables(inputs_dir: Path, problems: list[Problem], warnings: list[Proble
 
 def _strays(inputs_dir: Path, sheets: dict[str, RawTable]) -> dict[str, str]:
     """Files and sheets briefgen does not read, as {name to compare: label}; sheets compare as name.csv."""
-    known = {spec.file for spec in TABLES} | {spec.name for spec in TABLES} | {CONFIG_NAME, WORKBOOK, COMMENTARY_DIR}
+    known = {spec.file for spec in TABLES} | {spec.name for spec in TABLES} | {CONFIG_NAME, WORKBOOK, COMMENTARY_DIR,
+                                                                           SHARES.file}
     found = {p.name.lower(): p.name for p in inputs_dir.iterdir() if p.name not in known and not p.name.startswith(".")}
     for name, table in sheets.items():
         if name not in known:

@@ -1,12 +1,13 @@
-"""Turn public data sources into rows of the inputs: `briefgen fetch network`.
+"""Turn public data sources into rows of the inputs: `briefgen fetch network`, `briefgen fetch equities`.
 
     plan = plan_network_refresh(Path("inputs"), "coinmetrics")   # fetch, check, merge in memory
     print(describe(plan))                                         # new days, changes (old -> new)
     backup = apply_plan(plan)                                     # back up, then replace network.csv
 
-Modules: http (JSON over GET with retries and a same-origin guard), coinmetrics and mempool (one
-per source), rows (source values -> checked network.csv cells), merge (the plan, and writing it),
-network (the request -> plan). Only the CLI's `fetch` group imports this package: building a
+Modules: http (GET with retries, pacing and a same-origin guard), coinmetrics and mempool (one per
+network source), sec and stooq (share counts, closes), rows (source values -> checked cells of a
+Target table), merge (the plan, and writing it), network and equities (the request -> plan; see
+equities.plan_equities_refresh). Only the CLI's `fetch` group imports this package: building a
 brief never touches the network.
 """
 

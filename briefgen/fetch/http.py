@@ -39,6 +39,7 @@ class HttpPolicy:
     max_retry_after_s: float = 120.0  # a longer Retry-After is an error to report, not a wait
     max_bytes: int = 50_000_000
     max_pages: int = 1_000
+    min_interval_s: float = 0.0  # at least this long between the starts of two requests (SEC: 0.1 s, 10 a second)
 
 
 def check_base_url(url: str, source: str) -> urllib.parse.SplitResult:
@@ -75,6 +76,18 @@ def short(url: str) -> str:
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
+class StatusError(FetchError):
+    """The source refused the request with a 4xx status (other than 429); `status` says which."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
+
+
+class NotFound(StatusError):
+    """The source answered 404: what was asked for does not exist there (a ticker, a concept)."""
+
+
 class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001 - urllib's signature
         return None  # urllib then raises HTTPError with the 3xx status, handled below
@@ -84,11 +97,15 @@ class JsonClient:
     """GET JSON from one source's base URL, retrying 429 and 5xx answers, timeouts and dropped connections."""
 
     def __init__(self, source: str, base_url: str, policy: HttpPolicy | None = None,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, *, user_agent: str = USER_AGENT,
+                 clock: Callable[[], float] = time.monotonic):
         self.source = source
         self.base = check_base_url(base_url, source)
         self.policy = policy or HttpPolicy()
+        self.user_agent = user_agent
         self._sleep = sleep
+        self._clock = clock
+        self._last_start: float | None = None
         self._opener = urllib.request.build_opener(_RefuseRedirects)
 
     def url(self, path: str, params: dict[str, str] | None = None) -> str:
@@ -113,10 +130,15 @@ class JsonClient:
 
     def get(self, url: str) -> Any:
         """Return the parsed JSON body of GET `url`; raise FetchError once retries are used up."""
+        return self._parse(self.get_bytes(url), url)
+
+    def get_bytes(self, url: str, accept: str = "application/json") -> bytes:
+        """Return the body of GET `url` (at most policy.max_bytes); raise FetchError once retries are used up."""
         policy = self.policy
         for attempt in range(1, policy.attempts + 1):
             last = attempt == policy.attempts
-            request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": USER_AGENT})
+            request = urllib.request.Request(url, headers={"Accept": accept, "User-Agent": self.user_agent})
+            self._pace()
             try:
                 with self._opener.open(request, timeout=policy.timeout_s) as response:
                     body = response.read(policy.max_bytes + 1)
@@ -137,7 +159,8 @@ class JsonClient:
                     target = headers.get("Location", "") if headers else ""
                     raise FetchError(f"{self.source}: {short(url)} redirects ({status}) to {_shown(target)}; briefgen "
                                      "does not follow redirects: pass the final address as --base-url") from None
-                raise FetchError(f"{self.source}: {short(url)} answered {status} {_reason(status)}{detail}") from None
+                error = NotFound if status == 404 else StatusError
+                raise error(f"{self.source}: {short(url)} answered {status} {_reason(status)}{detail}", status) from None
             except (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException, OSError) as exc:
                 if _permanent(exc):  # no such host, nothing listening: waiting will not change it
                     raise FetchError(f"{self.source}: cannot reach {short(url)} ({_why(exc)}); "
@@ -147,8 +170,19 @@ class JsonClient:
                                      "attempts; check the network connection and the address") from None
                 self._sleep(self._backoff(attempt))
                 continue
-            return self._parse(body, url)
+            if len(body) > policy.max_bytes:
+                raise FetchError(f"{self.source}: {short(url)} sent more than {policy.max_bytes // 1_000_000} MB; "
+                                 "fetch a shorter period with --since")
+            return body
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+    def _pace(self) -> None:
+        """Keep policy.min_interval_s between the starts of two requests (a source's rate limit)."""
+        if self.policy.min_interval_s > 0 and self._last_start is not None:
+            wait = self._last_start + self.policy.min_interval_s - self._clock()
+            if wait > 0:
+                self._sleep(wait)
+        self._last_start = self._clock()
 
     def _backoff(self, attempt: int) -> float:
         return min(self.policy.backoff_s * 2 ** (attempt - 1), self.policy.max_backoff_s)
@@ -175,9 +209,6 @@ class JsonClient:
         return seconds
 
     def _parse(self, body: bytes, url: str) -> Any:
-        if len(body) > self.policy.max_bytes:
-            raise FetchError(f"{self.source}: {short(url)} sent more than {self.policy.max_bytes // 1_000_000} MB; "
-                             "fetch a shorter period with --since")
         try:
             return json.loads(body.decode("utf-8-sig"), parse_constant=_refuse_constant)
         except UnicodeDecodeError:

@@ -1,10 +1,11 @@
-"""Turn fetched rows and the current network.csv into a checked refresh plan, and write it safely.
+"""Turn fetched rows and the current table (network.csv, market_caps.csv) into a checked plan, and write it safely.
 
-A plan says which days are new, which change (old and new text of each cell) and which agree, and
+A plan says which rows are new, which change (old and new text of each cell) and which agree, and
 holds the bytes of the merged file. Nothing is written until apply_plan(): it keeps the previous
 file in inputs/backups/ (the loader reads only the file names it knows, so backups are never
-inputs), then replaces network.csv through a temporary file and os.replace. Rows untouched by the
-fetch keep their exact text; extra columns are kept; rows end up sorted by date.
+inputs), then replaces the file through a temporary file and os.replace. Rows untouched by the
+fetch keep their exact text; extra columns are kept; rows end up sorted by date (within a date, the
+file's rows in their order, then new ones as fetched).
 """
 
 from __future__ import annotations
@@ -23,28 +24,35 @@ import pandas as pd
 
 from briefgen.errors import FetchError, InputError, OutputError, Problem
 from briefgen.files import write_atomic
-from briefgen.fetch.rows import VALUE_COLUMNS, SourceResult
-from briefgen.inputs import NETWORK, parse_table, read_csv_bytes
+from briefgen.fetch.rows import NETWORK_TARGET, SourceResult, Target
+from briefgen.inputs import NETWORK, WORKBOOK, TableSpec, parse_table, read_csv_bytes
 
 BACKUP_DIR = "backups"
-MANUAL = "manual"  # the source of rows that were in network.csv before any fetch recorded one
-# A fetched number equal to the file's within this relative tolerance is "unchanged". Difficulty from
-# Coin Metrics is derived (from HashRate and BlkCnt), so it only agrees to about seven digits.
-TOLERANCE = {"difficulty": 1e-6}
+MANUAL = "manual"  # the source of rows that were in the file before any fetch recorded one
+# A fetched number equal to the file's within this relative tolerance is "unchanged" (a Target may
+# loosen it for a derived column).
 DEFAULT_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
 class RowChange:
-    """A day whose figures the fetch changes: (column, old text, new text) for each differing cell."""
+    """A row whose figures the fetch changes: (column, old text, new text) for each differing cell.
+
+    `label` names the row beyond its day where the table's key has more (the ticker in market_caps).
+    """
 
     day: date
     cells: tuple[tuple[str, str, str], ...]
+    label: str = ""
 
 
 @dataclass(frozen=True)
 class RefreshPlan:
-    """What a fetch would do to network.csv; new_bytes is None when the file is already up to date."""
+    """What a fetch would do to its file; new_bytes is None when the file is already up to date.
+
+    fetched and added are days; in a table keyed by more than the date (market_caps) rows counts
+    the rows fetched and added_rows the rows added, as (day, label).
+    """
 
     path: Path
     source: str
@@ -56,11 +64,14 @@ class RefreshPlan:
     new_bytes: bytes | None
     notes: tuple[Problem, ...] = field(default=())
     warnings: tuple[Problem, ...] = field(default=())
+    rows: int = 0
+    added_rows: tuple[tuple[date, str], ...] = field(default=())
+    keyed: bool = False  # the table's key has more than the date: describe counts rows, not days
 
 
 @dataclass(frozen=True)
 class Existing:
-    """network.csv as it is: its bytes, header, raw rows (padded) and their parsed values."""
+    """The file as it is: its bytes, header, raw rows (padded) and their parsed values."""
 
     data: bytes | None
     header: list[str]
@@ -73,100 +84,126 @@ class Existing:
         return max(days) if days else None
 
 
-def read_existing(path: Path) -> Existing:
-    """Read and check the current network.csv (it must pass the contract before anything is merged)."""
+def read_existing(path: Path, spec: TableSpec = NETWORK) -> Existing:
+    """Read and check the current file (it must pass the contract before anything is merged)."""
     if not path.exists():
         return Existing(None, [], [], [])
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputError([Problem(NETWORK.file, f"cannot be read ({exc.strerror or exc})")]) from None
-    raw = read_csv_bytes(data, NETWORK.file)
+        raise InputError([Problem(spec.file, f"cannot be read ({exc.strerror or exc})")]) from None
+    raw = read_csv_bytes(data, spec.file)
     if not raw.rows:  # a header alone: a folder being set up; the merged file gets the contract's header
         return Existing(data, [], [], [])
     problems: list[Problem] = []
-    frame = parse_table(NETWORK, raw, problems)
+    frame = parse_table(spec, raw, problems)
     if problems or frame is None:
-        problems.append(Problem(NETWORK.file, "nothing was fetched", fix="fix the file first, then fetch again"))
+        problems.append(Problem(spec.file, "nothing was fetched", fix="fix the file first, then fetch again"))
         raise InputError(problems)
     width = len(raw.header)
     rows = [[str(c) for c in row[:width]] + [""] * (width - len(row)) for row in raw.rows]
     return Existing(data, raw.header, rows, frame.drop(columns="_row").to_dict("records"))
 
 
+def refuse_workbook_table(inputs_dir: Path, spec: TableSpec) -> None:
+    """fetch writes the CSV file; a sheet of the same name in brief.xlsx would then be given twice."""
+    workbook = inputs_dir / WORKBOOK
+    if not workbook.is_file():
+        return
+    from briefgen.inputs import read_workbook
+
+    if spec.name in read_workbook(workbook):
+        raise FetchError(f"the {spec.name.replace('_', ' ')} figures are in {WORKBOOK} (sheet '{spec.name}'), and "
+                         f"fetch writes {spec.file}: move the sheet to {spec.file} (File > Save As > CSV UTF-8), "
+                         "then fetch")
+
+
 def _absent(value: Any) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
-def _same(column: str, old: Any, new: Any) -> bool:
+def _same(column: str, old: Any, new: Any, target: Target) -> bool:
     if _absent(old) or _absent(new):
         return _absent(old) and _absent(new)
-    return math.isclose(float(old), float(new), rel_tol=TOLERANCE.get(column, DEFAULT_TOLERANCE), abs_tol=0.0)
+    tolerance = dict(target.tolerance).get(column, DEFAULT_TOLERANCE)
+    return math.isclose(float(old), float(new), rel_tol=tolerance, abs_tol=0.0)
 
 
-def plan_merge(path: Path, existing: Existing, result: SourceResult, fetched: pd.DataFrame) -> RefreshPlan:
+def _key(values: dict[str, Any], target: Target) -> tuple[Any, ...]:
+    return (values["date"], *(values.get(k) or "" for k in target.key))
+
+
+def plan_merge(path: Path, existing: Existing, result: SourceResult, fetched: pd.DataFrame,
+               target: Target = NETWORK_TARGET) -> RefreshPlan:
     """Merge validated fetched rows (`fetched`, parsed, aligned with result.rows) into `existing`."""
-    used = [c for c in VALUE_COLUMNS if any(row.cells.get(c, "").strip() for row in result.rows)]
-    header = list(existing.header) or ["date", *(c for c in VALUE_COLUMNS if c != "difficulty" or c in used)]
-    header += [c for c in (*used, "source") if c not in header]
+    used = [c for c in target.values if any(row.cells.get(c, "").strip() for row in result.rows)]
+    header = list(existing.header) or [*target.header]
+    header += [c for c in (*target.key, *used, "source") if c not in header]
     at = {name: index for index, name in enumerate(header)}  # parse_table refuses a column named twice
     width = len(header)
-    rows: dict[date, list[str]] = {}
-    values: dict[date, dict[str, Any]] = {}
+    rows: dict[tuple[Any, ...], list[str]] = {}
+    values: dict[tuple[Any, ...], dict[str, Any]] = {}
     for cells, parsed in zip(existing.rows, existing.values):
-        rows[parsed["date"]] = cells + [""] * (width - len(cells))
-        values[parsed["date"]] = parsed
-    added: list[date] = []
+        rows[_key(parsed, target)] = cells + [""] * (width - len(cells))
+        values[_key(parsed, target)] = parsed
+    added: list[tuple[Any, ...]] = []
     changed: list[RowChange] = []
     warnings: list[Problem] = list(result.warnings)
     unchanged = 0
     for row, new in zip(result.rows, fetched.drop(columns="_row").to_dict("records")):
-        given = [c for c in VALUE_COLUMNS if row.cells.get(c, "").strip()]  # a blank never erases a value
-        if row.day not in rows:
+        given = [c for c in target.values if row.cells.get(c, "").strip()]  # a blank never erases a value
+        key, label = row.key(target), " ".join(row.cells.get(k, "") for k in target.key)
+        if key not in rows:
             cells = [""] * width
             cells[at["date"]] = row.day.isoformat()
-            for column in given:
+            for column in (*target.key, *given):
                 cells[at[column]] = row.cells[column]
-            cells[at["source"]] = result.source
-            rows[row.day] = cells
-            added.append(row.day)
+            cells[at["source"]] = row.source or result.source
+            rows[key] = cells
+            added.append(key)
             continue
-        cells, old = rows[row.day], values[row.day]
-        diffs = tuple((c, cells[at[c]], row.cells[c]) for c in given if not _same(c, old.get(c), new[c]))
+        cells, old = rows[key], values[key]
+        diffs = tuple((c, cells[at[c]], row.cells[c]) for c in given if not _same(c, old.get(c), new[c], target))
         if not diffs:
             unchanged += 1
             continue
         for column in given:
             cells[at[column]] = row.cells[column]
-        cells[at["source"]] = result.source
-        changed.append(RowChange(row.day, diffs))
+        cells[at["source"]] = row.source or result.source
+        changed.append(RowChange(row.day, diffs, label))
         height = old.get("height")
         if any(c == "blocks" for c, _, _ in diffs) and not _absent(height):
             warnings.append(Problem(f"{result.source} {row.day}", f"blocks changed but the height {height} was kept",
                                     fix="check the 'height' column from this day on"))
+    fetched_days = tuple(sorted({r.day for r in result.rows})) if target.key else tuple(r.day for r in result.rows)
+    shape = {"rows": len(result.rows), "keyed": bool(target.key),
+             "added_rows": tuple((k[0], " ".join(k[1:])) for k in sorted(added)) if target.key else ()}
+    added_days = tuple(sorted({k[0] for k in added})) if target.key else tuple(k[0] for k in added)
     if not added and not changed:
-        return RefreshPlan(path, result.source, tuple(r.day for r in result.rows), (), (), unchanged, existing.data,
-                           None, result.notes, tuple(warnings))
-    ordered = sorted(rows)
-    for day in ordered:
-        if not rows[day][at["source"]].strip():
-            rows[day][at["source"]] = MANUAL
+        return RefreshPlan(path, result.source, fetched_days, (), (), unchanged, existing.data,
+                           None, result.notes, tuple(warnings), **shape)
+    # By date; within a date the file's order, then new rows as fetched (a stable sort keeps both).
+    ordered = sorted(rows, key=lambda key: key[0])
+    for key in ordered:
+        if not rows[key][at["source"]].strip():
+            rows[key][at["source"]] = MANUAL
     if "height" in at:
         _chain_heights(ordered, rows, at, set(added))
-    new_bytes = _serialize(header, [rows[day] for day in ordered], existing.data)
+    new_bytes = _serialize(header, [rows[key] for key in ordered], existing.data)
     problems: list[Problem] = []
-    parse_table(NETWORK, read_csv_bytes(new_bytes, f"{NETWORK.file} (as merged)"), problems)
+    parse_table(target.spec, read_csv_bytes(new_bytes, f"{target.spec.file} (as merged)"), problems)
     if problems:  # unreachable after the checks above; if it ever happens, refuse rather than write a bad file
         raise InputError(problems)
-    return RefreshPlan(path, result.source, tuple(r.day for r in result.rows), tuple(added), tuple(changed),
-                       unchanged, existing.data, new_bytes, result.notes, tuple(warnings))
+    return RefreshPlan(path, result.source, fetched_days, added_days, tuple(changed),
+                       unchanged, existing.data, new_bytes, result.notes, tuple(warnings), **shape)
 
 
-def _chain_heights(ordered: list[date], rows: dict[date, list[str]], at: dict[str, int], added: set[date]) -> None:
+def _chain_heights(ordered: list[tuple[Any, ...]], rows: dict[tuple[Any, ...], list[str]], at: dict[str, int],
+                   added: set[tuple[Any, ...]]) -> None:
     """Give a new day the height of the day before plus its blocks, so a height column stays complete."""
-    for before, day in zip(ordered, ordered[1:]):
-        cells, previous = rows[day], rows[before][at["height"]].strip()
-        if day in added and not cells[at["height"]].strip() and previous and day - before == timedelta(days=1):
+    for before, key in zip(ordered, ordered[1:]):
+        cells, previous = rows[key], rows[before][at["height"]].strip()
+        if key in added and not cells[at["height"]].strip() and previous and key[0] - before[0] == timedelta(days=1):
             cells[at["height"]] = str(int(float(previous)) + int(float(cells[at["blocks"]])))
 
 
@@ -235,18 +272,28 @@ def day_ranges(days: tuple[date, ...] | list[date]) -> str:
 
 
 def describe(plan: RefreshPlan) -> str:
-    """What the plan does, for the terminal: new days, each change (old -> new), days that agree."""
+    """What the plan does, for the terminal: new days (rows), each change (old -> new), those that agree."""
     if not plan.fetched:
         return f"{plan.source}: no complete day to merge\n"
-    count = len(plan.fetched)
-    lines = [f"{plan.source}: {count} day{'s' if count != 1 else ''} fetched, {day_ranges(plan.fetched)}"]
-    if plan.added:
-        lines.append(f"  new: {len(plan.added)} day{'s' if len(plan.added) != 1 else ''}, {day_ranges(plan.added)}")
+    unit = "row" if plan.keyed else "day"
+
+    def count(n: int, what: str = unit) -> str:
+        return f"{n:,} {what}{'s' if n != 1 else ''}"
+
+    if plan.keyed:
+        lines = [f"{plan.source}: {count(plan.rows)} fetched over {count(len(plan.fetched), 'day')}, "
+                 f"{day_ranges(plan.fetched)}"]
+        if plan.added_rows:
+            lines.append(f"  new: {count(len(plan.added_rows))}, {day_ranges(plan.added)}")
+    else:
+        lines = [f"{plan.source}: {count(len(plan.fetched))} fetched, {day_ranges(plan.fetched)}"]
+        if plan.added:
+            lines.append(f"  new: {count(len(plan.added))}, {day_ranges(plan.added)}")
     if plan.changed:
-        lines.append(f"  changed: {len(plan.changed)} day{'s' if len(plan.changed) != 1 else ''} (old -> new)")
+        lines.append(f"  changed: {count(len(plan.changed))} (old -> new)")
         for change in plan.changed:
             cells = "; ".join(f"{column} {old or '(blank)'} -> {new}" for column, old, new in change.cells)
-            lines.append(f"    {change.day}  {cells}")
+            lines.append(f"    {change.day}  {change.label + '  ' if change.label else ''}{cells}")
     if plan.unchanged:
-        lines.append(f"  unchanged: {plan.unchanged} day{'s' if plan.unchanged != 1 else ''}")
+        lines.append(f"  unchanged: {count(plan.unchanged)}")
     return "\n".join(lines) + "\n"

@@ -16,9 +16,9 @@ from typing import Callable
 from briefgen.errors import FetchError, InputError, Problem
 from briefgen.fetch import coinmetrics, mempool
 from briefgen.fetch.http import HttpPolicy, JsonClient
-from briefgen.fetch.merge import RefreshPlan, plan_merge, read_existing
+from briefgen.fetch.merge import RefreshPlan, plan_merge, read_existing, refuse_workbook_table
 from briefgen.fetch.rows import Progress, no_progress, validate
-from briefgen.inputs import NETWORK, WORKBOOK
+from briefgen.inputs import NETWORK
 
 SOURCES = {coinmetrics.NAME: coinmetrics.DEFAULT_BASE_URL, mempool.NAME: mempool.DEFAULT_BASE_URL}
 # Without --since, the last two weeks already in network.csv are fetched again: the days most likely
@@ -44,7 +44,7 @@ def plan_network_refresh(
     inputs_dir = Path(inputs_dir)
     if not inputs_dir.is_dir():
         raise InputError([Problem(str(inputs_dir), "inputs folder not found", fix="pass --inputs DIR")])
-    _refuse_workbook_network(inputs_dir)
+    refuse_workbook_table(inputs_dir, NETWORK)
     path = inputs_dir / NETWORK.file
     existing = read_existing(path)
     today = today or datetime.now(timezone.utc).date()
@@ -67,15 +67,3 @@ def plan_network_refresh(
         return RefreshPlan(path, source, (), (), (), 0, existing.data, None, result.notes, result.warnings)
     fetched = validate(result)
     return plan_merge(path, existing, result, fetched)
-
-
-def _refuse_workbook_network(inputs_dir: Path) -> None:
-    """fetch writes network.csv; a 'network' sheet in brief.xlsx would then be given twice."""
-    workbook = inputs_dir / WORKBOOK
-    if not workbook.is_file():
-        return
-    from briefgen.inputs import read_workbook
-
-    if NETWORK.name in read_workbook(workbook):
-        raise FetchError(f"the network figures are in {WORKBOOK} (sheet '{NETWORK.name}'), and fetch writes "
-                         f"{NETWORK.file}: move the sheet to {NETWORK.file} (File > Save As > CSV UTF-8), then fetch")

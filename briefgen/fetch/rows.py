@@ -1,9 +1,9 @@
-"""Turn a source's daily values into network.csv cells, checked by the same rules as hand-made inputs.
+"""Turn a source's daily values into cells of an input table, checked by the same rules as hand-made inputs.
 
 Sources hand over cell text, not floats: Coin Metrics sends decimal strings, and scaling them with
 Decimal (TH/s to EH/s is a shift of six places) writes exactly what the source said. The cells are
-then parsed by briefgen.inputs.parse_table against the NETWORK contract, and each problem is
-renamed after the source and the day it came from.
+then parsed by briefgen.inputs.parse_table against the table's contract (a Target: network.csv,
+market_caps.csv), and each problem is renamed after the source, the row's key and the day it came from.
 """
 
 from __future__ import annotations
@@ -16,10 +16,34 @@ from typing import Any, Callable
 import pandas as pd
 
 from briefgen.errors import FetchError, Problem
-from briefgen.inputs import NETWORK, RawTable, parse_table
+from briefgen.inputs import NETWORK, RawTable, TableSpec, parse_table
 
 # The contract columns a source may fill, in network.csv order.
 VALUE_COLUMNS = ("btc_price_usd", "hashrate_ehs", "blocks", "fees_btc", "difficulty")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A table a fetch writes: its contract, the columns sources fill, the header of a new file.
+
+    Rows are identified by the contract's key: the date, then (market_caps) the ticker, held in the
+    fetched row's cells. `tolerance` says how close (relative) a fetched number must be to the
+    file's to count as unchanged, for columns where the default (1e-9) is too strict.
+    """
+
+    spec: TableSpec
+    values: tuple[str, ...]
+    header: tuple[str, ...]
+    tolerance: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return self.spec.key[1:]  # the columns after the date
+
+
+# Difficulty from Coin Metrics is derived (from HashRate and BlkCnt), so it only agrees to about seven digits.
+NETWORK_TARGET = Target(NETWORK, VALUE_COLUMNS, ("date", "btc_price_usd", "hashrate_ehs", "blocks", "fees_btc"),
+                        (("difficulty", 1e-6),))
 
 # progress(done, total or None, what): called after each request.
 Progress = Callable[[int, "int | None", str], None]
@@ -31,10 +55,22 @@ def no_progress(done: int, total: int | None, what: str) -> None:
 
 @dataclass(frozen=True)
 class FetchedRow:
-    """One UTC day from a source: contract column -> cell text (blank when the source has no value)."""
+    """One UTC day from a source: contract column -> cell text (blank when the source has no value).
+
+    `source`, when given, is written in the row's source column instead of the result's name (a
+    market cap records the filing its share count came from).
+    """
 
     day: date
     cells: dict[str, str]
+    source: str | None = None
+
+    def key(self, target: Target) -> tuple[Any, ...]:
+        return (self.day, *(self.cells.get(k, "") for k in target.key))
+
+    def label(self, target: Target) -> str:
+        """The row in messages: '2025-03-05', or 'MARA 2025-03-05' where the key has a ticker."""
+        return " ".join([*(self.cells.get(k, "") for k in target.key), self.day.isoformat()])
 
 
 @dataclass(frozen=True)
@@ -77,34 +113,41 @@ def cell_text(raw: Any) -> str:
     return "" if raw is None else str(raw)
 
 
-def validate(result: SourceResult) -> pd.DataFrame:
-    """Check every fetched row against the NETWORK contract; raise one FetchError naming source and day.
+def validate(result: SourceResult, target: Target = NETWORK_TARGET) -> pd.DataFrame:
+    """Check every fetched row against the target's contract; raise one FetchError naming source and day.
 
     Returns the parsed frame (one row per fetched row, in order; values typed as the loader types them).
     """
-    problems: list[Problem] = []
-    unique: list[FetchedRow] = []
-    seen: set[date] = set()
-    for row in result.rows:
-        if row.day in seen:
-            problems.append(Problem(f"{result.source} {row.day}", "the day appears twice in the response"))
-        else:
-            unique.append(row)
-        seen.add(row.day)
-    days = [row.day for row in unique]
-    header = ["date", *VALUE_COLUMNS, "source"]
-    rows = [[row.day.isoformat(), *(row.cells.get(c, "") for c in VALUE_COLUMNS), result.source] for row in unique]
-    found: list[Problem] = []
-    frame = parse_table(NETWORK, RawTable(result.source, header, rows, ""), found)
-    for problem in found:
-        # parse_table numbers rows as a spreadsheet does (header = row 1): row n is fetched row n - 2
-        inside = problem.row is not None and 2 <= problem.row < len(days) + 2
-        day = days[problem.row - 2].isoformat() if inside and problem.row is not None else None
-        label = f"{result.source} {day}" if day else result.source
-        problems.append(Problem(label, problem.message, column=problem.column, fix=problem.fix))
+    frame, problems = check_rows(result, target)
     if problems or frame is None:
         count = len(problems)
         head = (f"{result.source} sent {count} unusable value{'s' if count != 1 else ''}; "
                 "nothing was merged:")
         raise FetchError("\n".join([head, *(f"  - {p}" for p in problems)]))
     return frame
+
+
+def check_rows(result: SourceResult, target: Target) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """The parsed frame of the fetched rows and every problem, each named after the source and the row."""
+    problems: list[Problem] = []
+    unique: list[FetchedRow] = []
+    seen: set[tuple[Any, ...]] = set()
+    for row in result.rows:
+        if row.key(target) in seen:
+            what = "day" if not target.key else "row"
+            problems.append(Problem(f"{result.source} {row.label(target)}", f"the {what} appears twice in the response"))
+        else:
+            unique.append(row)
+        seen.add(row.key(target))
+    header = ["date", *target.key, *target.values, "source"]
+    rows = [[row.day.isoformat(), *(row.cells.get(c, "") for c in (*target.key, *target.values)),
+             row.source or result.source] for row in unique]
+    found: list[Problem] = []
+    frame = parse_table(target.spec, RawTable(result.source, header, rows, ""), found)
+    for problem in found:
+        # parse_table numbers rows as a spreadsheet does (header = row 1): row n is fetched row n - 2
+        inside = problem.row is not None and 2 <= problem.row < len(unique) + 2
+        where = unique[problem.row - 2].label(target) if inside and problem.row is not None else None
+        label = f"{result.source} {where}" if where else result.source
+        problems.append(Problem(label, problem.message, column=problem.column, fix=problem.fix))
+    return frame, problems
