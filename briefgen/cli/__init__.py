@@ -81,4 +81,4 @@ def run() -> None:
 
 
 # The commands register themselves on `main` when their modules are imported.
-from briefgen.cli import build, distribute, fetch, history  # noqa: E402, F401
+from briefgen.cli import build, distribute, fetch, history, init  # noqa: E402, F401
