@@ -84,6 +84,9 @@ def build(options: BuildOptions) -> BuildResult:
     output = Path(options.output_dir)
     cache = Cache.for_output(output, enabled=options.cache, refresh=options.refresh)
     keys = build_keys(options.inputs_dir, options.templates_dir, options.fingerprint())
+    from briefgen.overrides import override_warnings
+
+    overrides = override_warnings(options.templates_dir, options.strict)  # a mistyped override's name
     previous = _unchanged(output, keys, cache)
     if previous is not None:
         return dataclasses.replace(previous, seconds=time.perf_counter() - started, unchanged=True, drawn=())
@@ -117,7 +120,7 @@ def build(options: BuildOptions) -> BuildResult:
         OutputFile(output / "brief.html", (output / "brief.html").stat().st_size),
     )
     as_of = date.fromisoformat(skeleton["as_of"])
-    warnings = (*skeleton["warnings"], *prose_warnings, *pdf.warnings)
+    warnings = (*overrides, *skeleton["warnings"], *prose_warnings, *pdf.warnings)
     try:
         record_build(output, as_of=as_of, period=_span(skeleton["period"]), compare=_span(skeleton["compare"]),
                      figures=skeleton["figures"], sources=(*table_sources, *prose_sources),
