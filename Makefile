@@ -4,15 +4,25 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils fonts-dejavu-core
+# chromium and chromium-driver: tests/test_serve.py loads the served brief in a real, headless browser.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils fonts-dejavu-core \
+	chromium chromium-driver
 
-.PHONY: brief test bench system clean inputs
+.PHONY: brief test bench system clean inputs docs serve
 
 brief: $(STAMP)
 	$(BIN)/briefgen build --inputs inputs --output output
 
 test: $(STAMP)
 	$(BIN)/pytest -q
+
+# The live preview: http://127.0.0.1:8000/, rebuilt and reloaded on every change to inputs/.
+serve: $(STAMP)
+	$(BIN)/briefgen serve --inputs inputs --output output
+
+# The user guide as a site (site/), as CI builds it.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --site-dir site
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py
@@ -39,4 +49,4 @@ $(STAMP): pyproject.toml | system
 	touch $(STAMP)
 
 clean:
-	rm -rf $(VENV) output/*.pdf output/*.html output/charts output/.cache
+	rm -rf $(VENV) output/*.pdf output/*.html output/charts output/static output/fonts output/.cache site build dist

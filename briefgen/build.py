@@ -84,6 +84,9 @@ def build(options: BuildOptions) -> BuildResult:
     output = Path(options.output_dir)
     cache = Cache.for_output(output, enabled=options.cache, refresh=options.refresh)
     keys = build_keys(options.inputs_dir, options.templates_dir, options.fingerprint())
+    from briefgen.overrides import override_warnings
+
+    overrides = override_warnings(options.templates_dir, options.strict)  # a mistyped override's name
     previous = _unchanged(output, keys, cache)
     if previous is not None:
         return dataclasses.replace(previous, seconds=time.perf_counter() - started, unchanged=True, drawn=())
@@ -109,7 +112,7 @@ def build(options: BuildOptions) -> BuildResult:
             html = _fill(skeleton["html"], prose, prose_sources)
             pdf = _write_brief(options, stage, html, skeleton["metadata"], svgs, (*table_sources, *prose_sources),
                                cache)
-            charts = _publish(stage, output)
+            charts, static = _publish(stage, output, options.templates_dir, cache)
     finally:
         svgs.cancel()  # a failed build: stop drawing charts nobody will use
     files = (
@@ -117,7 +120,7 @@ def build(options: BuildOptions) -> BuildResult:
         OutputFile(output / "brief.html", (output / "brief.html").stat().st_size),
     )
     as_of = date.fromisoformat(skeleton["as_of"])
-    warnings = (*skeleton["warnings"], *prose_warnings, *pdf.warnings)
+    warnings = (*overrides, *skeleton["warnings"], *prose_warnings, *pdf.warnings)
     try:
         record_build(output, as_of=as_of, period=_span(skeleton["period"]), compare=_span(skeleton["compare"]),
                      figures=skeleton["figures"], sources=(*table_sources, *prose_sources),
@@ -126,7 +129,7 @@ def build(options: BuildOptions) -> BuildResult:
         warnings += (Problem("history.sqlite", f"this build was not recorded: {exc}"),)
     result = BuildResult(files, len(charts), time.perf_counter() - started, warnings, drawn=drawn,
                          cache_hits=dict(cache.hits))
-    _write_manifest(output, keys, cache, result, as_of)
+    _write_manifest(output, keys, cache, result, as_of, static)
     return result
 
 
@@ -165,17 +168,31 @@ def _write_brief(options: BuildOptions, stage: Path, html: str, meta: dict, svgs
     return pdf
 
 
-def _publish(stage: Path, output: Path) -> list[Path]:
-    """Move the staged files over the published ones, the PDF last; the charts published."""
+def _publish(stage: Path, output: Path, templates_dir: Path | None, cache: Cache) -> tuple[list[Path], set[str]]:
+    """Move the staged files over the published ones, the PDF last; the charts and static files published.
+
+    The stylesheets and fonts go first (briefgen.static), so brief.html opened from disk finds them.
+    """
     from briefgen.files import publish
+    from briefgen.static import remove_stale_static, stage_static
 
     charts = sorted((stage / "charts").glob("*.svg"))
-    moves = {chart: output / "charts" / chart.name for chart in charts}
+    moves, static = stage_static(stage, output, templates_dir)
+    moves.update({chart: output / "charts" / chart.name for chart in charts})
     moves[stage / "brief.html"] = output / "brief.html"
     moves[stage / "brief.pdf"] = output / "brief.pdf"  # last: the PDF is what the desk sends
     publish(moves)
     _remove_stale_charts(output / "charts", {chart.name for chart in charts})
-    return charts
+    remove_stale_static(output, _manifest_files(cache), static)
+    return charts, static
+
+
+def _manifest_files(cache: Cache) -> set[str]:
+    """The files the last build's manifest says it published (none without the cache)."""
+    try:
+        return set(json.loads((cache.root / MANIFEST).read_text())["files"]) if cache.root is not None else set()
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
 
 
 # --- the skeleton: the whole brief but its prose ---------------------------------------------
@@ -374,13 +391,15 @@ def _unchanged(output: Path, keys: Keys, cache: Cache) -> BuildResult | None:
     return BuildResult(files, manifest["charts"], 0.0, tuple(manifest["warnings"]))
 
 
-def _write_manifest(output: Path, keys: Keys, cache: Cache, result: BuildResult, as_of: date) -> None:
+def _write_manifest(output: Path, keys: Keys, cache: Cache, result: BuildResult, as_of: date,
+                    static: set[str]) -> None:
     if cache.root is None:
         return
     from briefgen.files import ensure_dir, write_atomic
     from briefgen.history import previous_key
 
-    names = ["brief.pdf", "brief.html", *(f"charts/{p.name}" for p in sorted((output / "charts").glob("*.svg")))]
+    names = ["brief.pdf", "brief.html", *(f"charts/{p.name}" for p in sorted((output / "charts").glob("*.svg"))),
+             *sorted(static)]
     manifest: dict[str, Any] = {
         "key": keys.build,
         "files": {name: _sha256(output / name) for name in names},

@@ -132,8 +132,13 @@ def distribute(
     retry: RetryPolicy = RetryPolicy(),
     today: date | None = None,
     progress: Progress | None = None,
+    templates_dir: Path | None = None,
 ) -> DistributionReport:
-    """Serve every client in clients_file one marked copy of brief, skipping those already served."""
+    """Serve every client in clients_file one marked copy of brief, skipping those already served.
+
+    templates_dir is the override folder of `build --templates`: its email/brief.txt, if any,
+    replaces the default body template.
+    """
     if via not in ("outbox", "smtp"):
         raise DistributionError(f"--via must be outbox or smtp, not {via!r}")
     if via == "smtp" and smtp is None:
@@ -165,6 +170,7 @@ def distribute(
             version=version, pdf_name=attachment_name(stamper.title, brief), stamper=stamper, ledger=ledger,
             output_dir=output_dir, sender=from_addr, stamp_day=stamp_day, texts=texts, via=via,
             transport=None if dry_run else _transport(via, smtp, retry, output_dir, version),
+            email_templates=Path(templates_dir) / "email" if templates_dir is not None else None,
         )
         manifest = None
         try:
@@ -191,6 +197,7 @@ class _Run:
     texts: dict[str, str]
     via: str
     transport: SmtpTransport | Outbox | None
+    email_templates: Path | None = None  # the override folder's email/, searched before the default
     copies_dir: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -244,7 +251,7 @@ class _Run:
             "name": client.name, "recipient": client.recipient, "firm": client.firm, "tier": client.tier or "",
             "title": self.stamper.title or "Research brief", "date": self.stamp_day, "filename": self.pdf_name,
             "protected": bool(client.password), "sender_name": self.sender.display_name or self.sender.addr_spec,
-        })
+        }, self.email_templates)
         msg = build_message(sender=self.sender, to_name=client.name, to_email=client.email,
                             subject=self.stamper.title or "Research brief", body=body, message_id=mid,
                             attachment=copy, filename=self.pdf_name, date=datetime.now(timezone.utc))

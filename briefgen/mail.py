@@ -59,11 +59,15 @@ def one_line(text: str, limit: int = 200) -> str:
 
 
 def render_body(context: dict[str, object], templates_dir: Path | None = None) -> str:
-    """Render the plain-text body template; a misspelt variable is an error, not a blank."""
+    """Render the plain-text body template; a misspelt variable is an error, not a blank.
+
+    templates_dir is an override folder of email templates, searched before the default ones.
+    """
     import jinja2
 
+    folders = [EMAIL_TEMPLATES_DIR] if templates_dir is None else [templates_dir, EMAIL_TEMPLATES_DIR]
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir or EMAIL_TEMPLATES_DIR)),
+        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(folder)) for folder in folders]),
         autoescape=False,  # plain text, not HTML
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,

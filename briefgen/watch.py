@@ -3,20 +3,30 @@
 The process keeps pandas, matplotlib, WeasyPrint and its font configuration loaded between
 rebuilds, and the cache makes each rebuild redo only what the edit touched. A bad edit prints its
 error and the watch waits for the fix.
+
+Edits are seen through the operating system's file-system events (watchfiles, a well-kept binding
+of the Rust `notify` crate: inotify on Linux, FSEvents on macOS), not by looking at the files over
+and over: an idle watch costs nothing, and a rebuild starts as soon as an editor's save settles.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from briefgen.build import BuildOptions, BuildResult, build
-from briefgen.errors import BriefgenError
+from briefgen.errors import BriefgenError, InputError, Problem
 from briefgen.resources import TEMPLATES_DIR
 
-Snapshot = dict[str, tuple[int, int]]  # path -> (mtime_ns, size)
+# An editor's save is often a write, a rename and a touch: changes within this many milliseconds of
+# each other give one rebuild, not three.
+DEBOUNCE_MS = 200
+# How long the watcher waits for an event before looking at `stop` again (it wakes for no file).
+WAKE_MS = 250
+SKIPPED_FOLDERS = ("backups",)  # where briefgen itself writes inside the inputs (backups of edited files)
 
 
 @dataclass(frozen=True)
@@ -29,34 +39,26 @@ class Rebuild:
     seconds: float
 
 
-def snapshot(folders: list[Path]) -> Snapshot:
-    """mtime and size of every file under the folders (hidden files and backups left out)."""
-    seen: Snapshot = {}
-    for folder in folders:
-        if not folder.is_dir():
-            continue
-        for path in folder.rglob("*"):
-            if any(part.startswith(".") for part in path.relative_to(folder).parts) or "backups" in path.parts:
-                continue
-            try:
-                stat = path.stat()
-            except OSError:
-                continue  # removed while we looked
-            if path.is_file():
-                seen[path.as_posix()] = (stat.st_mtime_ns, stat.st_size)
-    return seen
-
-
-def changes(before: Snapshot, after: Snapshot) -> tuple[str, ...]:
-    """The files added, removed or modified between two snapshots."""
-    return tuple(sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name)))
-
-
 def watched_folders(options: BuildOptions) -> list[Path]:
     folders = [Path(options.inputs_dir), TEMPLATES_DIR]
     if options.templates_dir is not None:
         folders.insert(1, Path(options.templates_dir))
     return folders
+
+
+def relevant(path: Path, folders: list[Path]) -> bool:
+    """Whether a change to `path` can change the brief: not hidden, not a backup, not an editor's temp file."""
+    path = Path(path)
+    name = path.name
+    if name.endswith(("~", ".swp", ".swx", ".tmp")) or name.startswith((".#", "#")):
+        return False
+    for folder in folders:
+        try:
+            parts = path.relative_to(folder).parts
+        except ValueError:
+            continue
+        return not any(part.startswith(".") or part in SKIPPED_FOLDERS or part == "__pycache__" for part in parts)
+    return True
 
 
 def rebuild(options: BuildOptions, changed: tuple[str, ...]) -> Rebuild:
@@ -72,30 +74,27 @@ def watch(
     options: BuildOptions,
     report: Callable[[Rebuild], None],
     *,
-    interval: float = 0.3,
-    settle: float = 0.2,
-    stop: Callable[[], bool] = lambda: False,
+    debounce_ms: int = DEBOUNCE_MS,
+    stop: threading.Event | None = None,
 ) -> None:
-    """Build once, then rebuild after every change until `stop()` is true.
+    """Build once, then rebuild after every change until `stop` is set (or Ctrl-C: KeyboardInterrupt).
 
-    A change is acted on once the files have been quiet for `settle` seconds, so an editor's
-    save (often a write, a rename and a touch) gives one rebuild, not three.
+    The watcher starts before the first build, so an edit saved while it runs is not missed.
     """
-    folders = watched_folders(options)
-    seen = snapshot(folders)
-    report(rebuild(options, ()))
-    while not stop():
-        time.sleep(interval)
-        current = snapshot(folders)
-        changed = changes(seen, current)
-        if not changed:
+    import watchfiles
+
+    folders = [folder.resolve() for folder in watched_folders(options)]
+    missing = [folder for folder in folders if not folder.is_dir()]
+    if missing:
+        raise InputError([Problem(str(folder), "folder not found", fix="pass an existing folder to --inputs "
+                                  "or --templates") for folder in missing])
+    first = True
+    for changes in watchfiles.watch(*folders, watch_filter=lambda _, path: relevant(Path(path), folders),
+                                    debounce=debounce_ms, stop_event=stop, rust_timeout=WAKE_MS,
+                                    yield_on_timeout=True, raise_interrupt=True):
+        if first:  # the first wake-up: the watcher is running now
+            first = False
+            report(rebuild(options, ()))  # it reads every file, whatever changed meanwhile
             continue
-        while True:  # wait for the edit to settle
-            time.sleep(settle)
-            later = snapshot(folders)
-            if later == current:
-                break
-            current = later
-        changed = changes(seen, current)
-        seen = current
-        report(rebuild(options, changed))
+        if changes:
+            report(rebuild(options, tuple(sorted({path for _, path in changes}))))

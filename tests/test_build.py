@@ -131,7 +131,7 @@ def test_watch_rebuilds_on_change_and_survives_a_bad_edit(workspace: Path):
     reports: list[Rebuild] = []
     done = threading.Event()
     thread = threading.Thread(target=watch, args=(options, reports.append),
-                              kwargs={"interval": 0.05, "settle": 0.05, "stop": done.is_set}, daemon=True)
+                              kwargs={"stop": done}, daemon=True)
     thread.start()
 
     def wait_for(count: int) -> Rebuild:

@@ -285,3 +285,16 @@ def test_a_run_killed_mid_way_is_completed_by_the_next_run_without_a_second_dist
     assert sorted(len(messages) for messages in inbox.values()) == [1, 1, 1, 1, 2]
     final = distribution_status(output, brief, clients).versions[0]
     assert (final.sent, final.in_doubt, final.pending, final.failed) == (5, 0, 0, 0)
+
+
+def test_the_templates_override_folder_gives_the_email_body(workdir, tmp_path):
+    override = tmp_path / "house-templates"
+    (override / "email").mkdir(parents=True)
+    (override / "email" / "brief.txt").write_text("Hello {{ name }}, our house letter.\n")
+    (override / "partials").mkdir()  # the same folder as build's --templates: other files are the brief's
+    assert run(workdir, templates_dir=override).ok
+    outbox = workdir / "output" / "outbox" / version_of(workdir)[:12]
+    for path in outbox.iterdir():
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        assert message.get_body(("plain",)).get_content().startswith("Hello ")
+        assert "our house letter" in message.get_body(("plain",)).get_content()

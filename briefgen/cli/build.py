@@ -89,39 +89,46 @@ def metrics(inputs_dir: Path, period: str | None, compare: str | None, fmt: str)
     click.echo(printer(result), nl=False)
 
 
+OUTPUT_OPTION = click.option("--output", "output_dir", type=click.Path(file_okay=False, path_type=Path),
+                             default=Path("output"), show_default=True,
+                             help="Folder to write brief.pdf, brief.html and charts/ into.")
+TEMPLATES_OPTION = click.option("--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
+                                help="Override folder holding only the templates it changes.")
+
+
+def report_rebuild(step) -> None:
+    """Print one pass of `watch` or `serve` (a briefgen.watch.Rebuild): what changed and how it went."""
+    what = ", ".join(Path(name).name for name in step.changed[:4]) or "first build"
+    if len(step.changed) > 4:
+        what += f" and {len(step.changed) - 4} more"
+    stamp = time.strftime("%H:%M:%S")
+    if step.error is not None:
+        click.echo(f"{stamp}  {what}: failed after {step.seconds:.2f} s; waiting for a fix", err=True)
+        click.echo(f"Error: {step.error}", err=True)
+        return
+    result = step.result
+    if result.unchanged:
+        click.echo(f"{stamp}  {what}: nothing changed in the brief ({step.seconds:.2f} s)")
+        return
+    warned = f", {len(result.warnings)} warning(s)" if result.warnings else ""
+    click.echo(f"{stamp}  {what}: rebuilt in {step.seconds:.2f} s, {len(result.drawn)} chart(s) drawn{warned}")
+    for warning in result.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+
+
 @main.command()
 @INPUTS_OPTION
-@click.option("--output", "output_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
-              show_default=True, help="Folder to write brief.pdf, brief.html and charts/ into.")
-@click.option("--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Override folder holding only the templates it changes.")
-@click.option("--interval", type=click.FloatRange(0.05, 60), default=0.3, show_default=True,
-              help="Seconds between looks at the files.")
-def watch(inputs_dir: Path, output_dir: Path, templates_dir: Path | None, interval: float) -> None:
+@OUTPUT_OPTION
+@TEMPLATES_OPTION
+def watch(inputs_dir: Path, output_dir: Path, templates_dir: Path | None) -> None:
     """Rebuild the brief whenever the inputs or templates change (Ctrl-C to stop)."""
     from briefgen.build import BuildOptions
-    from briefgen.watch import Rebuild, watch as run_watch
+    from briefgen.cli import long_running
+    from briefgen.watch import watch as run_watch
 
-    def report(step: Rebuild) -> None:
-        what = ", ".join(Path(name).name for name in step.changed[:4]) or "first build"
-        if len(step.changed) > 4:
-            what += f" and {len(step.changed) - 4} more"
-        stamp = time.strftime("%H:%M:%S")
-        if step.error is not None:
-            click.echo(f"{stamp}  {what}: failed after {step.seconds:.2f} s; waiting for a fix", err=True)
-            click.echo(f"Error: {step.error}", err=True)
-            return
-        result = step.result
-        if result.unchanged:
-            click.echo(f"{stamp}  {what}: nothing changed in the brief ({step.seconds:.2f} s)")
-            return
-        warned = f", {len(result.warnings)} warning(s)" if result.warnings else ""
-        click.echo(f"{stamp}  {what}: rebuilt in {step.seconds:.2f} s, {len(result.drawn)} chart(s) drawn{warned}")
-        for warning in result.warnings:
-            click.echo(f"Warning: {warning}", err=True)
-
+    long_running()
     click.echo(f"watching {inputs_dir} and the templates; Ctrl-C to stop")
     try:
-        run_watch(BuildOptions(inputs_dir, output_dir, templates_dir=templates_dir), report, interval=interval)
+        run_watch(BuildOptions(inputs_dir, output_dir, templates_dir=templates_dir), report_rebuild)
     except KeyboardInterrupt:
         click.echo("stopped")

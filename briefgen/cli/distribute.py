@@ -29,12 +29,14 @@ from briefgen.cli import main
 @click.option("--from", "sender", metavar="ADDRESS", envvar="BRIEFGEN_MAIL_FROM",
               help="From address, e.g. 'Mining desk <desk@example.com>' [default: $BRIEFGEN_MAIL_FROM, "
                    "else the first analyst with an email in brief.yaml beside the clients file].")
+@click.option("--templates", "templates_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Override folder, as for build: its email/brief.txt replaces the email's body template.")
 @click.option("--dry-run", is_flag=True, help="Check everything and show who would get a copy; write and send nothing.")
 @click.option("--status", "show_status", is_flag=True,
               help="Show sent, pending, in doubt and failed per brief version, then exit.")
 def distribute_command(brief: Path, clients_file: Path, output_dir: Path, via: str, smtp_host: str | None,
                        smtp_port: int | None, smtp_tls: str, smtp_user: str | None, sender: str | None,
-                       dry_run: bool, show_status: bool) -> None:
+                       templates_dir: Path | None, dry_run: bool, show_status: bool) -> None:
     """Send each client one copy of the brief, marked for them, exactly once.
 
     Copies are stamped "Prepared for <name>, <firm>" on every page and encrypted when clients.csv
@@ -54,7 +56,7 @@ def distribute_command(brief: Path, clients_file: Path, output_dir: Path, via: s
         smtp = SmtpSettings.from_env(smtp_host, smtp_port, smtp_tls, smtp_user)
     with _ProgressBar("Distributing" if not dry_run else "Checking") as progress:
         report = distribute(brief, clients_file, output_dir, via=via, smtp=smtp, sender=sender, dry_run=dry_run,
-                            progress=progress)
+                            progress=progress, templates_dir=templates_dir)
     _print_report(report)
     if not report.ok:
         count = len(report.undelivered)
