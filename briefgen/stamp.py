@@ -189,10 +189,13 @@ class Stamper:
             raise ValueError(f"a trace mark is letters, digits and .:_- only, not {mark!r}")
         for stream, frame in self._stamps:
             stream.write(self._stamp_content(text, frame, mark))
-        info = Dictionary(self._info)
+        info = self._pdf.docinfo  # one object for every copy, so the document does not grow copy by copy
+        for key in [key for key in info.keys() if key not in self._info]:
+            del info[key]
+        for key, value in self._info.items():
+            info[key] = value
         for key, value in metadata.items():
             info[Name(key)] = String(value)
-        self._pdf.docinfo = self._pdf.make_indirect(info)
         out = io.BytesIO()
         try:
             if password:

@@ -1,7 +1,7 @@
 """Time marked copies of a finished brief: the distribution half of `make bench`.
 
 bench_distribution(pdf_path, n) stamps n copies for n distinct clients through the library (the
-same Stamper and StampFont that `briefgen distribute` uses), encrypting a share of them with
+same Stamper, StampFont and trace mark that `briefgen distribute` uses), encrypting a share of them with
 AES-256 as clients with a password get, and reports seconds per copy. scripts/bench.py compares that
 with the time of one full `briefgen build`: a copy must cost under a fiftieth of a build.
 
@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from briefgen.stamp import StampFont, Stamper, stamp_text
+from briefgen.trace import copy_mark
 
 ENCRYPTED_SHARE = 0.1  # one client in ten has a password
 
@@ -24,6 +25,8 @@ ENCRYPTED_SHARE = 0.1  # one client in ten has a password
 def bench_distribution(pdf_path: Path | str, n: int = 1000, encrypted_share: float = ENCRYPTED_SHARE) -> dict:
     """Stamp n copies of the PDF (every 1/encrypted_share-th one encrypted); return the timings."""
     pdf = Path(pdf_path).read_bytes()
+    version = hashlib.sha256(pdf).hexdigest()
+    key = bytes(32)  # distribute reads the output folder's key; any 32 bytes cost the same
     every = max(1, round(1 / encrypted_share)) if encrypted_share > 0 else 0
     # Names with accents and other scripts, as a real client list has; each stamp is distinct.
     texts = [stamp_text(f"Client {i} Łukasiewicz-Ørsted, Firm {i} Ζήτα Капитал", "15 Jan 2026") for i in range(n)]
@@ -38,7 +41,8 @@ def bench_distribution(pdf_path: Path | str, n: int = 1000, encrypted_share: flo
     for i, text in enumerate(texts):
         password = f"pw-{i}" if every and i % every == 0 else None
         t0 = time.perf_counter()
-        copy = stamper.copy(text, {"/Subject": text, "/Recipient": f"Client {i}"}, password)
+        copy = stamper.copy(text, {"/Subject": text, "/Recipient": f"Client {i}"}, password,
+                            copy_mark(key, version, f"client-{i}"))  # the trace mark, as distribute stamps it
         hashlib.sha256(copy).hexdigest()  # the manifest hashes every copy
         elapsed = time.perf_counter() - t0
         size += len(copy)
