@@ -196,3 +196,25 @@ def test_help_and_docs_describe_trace():
     assert "trace" in CliRunner().invoke(main, ["--help"]).output
     docs = user_docs()
     assert "briefgen trace" in docs and "BRIEFGEN_TRACE_PASSWORD" in docs
+
+
+def test_an_authentic_mark_without_a_delivery_or_without_the_key_exits_1(distributed, tmp_path):
+    from briefgen.stamp import StampFont, Stamper, stamp_text
+
+    output = distributed / "output"
+    version = hashlib.sha256((output / "brief.pdf").read_bytes()).hexdigest()
+    text = stamp_text("Nobody, Nowhere", "1 Jan 2026")
+    copy = tmp_path / "never-sent.pdf"
+    copy.write_bytes(Stamper(brief_bytes(), StampFont.for_texts([text]))
+                     .copy(text, {}, mark=copy_mark(mark_key(output, create=False), version, "nobody")))
+    result = run(str(copy), "--output", str(output))
+    assert result.exit_code == 1
+    assert result.stderr == (f"Error: {copy}: the mark is authentic (brief version {version[:12]}) but the ledger "
+                             "records no delivery of that version to its client: the copy never left a --dry-run, "
+                             "or the ledger was replaced\n")
+    (output / KEY_FILE).unlink()
+    leaked = stripped(copy_of(distributed, "zeta"), tmp_path / "leaked.pdf")
+    result = run(str(leaked), "--output", str(output))
+    assert result.exit_code == 1
+    assert result.stderr == (f"Error: {output} has no distribution key ({KEY_FILE}); "
+                             f"the mark in {leaked} cannot be checked\n")
