@@ -36,6 +36,7 @@ from briefgen.mail import (
     render_body,
 )
 from briefgen.stamp import StampFont, Stamper, stamp_text, unsupported_characters
+from briefgen.trace import copy_mark, mark_key
 
 SENDER_ENV = "BRIEFGEN_MAIL_FROM"
 MANIFEST_COLUMNS = ("client_id", "name", "firm", "email", "tier", "file", "sha256", "status", "time",
@@ -171,6 +172,7 @@ def distribute(
             output_dir=output_dir, sender=from_addr, stamp_day=stamp_day, texts=texts, via=via,
             transport=None if dry_run else _transport(via, smtp, retry, output_dir, version),
             email_templates=Path(templates_dir) / "email" if templates_dir is not None else None,
+            mark_key=mark_key(output_dir, create=not dry_run),  # `briefgen trace` checks copies' marks with it
         )
         manifest = None
         try:
@@ -198,6 +200,7 @@ class _Run:
     via: str
     transport: SmtpTransport | Outbox | None
     email_templates: Path | None = None  # the override folder's email/, searched before the default
+    mark_key: bytes | None = None  # None (a dry run before any real one): copies are stamped unmarked
     copies_dir: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -220,7 +223,7 @@ class _Run:
             elif dry_run:
                 if not outcomes:  # stamp one copy in memory: proves the brief and font work
                     self.stamper.copy(self.texts[client.client_id], _metadata(client, self.texts[client.client_id]),
-                                      client.password)
+                                      client.password, self._mark(client))
                 resend = row is not None and row.status == SENDING
                 outcome = ClientOutcome(client.client_id, client.email, WOULD_RESEND if resend else WOULD_SEND,
                                         f"same Message-ID {row.message_id}" if resend else "")
@@ -233,6 +236,9 @@ class _Run:
                 progress(len(outcomes), total, outcome)
         return outcomes, stopped
 
+    def _mark(self, client: Client) -> str | None:
+        return copy_mark(self.mark_key, self.version, client.client_id) if self.mark_key else None
+
     def _deliver(self, client: Client, row: Delivery | None) -> tuple[ClientOutcome, Result]:
         stem = safe_stem(client.client_id)
         path = inside(self.output_dir, self.copies_dir / f"{stem}.pdf")
@@ -243,7 +249,7 @@ class _Run:
             copy = existing if hashlib.sha256(existing).hexdigest() == row.copy_sha256 else None
         if copy is None:
             text = self.texts[client.client_id]
-            copy = self.stamper.copy(text, _metadata(client, text), client.password)
+            copy = self.stamper.copy(text, _metadata(client, text), client.password, self._mark(client))
             write_atomic(path, copy)
         digest = hashlib.sha256(copy).hexdigest()
         mid = row.message_id if row is not None else message_id(self.version, client.client_id, self.sender.domain)

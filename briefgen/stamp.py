@@ -4,43 +4,35 @@ The brief is not rendered again: each page gets one more content stream that dra
 "Prepared for <name>, <firm> · <date> · not for redistribution" over what is already there. The
 line is set in the bundled Inter font, embedded as a subset holding only the characters a run's
 clients need (built once per run), so names in Latin, Greek or Cyrillic script print as written
-and pypdf or any reader extracts them as text.
+and any reader extracts them as text. The same stream may carry an invisible mark (a marked-content
+point, see trace.py) that names the delivery even after the copy's metadata is stripped.
+
+The PDF work is pikepdf's (qpdf): the brief is opened once, the stamp font and one stamp stream per
+page frame are added once, and each copy only rewrites those streams and the document information,
+then saves; qpdf copies every other object's bytes through and encrypts with AES-256 (R6).
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import re
+import secrets
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pypdf import PdfReader, PdfWriter
-from pypdf.constants import UserAccessPermissions
-from pypdf.errors import PyPdfError
-from pypdf.generic import (
-    ArrayObject,
-    DecodedStreamObject,
-    DictionaryObject,
-    EncodedStreamObject,
-    FloatObject,
-    IndirectObject,
-    NameObject,
-    NumberObject,
-    PdfObject,
-    RectangleObject,
-    StreamObject,
-    TextStringObject,
-    create_string_object,
-)
+import pikepdf
+from pikepdf import Array, Dictionary, Name, Pdf, Stream, String
 
 from briefgen.errors import DistributionError
-from briefgen.pdfcopy import CopyTemplate
 
 FONT_PATH = Path(__file__).resolve().parent / "fonts" / "Inter-Regular.otf"
 FONT_RESOURCE = "/BriefgenStamp"
+MARK_PROPERTY = "/BriefgenMark"  # the tag of the marked-content point holding a copy's trace mark
+MARK_CHARACTERS = re.compile(r"[A-Za-z0-9.:_-]{1,200}")  # written as a PDF literal string unescaped
 FONT_SIZE = 7.0
 MIN_FONT_SIZE = 4.0
 SIDE_MARGIN = 28.0  # points kept clear left and right of the line
@@ -48,12 +40,14 @@ BASELINE = 12.0  # points above the page's visible bottom edge, below any usual 
 GREY = 0.35
 # Readers may print and extract text (for accessibility); changing the copy needs the owner
 # password, which is random and thrown away.
-PERMISSIONS = int(
-    UserAccessPermissions.PRINT
-    | UserAccessPermissions.PRINT_TO_REPRESENTATION
-    | UserAccessPermissions.EXTRACT
-    | UserAccessPermissions.EXTRACT_TEXT_AND_GRAPHICS
-) | 0x7FFFF0C0  # the bits the standard reserves as 1 (bit 32 stays 0, as pypdf writes P unsigned)
+PERMISSIONS = pikepdf.Permissions(
+    accessibility=True, extract=True, print_lowres=True, print_highres=True,
+    modify_annotation=False, modify_assembly=False, modify_form=False, modify_other=False,
+)
+# Plain copies: every stream's bytes copied through as they are (already compressed by WeasyPrint),
+# the same bytes for the same copy (the /ID is a hash of the content, not of the time).
+_PLAIN_SAVE = {"deterministic_id": True, "fix_metadata_version": False, "compress_streams": False,
+               "stream_decode_level": pikepdf.StreamDecodeLevel.none}
 
 
 def stamp_text(name_and_firm: str, day: str) -> str:
@@ -163,177 +157,163 @@ def _to_unicode_cmap(glyphs: Mapping[str, int]) -> bytes:
 
 
 class Stamper:
-    """Make marked copies of one brief: parse it once, then stamp as many copies as needed."""
+    """Make marked copies of one brief: open it once, then stamp as many copies as needed."""
 
     def __init__(self, pdf: bytes, font: StampFont):
-        try:
-            # strict: a truncated or damaged brief is refused rather than repaired and sent to everyone
-            self._reader = PdfReader(io.BytesIO(pdf), strict=True)
-            if self._reader.is_encrypted:
-                raise DistributionError("the brief is encrypted; distribute the unencrypted build output")
-            self.page_count = len(self._reader.pages)
-        except PyPdfError as exc:
-            raise DistributionError(f"the brief is not a readable PDF ({exc})") from None
+        self._pdf = _open(pdf)
+        self.page_count = len(self._pdf.pages)
         if self.page_count == 0:
             raise DistributionError("the brief has no pages")
-        if any(FONT_RESOURCE in (_inherited(p, "/Resources") or {}).get("/Font", {}) for p in self._reader.pages):
+        # pikepdf pushes inherited attributes (/Resources, boxes, /Rotate) down to each page on opening.
+        if any(FONT_RESOURCE in page.obj.get("/Resources", Dictionary()).get("/Font", Dictionary())
+               for page in self._pdf.pages):
             raise DistributionError("this PDF is already a client's marked copy; distribute the brief itself")
         self.font = font
-        self.title = _title(self._reader)
-        self._template, self._stamps, self._info = self._template_copy()
+        self.title = _title(self._pdf)
+        self._info = {key: value for key, value in self._pdf.docinfo.items()}
+        self._stamps = self._prepare()
 
     @staticmethod
     def title_of(pdf: bytes) -> str | None:
         """The brief's title from its metadata, on one line."""
-        try:
-            return _title(PdfReader(io.BytesIO(pdf), strict=True))
-        except PyPdfError as exc:
-            raise DistributionError(f"the brief is not a readable PDF ({exc})") from None
+        with _open(pdf) as document:
+            return _title(document)
 
-    def copy(self, text: str, metadata: Mapping[str, str], password: str | None = None) -> bytes:
-        """Return the brief with text stamped on every page, metadata added, encrypted if password."""
-        replace: dict[int, PdfObject] = {}
-        for idnum, frame in self._stamps.items():
-            stream = DecodedStreamObject()
-            stream.set_data(self._stamp_content(text, frame))
-            replace[idnum] = stream
-        info = DictionaryObject(self._info)
-        for key, value in metadata.items():
-            info[NameObject(key)] = create_string_object(value)
-        replace[self._template.info] = info
-        return self._template.copy(replace, password, PERMISSIONS)
+    def copy(self, text: str, metadata: Mapping[str, str], password: str | None = None,
+             mark: str | None = None) -> bytes:
+        """Return the brief with text stamped on every page, metadata added, encrypted if password.
 
-    def _template_copy(self) -> tuple[CopyTemplate, dict[int, tuple[float, ...]], DictionaryObject]:
-        """Write the brief once with the stamp font and an empty stamp stream per page frame.
-
-        Each copy then only replaces those streams and the metadata (see pdfcopy.py).
+        mark, if given, goes into every page's stamp as an invisible marked-content point.
         """
-        writer = PdfWriter(clone_from=self._reader, keep_initial_header=True)
-        font_ref = self._add_font(writer)
-        opening = _stream(writer, b"q\n")
-        closings: dict[tuple[float, ...], IndirectObject] = {}
-        for page in writer.pages:
-            frame = _visible_frame(page)
-            if frame not in closings:
-                closings[frame] = _stream(writer, b"\nQ\n")
-            contents = page.get("/Contents")
-            contents = contents.get_object() if contents is not None else ArrayObject()
-            parts = list(contents) if isinstance(contents, ArrayObject) else [page.raw_get("/Contents")]
-            page[NameObject("/Contents")] = ArrayObject([opening, *parts, closings[frame]])
-            page[NameObject("/Resources")] = _resources_with_font(page, font_ref)
-        writer.add_metadata({"/Producer": (self._reader.metadata or {}).get("/Producer", "briefgen")})
+        if mark is not None and not MARK_CHARACTERS.fullmatch(mark):
+            raise ValueError(f"a trace mark is letters, digits and .:_- only, not {mark!r}")
+        for stream, frame in self._stamps:
+            stream.write(self._stamp_content(text, frame, mark))
+        info = self._pdf.docinfo  # one object for every copy, so the document does not grow copy by copy
+        for key in [key for key in info.keys() if key not in self._info]:
+            del info[key]
+        for key, value in self._info.items():
+            info[key] = value
+        for key, value in metadata.items():
+            info[Name(key)] = String(value)
         out = io.BytesIO()
-        writer.write(out)
-        template = CopyTemplate(out.getvalue())
-        stamps = {page.raw_get("/Contents")[-1].idnum: _visible_frame(page) for page in template.reader.pages}
-        if template.info is None:
-            raise DistributionError("the brief's copy has no metadata dictionary")
-        return template, stamps, template.reader.get_object(template.info)
+        try:
+            if password:
+                # Every copy gets its own random file key and salts; the owner password is thrown away.
+                encryption = pikepdf.Encryption(owner=secrets.token_urlsafe(16), user=password, R=6,
+                                                allow=PERMISSIONS, aes=True, metadata=True)
+                self._pdf.save(out, fix_metadata_version=False, encryption=encryption)
+            else:
+                self._pdf.save(out, **_PLAIN_SAVE)
+        except pikepdf.PdfError as exc:  # an object qpdf only reads now, when the copy is written
+            raise DistributionError(f"the brief is not a readable PDF ({pdf_error_reason(exc)})") from None
+        return out.getvalue()
 
-    def _stamp_content(self, text: str, frame: tuple[float, ...]) -> bytes:
+    def _prepare(self) -> list[tuple[Stream, tuple[float, ...]]]:
+        """Add the stamp font, and around every page's content a save/restore and a stamp stream.
+
+        Pages with the same visible frame share one stamp stream; each copy rewrites only those.
+        """
+        pdf = self._pdf
+        font_ref = self._add_font()
+        opening = pdf.make_stream(b"q\n")
+        stamps: dict[tuple[float, ...], Stream] = {}
+        for page in pdf.pages:
+            frame = _visible_frame(page)
+            if frame not in stamps:
+                stamps[frame] = pdf.make_stream(b"\nQ\n")
+            # The page's own drawing runs between q and Q, so the stamp starts from a clean state.
+            page.contents_add(opening, prepend=True)
+            page.contents_add(stamps[frame])
+            page.add_resource(font_ref, Name.Font, Name(FONT_RESOURCE))
+        return [(stream, frame) for frame, stream in stamps.items()]
+
+    def _stamp_content(self, text: str, frame: tuple[float, ...], mark: str | None) -> bytes:
         a, b, c, d, e, f, width = frame
         size = FONT_SIZE
         room = max(width - 2 * SIDE_MARGIN, 50.0)
         if self.font.width(text, size) > room:
             size = max(MIN_FONT_SIZE, size * room / self.font.width(text, size))
         x = max((width - self.font.width(text, size)) / 2, 4.0)
+        # The stamp is an artifact (not part of the document's logical content) for tagged-PDF readers.
+        point = f"{MARK_PROPERTY} <</ID ({mark})>> DP " if mark else ""
         return (
-            f"\nQ\nq {a:g} {b:g} {c:g} {d:g} {e:.2f} {f:.2f} cm {GREY} g BT {FONT_RESOURCE} {size:.2f} Tf "
-            f"{x:.2f} {BASELINE:.2f} Td "
-        ).encode() + self.font.encode(text) + b" Tj ET Q\n"
+            f"\nQ\nq {a:g} {b:g} {c:g} {d:g} {e:.2f} {f:.2f} cm /Artifact <</Type /Pagination>> BDC {point}"
+            f"{GREY} g BT {FONT_RESOURCE} {size:.2f} Tf {x:.2f} {BASELINE:.2f} Td "
+        ).encode() + self.font.encode(text) + b" Tj ET EMC Q\n"
 
-    def _add_font(self, writer: PdfWriter) -> IndirectObject:
-        font = self.font
-        program = _encoded(font.program, {"/Subtype": NameObject("/OpenType")})
-        to_unicode = _encoded(font.to_unicode, {})
-        descriptor = DictionaryObject({
-            NameObject("/Type"): NameObject("/FontDescriptor"),
-            NameObject("/FontName"): NameObject("/" + font.base_name),
-            NameObject("/Flags"): NumberObject(32),  # nonsymbolic
-            NameObject("/FontBBox"): ArrayObject(NumberObject(v) for v in font.bbox),
-            NameObject("/ItalicAngle"): NumberObject(0),
-            NameObject("/Ascent"): NumberObject(font.ascent),
-            NameObject("/Descent"): NumberObject(font.descent),
-            NameObject("/CapHeight"): NumberObject(font.cap_height),
-            NameObject("/StemV"): NumberObject(80),
-            NameObject("/FontFile3"): writer._add_object(program),
-        })
+    def _add_font(self) -> pikepdf.Object:
+        pdf, font = self._pdf, self.font
+        program = pdf.make_stream(b"")
+        program.write(font.program, filter=Name.FlateDecode)  # already Flate-compressed, once per run
+        program.Subtype = Name.OpenType
+        to_unicode = pdf.make_stream(b"")
+        to_unicode.write(font.to_unicode, filter=Name.FlateDecode)
+        descriptor = pdf.make_indirect(Dictionary(
+            Type=Name.FontDescriptor,
+            FontName=Name("/" + font.base_name),
+            Flags=32,  # nonsymbolic
+            FontBBox=Array(font.bbox),
+            ItalicAngle=0,
+            Ascent=font.ascent,
+            Descent=font.descent,
+            CapHeight=font.cap_height,
+            StemV=80,
+            FontFile3=program,
+        ))
         # CIDs are glyph ids of the embedded CFF program, as WeasyPrint embeds the same font.
-        cid_font = DictionaryObject({
-            NameObject("/Type"): NameObject("/Font"),
-            NameObject("/Subtype"): NameObject("/CIDFontType0"),
-            NameObject("/BaseFont"): NameObject("/" + font.base_name),
-            NameObject("/CIDSystemInfo"): DictionaryObject({
-                NameObject("/Registry"): TextStringObject("Adobe"),
-                NameObject("/Ordering"): TextStringObject("Identity"),
-                NameObject("/Supplement"): NumberObject(0),
-            }),
-            NameObject("/FontDescriptor"): writer._add_object(descriptor),
-            NameObject("/W"): ArrayObject([NumberObject(0), ArrayObject(FloatObject(w) for w in font.widths)]),
-        })
-        type0 = DictionaryObject({
-            NameObject("/Type"): NameObject("/Font"),
-            NameObject("/Subtype"): NameObject("/Type0"),
-            NameObject("/BaseFont"): NameObject("/" + font.base_name),
-            NameObject("/Encoding"): NameObject("/Identity-H"),
-            NameObject("/DescendantFonts"): ArrayObject([writer._add_object(cid_font)]),
-            NameObject("/ToUnicode"): writer._add_object(to_unicode),
-        })
-        # pypdf has no public way to add a bare object; _add_object is stable in the pinned 7.1.
-        return writer._add_object(type0)
+        cid_font = pdf.make_indirect(Dictionary(
+            Type=Name.Font,
+            Subtype=Name.CIDFontType0,
+            BaseFont=Name("/" + font.base_name),
+            CIDSystemInfo=Dictionary(Registry=String("Adobe"), Ordering=String("Identity"), Supplement=0),
+            FontDescriptor=descriptor,
+            W=Array([0, Array(font.widths)]),
+        ))
+        return pdf.make_indirect(Dictionary(
+            Type=Name.Font,
+            Subtype=Name.Type0,
+            BaseFont=Name("/" + font.base_name),
+            Encoding=Name("/Identity-H"),
+            DescendantFonts=Array([cid_font]),
+            ToUnicode=to_unicode,
+        ))
 
 
-def _title(reader: PdfReader) -> str | None:
-    title = (reader.metadata or {}).get("/Title")
-    return " ".join(str(title).split()) or None if title else None
+def _open(pdf: bytes) -> Pdf:
+    try:
+        # No recovery: a truncated or damaged brief is refused rather than repaired and sent to everyone.
+        document = Pdf.open(io.BytesIO(pdf), attempt_recovery=False)
+    except pikepdf.PasswordError:
+        raise DistributionError("the brief is encrypted; distribute the unencrypted build output") from None
+    except pikepdf.PdfError as exc:
+        raise DistributionError(f"the brief is not a readable PDF ({pdf_error_reason(exc)})") from None
+    if document.is_encrypted:
+        document.close()
+        raise DistributionError("the brief is encrypted; distribute the unencrypted build output")
+    return document
 
 
-def _encoded(data: bytes, extra: Mapping[str, PdfObject]) -> EncodedStreamObject:
-    stream = EncodedStreamObject()
-    stream[NameObject("/Filter")] = NameObject("/FlateDecode")
-    for key, value in extra.items():
-        stream[NameObject(key)] = value
-    stream._data = data  # already Flate-compressed, once per run
-    return stream
+def pdf_error_reason(exc: Exception) -> str:
+    """qpdf's message without the name it gives the in-memory file ("stream <_io.BytesIO ...>")."""
+    message = re.sub(r"^\S+ <[^>]*>\s*", "", str(exc))
+    found = re.fullmatch(r"\((offset \d+)\):\s*(.*)", message, re.S)
+    if found:
+        return f"{found.group(2)} at {found.group(1)}"
+    return message.lstrip(": ") or type(exc).__name__
 
 
-def _stream(writer: PdfWriter, data: bytes) -> IndirectObject:
-    stream = StreamObject()
-    stream.set_data(data)
-    return writer._add_object(stream)
+def _title(pdf: Pdf) -> str | None:
+    title = pdf.docinfo.get("/Title")
+    return " ".join(str(title).split()) or None if title is not None else None
 
 
-def _inherited(page: DictionaryObject, key: str) -> PdfObject | None:
-    node: DictionaryObject | None = page
-    while node is not None:
-        if key in node:
-            return node[key].get_object()
-        parent = node.get("/Parent")
-        node = parent.get_object() if parent is not None else None
-    return None
-
-
-def _resources_with_font(page: DictionaryObject, font_ref: IndirectObject) -> DictionaryObject:
-    """A page-own copy of its (maybe shared or inherited) resources, with the stamp font added.
-
-    The copy is shallow: other pages' resources and the objects they point to stay untouched.
-    """
-    resources = _inherited(page, "/Resources")
-    merged = DictionaryObject(resources) if isinstance(resources, DictionaryObject) else DictionaryObject()
-    fonts = merged.get("/Font")
-    fonts = DictionaryObject(fonts.get_object()) if fonts is not None else DictionaryObject()
-    fonts[NameObject(FONT_RESOURCE)] = font_ref
-    merged[NameObject("/Font")] = fonts
-    return merged
-
-
-def _visible_frame(page: DictionaryObject) -> tuple[float, ...]:
+def _visible_frame(page: pikepdf.Page) -> tuple[float, ...]:
     """The matrix from the visible page (bottom-left at 0, 0, after /Rotate) to user space, and its width."""
-    box = _inherited(page, "/CropBox") or _inherited(page, "/MediaBox")
-    x0, y0, x1, y1 = (float(v) for v in RectangleObject(box)) if box is not None else (0.0, 0.0, 612.0, 792.0)
+    x0, y0, x1, y1 = (float(v) for v in page.cropbox)  # the effective crop box: the media box if none
     x0, x1 = min(x0, x1), max(x0, x1)
     y0, y1 = min(y0, y1), max(y0, y1)
-    rotate = int(_inherited(page, "/Rotate") or 0) % 360
+    rotate = int(page.obj.get("/Rotate", 0)) % 360
     if rotate == 90:
         return (0, 1, -1, 0, x1, y0, y1 - y0)
     if rotate == 180:

@@ -6,12 +6,14 @@ import io
 import shutil
 import subprocess
 
+import pikepdf
+from pikepdf.models.encryption import EncryptionMethod
 import pytest
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import FileNotDecryptedError
 
 from briefgen.errors import DistributionError
-from briefgen.stamp import StampFont, Stamper, stamp_text, unsupported_characters
+from briefgen.stamp import PERMISSIONS, StampFont, Stamper, stamp_text, unsupported_characters
 from tests.test_distribute_support import brief_bytes, no_warnings, page_texts  # noqa: F401
 
 ANA = stamp_text("Ana Łukasiewicz, Acme Capital", "15 Jan 2026")
@@ -60,11 +62,51 @@ def test_an_encrypted_copy_opens_with_its_password_and_not_without(stamper):
     pdf = stamper.copy(ANA, {}, password="open-sesame")
     reader = PdfReader(io.BytesIO(pdf))
     assert reader.is_encrypted
-    assert reader._encryption.V == 5 and reader._encryption.R == 6  # AES-256
     with pytest.raises(FileNotDecryptedError):
         reader.pages[0].extract_text()
     assert not PdfReader(io.BytesIO(pdf)).decrypt("wrong password")
     assert all("Prepared for Ana Łukasiewicz" in text for text in page_texts(pdf, password="open-sesame"))
+    with pytest.raises(pikepdf.PasswordError):
+        pikepdf.open(io.BytesIO(pdf))
+    with pikepdf.open(io.BytesIO(pdf), password="open-sesame") as opened:
+        info = opened.encryption
+        assert (info.V, info.R, info.bits) == (5, 6, 256)  # AES-256
+        assert info.stream_method == info.string_method == EncryptionMethod.aesv3  # AES-256 for streams and strings
+        # print and extract (accessibility) allowed; any change needs the thrown-away owner password
+        assert opened.allow == PERMISSIONS
+        assert opened.allow.print_highres and opened.allow.extract and not opened.allow.modify_other
+
+
+def _decoded_streams(pdf: bytes, password: str = "") -> list[bytes]:
+    """Every stream's decoded data but the file's own structure (object and xref streams), sorted."""
+    with pikepdf.open(io.BytesIO(pdf), password=password) as opened:
+        return sorted(obj.read_bytes() for obj in opened.objects
+                      if isinstance(obj, pikepdf.Stream) and obj.get("/Type") not in ("/ObjStm", "/XRef"))
+
+
+def test_an_encrypted_copy_holds_the_same_document_under_its_own_key(stamper):
+    plain = stamper.copy(ANA, {"/Recipient": "Ana"})
+    first = stamper.copy(ANA, {"/Recipient": "Ana"}, password="pässwörd")
+    second = stamper.copy(ANA, {"/Recipient": "Ana"}, password="other")
+    assert _decoded_streams(first, "pässwörd") == _decoded_streams(plain)
+    assert PdfReader(io.BytesIO(first), password="pässwörd").metadata == PdfReader(io.BytesIO(plain)).metadata
+    assert b"Bitcoin mining" not in first and b"Ana" not in first  # strings are encrypted too
+    assert not PdfReader(io.BytesIO(first)).decrypt("other")
+    assert not PdfReader(io.BytesIO(second)).decrypt("pässwörd")  # every copy has its own key
+    assert first != stamper.copy(ANA, {"/Recipient": "Ana"}, password="pässwörd")  # fresh salts each time
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) not installed")
+def test_poppler_renders_an_encrypted_copy_like_the_plain_one(stamper, tmp_path):
+    (tmp_path / "plain.pdf").write_bytes(stamper.copy(ANA, {}))
+    (tmp_path / "secret.pdf").write_bytes(stamper.copy(ANA, {}, password="pw"))
+
+    def render(name: str, *password: str) -> bytes:
+        return subprocess.run(["pdftoppm", *password, "-r", "40", "-f", "1", "-l", "1", "-gray", str(tmp_path / name)],
+                              check=True, capture_output=True).stdout
+
+    assert render("secret.pdf", "-upw", "pw") == render("plain.pdf")
+    assert subprocess.run(["pdftoppm", "-r", "40", str(tmp_path / "secret.pdf")], capture_output=True).returncode != 0
 
 
 def test_unencrypted_copies_are_reproducible(stamper):
@@ -118,7 +160,29 @@ def test_characters_the_font_lacks_are_named():
 def test_a_damaged_brief_is_refused_not_repaired():
     with pytest.raises(DistributionError) as caught:
         Stamper(brief_bytes()[:-300], StampFont.for_texts([ANA]))
-    assert str(caught.value) == "the brief is not a readable PDF (EOF marker not found)"
+    assert str(caught.value) == "the brief is not a readable PDF (can't find startxref)"
+    damaged = brief_bytes().replace(b"startxref\n", b"startxref\n1", 1)  # points the reader at a wrong offset
+    with pytest.raises(DistributionError) as caught:
+        Stamper(damaged, StampFont.for_texts([ANA]))
+    assert str(caught.value).startswith("the brief is not a readable PDF (") and "BytesIO" not in str(caught.value)
+
+
+def test_an_encrypted_brief_is_refused(stamper):
+    with pytest.raises(DistributionError) as caught:
+        Stamper(stamper.copy(ANA, {}, password="pw"), StampFont.for_texts([ANA]))
+    assert str(caught.value) == "the brief is encrypted; distribute the unencrypted build output"
+
+
+def test_a_trace_mark_goes_invisibly_into_every_page(stamper):
+    marked = stamper.copy(ANA, {}, mark="bgm1.ABC-123")
+    with pikepdf.open(io.BytesIO(marked)) as opened:
+        for page in opened.pages:
+            points = [ops for ops, op in pikepdf.parse_content_stream(page) if str(op) == "DP"]
+            assert [(str(ops[0]), str(ops[1]["/ID"])) for ops in points] == [("/BriefgenMark", "bgm1.ABC-123")]
+    assert page_texts(marked) == page_texts(stamper.copy(ANA, {}))  # not drawn, not extracted as text
+    assert b"BriefgenMark" not in b"".join(_decoded_streams(stamper.copy(ANA, {})))
+    with pytest.raises(ValueError):
+        stamper.copy(ANA, {}, mark="a) Tj (b")  # nothing but the mark's own characters reaches the content
 
 
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) not installed")
@@ -141,24 +205,23 @@ def test_the_stamp_is_visible_when_the_page_is_rendered(stamper, tmp_path):
 
 def _two_stream_pdf() -> bytes:
     """A page whose content is an array of two streams and whose fonts are inherited from the page tree."""
-    from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
+    from pikepdf import Array, Dictionary, Name
 
-    writer = PdfWriter()
-    page = writer.add_blank_page(612, 792)
-    refs = []
-    for y, text in ((700, b"First part"), (600, b"Second part")):
-        stream = DecodedStreamObject()
-        stream.set_data(b"BT /F1 12 Tf 100 %d Td (%s) Tj ET" % (y, text))
-        refs.append(writer._add_object(stream))
-    page[NameObject("/Contents")] = ArrayObject(refs)
-    helvetica = DictionaryObject({NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
-                                  NameObject("/BaseFont"): NameObject("/Helvetica")})
-    del page[NameObject("/Resources")]
-    writer.root_object["/Pages"][NameObject("/Resources")] = DictionaryObject(
-        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): helvetica})})
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(612, 792))
+    page = pdf.Root.Pages.Kids[0]
+    page.Contents = Array([pdf.make_stream(b"BT /F1 12 Tf 100 %d Td (%s) Tj ET" % (y, text))
+                           for y, text in ((700, b"First part"), (600, b"Second part"))])
+    if "/Resources" in page:
+        del page.Resources
+    helvetica = Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica)
+    pdf.Root.Pages.Resources = Dictionary(Font=Dictionary(F1=helvetica))
     out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    pdf.save(out)
+    raw = out.getvalue()
+    with pikepdf.open(io.BytesIO(raw), inherit_page_attributes=False) as check:
+        assert "/Resources" not in check.Root.Pages.Kids[0]  # truly inherited
+    return raw
 
 
 def test_content_arrays_and_inherited_resources_are_kept():

@@ -5,6 +5,15 @@ Each name that is not a file makes cffi call ctypes.util.find_library, which on 
 `ldconfig -p` and then gcc and ld, once per name: about 0.3 s of subprocesses on every build.
 While WeasyPrint is imported, find_library answers from one reading of `ldconfig -p` instead, with
 the same rule (lib<name>.so*); where ldconfig is missing, the standard lookup is left in place.
+
+Why a patch, and no supported way: WeasyPrint 70 (weasyprint/text/ffi.py, _dlopen) tries its
+fixed list of names with cffi's ffi.dlopen(name), and cffi (api.py, _load_backend_lib) falls back to
+ctypes.util.find_library for every name it cannot open as given. Neither library takes a path, a
+search list or a hook on Linux (WEASYPRINT_DLL_DIRECTORIES feeds os.add_dll_directory, Windows
+only), and ctypes.util.find_library itself always runs gcc and ld after ldconfig. So the public
+function ctypes.util.find_library is replaced, only for the duration of the import (restored in
+a finally, also when the import fails), with a lookup that gives ldconfig's answer. A thread calling
+find_library during those milliseconds would get ldconfig's answer only (not gcc's or ld's).
 """
 
 from __future__ import annotations

@@ -185,6 +185,11 @@ def _take_probe(document: Any) -> tuple[int, ...] | None:
                 values = tuple(int(v) for v in label.split()[1:])
             else:
                 kept.append(bookmark)
+        # Supported API, not an internal: Page.bookmarks is a documented attribute of the public Page
+        # class (WeasyPrint 70's API reference lists Page's members, "the list of (level, label,
+        # target, state) tuples"), and Document.make_bookmark_tree(), which write_pdf() turns into the
+        # outline, reads only that list. WeasyPrint has no option to keep a bookmark out of the
+        # outline: `bookmark-level: none` would not record the label, and the label is the probe.
         page.bookmarks = kept
     return values
 
