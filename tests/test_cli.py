@@ -95,3 +95,17 @@ def test_the_program_exits_fast_yet_prints_everything_and_keeps_its_exit_status(
     usage = program("build", "--no-such-flag")
     assert usage.returncode == 2 and "No such option" in usage.stderr
     assert program("--version").returncode == 0
+
+
+def test_a_missing_inputs_folder_is_one_clean_error_for_every_command(tmp_path):
+    """build, batch and watch used to end in a FileNotFoundError traceback; every command now says the same."""
+    missing = tmp_path / "no-such-folder"
+    expected = f"Error: 1 problem in the inputs:\n  - {missing}: inputs folder not found (pass --inputs DIR)\n"
+    for args in (["build", "--output", str(tmp_path / "out")], ["batch", "--as-of", "2026-01-15", "--output",
+                 str(tmp_path / "out")], ["watch", "--output", str(tmp_path / "out")], ["check"], ["metrics"],
+                 ["fetch", "network"]):
+        result = CliRunner().invoke(main, [*args, "--inputs", str(missing)])
+        assert result.exit_code == 1, (args, result.output)
+        assert result.output == expected, args
+        assert result.exception is None or isinstance(result.exception, SystemExit), args
+    assert not (tmp_path / "out").exists()
