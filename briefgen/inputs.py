@@ -6,10 +6,8 @@ InputError. Rows are numbered as a spreadsheet shows them: the header is row 1.
 
 from __future__ import annotations
 
-import csv
 import difflib
 import hashlib
-import io
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -20,7 +18,6 @@ import pandas as pd
 from briefgen.cells import (
     CellError,
     Column,
-    UnsavedFormula,
     difficulty_unit_hint,
     hashrate_unit_hint,
     is_blank,
@@ -38,13 +35,10 @@ from briefgen.commentary import (
     resources,
 )
 from briefgen.errors import InputError, Problem
+from briefgen.rawtables import WORKBOOK, RawTable, read_csv_bytes, read_workbook  # noqa: F401 (callers import them from here)
 from briefgen.schedule import HALVING_DATES, block_reward_opportunity_btc
 
-WORKBOOK = "brief.xlsx"
-MAX_ROWS = 200_000
 MAX_PROBLEMS = 50  # per file: a badly broken file gets its first 50 problems, not 100,000
-MAX_COLUMNS = 64  # a sheet's columns beyond this are not read (the widest table has 8)
-MAX_FILE_BYTES = 50 * 1024 * 1024
 HASH_2_32 = 2.0**32
 
 
@@ -147,146 +141,6 @@ class Inputs:
     commentary: dict[str, str]
     sources: tuple[SourceFile, ...]
     warnings: tuple[Problem, ...] = field(default=())
-
-
-# --- reading raw rows ------------------------------------------------------------------------
-
-
-@dataclass
-class RawTable:
-    """Header and rows of one table as read, before any parsing."""
-
-    label: str  # "network.csv" or "brief.xlsx[network]"
-    header: list[str]
-    rows: list[list[Any]]  # every row below the header, blank ones included, so row numbers match the sheet
-    sha256: str
-    header_row: int = 1  # the header's row number as a spreadsheet shows it (blank rows above it count)
-
-
-def _looks_utf16(data: bytes) -> bool:
-    """A byte-order mark, or ASCII letters each paired with a NUL byte ('d\\0a\\0t\\0e\\0')."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return True
-    head = data[:8]
-    for text, nul in ((head[0::2], head[1::2]), (head[1::2], head[0::2])):
-        if len(head) == 8 and nul == b"\0" * 4 and all(32 <= b < 127 for b in text):
-            return True
-    return False
-
-
-def _decode(data: bytes, label: str) -> str:
-    if _looks_utf16(data):
-        raise InputError([Problem(label, "saved as UTF-16 ('Unicode Text'), not UTF-8",
-                                  fix="save it as 'CSV UTF-8 (comma delimited)'")])
-    if data.startswith(b"PK\x03\x04"):
-        raise InputError([Problem(label, "an Excel workbook (or other zip file), not a CSV table",
-                                  fix=f"export the sheet as 'CSV UTF-8 (comma delimited)', or name the workbook {WORKBOOK}")])
-    if b"\x00" in data[:4096]:
-        raise InputError([Problem(label, "binary file, not a CSV table", fix="export the sheet as CSV UTF-8")])
-    try:
-        return data.decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a byte-order mark
-    except UnicodeDecodeError as exc:
-        raise InputError([Problem(label, f"not UTF-8 text (byte {exc.start + 1} is {data[exc.start]:#04x})",
-                                  fix="save it as 'CSV UTF-8 (comma delimited)'")]) from None
-
-
-def read_csv_bytes(data: bytes, label: str) -> RawTable:
-    """Split CSV bytes into a header and rows, refusing what is not a comma-separated UTF-8 table."""
-    if len(data) > MAX_FILE_BYTES:
-        raise InputError([Problem(label, f"file is {len(data) / 2**20:.0f} MB (at most {MAX_FILE_BYTES // 2**20} MB)",
-                                  fix="keep only the rows the brief needs")])
-    text = _decode(data, label)
-    lines = text.count("\n") + (not text.endswith("\n"))
-    if lines > MAX_ROWS + 1:
-        raise InputError([Problem(label, f"{lines:,} rows; briefgen reads at most {MAX_ROWS:,} rows a table",
-                                  fix="keep only the rows the brief needs")])
-    rows: list[list[str]] = []
-    try:
-        for row in csv.reader(io.StringIO(text, newline=""), strict=True):
-            rows.append(row)
-    except csv.Error as exc:
-        raise InputError([_csv_problem(label, len(rows) + 1, str(exc))]) from None
-    blank = [not any(cell.strip() for cell in r) for r in rows]
-    if all(blank):
-        raise InputError([Problem(label, "file is empty", fix="add a header row and data rows")])
-    top = blank.index(False)
-    header = [h.strip().lstrip("\ufeff").lower() for h in rows[top]]
-    if len(header) == 1:
-        for delimiter, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")):
-            if delimiter in rows[top][0]:
-                raise InputError([Problem(label, f"columns are separated by {name}, not commas",
-                                          fix="save it as 'CSV UTF-8 (comma delimited)'")])
-    return RawTable(label, header, rows[top + 1:], hashlib.sha256(data).hexdigest(), header_row=top + 1)
-
-
-def _csv_problem(label: str, row: int, error: str) -> Problem:
-    """Say what a csv.Error means for the row it stopped on."""
-    if "unexpected end of data" in error:
-        return Problem(label, 'a double quote (") opens a cell that is never closed', row=row,
-                       fix="remove the stray quote, or close the quoted cell")
-    if "expected after" in error:
-        return Problem(label, 'text follows the closing double quote (") of a cell', row=row,
-                       fix='quote the whole cell, doubling any quote inside it: "6"" rack"')
-    if "field larger than field limit" in error:
-        return Problem(label, "a cell is longer than 131,072 characters", row=row, fix="check for a stray double quote")
-    return Problem(label, f"not a readable CSV table ({error})", row=row, fix="export the sheet as CSV UTF-8")
-
-
-def read_workbook(path: Path) -> dict[str, RawTable]:
-    """Read every sheet of the workbook as raw tables, keyed by sheet name (lower case, '.csv' dropped)."""
-    data = path.read_bytes()
-    if len(data) > MAX_FILE_BYTES:
-        raise InputError([Problem(WORKBOOK, f"workbook is {len(data) / 2**20:.0f} MB (at most {MAX_FILE_BYTES // 2**20} MB)",
-                                  fix="keep only the rows the brief needs")])
-    digest = hashlib.sha256(data).hexdigest()
-    sheets = _sheet_rows(data, values=True)
-    if any(None in row for rows in sheets.values() for row in rows):
-        # A blank cell may be a formula whose result was never saved (a workbook written by a
-        # script, not Excel): name the formula rather than calling the cell empty.
-        formulas = _sheet_rows(data, values=False)
-        for title, rows in sheets.items():
-            for row, source in zip(rows, formulas[title]):
-                for index, value in enumerate(row):
-                    if value is None and index < len(source) and isinstance(source[index], str) \
-                            and source[index].startswith("="):
-                        row[index] = UnsavedFormula(source[index])
-    tables = {}
-    for title, rows in sheets.items():
-        label = f"{WORKBOOK}[{title}]"
-        blank = [all(is_blank(c) for c in r) for r in rows]
-        if all(blank):
-            tables[title.strip().lower().removesuffix(".csv")] = RawTable(label, [], [], digest)
-            continue
-        top = blank.index(False)
-        header = ["" if h is None else str(h).strip().lower() for h in rows[top]]
-        while header and header[-1] == "":
-            header.pop()
-        tables[title.strip().lower().removesuffix(".csv")] = RawTable(
-            label, header, [r[: len(header)] for r in rows[top + 1:]], digest, header_row=top + 1)
-    return tables
-
-
-def _sheet_rows(data: bytes, values: bool) -> dict[str, list[list[Any]]]:
-    """Every sheet's rows ({title: rows}); with `values`, formulas give their saved results."""
-    import openpyxl
-
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=values)
-    except Exception as exc:  # openpyxl raises many types for a damaged file; all mean the same to the user
-        raise InputError([Problem(WORKBOOK, f"not a readable .xlsx workbook ({type(exc).__name__})",
-                                  fix="save it from Excel as 'Excel Workbook (.xlsx)'")]) from None
-    sheets: dict[str, list[list[Any]]] = {}
-    try:
-        for sheet in book.worksheets:
-            rows = sheets[sheet.title] = []
-            for count, row in enumerate(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)):
-                if count > MAX_ROWS:
-                    raise InputError([Problem(f"{WORKBOOK}[{sheet.title}]", f"more than {MAX_ROWS:,} rows; briefgen "
-                                              f"reads at most {MAX_ROWS:,} rows a table", fix="keep only the rows the brief needs")])
-                rows.append(list(row))
-    finally:
-        book.close()
-    return sheets
 
 
 # --- parsing a table against its spec --------------------------------------------------------
