@@ -11,7 +11,9 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
+from briefgen.cells import INVISIBLE_FIX, invisible
 from briefgen.errors import ConfigError, InputError, Problem
 
 CONFIG_FILE = "brief.yaml"
@@ -77,11 +79,23 @@ class BriefConfig:
 _Text = Field(default=None, max_length=300)
 
 
+def _visible(value: str | None) -> str | None:
+    """Refuse a name or title holding a character that changes how it reads (a bidi override, a zero-width space)."""
+    if value is not None and (hidden := invisible(value)):
+        raise PydanticCustomError("invisible_character", "holds an invisible character, {hidden}", {"hidden": hidden})
+    return value
+
+
 class _WindowModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
     start: date
     end: date
     label: str | None = Field(default=None, max_length=120)
+
+    @field_validator("label")
+    @classmethod
+    def _label_visible(cls, value: str | None) -> str | None:
+        return _visible(value)
 
 
 class _AssumptionsModel(BaseModel):
@@ -95,6 +109,11 @@ class _AnalystModel(BaseModel):
     name: str = Field(min_length=1, max_length=120)
     email: EmailStr | None = None
     phone: str | None = Field(default=None, max_length=40)
+
+    @field_validator("name", "phone")
+    @classmethod
+    def _visible_text(cls, value: str | None) -> str | None:
+        return _visible(value)
 
 
 class _BriefModel(BaseModel):
@@ -113,7 +132,7 @@ class _BriefModel(BaseModel):
     def _one_line(cls, value: str | None) -> str | None:
         if value is not None and ("\n" in value or "\r" in value):
             raise ValueError("must be a single line")
-        return value
+        return _visible(value)
 
 
 # pydantic error types -> (our message, how to fix); others keep pydantic's own message.
@@ -138,6 +157,7 @@ _MESSAGES = {
     "string_too_long": ("is longer than {max_length} characters", "shorten it"),
     "too_long": ("has more than {max_length} items", "shorten the list"),
     "bool_type": ("expected true or false", "write true or false"),
+    "invisible_character": ("holds an invisible character, {hidden}", INVISIBLE_FIX),
 }
 # Keys whose out-of-range values are usually a unit slip: the fix names the unit.
 _UNIT_FIXES = {

@@ -8,6 +8,7 @@ folder), plus:
   remove.txt     files of _base to delete, one a line                                  (optional)
   workbook.json  a workbook to write as brief.xlsx at test time (see `write_workbook`)  (optional)
   encode.json    {file: encoding}: files to re-encode from UTF-8 (utf-16, cp1252)      (optional)
+  escapes.txt    files in which \\uXXXX stands for that (invisible) character          (optional)
   about.txt      what the case is about, when its name does not say it all             (optional)
 
 Workbooks and odd encodings are made at test time so that every fixture stays readable text.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -37,7 +39,7 @@ pytestmark = pytest.mark.filterwarnings("error")
 
 CORPUS = Path(__file__).resolve().parent / "data" / "bad"
 BASE = CORPUS / "_base"
-CONTROL_FILES = {"expected.txt", "args.txt", "remove.txt", "workbook.json", "encode.json", "about.txt"}
+CONTROL_FILES = {"expected.txt", "args.txt", "remove.txt", "workbook.json", "encode.json", "escapes.txt", "about.txt"}
 CASES = sorted(p.name for p in CORPUS.iterdir() if p.is_dir() and not p.name.startswith("_"))
 
 
@@ -65,7 +67,6 @@ def write_workbook(spec: dict, path: Path) -> None:
 
 def edit_workbook(path: Path, edits: dict[str, list[tuple[str, str]]]) -> None:
     """Rewrite parts of an .xlsx in place: each (regex, replacement) must match its part's XML."""
-    import re
     import zipfile
 
     with zipfile.ZipFile(path) as source:
@@ -99,6 +100,11 @@ def make_inputs(case: str, folder: Path) -> Path:
         if path.is_file() and str(relative) not in CONTROL_FILES:
             (folder / relative).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, folder / relative)
+    escapes = source / "escapes.txt"
+    for name in escapes.read_text().split() if escapes.is_file() else []:
+        target = folder / name  # \\u202e in the fixture (readable in a diff) becomes the character itself
+        target.write_text(re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)),
+                                 target.read_text(encoding="utf-8")), encoding="utf-8")
     encode = source / "encode.json"
     for name, encoding in (json.loads(encode.read_text()) if encode.is_file() else {}).items():
         target = folder / name
@@ -195,7 +201,8 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 
 BUILD_CASES = ["01-missing-network-file", "20-numbers-as-text", "32-gap-in-daily-series-strict", "43-excel-formula-errors",
-               "53-yaml-duplicate-key", "68-every-file-at-once", "74-resource-urls-strict"]
+               "53-yaml-duplicate-key", "68-every-file-at-once", "74-resource-urls-strict", "75-workbook-declares-fewer-rows",
+               "76-invisible-characters", "77-commentary-bidi-control"]
 
 
 @pytest.mark.parametrize("case", BUILD_CASES)
