@@ -25,13 +25,14 @@ MAX_PROBLEMS = 50
 
 @dataclass(frozen=True)
 class SourceFile:
-    """What the appendix says of each input: rows, date range and SHA-256 of the file's bytes."""
+    """What the appendix says of each input: rows used, their date range and SHA-256 of the file's bytes."""
 
     name: str
     rows: int | None  # None for prose (commentary), which has no rows
     first: date | None
     last: date | None
     sha256: str
+    later: int = 0  # rows dated after the period's end: in the file, checked, never used
 
 
 def load_commentary(inputs_dir: Path) -> tuple[dict[str, str], tuple[SourceFile, ...]]:

@@ -455,12 +455,46 @@ def _resource_warnings(config: BriefConfig | None, frames: dict[str, pd.DataFram
     return (found + commentary_warnings(commentary))[:MAX_PROBLEMS]
 
 
-def _source(raw: RawTable, frame: pd.DataFrame) -> SourceFile:
+def _network_through(parsed: pd.DataFrame, network: pd.DataFrame, warnings: list[Problem], end: date,
+                     label: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """The daily series derived from its rows up to the period's end (every row was checked already).
+
+    Estimated block heights count blocks from a halving that may lie after the end, and a gap
+    after it is nothing the brief shows: both are worked out again from the rows the brief uses.
+    """
+    if not (network["date"] > pd.Timestamp(end)).any():
+        return network, warnings
+    kept = parsed[pd.to_datetime(parsed["date"]) <= pd.Timestamp(end)].copy()
+    again: list[Problem] = []
+    return _finish_network(kept, label, [], again), again  # its problems were found on all rows
+
+
+def _through(clean: dict[str, pd.DataFrame], parsed_network: pd.DataFrame, end: date) -> dict[str, int]:
+    """Keep only rows dated on or before the period's end, in place; return how many each table left out.
+
+    Every row was checked, but nothing after the period's end may reach a figure, a chart, a table
+    or a takeaway: a brief for early December built from files that run into January must print
+    what was known in early December. A miner whose membership starts later is not yet tracked.
+    The network arrives already cut (`_network_through`).
+    """
+    cut = pd.Timestamp(end)
+    later = {"network": int((pd.to_datetime(parsed_network["date"]) > cut).sum())}
+    for name, frame in clean.items():
+        if name == "network":
+            continue
+        after = frame["from" if name == "miners" else "date"] > cut
+        later[name] = int(after.sum())
+        if later[name]:
+            clean[name] = frame[~after].reset_index(drop=True)
+    return later
+
+
+def _source(raw: RawTable, frame: pd.DataFrame, later: int = 0) -> SourceFile:
     dates = frame["date"] if "date" in frame else frame.get("from")
     first = last = None
     if dates is not None and dates.notna().any():
         first, last = pd.Timestamp(dates.min()).date(), pd.Timestamp(dates.max()).date()
-    return SourceFile(raw.label, len(frame), first, last, raw.sha256)
+    return SourceFile(raw.label, len(frame), first, last, raw.sha256, later)
 
 
 def _in_file_order(problems: list[Problem]) -> list[Problem]:
@@ -505,8 +539,9 @@ def load_inputs(
     raw, given = _raw_tables(inputs_dir, problems, warnings)
     frames = {name: parse_table(spec, raw[name], problems, warnings) for spec in TABLES if (name := spec.name) in raw}
     network = frames.get("network")
+    series_warnings: list[Problem] = []  # the daily series' own (gaps, heights): of the rows the brief uses
     if network is not None and not any(p.file == raw["network"].label for p in problems):
-        network = _finish_network(network, raw["network"].label, problems, warnings)
+        network = _finish_network(network, raw["network"].label, problems, series_warnings)
     miners = frames.get("miners")
     if miners is not None and "miners" in raw and any(p.file == raw["miners"].label for p in problems):
         miners = None  # a ticker that failed to parse in miners.csv would make every row of it look unknown
@@ -531,16 +566,20 @@ def load_inputs(
             problems.extend(exc.problems)
         else:
             problems.extend(_empty_windows(config, network, raw["network"].label))
+            network, series_warnings = _network_through(frames["network"], network, series_warnings,
+                                                        config.period.end, raw["network"].label)
+    warnings.extend(series_warnings)
     if strict:
         problems.extend(warnings)
     if problems:
         raise InputError(_in_file_order(problems))
-    assert config is not None and network is not None  # guaranteed when no problem was found
+    assert config is not None and config.period is not None and network is not None  # guaranteed when no problem was found
     clean = {name: _typed(frame.drop(columns="_row"), spec) for spec in TABLES
              if (name := spec.name) != "network" and (frame := frames.get(name)) is not None}
     clean["network"] = network.drop(columns="_row")
+    later = _through(clean, frames["network"], config.period.end)
     deals = clean.get("deals", _typed(pd.DataFrame({c.name: [] for c in DEALS.columns}), DEALS))
-    sources = [_source(raw[spec.name], clean[spec.name]) for spec in TABLES if spec.name in clean]
+    sources = [_source(raw[spec.name], clean[spec.name], later[spec.name]) for spec in TABLES if spec.name in clean]
     config_bytes = (inputs_dir / "brief.yaml").read_bytes()
     sources.insert(0, SourceFile("brief.yaml", config_bytes.count(b"\n"), None, None, hashlib.sha256(config_bytes).hexdigest()))
     return Inputs(

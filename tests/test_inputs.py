@@ -219,3 +219,14 @@ def test_commentary_loses_invisible_characters_but_keeps_its_words(tmp_path: Pat
     assert problems_of(folder) == [
         "commentary/outlook.md: line 3, column 5: holds a bidirectional control, U+2067 (RIGHT-TO-LEFT ISOLATE) "
         "(delete it: it reorders the text after it without showing itself)"]
+
+
+def test_as_of_defaults_to_the_period_end_not_to_the_last_day_of_data(tmp_path: Path):
+    """A brief for 3-4 March built from a file that runs on is dated 4 March (it used to take the file's last day)."""
+    brief = "title: t\nperiod: {start: 2025-03-03, end: 2025-03-04}\ncompare: {start: 2025-03-01, end: 2025-03-02}\n"
+    network = NETWORK + "2025-03-05,91000,1010,144,3.1\n2025-03-06,92000,1020,144,3.2\n"
+    inputs = load_inputs(write_inputs(tmp_path, {"brief.yaml": brief, "network.csv": network}))
+    assert str(inputs.config.as_of) == "2025-03-04"
+    assert str(inputs.network["date"].max().date()) == "2025-03-04"
+    source = inputs.sources[1]
+    assert (source.rows, str(source.last), source.later) == (4, "2025-03-04", 2)
