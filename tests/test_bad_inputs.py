@@ -203,7 +203,8 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 BUILD_CASES = ["01-missing-network-file", "20-numbers-as-text", "32-gap-in-daily-series-strict", "43-excel-formula-errors",
                "53-yaml-duplicate-key", "68-every-file-at-once", "74-resource-urls-strict", "75-workbook-declares-fewer-rows",
-               "76-invisible-characters", "77-commentary-bidi-control"]
+               "76-invisible-characters", "77-commentary-bidi-control",
+               "78-compare-after-period", "79-deals-since-not-before-period-end"]
 
 
 @pytest.mark.parametrize("case", BUILD_CASES)
@@ -366,8 +367,9 @@ def test_a_workbook_that_unpacks_to_gigabytes_is_refused_before_openpyxl_reads_i
     assert report["peak_mb"] < 200  # openpyxl used to take 2.9 GB (and 15 s) to say the header was wrong
 
 
-def test_a_cell_far_below_the_table_is_refused_not_read_for_minutes(tmp_path: Path):
-    """A stray cell at XFD1048576 makes a sheet a million rows long: refused at the row bound."""
+def test_a_cell_far_below_the_table_is_refused_not_read_for_minutes(tmp_path: Path, previous_brief):
+    """A stray cell at XFD1048576 makes a sheet a million rows long: refused at the row bound, by
+    `check` and by a build that leaves the previous brief as it was."""
     folder = make_inputs("01-missing-network-file", tmp_path / "inputs")
     book = folder / "brief.xlsx"
     write_workbook({"sheets": {"network": NETWORK_SHEET}}, book)
@@ -380,6 +382,10 @@ def test_a_cell_far_below_the_table_is_refused_not_read_for_minutes(tmp_path: Pa
         "Error: 1 problem in the inputs:\n  - brief.xlsx[network]: more than 200,000 rows; briefgen reads at most "
         "200,000 rows a table (keep only the rows the brief needs; delete any stray cell far below the table, which "
         "Ctrl+End in Excel finds)\n")
+    output, before = previous_brief
+    built = CliRunner().invoke(main, ["build", "--inputs", str(folder), "--output", str(output)])
+    assert (built.exit_code, built.stderr) == (1, result.stderr)
+    assert _files(output) == before
 
 
 def test_the_cells_read_from_a_workbook_are_bounded(tmp_path: Path, monkeypatch):
