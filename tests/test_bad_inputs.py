@@ -251,8 +251,13 @@ try:
     code = 0
 except SystemExit as exc:
     code = exc.code
-print(json.dumps({"code": code, "seconds": time.perf_counter() - start,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+# Linux keeps ru_maxrss across exec (a child of a large pytest starts "large"); VmHWM is this program's own peak.
+try:
+    with open("/proc/self/status") as status:
+        peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+except (OSError, StopIteration):
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"code": code, "seconds": time.perf_counter() - start, "peak_mb": peak}))
 """
 
 
