@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Callable, Literal
@@ -15,6 +16,18 @@ from typing import Any, Callable, Literal
 EXCEL_ERRORS = {"#DIV/0!", "#N/A", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!", "#GETTING_DATA"}
 MAX_TEXT = 500
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
+# Characters that change what a reader sees without showing themselves: Unicode's format characters
+# (category Cf: bidi embeddings, overrides and isolates, zero-width spaces and joiners, the soft
+# hyphen, the byte-order mark, invisible operators, tags) and the default-ignorable fillers outside
+# it. Written out as ranges so that no import walks the Unicode database; a test checks that every
+# Cf character Python knows is here.
+INVISIBLE = re.compile(
+    "[\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u17b4\u17b5\u180e"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0001\U000e0020-\U000e007f]"
+)
+INVISIBLE_FIX = "delete it, or retype the text: it changes how the text reads without showing itself"
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TICKER = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{0,9}$")
 _SUFFIXES = {"k": 1e3, "m": 1e6, "mm": 1e6, "mn": 1e6, "b": 1e9, "bn": 1e9, "t": 1e12, "tn": 1e12}
@@ -57,6 +70,17 @@ class Column:
 def _shown(raw: Any) -> str:
     text = str(raw)
     return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def invisible(text: str) -> str | None:
+    """Describe the first invisible character in `text` ('U+202E (RIGHT-TO-LEFT OVERRIDE) at character 8'), or None."""
+    match = INVISIBLE.search(text)
+    return None if match is None else f"{character_name(match.group(0))} at character {match.start() + 1}"
+
+
+def character_name(char: str) -> str:
+    """'U+202E (RIGHT-TO-LEFT OVERRIDE)': a character a message cannot simply show."""
+    return f"U+{ord(char):04X} ({unicodedata.name(char, 'FORMAT CHARACTER')})"
 
 
 def is_blank(raw: Any) -> bool:
@@ -182,6 +206,8 @@ def _text(column: Column, raw: Any) -> str:
     text = str(raw).strip()
     if _CONTROL.search(text):
         raise CellError("holds a line break or control character", "keep the text on one line")
+    if hidden := invisible(text):
+        raise CellError(f"holds an invisible character, {hidden}", INVISIBLE_FIX)
     if len(text) > column.max_length:
         raise CellError(f"is {len(text)} characters long (at most {column.max_length})", "shorten it")
     return text
@@ -189,6 +215,8 @@ def _text(column: Column, raw: Any) -> str:
 
 def _ticker(column: Column, raw: Any) -> str:
     text = str(raw).strip()
+    if hidden := invisible(text):
+        raise CellError(f"holds an invisible character, {hidden}", INVISIBLE_FIX)
     if not _TICKER.match(text):
         fix = "use the exchange ticker in capitals, e.g. RIOT"
         if _TICKER.match(text.upper()):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 
+from briefgen.cells import INVISIBLE, INVISIBLE_FIX, invisible
 from briefgen.errors import InputError, Problem
 
 CLIENTS_FILE = "clients.csv"
@@ -28,8 +29,8 @@ MAX_NAME = 100  # name and firm together must fit one stamp line on an A4 page
 MAX_TIER = 40
 MAX_PASSWORD_BYTES = 127  # the most an AES-256 (revision 6) PDF password can hold
 
-# Line breaks of every kind, other control characters, and invisible format characters.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+# Line breaks of every kind, other control characters, and invisible format characters (cells.INVISIBLE).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]|" + INVISIBLE.pattern)
 # Text that would read as mail-header syntax: an address, an encoded word, a header field.
 _HEADER_SYNTAX = re.compile(
     r"[<>@]|=\?|\?=|(?i:\b(?:to|cc|bcc|from|sender|reply-to|subject|content-[a-z-]+|mime-version|message-id)\s*:)"
@@ -164,6 +165,9 @@ def _client(cells: dict[str, str], row: int, label: str, problems: list[Problem]
 
 def _text(raw: str, column: str, limit: int, *, required: bool, refuse) -> str:
     """Check one line of display text that will reach a mail header, a stamp and PDF metadata."""
+    if hidden := invisible(raw.strip()):
+        refuse(column, f"holds an invisible character, {hidden}", INVISIBLE_FIX)
+        return ""
     if _CONTROL.search(raw.strip()):
         refuse(column, "holds a line break or control character", "write it on one line")
         return ""

@@ -12,22 +12,27 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from briefgen.cells import INVISIBLE, character_name
 from briefgen.errors import InputError, Problem
 
 COMMENTARY_DIR = "commentary"
+# Bidi embeddings, overrides and isolates reorder the text around them: refused in prose too. The
+# other invisible characters (zero-width spaces and joiners, soft hyphens, marks) are removed.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 MAX_COMMENTARY_BYTES = 200 * 1024
 MAX_PROBLEMS = 50
 
 
 @dataclass(frozen=True)
 class SourceFile:
-    """What the appendix says of each input: rows, date range and SHA-256 of the file's bytes."""
+    """What the appendix says of each input: rows used, their date range and SHA-256 of the file's bytes."""
 
     name: str
     rows: int | None  # None for prose (commentary), which has no rows
     first: date | None
     last: date | None
     sha256: str
+    later: int = 0  # rows dated after the period's end: in the file, checked, never used
 
 
 def load_commentary(inputs_dir: Path) -> tuple[dict[str, str], tuple[SourceFile, ...]]:
@@ -55,12 +60,28 @@ def find_commentary(inputs_dir: Path, problems: list[Problem]) -> tuple[dict[str
             problems.append(Problem(label, f"file is larger than {MAX_COMMENTARY_BYTES // 1024} KB", fix="shorten it"))
             continue
         try:
-            texts[path.stem] = data.decode("utf-8-sig")
+            text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             problems.append(Problem(label, "not UTF-8 text", fix="save it as UTF-8"))
             continue
+        reordering = _bidi_controls(text, label)
+        if reordering:
+            problems.extend(reordering)
+            continue
+        texts[path.stem] = INVISIBLE.sub("", text)
         sources.append(SourceFile(label, None, None, None, hashlib.sha256(data).hexdigest()))
     return texts, sources
+
+
+def _bidi_controls(text: str, label: str) -> list[Problem]:
+    """Name each line holding a bidi control (at most MAX_PROBLEMS of them), with its column."""
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if match := BIDI_CONTROLS.search(line):
+            found.append(Problem(label, f"line {number}, column {match.start() + 1}: holds a bidirectional control, "
+                                 f"{character_name(match.group(0))}",
+                                 fix="delete it: it reorders the text after it without showing itself"))
+    return found[:MAX_PROBLEMS]
 
 
 # What in an input would make a renderer load something: a Markdown image, an HTML tag with a

@@ -11,7 +11,9 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
+from briefgen.cells import INVISIBLE_FIX, invisible
 from briefgen.errors import ConfigError, InputError, Problem
 
 CONFIG_FILE = "brief.yaml"
@@ -70,6 +72,7 @@ class BriefConfig:
     analysts: tuple[Analyst, ...] = ()
     house: str = DEFAULT_HOUSE
     takeaways: Literal["replace", "extend"] = "replace"
+    deals_since: date | None = None  # list deals after this day (the previous brief's), not those in the period
 
 
 # --- brief.yaml schema -----------------------------------------------------------------------
@@ -77,11 +80,23 @@ class BriefConfig:
 _Text = Field(default=None, max_length=300)
 
 
+def _visible(value: str | None) -> str | None:
+    """Refuse a name or title holding a character that changes how it reads (a bidi override, a zero-width space)."""
+    if value is not None and (hidden := invisible(value)):
+        raise PydanticCustomError("invisible_character", "holds an invisible character, {hidden}", {"hidden": hidden})
+    return value
+
+
 class _WindowModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
     start: date
     end: date
     label: str | None = Field(default=None, max_length=120)
+
+    @field_validator("label")
+    @classmethod
+    def _label_visible(cls, value: str | None) -> str | None:
+        return _visible(value)
 
 
 class _AssumptionsModel(BaseModel):
@@ -96,6 +111,11 @@ class _AnalystModel(BaseModel):
     email: EmailStr | None = None
     phone: str | None = Field(default=None, max_length=40)
 
+    @field_validator("name", "phone")
+    @classmethod
+    def _visible_text(cls, value: str | None) -> str | None:
+        return _visible(value)
+
 
 class _BriefModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -107,13 +127,14 @@ class _BriefModel(BaseModel):
     analysts: list[_AnalystModel] = Field(default_factory=list, max_length=20)
     house: str | None = Field(default=None, max_length=120)
     takeaways: Literal["replace", "extend"] = "replace"
+    deals_since: date | None = None
 
     @field_validator("title", "house")
     @classmethod
     def _one_line(cls, value: str | None) -> str | None:
         if value is not None and ("\n" in value or "\r" in value):
             raise ValueError("must be a single line")
-        return value
+        return _visible(value)
 
 
 # pydantic error types -> (our message, how to fix); others keep pydantic's own message.
@@ -138,6 +159,7 @@ _MESSAGES = {
     "string_too_long": ("is longer than {max_length} characters", "shorten it"),
     "too_long": ("has more than {max_length} items", "shorten the list"),
     "bool_type": ("expected true or false", "write true or false"),
+    "invisible_character": ("holds an invisible character, {hidden}", INVISIBLE_FIX),
 }
 # Keys whose out-of-range values are usually a unit slip: the fix names the unit.
 _UNIT_FIXES = {
@@ -258,6 +280,7 @@ def parse_config(text: str) -> BriefConfig:
         analysts=tuple(Analyst(a.name, a.email or "", a.phone or "") for a in model.analysts),
         house=model.house or DEFAULT_HOUSE,
         takeaways=model.takeaways,
+        deals_since=model.deals_since,
     )
 
 
@@ -339,11 +362,13 @@ def prior_month(window: Window) -> Window:
 def resolve_windows(config: BriefConfig, first: date, last: date) -> BriefConfig:
     """Fill as_of, period and compare from the data's dates where brief.yaml and flags left them unset.
 
-    Defaults: as_of is the last day of data; period runs from the first of as_of's month to as_of
-    (the previous full month when that is under a week); compare is a window of equal length
-    ending the day before the period starts. Windows are then checked against the data.
+    Defaults: as_of is the period's end when a period is given, else the last day of data; period
+    runs from the first of as_of's month to as_of (the previous full month when that is under a
+    week); compare is a window of equal length ending the day before the period starts. Windows are
+    then checked against the data. Nothing dated after the period's end reaches a brief, so the
+    compare window and `deals_since` must end by then.
     """
-    as_of = config.as_of or last
+    as_of = config.as_of or (min(config.period.end, last) if config.period else last)
     period = config.period
     if period is None:
         start = max(as_of.replace(day=1), first)
@@ -376,6 +401,12 @@ def resolve_windows(config: BriefConfig, first: date, last: date) -> BriefConfig
             )
     if not problems and as_of < period.end:
         problems.append(Problem(CONFIG_FILE, f"as_of: {as_of} is before the period ends ({period.end})", fix="set as_of on or after the period's end"))
+    if not problems and compare.end > period.end:
+        problems.append(Problem(CONFIG_FILE, f"compare: ends ({compare.end}) after the period ends ({period.end})",
+                                fix="compare with a window before the period; nothing after the period's end reaches the brief"))
+    if config.deals_since is not None and config.deals_since >= period.end:
+        problems.append(Problem(CONFIG_FILE, f"deals_since: {config.deals_since} is not before the period ends ({period.end})",
+                                fix="give the as-of date of the previous published brief, or delete the key to list the period's deals"))
     if problems:
         raise InputError(problems)
     return replace(config, as_of=as_of, period=period, compare=compare)

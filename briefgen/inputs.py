@@ -6,29 +6,15 @@ InputError. Rows are numbered as a spreadsheet shows them: the header is row 1.
 
 from __future__ import annotations
 
-import csv
-import dataclasses
 import difflib
 import hashlib
-import io
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from briefgen.cells import (
-    CellError,
-    Column,
-    UnsavedFormula,
-    difficulty_unit_hint,
-    hashrate_unit_hint,
-    is_blank,
-    market_cap_unit_hint,
-    parse_cell,
-)
 from briefgen.config import CONFIG_FILE as CONFIG_NAME
 from briefgen.config import BriefConfig, load_config, resolve_windows, with_overrides
 from briefgen.commentary import (
@@ -40,116 +26,23 @@ from briefgen.commentary import (
     resources,
 )
 from briefgen.errors import InputError, Problem
-from briefgen.schedule import HALVING_DATES, block_reward_opportunity_btc
-
-WORKBOOK = "brief.xlsx"
-MAX_ROWS = 200_000
-MAX_PROBLEMS = 50  # per file: a badly broken file gets its first 50 problems, not 100,000
-MAX_COLUMNS = 64  # a sheet's columns beyond this are not read (the widest table has 8)
-MAX_FILE_BYTES = 50 * 1024 * 1024
-HASH_2_32 = 2.0**32
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    """One input table: its file name, its columns and the columns that identify a row."""
-
-    name: str
-    columns: tuple[Column, ...]
-    key: tuple[str, ...]
-    required: bool = True
-
-    @property
-    def file(self) -> str:
-        return f"{self.name}.csv"
-
-    def column(self, name: str) -> Column:
-        return next(c for c in self.columns if c.name == name)
-
-
-NETWORK = TableSpec(
-    "network",
-    (
-        Column("date", "date"),
-        Column("btc_price_usd", "number", minimum=0, exclusive_minimum=True, maximum=10_000_000, unit="USD per BTC"),
-        Column("hashrate_ehs", "number", required=False, minimum=0, exclusive_minimum=True, maximum=50_000,
-               unit="EH/s", magnitude=hashrate_unit_hint),
-        Column("blocks", "integer", minimum=1, maximum=1_000, unit="blocks per day"),
-        Column("fees_btc", "number", minimum=0, maximum=5_000, unit="BTC per day"),
-        Column("difficulty", "number", required=False, minimum=1e6, maximum=1e18, magnitude=difficulty_unit_hint),
-        Column("height", "integer", required=False, minimum=0, maximum=10_000_000, unit="block height"),
-        Column("source", "text", required=False, max_length=80),
-    ),
-    key=("date",),
+# Callers (fetch, tests) import the contract and the readers from here, as before they had modules of their own.
+from briefgen.rawtables import WORKBOOK, RawTable, read_csv_bytes, read_workbook  # noqa: F401
+from briefgen.series import finish_network
+from briefgen.tables import (  # noqa: F401
+    DEALS,
+    MARKET_CAPS,
+    MAX_PROBLEMS,
+    MINER_HASHRATE,
+    MINERS,
+    NETWORK,
+    SHARES,
+    SHARES_OUTSTANDING,
+    TABLES,
+    TableSpec,
+    parse_table,
+    typed,
 )
-MINERS = TableSpec(
-    "miners",
-    (
-        Column("ticker", "ticker"),
-        Column("name", "text", max_length=120),
-        Column("exchange", "text", required=False, max_length=40),
-        Column("from", "date"),
-        Column("to", "date", required=False),
-    ),
-    key=("ticker",),
-    required=False,
-)
-MINER_HASHRATE = TableSpec(
-    "miner_hashrate",
-    (
-        Column("date", "date"),
-        Column("ticker", "ticker"),
-        Column("hashrate_ehs", "number", minimum=0, exclusive_minimum=True, maximum=2_000, unit="EH/s",
-               magnitude=hashrate_unit_hint),
-    ),
-    key=("date", "ticker"),
-    required=False,
-)
-# shares_outstanding and close_usd are optional: written by `briefgen fetch equities` so that each
-# market cap can be traced (cap = shares x close), and checked against the cap wherever both are given.
-SHARES_OUTSTANDING = Column("shares_outstanding", "integer", minimum=1_000, maximum=1e12, unit="shares")
-MARKET_CAPS = TableSpec(
-    "market_caps",
-    (
-        Column("date", "date"),
-        Column("ticker", "ticker"),
-        Column("market_cap_usd", "number", minimum=1e6, maximum=1e13, unit="USD", magnitude=market_cap_unit_hint),
-        dataclasses.replace(SHARES_OUTSTANDING, required=False),
-        Column("close_usd", "number", required=False, minimum=0, exclusive_minimum=True, maximum=1e6,
-               unit="USD per share"),
-        Column("source", "text", required=False, max_length=80),
-    ),
-    key=("date", "ticker"),
-    required=False,
-)
-# inputs/shares.csv: the desk's share counts, read only by `briefgen fetch equities` (foreign private
-# issuers file 20-F / 6-K and often give the SEC no dei:EntityCommonStockSharesOutstanding).
-SHARES = TableSpec(
-    "shares",
-    (
-        Column("date", "date"),
-        Column("ticker", "ticker"),
-        SHARES_OUTSTANDING,
-        Column("source", "text", required=False, max_length=200),
-    ),
-    key=("date", "ticker"),
-    required=False,
-)
-DEALS = TableSpec(
-    "deals",
-    (
-        Column("date", "date"),
-        Column("ticker", "ticker"),
-        Column("kind", "text", max_length=40),
-        Column("counterparty", "text", required=False, max_length=120),
-        Column("value_usd", "number", required=False, minimum=0, maximum=1e13, unit="USD"),
-        Column("capacity_mw", "number", required=False, minimum=0, maximum=100_000, unit="MW"),
-        Column("description", "text", required=False, max_length=500),
-    ),
-    key=(),
-    required=False,
-)
-TABLES = (NETWORK, MINERS, MINER_HASHRATE, MARKET_CAPS, DEALS)
 
 
 @dataclass(frozen=True, eq=False)
@@ -169,362 +62,6 @@ class Inputs:
     commentary: dict[str, str]
     sources: tuple[SourceFile, ...]
     warnings: tuple[Problem, ...] = field(default=())
-
-
-# --- reading raw rows ------------------------------------------------------------------------
-
-
-@dataclass
-class RawTable:
-    """Header and rows of one table as read, before any parsing."""
-
-    label: str  # "network.csv" or "brief.xlsx[network]"
-    header: list[str]
-    rows: list[list[Any]]  # every row below the header, blank ones included, so row numbers match the sheet
-    sha256: str
-    header_row: int = 1  # the header's row number as a spreadsheet shows it (blank rows above it count)
-
-
-def _looks_utf16(data: bytes) -> bool:
-    """A byte-order mark, or ASCII letters each paired with a NUL byte ('d\\0a\\0t\\0e\\0')."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return True
-    head = data[:8]
-    for text, nul in ((head[0::2], head[1::2]), (head[1::2], head[0::2])):
-        if len(head) == 8 and nul == b"\0" * 4 and all(32 <= b < 127 for b in text):
-            return True
-    return False
-
-
-def _decode(data: bytes, label: str) -> str:
-    if _looks_utf16(data):
-        raise InputError([Problem(label, "saved as UTF-16 ('Unicode Text'), not UTF-8",
-                                  fix="save it as 'CSV UTF-8 (comma delimited)'")])
-    if data.startswith(b"PK\x03\x04"):
-        raise InputError([Problem(label, "an Excel workbook (or other zip file), not a CSV table",
-                                  fix=f"export the sheet as 'CSV UTF-8 (comma delimited)', or name the workbook {WORKBOOK}")])
-    if b"\x00" in data[:4096]:
-        raise InputError([Problem(label, "binary file, not a CSV table", fix="export the sheet as CSV UTF-8")])
-    try:
-        return data.decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a byte-order mark
-    except UnicodeDecodeError as exc:
-        raise InputError([Problem(label, f"not UTF-8 text (byte {exc.start + 1} is {data[exc.start]:#04x})",
-                                  fix="save it as 'CSV UTF-8 (comma delimited)'")]) from None
-
-
-def read_csv_bytes(data: bytes, label: str) -> RawTable:
-    """Split CSV bytes into a header and rows, refusing what is not a comma-separated UTF-8 table."""
-    if len(data) > MAX_FILE_BYTES:
-        raise InputError([Problem(label, f"file is {len(data) / 2**20:.0f} MB (at most {MAX_FILE_BYTES // 2**20} MB)",
-                                  fix="keep only the rows the brief needs")])
-    text = _decode(data, label)
-    lines = text.count("\n") + (not text.endswith("\n"))
-    if lines > MAX_ROWS + 1:
-        raise InputError([Problem(label, f"{lines:,} rows; briefgen reads at most {MAX_ROWS:,} rows a table",
-                                  fix="keep only the rows the brief needs")])
-    rows: list[list[str]] = []
-    try:
-        for row in csv.reader(io.StringIO(text, newline=""), strict=True):
-            rows.append(row)
-    except csv.Error as exc:
-        raise InputError([_csv_problem(label, len(rows) + 1, str(exc))]) from None
-    blank = [not any(cell.strip() for cell in r) for r in rows]
-    if all(blank):
-        raise InputError([Problem(label, "file is empty", fix="add a header row and data rows")])
-    top = blank.index(False)
-    header = [h.strip().lstrip("\ufeff").lower() for h in rows[top]]
-    if len(header) == 1:
-        for delimiter, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")):
-            if delimiter in rows[top][0]:
-                raise InputError([Problem(label, f"columns are separated by {name}, not commas",
-                                          fix="save it as 'CSV UTF-8 (comma delimited)'")])
-    return RawTable(label, header, rows[top + 1:], hashlib.sha256(data).hexdigest(), header_row=top + 1)
-
-
-def _csv_problem(label: str, row: int, error: str) -> Problem:
-    """Say what a csv.Error means for the row it stopped on."""
-    if "unexpected end of data" in error:
-        return Problem(label, 'a double quote (") opens a cell that is never closed', row=row,
-                       fix="remove the stray quote, or close the quoted cell")
-    if "expected after" in error:
-        return Problem(label, 'text follows the closing double quote (") of a cell', row=row,
-                       fix='quote the whole cell, doubling any quote inside it: "6"" rack"')
-    if "field larger than field limit" in error:
-        return Problem(label, "a cell is longer than 131,072 characters", row=row, fix="check for a stray double quote")
-    return Problem(label, f"not a readable CSV table ({error})", row=row, fix="export the sheet as CSV UTF-8")
-
-
-def read_workbook(path: Path) -> dict[str, RawTable]:
-    """Read every sheet of the workbook as raw tables, keyed by sheet name (lower case, '.csv' dropped)."""
-    data = path.read_bytes()
-    if len(data) > MAX_FILE_BYTES:
-        raise InputError([Problem(WORKBOOK, f"workbook is {len(data) / 2**20:.0f} MB (at most {MAX_FILE_BYTES // 2**20} MB)",
-                                  fix="keep only the rows the brief needs")])
-    digest = hashlib.sha256(data).hexdigest()
-    sheets = _sheet_rows(data, values=True)
-    if any(None in row for rows in sheets.values() for row in rows):
-        # A blank cell may be a formula whose result was never saved (a workbook written by a
-        # script, not Excel): name the formula rather than calling the cell empty.
-        formulas = _sheet_rows(data, values=False)
-        for title, rows in sheets.items():
-            for row, source in zip(rows, formulas[title]):
-                for index, value in enumerate(row):
-                    if value is None and index < len(source) and isinstance(source[index], str) \
-                            and source[index].startswith("="):
-                        row[index] = UnsavedFormula(source[index])
-    tables = {}
-    for title, rows in sheets.items():
-        label = f"{WORKBOOK}[{title}]"
-        blank = [all(is_blank(c) for c in r) for r in rows]
-        if all(blank):
-            tables[title.strip().lower().removesuffix(".csv")] = RawTable(label, [], [], digest)
-            continue
-        top = blank.index(False)
-        header = ["" if h is None else str(h).strip().lower() for h in rows[top]]
-        while header and header[-1] == "":
-            header.pop()
-        tables[title.strip().lower().removesuffix(".csv")] = RawTable(
-            label, header, [r[: len(header)] for r in rows[top + 1:]], digest, header_row=top + 1)
-    return tables
-
-
-def _sheet_rows(data: bytes, values: bool) -> dict[str, list[list[Any]]]:
-    """Every sheet's rows ({title: rows}); with `values`, formulas give their saved results."""
-    import openpyxl
-
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=values)
-    except Exception as exc:  # openpyxl raises many types for a damaged file; all mean the same to the user
-        raise InputError([Problem(WORKBOOK, f"not a readable .xlsx workbook ({type(exc).__name__})",
-                                  fix="save it from Excel as 'Excel Workbook (.xlsx)'")]) from None
-    sheets: dict[str, list[list[Any]]] = {}
-    try:
-        for sheet in book.worksheets:
-            rows = sheets[sheet.title] = []
-            for count, row in enumerate(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)):
-                if count > MAX_ROWS:
-                    raise InputError([Problem(f"{WORKBOOK}[{sheet.title}]", f"more than {MAX_ROWS:,} rows; briefgen "
-                                              f"reads at most {MAX_ROWS:,} rows a table", fix="keep only the rows the brief needs")])
-                rows.append(list(row))
-    finally:
-        book.close()
-    return sheets
-
-
-# --- parsing a table against its spec --------------------------------------------------------
-
-
-def parse_table(spec: TableSpec, raw: RawTable, problems: list[Problem],
-                warnings: list[Problem] | None = None) -> pd.DataFrame | None:
-    """Check the header, parse every cell and the row keys; append problems (and warnings), return the frame."""
-    if not raw.header:
-        what = "sheet" if raw.label.endswith("]") else "file"
-        problems.append(Problem(raw.label, f"{what} is empty", fix=f"add the header row: {','.join(c.name for c in spec.columns)}"))
-        return None
-    head = raw.header_row
-    positions: dict[str, int] = {}
-    for index, name in enumerate(raw.header):
-        if name and name in positions:
-            problems.append(Problem(raw.label, f"column '{name}' appears twice", row=head, fix="delete one of them"))
-        positions.setdefault(name, index)
-    known = {c.name for c in spec.columns}
-    unknown = [h for h in raw.header if h and h not in known]
-    missing = []
-    for column in spec.columns:
-        if column.name in positions or not column.required:
-            continue
-        close = difflib.get_close_matches(column.name, unknown, n=1, cutoff=0.6)
-        fix = f"rename column '{close[0]}' to '{column.name}'" if close else f"add a column '{column.name}'"
-        problems.append(Problem(raw.label, "missing column", row=head, column=column.name, fix=fix))
-        missing.append(column.name)
-    if spec is NETWORK and "hashrate_ehs" not in positions and "difficulty" not in positions:
-        close = difflib.get_close_matches("hashrate_ehs", unknown, n=1, cutoff=0.6)
-        fix = f"rename column '{close[0]}' to 'hashrate_ehs'" if close else "add a column 'hashrate_ehs' (EH/s) or 'difficulty'"
-        problems.append(Problem(raw.label, "missing column", row=head, column="hashrate_ehs", fix=fix))
-        missing.append("hashrate_ehs")
-    if warnings is not None:
-        absent = [c.name for c in spec.columns if c.name not in positions]
-        for name in unknown:
-            close = difflib.get_close_matches(name, absent, n=1, cutoff=0.75)
-            if close:
-                warnings.append(Problem(raw.label, "unknown column, not read", row=head, column=name,
-                                        fix=f"did you mean '{close[0]}'?"))
-    if missing:
-        return None
-    if all(all(is_blank(c) for c in row) for row in raw.rows):
-        problems.append(Problem(raw.label, "header only, no data rows", fix="add the data rows below the header"))
-        return None
-    records = []
-    budget = MAX_PROBLEMS  # a badly broken file gets its first 50 problems, not 100,000
-    for offset, row in enumerate(raw.rows):
-        number = head + 1 + offset
-        if all(is_blank(c) for c in row):
-            continue  # blank rows are skipped but still counted, so row numbers match the sheet
-        if [str(c).strip().lstrip("\ufeff").lower() for c in row[: len(raw.header)]] == raw.header:
-            problems.append(Problem(raw.label, "the header row appears again", row=number,
-                                    fix="delete this row; were two files pasted together?"))
-            budget -= 1
-            continue
-        if len(row) > len(raw.header) and any(not is_blank(c) for c in row[len(raw.header):]):
-            problems.append(Problem(raw.label, f"{len(row)} cells but {len(raw.header)} columns", row=number,
-                                    fix="remove the extra cells or quote text that holds commas"))
-            budget -= 1
-        record: dict[str, Any] = {"_row": number}
-        for column in spec.columns:
-            index = positions.get(column.name)
-            cell = row[index] if index is not None and index < len(row) else None
-            try:
-                record[column.name] = parse_cell(column, cell)
-            except CellError as exc:
-                problems.append(Problem(raw.label, exc.message, row=number, column=column.name, fix=exc.fix))
-                record[column.name] = None
-                budget -= 1
-        records.append(record)
-        if budget <= 0:
-            problems.append(Problem(raw.label, "too many problems; stopped checking this file here", row=number,
-                                    fix="fix these, then run briefgen check again"))
-            return None
-    frame = pd.DataFrame.from_records(records, columns=["_row", *[c.name for c in spec.columns]])
-    if spec.key:
-        _duplicates(frame, spec, raw.label, problems)
-    if spec is MARKET_CAPS:
-        _check_market_cap_product(frame, raw.label, problems)
-    return frame
-
-
-def _check_market_cap_product(frame: pd.DataFrame, label: str, problems: list[Problem]) -> None:
-    """Where a row gives shares_outstanding and close_usd, its market_cap_usd must be their product.
-
-    "Within rounding": the close as written stands for any price within half a unit of its last
-    decimal (15.95: 15.945 to 15.955), and the cap for any within half a dollar.
-    """
-    given = frame[["market_cap_usd", "shares_outstanding", "close_usd"]].notna().all(axis=1)
-    if not given.any():
-        return
-    traced = frame[given]
-    cap, shares, close = (traced[c].astype("float64") for c in ("market_cap_usd", "shares_outstanding", "close_usd"))
-    half_unit = close.map(_half_unit)
-    product = shares * close
-    wrong = (cap - product).abs() > shares * half_unit + 1.0  # + half a dollar of the cap's rounding, and float slack
-    for index in traced.index[wrong.to_numpy()][:MAX_PROBLEMS]:
-        problems.append(Problem(label, f"market_cap_usd {cap[index]:,.0f} is not shares_outstanding x close_usd "
-                                       f"({int(shares[index]):,} x {close[index]:g} = {product[index]:,.0f})",
-                                row=int(frame.at[index, "_row"]), column="market_cap_usd",
-                                fix="correct the figure that is wrong, or leave shares_outstanding and close_usd blank"))
-
-
-def _half_unit(value: float) -> float:
-    """Half a unit of the last decimal a number was written with (15.95 -> 0.005; 16, read as 16.0 -> 0.05)."""
-    exponent = Decimal(repr(value)).as_tuple().exponent
-    return 0.5 * 10.0 ** min(0, exponent if isinstance(exponent, int) else 0)
-
-
-def _duplicates(frame: pd.DataFrame, spec: TableSpec, label: str, problems: list[Problem]) -> None:
-    """Name each row that repeats an earlier row's key (the first MAX_PROBLEMS of them)."""
-    keys = list(spec.key)
-    keyed = frame[frame[keys].notna().all(axis=1)]
-    repeated = keyed.duplicated(keys, keep="first")
-    if not repeated.any():
-        return
-    first = keyed.groupby(keys, sort=False)["_row"].transform("first")
-    what, fix = " and ".join(keys), "keep one row per " + " and ".join(keys)
-    for index in repeated[repeated].index[:MAX_PROBLEMS]:
-        key = ", ".join(str(frame.at[index, k]) for k in keys)
-        problems.append(Problem(label, f"duplicate {what} {key} (first on row {first[index]})",
-                                row=int(frame.at[index, "_row"]), column=keys[-1], fix=fix))
-    more = int(repeated.sum()) - MAX_PROBLEMS
-    if more > 0:
-        problems.append(Problem(label, f"{more:,} more rows repeat an earlier {what}", fix=fix))
-
-
-def _typed(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
-    """Give each column its dtype: dates datetime64, numbers float64 (NaN when blank), text object."""
-    for column in spec.columns:
-        if column.kind == "date":
-            frame[column.name] = pd.to_datetime(frame[column.name])
-        elif column.kind == "number":
-            frame[column.name] = pd.to_numeric(frame[column.name]).astype("float64")
-        elif column.kind == "integer":
-            frame[column.name] = frame[column.name].astype("Int64")
-    return frame
-
-
-# --- table-specific checks -------------------------------------------------------------------
-
-
-def _finish_network(frame: pd.DataFrame, label: str, problems: list[Problem], warnings: list[Problem]) -> pd.DataFrame:
-    """Derive hashrate from difficulty where needed, then block heights and the day's subsidy."""
-    neither = frame["hashrate_ehs"].isna() & frame["difficulty"].isna() & frame["date"].notna()
-    for number in frame.loc[neither, "_row"].head(MAX_PROBLEMS):
-        problems.append(Problem(label, "no hashrate and no difficulty", row=int(number), column="hashrate_ehs",
-                                fix="give hashrate_ehs (EH/s) or difficulty"))
-    frame = _typed(frame.sort_values("date", kind="stable").reset_index(drop=True), NETWORK)
-    implied = frame["difficulty"] * HASH_2_32 / 600.0 / 1e18  # DOMAIN.md: implied hashrate = D x 2^32 / 600
-    frame["hashrate_ehs"] = frame["hashrate_ehs"].fillna(implied)
-    frame["blocks"] = frame["blocks"].astype("int64")
-    gaps = frame["date"].diff().dt.days.fillna(1)
-    if (gaps > 1).any():
-        first_gap = frame.loc[gaps[gaps > 1].index[0], "date"]
-        missing_days = int((gaps[gaps > 1] - 1).sum())
-        warnings.append(Problem(label, f"{missing_days} day(s) missing from the daily series, first before "
-                                f"{first_gap:%Y-%m-%d}", fix="window means use the days present"))
-    if frame["height"].notna().any():
-        _check_heights(frame, gaps, label, problems, warnings)
-    frame["height"] = _heights(frame, label, warnings)
-    frame["subsidy_btc"] = _issuance(frame)
-    return frame
-
-
-def _check_heights(frame: pd.DataFrame, gaps: pd.Series, label: str, problems: list[Problem],
-                   warnings: list[Problem]) -> None:
-    """End-of-day heights rise by each day's blocks: a fall is an error, a mismatch a warning."""
-    height, blocks = frame["height"].astype("float64"), frame["blocks"]
-    rise = height.diff()
-    below = height - blocks + 1 < 0  # the day's first block would have a negative height
-    fall = rise <= 0
-    for index in frame.index[below | fall][:MAX_PROBLEMS]:
-        row, value = int(frame.at[index, "_row"]), int(height[index])
-        if below[index]:
-            message = f"height {value:,} is below the day's {int(blocks[index])} blocks"
-        else:
-            message = f"height {value:,} is not above the previous day's {int(height[index - 1]):,}"
-        problems.append(Problem(label, message, row=row, column="height",
-                                fix="give each day's height at its last block; heights rise every day"))
-    mismatch = (gaps == 1) & ~fall & rise.notna() & (rise != blocks)
-    if mismatch.any():
-        index, more = frame.index[mismatch][0], int(mismatch.sum()) - 1
-        warnings.append(Problem(label, f"height rises by {int(rise[index]):,} but blocks is {int(blocks[index])}"
-                                + (f" (and on {more} more day{'s' if more > 1 else ''})" if more else ""),
-                                row=int(frame.at[index, "_row"]), column="height",
-                                fix="check the heights or the block counts; the 4-year opportunity uses the heights"))
-
-
-def _heights(frame: pd.DataFrame, label: str, warnings: list[Problem]) -> pd.Series:
-    """End-of-day block heights: the `height` column where given, else counted from a halving block."""
-    given = frame["height"]
-    if given.notna().all():
-        return given.astype("int64")
-    cumulative = frame["blocks"].cumsum()
-    dates = frame["date"].dt.date
-    inside = [(h, d) for h, d in HALVING_DATES if dates.iloc[0] <= d <= dates.iloc[-1]]
-    if inside:
-        anchor_height, anchor_day = inside[-1]
-        # The halving block is taken as the first block of its UTC day (840,000 came at 00:09).
-        before = int(cumulative[dates < anchor_day].iloc[-1]) if (dates < anchor_day).any() else 0
-        return (anchor_height - 1 + cumulative - before).astype("int64")
-    anchor_height, anchor_day = min(HALVING_DATES, key=lambda hd: abs((hd[1] - dates.iloc[0]).days))
-    start = anchor_height + 144 * (dates.iloc[0] - anchor_day).days
-    warnings.append(Problem(label, f"block heights estimated at 144 blocks a day from the halving of {anchor_day}",
-                            fix="add a 'height' column for an exact 4-year opportunity"))
-    return (start - frame["blocks"].iloc[0] + cumulative).astype("int64")
-
-
-def _issuance(frame: pd.DataFrame) -> pd.Series:
-    """BTC issued each day: the subsidy of each block mined that day, across a halving where one falls."""
-    ends = frame["height"].to_numpy()
-    starts = ends - frame["blocks"].to_numpy() + 1
-    return pd.Series([block_reward_opportunity_btc(int(s), int(e - s + 1)) for s, e in zip(starts, ends)],
-                     index=frame.index, dtype="float64")
 
 
 def _absent(value: Any) -> bool:
@@ -653,12 +190,46 @@ def _resource_warnings(config: BriefConfig | None, frames: dict[str, pd.DataFram
     return (found + commentary_warnings(commentary))[:MAX_PROBLEMS]
 
 
-def _source(raw: RawTable, frame: pd.DataFrame) -> SourceFile:
+def _network_through(parsed: pd.DataFrame, network: pd.DataFrame, warnings: list[Problem], end: date,
+                     label: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """The daily series derived from its rows up to the period's end (every row was checked already).
+
+    Estimated block heights count blocks from a halving that may lie after the end, and a gap
+    after it is nothing the brief shows: both are worked out again from the rows the brief uses.
+    """
+    if not (network["date"] > pd.Timestamp(end)).any():
+        return network, warnings
+    kept = parsed[pd.to_datetime(parsed["date"]) <= pd.Timestamp(end)].copy()
+    again: list[Problem] = []
+    return finish_network(kept, label, [], again), again  # its problems were found on all rows
+
+
+def _through(clean: dict[str, pd.DataFrame], parsed_network: pd.DataFrame, end: date) -> dict[str, int]:
+    """Keep only rows dated on or before the period's end, in place; return how many each table left out.
+
+    Every row was checked, but nothing after the period's end may reach a figure, a chart, a table
+    or a takeaway: a brief for early December built from files that run into January must print
+    what was known in early December. A miner whose membership starts later is not yet tracked.
+    The network arrives already cut (`_network_through`).
+    """
+    cut = pd.Timestamp(end)
+    later = {"network": int((pd.to_datetime(parsed_network["date"]) > cut).sum())}
+    for name, frame in clean.items():
+        if name == "network":
+            continue
+        after = frame["from" if name == "miners" else "date"] > cut
+        later[name] = int(after.sum())
+        if later[name]:
+            clean[name] = frame[~after].reset_index(drop=True)
+    return later
+
+
+def _source(raw: RawTable, frame: pd.DataFrame, later: int = 0) -> SourceFile:
     dates = frame["date"] if "date" in frame else frame.get("from")
     first = last = None
     if dates is not None and dates.notna().any():
         first, last = pd.Timestamp(dates.min()).date(), pd.Timestamp(dates.max()).date()
-    return SourceFile(raw.label, len(frame), first, last, raw.sha256)
+    return SourceFile(raw.label, len(frame), first, last, raw.sha256, later)
 
 
 def _in_file_order(problems: list[Problem]) -> list[Problem]:
@@ -703,8 +274,9 @@ def load_inputs(
     raw, given = _raw_tables(inputs_dir, problems, warnings)
     frames = {name: parse_table(spec, raw[name], problems, warnings) for spec in TABLES if (name := spec.name) in raw}
     network = frames.get("network")
+    series_warnings: list[Problem] = []  # the daily series' own (gaps, heights): of the rows the brief uses
     if network is not None and not any(p.file == raw["network"].label for p in problems):
-        network = _finish_network(network, raw["network"].label, problems, warnings)
+        network = finish_network(network, raw["network"].label, problems, series_warnings)
     miners = frames.get("miners")
     if miners is not None and "miners" in raw and any(p.file == raw["miners"].label for p in problems):
         miners = None  # a ticker that failed to parse in miners.csv would make every row of it look unknown
@@ -729,16 +301,20 @@ def load_inputs(
             problems.extend(exc.problems)
         else:
             problems.extend(_empty_windows(config, network, raw["network"].label))
+            network, series_warnings = _network_through(frames["network"], network, series_warnings,
+                                                        config.period.end, raw["network"].label)
+    warnings.extend(series_warnings)
     if strict:
         problems.extend(warnings)
     if problems:
         raise InputError(_in_file_order(problems))
-    assert config is not None and network is not None  # guaranteed when no problem was found
-    clean = {name: _typed(frame.drop(columns="_row"), spec) for spec in TABLES
+    assert config is not None and config.period is not None and network is not None  # guaranteed when no problem was found
+    clean = {name: typed(frame.drop(columns="_row"), spec) for spec in TABLES
              if (name := spec.name) != "network" and (frame := frames.get(name)) is not None}
     clean["network"] = network.drop(columns="_row")
-    deals = clean.get("deals", _typed(pd.DataFrame({c.name: [] for c in DEALS.columns}), DEALS))
-    sources = [_source(raw[spec.name], clean[spec.name]) for spec in TABLES if spec.name in clean]
+    later = _through(clean, frames["network"], config.period.end)
+    deals = clean.get("deals", typed(pd.DataFrame({c.name: [] for c in DEALS.columns}), DEALS))
+    sources = [_source(raw[spec.name], clean[spec.name], later[spec.name]) for spec in TABLES if spec.name in clean]
     config_bytes = (inputs_dir / "brief.yaml").read_bytes()
     sources.insert(0, SourceFile("brief.yaml", config_bytes.count(b"\n"), None, None, hashlib.sha256(config_bytes).hexdigest()))
     return Inputs(

@@ -199,6 +199,7 @@ class SectorMetrics:
     deals: pd.DataFrame
     series: Series
     network_sources: tuple[str, ...] = ()  # the `source` column's values: where fetched rows came from
+    deals_since: date | None = None  # deals listed are those after this day (the previous brief), else the period's
 
 
 # --- window arithmetic -----------------------------------------------------------------------
@@ -545,7 +546,9 @@ def compute(inputs) -> SectorMetrics:
     assert config.period is not None and config.compare is not None and config.as_of is not None
     period, compare = config.period, config.compare
     month = prior_month(period)
-    network = inputs.network[inputs.network["date"] <= pd.Timestamp(config.as_of)].reset_index(drop=True)
+    # Nothing dated after the period's end reaches a figure (load_inputs already keeps only those
+    # rows; inputs built another way are held to it here too).
+    network = inputs.network[inputs.network["date"] <= pd.Timestamp(period.end)].reset_index(drop=True)
     windows: dict[str, WindowFigures | None] = {}
     for key, window in (("period", period), ("compare", compare), ("prior_month", month)):
         days = _slice(network, window)
@@ -555,7 +558,7 @@ def compute(inputs) -> SectorMetrics:
     net, econ = _network_and_economics(network, windows, period)
     miners = _miner_figures(inputs, windows, period, compare, month)
     equities = _equity_figures(inputs, network, period, compare, month)
-    deals = inputs.deals.sort_values(["date", "ticker"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    deals = _deals_announced(inputs.deals, period, config.deals_since)
     return SectorMetrics(
         period=period,
         compare=compare,
@@ -571,4 +574,12 @@ def compute(inputs) -> SectorMetrics:
         deals=deals,
         series=_series(inputs, network),
         network_sources=tuple(sorted({str(v) for v in network["source"].dropna() if str(v).strip()})),
+        deals_since=config.deals_since,
     )
+
+
+def _deals_announced(deals: pd.DataFrame, period: Window, since: date | None) -> pd.DataFrame:
+    """Deals announced in the period (or after `since`, the previous brief's date, through the period's end), newest first."""
+    first = pd.Timestamp(period.start) if since is None else pd.Timestamp(since) + pd.Timedelta(days=1)
+    shown = deals[(deals["date"] >= first) & (deals["date"] <= pd.Timestamp(period.end))]
+    return shown.sort_values(["date", "ticker"], ascending=[False, True], kind="stable").reset_index(drop=True)

@@ -165,7 +165,8 @@ def inputs_summary(inputs) -> str:
     parts = []
     for source in inputs.sources:
         if source.first and source.last:
-            parts.append(f"{source.name} {source.rows:,} rows {source.first:%Y-%m-%d}..{source.last:%Y-%m-%d}")
+            later = f" (+{source.later:,} after the period, not used)" if source.later else ""
+            parts.append(f"{source.name} {source.rows:,} rows {source.first:%Y-%m-%d}..{source.last:%Y-%m-%d}{later}")
         else:
             parts.append(source.name)
     config = inputs.config

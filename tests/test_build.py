@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import re
 import shutil
 import subprocess
 import sys
@@ -171,3 +172,45 @@ def test_history_adds_the_since_column_and_rebuilds_stay_identical(tmp_path: Pat
     assert "Since" in html and "31 Dec 2025" in html
     build(BuildOptions(tmp_path / "inputs", output, cache=False))
     assert (output / "brief.pdf").read_bytes() == first
+
+
+def test_nothing_dated_after_the_period_end_reaches_the_brief(tmp_path: Path):
+    """Rows after the period's end in every dated input (network, listed hashrate, market caps, deals, a
+    miner whose membership starts later) leave the figures, charts and pages exactly as without them.
+
+    They used to leak: the network series ran to the last row (charts, the next-adjustment estimate),
+    and every deal in deals.csv was listed, and cited in the takeaways, whatever its date.
+    """
+    from briefgen.inputs import load_inputs
+    from briefgen.metrics import compute
+    from briefgen.report import metrics_as_json
+
+    plain, future = tmp_path / "plain", tmp_path / "future"
+    shutil.copytree(ROOT / "inputs", plain)
+    shutil.copytree(ROOT / "inputs", future)
+    additions = {
+        "network.csv": "".join(f"2026-02-{d:02d},123457,987.6,150,9.87654321,142624508284647\n" for d in range(1, 8)),
+        "miner_hashrate.csv": "2026-02-01,MARA,99.9\n2026-02-01,NEWM,12.3\n",
+        "market_caps.csv": "2026-02-03,MARA,77777000000\n2026-02-03,NEWM,1234000000\n",
+        "deals.csv": "2026-02-02,MARA,hpc_lease,FutureCo,9990000000,999,Signed after the period\n"
+                     "2026-01-16,NEWM,land,LaterCo,5000000,,Announced the day after the note\n",
+        "miners.csv": "NEWM,Future Miner Inc.,NASDAQ,2026-02-01,\n",
+    }
+    for name, rows in additions.items():
+        with open(future / name, "a", encoding="utf-8") as handle:
+            handle.write(rows)
+    loaded = load_inputs(future)
+    assert len(loaded.network) == len(load_inputs(plain).network)  # no February day is kept
+    assert metrics_as_json(compute(loaded)) == metrics_as_json(compute(load_inputs(plain)))
+    built = {}
+    for folder in (plain, future):
+        build(BuildOptions(folder, folder.parent / f"{folder.name}-out", cache=False))
+        out = folder.parent / f"{folder.name}-out"
+        html = (out / "brief.html").read_text(encoding="utf-8")
+        built[folder.name] = (re.sub(r"\b[0-9a-f]{64}\b", "<sha256>", html),
+                              {p.name: p.read_bytes() for p in sorted((out / "charts").glob("*.svg"))})
+    html = built["future"][0]
+    for text in ("FutureCo", "LaterCo", "NEWM", "Future Miner", "123,457", "Feb 2026", "16 Jan 2026"):
+        assert text not in html, text
+    assert built["future"] == built["plain"]  # only the digests of the changed files differ
+    assert not loaded.warnings  # the gap before the February rows is after the period: nothing the brief shows

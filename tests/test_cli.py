@@ -95,3 +95,49 @@ def test_the_program_exits_fast_yet_prints_everything_and_keeps_its_exit_status(
     usage = program("build", "--no-such-flag")
     assert usage.returncode == 2 and "No such option" in usage.stderr
     assert program("--version").returncode == 0
+
+
+def test_a_missing_inputs_folder_is_one_clean_error_for_every_command(tmp_path):
+    """build, batch and watch used to end in a FileNotFoundError traceback; every command now says the same."""
+    missing = tmp_path / "no-such-folder"
+    expected = f"Error: 1 problem in the inputs:\n  - {missing}: inputs folder not found (pass --inputs DIR)\n"
+    for args in (["build", "--output", str(tmp_path / "out")], ["batch", "--as-of", "2026-01-15", "--output",
+                 str(tmp_path / "out")], ["watch", "--output", str(tmp_path / "out")], ["check"], ["metrics"],
+                 ["fetch", "network"]):
+        result = CliRunner().invoke(main, [*args, "--inputs", str(missing)])
+        assert result.exit_code == 1, (args, result.output)
+        assert result.output == expected, args
+        assert result.exception is None or isinstance(result.exception, SystemExit), args
+    assert not (tmp_path / "out").exists()
+
+
+def test_check_reads_the_clients_file_when_it_is_there(tmp_path):
+    """The docs said `check` validates inputs/clients.csv; it did not read it at all."""
+    import shutil
+
+    folder = tmp_path / "inputs"
+    shutil.copytree(ROOT / "tests" / "data" / "bad" / "_base", folder)
+    (folder / "clients.csv").write_text("client_id,name,firm,email\nc-1,Ana Smith,Acme,ana@acme.example.com\n"
+                                        "c-2,Bob Jones,Jones,bob@jones.example.com\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", "--inputs", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == "OK: clients.csv, 2 clients"
+    (folder / "clients.csv").write_text("client_id,name,firm,email\nc-1,Ana Smith,Acme,Ana <ana@acme.example.com>\n",
+                                        encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", "--inputs", str(folder)])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: 1 problem in the inputs:\n  - clients.csv: row 2, column 'email': ")
+
+
+def test_the_clients_file_is_never_committed():
+    """clients.csv holds client emails and PDF passwords: git must ignore it wherever it is."""
+    import subprocess
+
+    if not (ROOT / ".git").exists():
+        import pytest
+
+        pytest.skip("not a git checkout")
+    for path in ("inputs/clients.csv", "clients.csv", "elsewhere/clients.csv"):
+        done = subprocess.run(["git", "check-ignore", "--no-index", "-q", path], cwd=ROOT)
+        assert done.returncode == 0, f"{path} is not ignored"
+    assert "`clients.csv` is ignored by git" in user_docs()

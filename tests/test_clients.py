@@ -168,3 +168,13 @@ def test_any_accepted_name_yields_exactly_one_recipient_and_no_extra_header(name
     # Compared without whitespace: a long name is folded into adjacent encoded words, and the
     # stdlib parser keeps the fold's space between them, which RFC 2047 (6.2) says readers drop.
     assert "".join(to.display_name.split()) == "".join(client.name.split())
+
+
+@pytest.mark.parametrize("char", ["\u2066", "\u2069", "\u00ad", "\u200e", "\u061c", "\U000e0041"])
+def test_invisible_characters_in_names_and_firms_are_refused(char):
+    """Bidi isolates, soft hyphens, marks and tags used to pass: only some format characters were listed."""
+    found = problems(f"client_id,name,firm,email\nc-1,Ana{char} Smith,Acme,ana@acme.example.com\n"
+                     f"c-2,Bob Jones,Ac{char}me,bob@acme.example.com\n")
+    assert len(found) == 2
+    assert found[0].startswith(f"clients.csv: row 2, column 'name': holds an invisible character, U+{ord(char):04X} (")
+    assert found[1].startswith(f"clients.csv: row 3, column 'firm': holds an invisible character, U+{ord(char):04X} (")

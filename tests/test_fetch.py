@@ -660,3 +660,92 @@ def test_the_command_has_help_and_is_documented():
     for text in ("briefgen fetch network", "--inputs", "--source", "--since", "--base-url", "--dry-run",
                  "CC BY-NC 4.0", "Source: Coin Metrics Community Data", "mempool.space"):
         assert text in docs, text
+
+
+# --- deadlines and nesting -------------------------------------------------------------------
+
+
+class _Trickler:
+    """A server on 127.0.0.1 that sends its answer one byte every `every` seconds (headers first, or not at all)."""
+
+    def __init__(self, every: float, headers_first: bool):
+        import threading
+
+        self.every, self.headers_first = every, headers_first
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(4)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+
+    def _serve(self) -> None:
+        body = b'{"data": []}' + b" " * 10_000
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                if self.headers_first:
+                    conn.sendall(head)
+                for byte in (body if self.headers_first else head + body):
+                    if self.stop.wait(self.every):
+                        return
+                    try:
+                        conn.sendall(bytes([byte]))
+                    except OSError:
+                        break  # the client gave up: wait for the next one
+
+    def close(self) -> None:
+        self.stop.set()
+        self.listener.close()
+        self.thread.join(5)
+
+
+@pytest.mark.parametrize("headers_first", [True, False])
+def test_a_server_trickling_its_answer_is_cut_off_at_the_request_deadline(folder: Path, headers_first: bool):
+    """A byte every 0.05 s never trips a 5 s socket timeout: without a deadline this fetch took 10 minutes."""
+    server = _Trickler(0.05, headers_first)
+    try:
+        policy = HttpPolicy(attempts=3, backoff_s=0.1, timeout_s=5.0, request_deadline_s=0.5)
+        sleeps: list[float] = []
+        assert refused(folder, server.base, policy=policy, sleeps=sleeps) == (
+            f"coinmetrics: {server.base}{CM_PATH} did not finish within 0.5 s (the deadline for one request); the "
+            f"server is answering too slowly, try again later\n{folder / 'network.csv'} was not changed.")
+        assert sleeps == []  # a trickling server is not retried
+    finally:
+        server.close()
+
+
+def test_the_run_has_a_deadline_too(httpserver, folder: Path):
+    """Retries and their waits add up: the run's deadline stops them, without waiting past it."""
+    httpserver.expect_request(CM_PATH).respond_with_data("busy", status=503)
+    base = httpserver.url_for("/").rstrip("/")
+    policy = HttpPolicy(attempts=6, backoff_s=1.0, timeout_s=5.0, run_deadline_s=2.5)
+    sleeps: list[float] = []
+    assert refused(folder, base, policy=policy, sleeps=sleeps) == (
+        f"coinmetrics: stopped at {base}{CM_PATH}: the fetch ran past its 2.5 s deadline; try again later, or fetch "
+        f"a shorter period with --since\n{folder / 'network.csv'} was not changed.")
+    assert sleeps == [1.0]  # the next wait, 2 s, would have gone past it
+
+
+def test_deeply_nested_json_is_a_clean_error_not_a_recursion_error(httpserver, folder: Path):
+    httpserver.expect_request(CM_PATH).respond_with_data("[" * 200_000 + "]" * 200_000, content_type="application/json")
+    base = httpserver.url_for("/").rstrip("/")
+    assert refused(folder, base) == (
+        f"coinmetrics: {base}{CM_PATH} sent JSON nested more than 64 deep; that is not the source's API\n"
+        f"{folder / 'network.csv'} was not changed.")
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting():
+    from briefgen.fetch.http import _depth
+
+    assert _depth('{"a": "[[[[[[[[", "b": [[1]], "c": "\\"{{{"}') == 3
+    assert _depth("[" * 65 + "]" * 65) == 65

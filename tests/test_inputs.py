@@ -195,3 +195,38 @@ def test_workbook_sheets_stand_in_for_csv_files(tmp_path: Path):
     inputs = load_inputs(folder)
     assert list(inputs.network["btc_price_usd"]) == [80000, 82000, 84000]
     assert inputs.sources[1].name == "brief.xlsx[network]"
+
+
+def test_every_unicode_format_character_counts_as_invisible():
+    """cells.INVISIBLE is written out as ranges: it must cover every Cf character this Python knows."""
+    import sys
+    import unicodedata
+
+    from briefgen.cells import INVISIBLE
+
+    missing = [f"U+{c:04X}" for c in range(sys.maxunicode + 1)
+               if unicodedata.category(chr(c)) == "Cf" and not INVISIBLE.fullmatch(chr(c))]
+    assert missing == []
+    assert not INVISIBLE.search("Riot Platforms Inc. \u00e9\u00e8 \u4e2d\u6587 \U0001f600 - \u2013 \u00a0")
+
+
+def test_commentary_loses_invisible_characters_but_keeps_its_words(tmp_path: Path):
+    """Zero-width spaces and soft hyphens in prose are removed (they used to reach the PDF); bidi controls are refused."""
+    folder = write_inputs(tmp_path, {"brief.yaml": BRIEF, "network.csv": NETWORK,
+                                     "commentary/outlook.md": "Hash\u00adprice rose\u200b; miners\u2060 gained.\ufeff\n"})
+    assert load_inputs(folder).commentary["outlook"] == "Hashprice rose; miners gained.\n"
+    (folder / "commentary" / "outlook.md").write_text("Fine.\n\nSee \u2067RIOT\u2069 and \u202eMARA.\n", encoding="utf-8")
+    assert problems_of(folder) == [
+        "commentary/outlook.md: line 3, column 5: holds a bidirectional control, U+2067 (RIGHT-TO-LEFT ISOLATE) "
+        "(delete it: it reorders the text after it without showing itself)"]
+
+
+def test_as_of_defaults_to_the_period_end_not_to_the_last_day_of_data(tmp_path: Path):
+    """A brief for 3-4 March built from a file that runs on is dated 4 March (it used to take the file's last day)."""
+    brief = "title: t\nperiod: {start: 2025-03-03, end: 2025-03-04}\ncompare: {start: 2025-03-01, end: 2025-03-02}\n"
+    network = NETWORK + "2025-03-05,91000,1010,144,3.1\n2025-03-06,92000,1020,144,3.2\n"
+    inputs = load_inputs(write_inputs(tmp_path, {"brief.yaml": brief, "network.csv": network}))
+    assert str(inputs.config.as_of) == "2025-03-04"
+    assert str(inputs.network["date"].max().date()) == "2025-03-04"
+    source = inputs.sources[1]
+    assert (source.rows, str(source.last), source.later) == (4, "2025-03-04", 2)

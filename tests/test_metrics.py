@@ -257,3 +257,29 @@ def test_series_for_the_charts(metrics):
     assert daily["hashprice_btc_per_ph_day"].iloc[0] == pytest.approx(first)
     monthly = metrics.series.monthly
     assert len(monthly) == 1 and monthly["days"].iloc[0] == 6
+
+
+MINERS_AND_DEALS = {
+    "miners.csv": "ticker,name,exchange,from,to\nAAA,Alpha,NASDAQ,2024-01-01,\n",
+    "deals.csv": "date,ticker,kind,counterparty,value_usd,capacity_mw,description\n"
+                 "2025-02-20,AAA,land,Before,1000000,,Before the previous brief\n"
+                 "2025-03-02,AAA,land,Compare,2000000,,In the compare window\n"
+                 "2025-03-05,AAA,land,Period,3000000,,In the period\n"
+                 "2025-03-07,AAA,land,Later,4000000,,After the period\n",
+}
+
+
+def test_deals_are_those_announced_in_the_period(tmp_path):
+    """Every row of deals.csv used to be listed (and cited), whatever its date."""
+    folder = write_inputs(tmp_path, {"brief.yaml": BRIEF, "network.csv": NETWORK, **MINERS_AND_DEALS})
+    metrics = compute(load_inputs(folder))
+    assert list(metrics.deals["counterparty"]) == ["Period"]
+    assert metrics.deals_since is None
+
+
+def test_deals_since_the_previous_brief_when_the_desk_says_so(tmp_path):
+    folder = write_inputs(tmp_path, {"brief.yaml": BRIEF + "deals_since: 2025-02-28\n", "network.csv": NETWORK,
+                                     **MINERS_AND_DEALS})
+    metrics = compute(load_inputs(folder))
+    assert list(metrics.deals["counterparty"]) == ["Period", "Compare"]  # newest first; never after the period
+    assert str(metrics.deals_since) == "2025-02-28"

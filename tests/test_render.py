@@ -75,7 +75,7 @@ def test_missing_miners_equities_and_deals_drop_their_sections(tmp_path):
     html = render_html(brief_context(tmp_path, metrics))
     assert 'id="miners"' not in html and 'id="equities"' not in html
     assert 'href="#miners"' not in html
-    assert "No deals or approvals were recorded for the period." in html
+    assert "No deals or approvals were recorded in the period, 1–14 Jan 2026." in html
     assert 'id="valuation"' in html  # the opportunity needs no market caps; the ratios print as dashes
 
 
@@ -283,3 +283,12 @@ def test_pdf_metadata_uses_the_as_of_date_and_analysts(context):
     assert meta.authors == ("Alex Morgan", "Sam Patel")
     assert meta.title == "Bitcoin mining: " + context.headline
     assert meta.lang == "en-GB"
+
+
+def test_the_deals_caption_says_which_deals_it_lists(tmp_path):
+    from datetime import date
+
+    html = render_html(brief_context(tmp_path, sector_metrics()))
+    assert "Deals and approvals announced in the period, 1\u201314 Jan 2026" in html
+    html = render_html(brief_context(tmp_path, replace(sector_metrics(), deals_since=date(2025, 12, 31))))
+    assert "Deals and approvals announced since the previous brief of 31 Dec 2025, to 14 Jan 2026" in html

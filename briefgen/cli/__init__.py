@@ -20,9 +20,23 @@ import click
 from briefgen import __version__
 from briefgen.errors import BriefgenError
 
+def _inputs_folder(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    """Every command reads the inputs folder: a missing one is one clean error, before any work starts.
+
+    Raised as InputError (exit status 1, `Error: ...`), like every other input problem; the group's
+    invoke catches it, since Click parses a command's options inside it.
+    """
+    from briefgen.errors import InputError, Problem
+
+    if not value.is_dir():
+        what = "is a file, not a folder" if value.exists() else "inputs folder not found"
+        raise InputError([Problem(str(value), what, fix="pass --inputs DIR")])
+    return value
+
+
 INPUTS_OPTION = click.option(
     "--inputs", "inputs_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("inputs"),
-    show_default=True, help="Folder holding brief.yaml and the input tables.",
+    show_default=True, help="Folder holding brief.yaml and the input tables.", callback=_inputs_folder,
 )
 PERIOD_OPTION = click.option("--period", metavar="START:END", help="Override the period window (YYYY-MM-DD:YYYY-MM-DD).")
 COMPARE_OPTION = click.option("--compare", metavar="START:END", help="Override the compare window (YYYY-MM-DD:YYYY-MM-DD).")

@@ -58,14 +58,30 @@ def build(inputs_dir: Path, output_dir: Path, period: str | None, compare: str |
 @INPUTS_OPTION
 @click.option("--strict", is_flag=True, help="Treat warnings (such as gaps in the daily series) as errors.")
 def check(inputs_dir: Path, strict: bool) -> None:
-    """Validate the inputs without building; print every problem, or what was found."""
+    """Validate the inputs (and clients.csv, when it is there) without building; print every problem, or what was found."""
+    from briefgen.clients import CLIENTS_FILE, load_clients
+    from briefgen.errors import InputError
     from briefgen.inputs import load_inputs
     from briefgen.report import inputs_summary
 
-    loaded = load_inputs(inputs_dir, strict=strict)
+    problems = []
+    try:
+        loaded = load_inputs(inputs_dir, strict=strict)
+    except InputError as exc:
+        problems.extend(exc.problems)
+    clients = None
+    if (inputs_dir / CLIENTS_FILE).is_file():  # checked as `distribute` reads it, so a bad row shows before sending day
+        try:
+            clients = load_clients(inputs_dir / CLIENTS_FILE)
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
     for warning in loaded.warnings:
         click.echo(f"Warning: {warning}", err=True)
     click.echo(inputs_summary(loaded), nl=False)
+    if clients is not None:
+        click.echo(f"OK: {CLIENTS_FILE}, {len(clients):,} client{'s' if len(clients) != 1 else ''}")
 
 
 @main.command()

@@ -1,18 +1,27 @@
-"""Turn GET requests to one public API into parsed JSON: timeouts, retries with backoff, one origin only.
+"""Turn GET requests to one public API into parsed JSON: deadlines, retries with backoff, one origin only.
 
 The standard library's urllib is enough for a handful of JSON GETs, and keeps the pinned dependency
 set as it is. Redirects are refused rather than followed, and every URL the server hands back (a
 next page) must stay on the scheme, host and port of the base URL: a hostile or misconfigured
 server cannot send briefgen anywhere else.
+
+A socket timeout bounds each wait for a byte, not a request: a server sending a byte every few
+seconds would hold a fetch for ever. So each request has a deadline, and a run (every request and
+wait of one client) another; when one passes, a timer shuts the request's connection down, which
+ends any read blocked on it. Answers nested deeper than MAX_DEPTH are refused before they are
+parsed (Python's parser would overflow its stack on a deep enough one).
 """
 
 from __future__ import annotations
 
 import email.utils
+import functools
 import http.client
 import json
 import re
 import socket
+import ssl
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -26,6 +35,9 @@ from briefgen.errors import FetchError
 
 USER_AGENT = f"briefgen/{__version__} (network data refresh)"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+MAX_DEPTH = 64  # the sources' answers nest 3 or 4 deep
+_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')  # strings (skipped whole) and brackets
+_READ = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -40,6 +52,8 @@ class HttpPolicy:
     max_bytes: int = 50_000_000
     max_pages: int = 1_000
     min_interval_s: float = 0.0  # at least this long between the starts of two requests (SEC: 0.1 s, 10 a second)
+    request_deadline_s: float = 120.0  # one request, from connecting to its last byte, however slowly it comes
+    run_deadline_s: float = 900.0  # every request and wait of one fetch together
 
 
 def check_base_url(url: str, source: str) -> urllib.parse.SplitResult:
@@ -76,6 +90,11 @@ def short(url: str) -> str:
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001 - urllib's signature
+        return None  # urllib then raises HTTPError with the 3xx status, handled below
+
+
 class StatusError(FetchError):
     """The source refused the request with a 4xx status (other than 429); `status` says which."""
 
@@ -88,9 +107,84 @@ class NotFound(StatusError):
     """The source answered 404: what was asked for does not exist there (a ticker, a concept)."""
 
 
-class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001 - urllib's signature
-        return None  # urllib then raises HTTPError with the 3xx status, handled below
+class _Watch:
+    """Shuts down the connections of the request under way once its deadline passes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._timer: threading.Timer | None = None
+        self.fired = False
+
+    def arm(self, seconds: float) -> None:
+        self.fired, self._sockets = False, []
+        self._timer = threading.Timer(max(seconds, 0.0), self._cut)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        with self._lock:
+            self._sockets = []
+
+    def add(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            if self.fired:
+                _shut(sock)
+
+    def _cut(self) -> None:
+        with self._lock:
+            self.fired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)  # a recv blocked on it returns at once
+    except OSError:
+        pass  # already closed
+
+
+class _WatchedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args: Any, watch: _Watch, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.watch = watch
+
+    def connect(self) -> None:
+        super().connect()
+        self.watch.add(self.sock)
+
+
+class _WatchedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args: Any, watch: _Watch, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.watch = watch
+
+    def connect(self) -> None:
+        super().connect()
+        self.watch.add(self.sock)
+
+
+class _WatchedHTTP(urllib.request.HTTPHandler):
+    def __init__(self, watch: _Watch):
+        super().__init__()
+        self.watch = watch
+
+    def http_open(self, req):  # noqa: ANN001 - urllib's signature
+        return self.do_open(functools.partial(_WatchedHTTPConnection, watch=self.watch), req)
+
+
+class _WatchedHTTPS(urllib.request.HTTPSHandler):
+    def __init__(self, watch: _Watch):
+        self.tls = ssl.create_default_context()
+        super().__init__(context=self.tls)
+        self.watch = watch
+
+    def https_open(self, req):  # noqa: ANN001 - urllib's signature
+        return self.do_open(functools.partial(_WatchedHTTPSConnection, watch=self.watch), req, context=self.tls)
 
 
 class JsonClient:
@@ -106,7 +200,10 @@ class JsonClient:
         self._sleep = sleep
         self._clock = clock
         self._last_start: float | None = None
-        self._opener = urllib.request.build_opener(_RefuseRedirects)
+        self._watch = _Watch()
+        self._opener = urllib.request.build_opener(_RefuseRedirects, _WatchedHTTP(self._watch), _WatchedHTTPS(self._watch))
+        self._started = time.monotonic()
+        self._slept = 0.0  # waits asked of `sleep` count against the run's deadline even when a test fakes them
 
     def url(self, path: str, params: dict[str, str] | None = None) -> str:
         """The base URL joined with an API path (and a query)."""
@@ -137,11 +234,18 @@ class JsonClient:
         policy = self.policy
         for attempt in range(1, policy.attempts + 1):
             last = attempt == policy.attempts
+            left = policy.run_deadline_s - self._elapsed()
+            if left <= 0:
+                raise self._past_run_deadline(url)
+            limit = min(policy.request_deadline_s, left)
             request = urllib.request.Request(url, headers={"Accept": accept, "User-Agent": self.user_agent})
             self._pace()
+            self._watch.arm(limit)
             try:
-                with self._opener.open(request, timeout=policy.timeout_s) as response:
-                    body = response.read(policy.max_bytes + 1)
+                with self._opener.open(request, timeout=min(policy.timeout_s, limit)) as response:
+                    body = self._read(response, policy.max_bytes + 1)
+                if self._watch.fired:
+                    raise self._past_deadline(url, limit)
             except urllib.error.HTTPError as exc:
                 try:
                     status, headers, detail = exc.code, exc.headers, _detail(exc)
@@ -153,7 +257,7 @@ class JsonClient:
                         what = "rate-limited us (429)" if status == 429 else f"answered {status} {_reason(status)}"
                         raise FetchError(f"{self.source}: {short(url)} {what} {policy.attempts} times{detail}; "
                                          "the source may be busy or down, try again later") from None
-                    self._sleep(wait if wait is not None else self._backoff(attempt))
+                    self._wait(wait if wait is not None else self._backoff(attempt), url)
                     continue
                 if 300 <= status <= 399:
                     target = headers.get("Location", "") if headers else ""
@@ -162,19 +266,34 @@ class JsonClient:
                 error = NotFound if status == 404 else StatusError
                 raise error(f"{self.source}: {short(url)} answered {status} {_reason(status)}{detail}", status) from None
             except (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException, OSError) as exc:
+                if self._watch.fired:  # the deadline's timer cut the connection
+                    raise self._past_deadline(url, limit) from None
                 if _permanent(exc):  # no such host, nothing listening: waiting will not change it
                     raise FetchError(f"{self.source}: cannot reach {short(url)} ({_why(exc)}); "
                                      "check the network connection and the address") from None
                 if last:
                     raise FetchError(f"{self.source}: cannot reach {short(url)} ({_why(exc)}) after {policy.attempts} "
                                      "attempts; check the network connection and the address") from None
-                self._sleep(self._backoff(attempt))
+                self._wait(self._backoff(attempt), url)
                 continue
+            finally:
+                self._watch.disarm()
             if len(body) > policy.max_bytes:
                 raise FetchError(f"{self.source}: {short(url)} sent more than {policy.max_bytes // 1_000_000} MB; "
                                  "fetch a shorter period with --since")
             return body
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+    def _read(self, response: http.client.HTTPResponse, limit: int) -> bytes:
+        """The body, a chunk at a time (read1 returns what has come), stopping at `limit` bytes or the deadline."""
+        chunks, size = [], 0
+        while size < limit and not self._watch.fired:
+            chunk = response.read1(min(_READ, limit - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
 
     def _pace(self) -> None:
         """Keep policy.min_interval_s between the starts of two requests (a source's rate limit)."""
@@ -183,6 +302,26 @@ class JsonClient:
             if wait > 0:
                 self._sleep(wait)
         self._last_start = self._clock()
+
+    def _elapsed(self) -> float:
+        return time.monotonic() - self._started + self._slept
+
+    def _wait(self, seconds: float, url: str) -> None:
+        """Sleep before a retry, unless the wait alone would run past the run's deadline."""
+        if self._elapsed() + seconds > self.policy.run_deadline_s:
+            raise self._past_run_deadline(url)
+        self._slept += seconds
+        self._sleep(seconds)
+
+    def _past_deadline(self, url: str, limit: float) -> FetchError:
+        if limit < self.policy.request_deadline_s:
+            return self._past_run_deadline(url)
+        return FetchError(f"{self.source}: {short(url)} did not finish within {limit:g} s (the deadline for one "
+                          "request); the server is answering too slowly, try again later")
+
+    def _past_run_deadline(self, url: str) -> FetchError:
+        return FetchError(f"{self.source}: stopped at {short(url)}: the fetch ran past its {self.policy.run_deadline_s:g} s "
+                          "deadline; try again later, or fetch a shorter period with --since")
 
     def _backoff(self, attempt: int) -> float:
         return min(self.policy.backoff_s * 2 ** (attempt - 1), self.policy.max_backoff_s)
@@ -210,14 +349,37 @@ class JsonClient:
 
     def _parse(self, body: bytes, url: str) -> Any:
         try:
-            return json.loads(body.decode("utf-8-sig"), parse_constant=_refuse_constant)
+            text = body.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise FetchError(f"{self.source}: {short(url)} did not send UTF-8 text") from None
+        if _depth(text) > MAX_DEPTH:
+            raise FetchError(f"{self.source}: {short(url)} sent JSON nested more than {MAX_DEPTH} deep; "
+                             "that is not the source's API")
+        try:
+            return json.loads(text, parse_constant=_refuse_constant)
+        except RecursionError:  # not expected below MAX_DEPTH; never a traceback all the same
+            raise FetchError(f"{self.source}: {short(url)} sent JSON nested too deeply") from None
         except json.JSONDecodeError as exc:
             raise FetchError(f"{self.source}: {short(url)} did not send valid JSON "
                              f"({exc.msg} at line {exc.lineno} column {exc.colno})") from None
         except ValueError as exc:
             raise FetchError(f"{self.source}: {short(url)} did not send valid JSON ({exc})") from None
+
+
+def _depth(text: str) -> int:
+    """How deep the text's brackets nest, strings skipped (JSON that does not parse is refused after)."""
+    depth = deepest = 0
+    for match in _NESTING.finditer(text):
+        token = match.group(0)
+        if token in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_DEPTH:
+                    break
+        elif token in "]}":
+            depth -= 1
+    return deepest
 
 
 def _refuse_constant(name: str) -> Any:
