@@ -1,18 +1,23 @@
 """Turn a client's marked copy into a MIME message, and hand it to an SMTP server.
 
-Client text reaches headers only through email.headerregistry under the SMTP policy, which refuses
-line breaks; clients.py has already refused header syntax. SMTP failures are sorted into what a
-re-run can act on: refused for good (5xx), not delivered yet (4xx, lost connection before the
-message was sent), or unknown (the connection dropped while the message was being accepted).
+Client and analyst text reaches headers only through email.headerregistry.Address under the SMTP
+policy, which quotes display names and refuses line breaks; clients.py has already refused header
+syntax. SMTP failures are sorted into what a run can act on: refused for good (5xx), not delivered
+yet (4xx, a connection lost before the end of the message was sent: retried), or *in doubt* (the
+whole message was sent and its reply never came: never retried in the same run, since the server
+may hold it; the next run re-sends it once with the same Message-ID).
 """
 
 from __future__ import annotations
 
+import base64
 import email.policy
 import enum
+import functools
 import os
+import re
+import secrets
 import smtplib
-import socket
 import ssl
 import time
 from collections.abc import Callable
@@ -29,27 +34,43 @@ from briefgen.errors import DistributionError
 from briefgen.resources import EMAIL_TEMPLATES_DIR
 
 BODY_TEMPLATE = "brief.txt"
+HTML_TEMPLATE = "brief.html"
 PASSWORD_ENV = "BRIEFGEN_SMTP_PASSWORD"
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAME_AND_ADDRESS = re.compile(r"^\s*(?P<name>.*?)\s*<(?P<addr>[^<>]*)>\s*$", re.S)
 
 
-# --- messages ----------------------------------------------------------------------------
+# --- addresses ---------------------------------------------------------------------------
 
 
-def parse_sender(text: str) -> Address:
-    """Turn 'Name <address>' or a bare address into a checked From address."""
-    if any(ch in text for ch in "\r\n\0"):
-        raise DistributionError("the sender address holds a line break")
-    header = email.policy.SMTP.header_factory("From", text)
-    if len(header.addresses) != 1 or header.defects or not header.addresses[0].domain:
-        raise DistributionError(f"sender {text!r} is not one address; write it as 'Desk Name <desk@example.com>'")
-    name, addr = header.addresses[0].display_name, header.addresses[0].addr_spec
+def sender_address(name: str, addr: str) -> Address:
+    """A From address from a display name and an address given apart: any name is quoted, none can break a header."""
+    if _CONTROL.search(name) or _CONTROL.search(addr):
+        raise DistributionError(f"sender {name!r} <{addr}> holds a line break or control character")
     try:
-        addr = validate_email(addr, check_deliverability=False).normalized
+        addr = validate_email(addr.strip(), check_deliverability=False).normalized
     except EmailNotValidError as exc:
         raise DistributionError(f"sender {addr!r} is not a valid address: {exc}") from None
     local, _, domain = addr.rpartition("@")
-    return Address(display_name=" ".join(name.split()), username=local, domain=domain)
+    # Address quotes a display name holding specials (`,` `:` `;` `"`...) as RFC 5322 asks.
+    return Address(display_name=" ".join(name.split()).strip('"').strip(), username=local, domain=domain)
+
+
+def parse_sender(text: str) -> Address:
+    """Turn 'Name <address>' or a bare address into a checked From address.
+
+    Everything before the last `<...>` is the display name, verbatim: 'Dana Whitfield, CFA
+    <dana@x.com>' is one sender, not two addresses.
+    """
+    if _CONTROL.search(text):
+        raise DistributionError("the sender address holds a line break or control character")
+    match = _NAME_AND_ADDRESS.match(text)
+    name, addr = (match["name"], match["addr"]) if match else ("", text.strip())
+    if (not addr or any(ch in addr for ch in ", ;") or any(ch in name for ch in "<>")
+            or (not match and any(ch in text for ch in "<>\""))):
+        raise DistributionError(f"sender {text!r} is not one address; write it as 'Desk Name <desk@example.com>'")
+    return sender_address(name, addr)
 
 
 def one_line(text: str, limit: int = 200) -> str:
@@ -58,27 +79,43 @@ def one_line(text: str, limit: int = 200) -> str:
     return cleaned[:limit]
 
 
-def render_body(context: dict[str, object], templates_dir: Path | None = None) -> str:
-    """Render the plain-text body template; a misspelt variable is an error, not a blank."""
+# --- messages ----------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=8)
+def _environment(templates_dir: Path, html: bool):
     import jinja2
 
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir or EMAIL_TEMPLATES_DIR)),
-        autoescape=False,  # plain text, not HTML
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        autoescape=html,  # the HTML part escapes every string; the plain part is text
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+def render_body(context: dict[str, object], templates_dir: Path | None = None, *, html: bool = False) -> str:
+    """Render the plain-text (or HTML) body template; a misspelt variable is an error, not a blank."""
+    import jinja2
+
+    name = HTML_TEMPLATE if html else BODY_TEMPLATE
     try:
-        return env.get_template(BODY_TEMPLATE).render(context)
+        return _environment(Path(templates_dir or EMAIL_TEMPLATES_DIR), html).get_template(name).render(context)
     except jinja2.TemplateError as exc:
-        raise DistributionError(f"email template {BODY_TEMPLATE}: {exc}") from None
+        raise DistributionError(f"email template {name}: {exc}") from None
 
 
 def build_message(*, sender: Address, to_name: str, to_email: str, subject: str, body: str, message_id: str,
-                  attachment: bytes, filename: str, date: datetime) -> EmailMessage:
-    """One message: From, To, Subject, Date and a stable Message-ID, a text body, the PDF attached."""
+                  attachment: bytes, filename: str, date: datetime, html: str | None = None) -> bytes:
+    """One message on the wire (CRLF lines): From, To, Subject, Date, a stable Message-ID, the text
+    body (and an HTML alternative), the PDF attached.
+
+    The attachment is encoded once with base64.encodebytes and put in place of a one-line marker
+    after the email package has written the rest: its generator writes a payload line by line,
+    which for a 0.5 MB PDF was most of the time a copy took.
+    """
     local, _, domain = to_email.rpartition("@")
     policy = email.policy.SMTP if to_email.isascii() and str(sender).isascii() else email.policy.SMTPUTF8
     msg = EmailMessage(policy=policy)
@@ -88,15 +125,22 @@ def build_message(*, sender: Address, to_name: str, to_email: str, subject: str,
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id
     msg.set_content(body, cte="quoted-printable")
+    if html is not None:
+        msg.add_alternative(html, subtype="html", cte="quoted-printable")
     msg.make_mixed()
+    marker = f"briefgen-attachment-{secrets.token_hex(16)}"
     part = MIMEPart(policy=policy)  # a bare part: no MIME-Version header of its own
-    part.set_content(attachment, maintype="application", subtype="pdf", disposition="attachment", filename=filename)
+    part["Content-Type"] = "application/pdf"
+    part.add_header("Content-Disposition", "attachment", filename=filename)
+    part["Content-Transfer-Encoding"] = "base64"
+    part.set_payload(marker)
     msg.attach(part)
-    return msg
-
-
-def message_bytes(msg: EmailMessage) -> bytes:
-    return msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
+    wire = msg.as_bytes()  # the SMTP policies write CRLF line ends
+    encoded = base64.encodebytes(attachment).replace(b"\n", b"\r\n").removesuffix(b"\r\n")
+    head, found, tail = wire.partition(marker.encode("ascii"))
+    if not found or marker.encode("ascii") in tail:
+        raise RuntimeError("the attachment marker is not in the message exactly once")
+    return b"".join((head, encoded, tail))
 
 
 # --- outcomes ----------------------------------------------------------------------------
@@ -106,7 +150,7 @@ class Outcome(enum.Enum):
     SENT = "sent"
     REFUSED = "refused"  # permanent: the server said no (5xx)
     DEFERRED = "deferred"  # temporary, retries used up; certainly not delivered
-    UNKNOWN = "unknown"  # the server may hold the message; re-send with the same Message-ID
+    UNKNOWN = "unknown"  # in doubt: the server may hold the message; the next run re-sends it, same Message-ID
     UNREACHABLE = "unreachable"  # no server to talk to; stop the run
 
 
@@ -122,11 +166,16 @@ class Result:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How often and how patiently a temporary failure is retried: delays double up to max_delay."""
+    """How often and how patiently a temporary failure is retried: delays double up to max_delay.
+
+    A server that cannot be reached is tried `connect_attempts` times only, so a wrong host or a
+    silent server stops the run in well under a minute.
+    """
 
     attempts: int = 5
     first_delay: float = 2.0
     max_delay: float = 60.0
+    connect_attempts: int = 2
 
     def delay(self, retry: int) -> float:
         return min(self.max_delay, self.first_delay * 2 ** (retry - 1))
@@ -134,12 +183,17 @@ class RetryPolicy:
 
 @dataclass(frozen=True)
 class SmtpSettings:
+    """Where and how to send. The waits follow RFC 5321 section 4.5.3.2 for replies; the connection
+    and the greeting are bounded far tighter, since a server that does not answer at once will not."""
+
     host: str
     port: int | None = None
     tls: str = "starttls"
     user: str | None = None
     password: str | None = field(default=None, repr=False)
-    timeout: float = 60.0
+    connect_timeout: float = 15.0  # the TCP connection, the TLS handshake and the greeting, each
+    reply_timeout: float = 300.0  # each command's reply (MAIL, RCPT: 5 minutes)
+    final_timeout: float = 600.0  # the reply to the end of the message ("." : 10 minutes)
     ssl_context: ssl.SSLContext | None = None  # None: the system's trusted CAs, hostname checked
 
     @classmethod
@@ -162,20 +216,26 @@ class SmtpSettings:
     def effective_port(self) -> int:
         return self.port or DEFAULT_PORTS[self.tls]
 
+    @property
+    def label(self) -> str:
+        """How the ledger names this way of serving a client: 'smtp host:port'."""
+        return f"smtp {self.host}:{self.effective_port}"
+
 
 class _Retry(Exception):
     """A temporary failure: the message was certainly not accepted."""
 
 
 class _Unsure(Exception):
-    """The connection failed while the server was taking the message."""
+    """The whole message was sent and its reply never came: the server may hold it."""
 
 
 class _NoServer(Exception):
     """The server could not be reached at all."""
 
 
-_NETWORK_ERRORS = (smtplib.SMTPServerDisconnected, ConnectionError, socket.timeout, TimeoutError, OSError)
+_NETWORK_ERRORS = (smtplib.SMTPServerDisconnected, ConnectionError, TimeoutError, OSError)
+_LEADING_DOT = re.compile(rb"^\.", re.M)
 
 
 class SmtpTransport:
@@ -190,24 +250,33 @@ class SmtpTransport:
         self._sleep = sleep
         self._smtp: smtplib.SMTP | None = None
 
-    def deliver(self, msg: EmailMessage, sender: str, recipient: str, file_stem: str) -> Result:
-        """Send one message, retrying temporary failures with backoff."""
-        data = message_bytes(msg)
-        maybe = False
+    @property
+    def label(self) -> str:
+        return self.settings.label
+
+    def deliver(self, data: bytes, sender: str, recipient: str, file_stem: str) -> Result:
+        """Send one message (its wire bytes), retrying failures that certainly left it undelivered."""
         last: Exception | None = None
+        unreachable = 0
         for attempt in range(self.retry.attempts):
             if attempt:
                 self._sleep(self.retry.delay(attempt))
             try:
                 return self._attempt(data, sender, recipient)
             except _Unsure as exc:
-                maybe, last = True, exc
-            except (_Retry, _NoServer) as exc:
+                # Sending again now could deliver it twice: leave it in doubt for the next run.
+                self._drop()
+                return Result(Outcome.UNKNOWN, str(exc), maybe_delivered=True)
+            except _NoServer as exc:
+                last, unreachable = exc, unreachable + 1
+                if unreachable >= self.retry.connect_attempts:
+                    break
+            except _Retry as exc:
                 last = exc
             self._drop()
         if isinstance(last, _NoServer):
-            return Result(Outcome.UNREACHABLE, str(last), maybe_delivered=maybe)
-        return Result(Outcome.UNKNOWN if maybe else Outcome.DEFERRED, str(last), maybe_delivered=maybe)
+            return Result(Outcome.UNREACHABLE, str(last))
+        return Result(Outcome.DEFERRED, str(last))
 
     def _attempt(self, data: bytes, sender: str, recipient: str) -> Result:
         smtp = self._connection()
@@ -220,27 +289,36 @@ class SmtpTransport:
             code, reply = smtp.mail(sender, options)
             if code == 250:
                 code, reply = smtp.rcpt(recipient)
+            if code in (250, 251):
+                code, reply = smtp.docmd("DATA")
+                if code == 354:
+                    body = _LEADING_DOT.sub(b"..", data)  # RFC 5321 4.5.2 transparency
+                    smtp.send(body + (b"" if body.endswith(b"\r\n") else b"\r\n") + b".\r\n")
         except _NETWORK_ERRORS as exc:
-            raise _Retry(f"connection lost before sending: {_describe(exc)}") from None
-        if code not in (250, 251):
+            # The end-of-message dot never fully left: the server cannot have accepted the message.
+            raise _Retry(f"connection lost before the message was sent: {_describe(exc)}") from None
+        if code != 354:
             self._reset()
             return self._refusal(code, reply)
         try:
-            code, reply = smtp.data(data)
-        except smtplib.SMTPDataError as exc:
-            # The server answered the end of the message with a refusal: certainly not accepted.
-            self._reset()
-            return self._refusal(exc.smtp_code, exc.smtp_error)
+            self._wait(self.settings.final_timeout)
+            code, reply = smtp.getreply()
         except _NETWORK_ERRORS as exc:
-            raise _Unsure(f"connection lost while the server took the message: {_describe(exc)}") from None
+            raise _Unsure(f"the message was sent but the server's reply never came ({_describe(exc)}); "
+                          "in doubt: the next run re-sends it once with the same Message-ID") from None
+        self._wait(self.settings.reply_timeout)
         if code != 250:  # the server read the message and refused it, for now (4xx) or for good
             return self._refusal(code, reply)
         return Result(Outcome.SENT, f"{code} {_text(reply)}")
 
+    def _wait(self, seconds: float) -> None:
+        if self._smtp is not None and self._smtp.sock is not None:
+            self._smtp.sock.settimeout(seconds)
+
     def _refusal(self, code: int, reply: bytes | str) -> Result:
         detail = f"{code} {_text(reply)}"
-        if 400 <= code < 500:
-            if code == 421:  # the server is closing the connection
+        if 400 <= code < 500 or code < 200:
+            if code == 421 or code < 200:  # the server is closing the connection
                 self._drop()
             raise _Retry(detail)
         return Result(Outcome.REFUSED, detail)
@@ -251,10 +329,11 @@ class SmtpTransport:
         s = self.settings
         context = s.ssl_context or ssl.create_default_context()
         try:
+            # The constructor connects and reads the greeting, each bounded by connect_timeout.
             if s.tls == "ssl":
-                self._smtp = smtplib.SMTP_SSL(s.host, s.effective_port, timeout=s.timeout, context=context)
+                self._smtp = smtplib.SMTP_SSL(s.host, s.effective_port, timeout=s.connect_timeout, context=context)
             else:
-                self._smtp = smtplib.SMTP(s.host, s.effective_port, timeout=s.timeout)
+                self._smtp = smtplib.SMTP(s.host, s.effective_port, timeout=s.connect_timeout)
             smtp = self._smtp
             smtp.ehlo()
             if s.tls == "starttls":
@@ -264,6 +343,7 @@ class SmtpTransport:
                 smtp.ehlo()
             if s.user:
                 smtp.login(s.user, s.password or "")
+            self._wait(s.reply_timeout)
             return smtp
         except BaseException as exc:
             self._drop()  # never leave a half-open connection behind
@@ -273,7 +353,11 @@ class SmtpTransport:
             if isinstance(exc, ssl.SSLCertVerificationError):
                 raise DistributionError(f"{s.host}: TLS certificate not trusted ({exc.verify_message})") from None
             if isinstance(exc, (smtplib.SMTPException, *_NETWORK_ERRORS)):
-                raise _NoServer(f"cannot reach {s.host}:{s.effective_port}: {_describe(exc)}") from None
+                why = _describe(exc)
+                if isinstance(exc, TimeoutError) or "timed out" in why:
+                    why = (f"no connection or no greeting within {s.connect_timeout:g} s; "
+                           "check --smtp-host and --smtp-port, and that a firewall lets the connection through")
+                raise _NoServer(f"cannot reach {s.host}:{s.effective_port}: {why}") from None
             raise
 
     def _reset(self) -> None:

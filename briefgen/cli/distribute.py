@@ -29,7 +29,8 @@ from briefgen.cli import main
 @click.option("--from", "sender", metavar="ADDRESS", envvar="BRIEFGEN_MAIL_FROM",
               help="From address, e.g. 'Mining desk <desk@example.com>' [default: $BRIEFGEN_MAIL_FROM, "
                    "else the first analyst with an email in brief.yaml beside the clients file].")
-@click.option("--dry-run", is_flag=True, help="Check everything and show who would get a copy; write and send nothing.")
+@click.option("--dry-run", is_flag=True,
+              help="Review: check everything and show who would get a copy; write, send and record nothing.")
 @click.option("--status", "show_status", is_flag=True,
               help="Show sent, pending, in doubt and failed per brief version, then exit.")
 def distribute_command(brief: Path, clients_file: Path, output_dir: Path, via: str, smtp_host: str | None,
@@ -103,6 +104,10 @@ def _print_report(report) -> None:
     for outcome in report.outcomes:
         if outcome.status in ("failed", "pending", "in doubt", "would re-send"):
             click.echo(f"  {outcome.status}: {outcome.client_id} <{outcome.email}>: {outcome.detail}")
+    for way, count in report.served_elsewhere.items():
+        # Said out loud: a run via SMTP after an outbox run skips the clients the outbox served.
+        click.echo(f"  not sent by this run: {count} client{'s were' if count != 1 else ' was'} already served via {way} "
+                   "by an earlier run (see --status)")
     if report.stopped:
         click.echo(f"Stopped early: {report.stopped}")
     if report.manifest:
@@ -118,6 +123,10 @@ def _print_status(status) -> None:
         mark = "*" if v.version == status.current else " "
         click.echo(f"{v.version[:12] + mark:<13}  {v.sent:>5}  {v.pending:>7}  {v.in_doubt:>8}  {v.failed:>6}  "
                    f"{v.first_seen[:16].replace('T', ' ') or 'not yet':<16}  {v.title or ''}")
+    for v in status.versions:
+        if v.served_by:
+            ways = ", ".join(f"{count} via {way}" for way, count in v.served_by)
+            click.echo(f"{v.version[:12]}  sent {ways}")
     if status.current:
         click.echo("* the brief in --brief")
     if status.running:
