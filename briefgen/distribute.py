@@ -34,8 +34,8 @@ from briefgen.mail import (
     Result,
     RetryPolicy,
     SmtpSettings,
+    MessageTemplate,
     SmtpTransport,
-    build_message,
     parse_sender,
     render_body,
     sender_address,
@@ -118,8 +118,7 @@ def attachment_name(title: str | None, brief: Path, limit: int = 80) -> str:
         if len("-".join([*kept, word])) > limit:
             break
         kept.append(word)
-    slug = "-".join(kept) or (words[0][:limit] if words else "")
-    return f"{slug or brief.stem}.pdf"
+    return f"{'-'.join(kept) or brief.stem}.pdf"  # one word too long for the limit: the brief's own name
 
 
 # --- the run -----------------------------------------------------------------------------
@@ -155,6 +154,8 @@ def distribute(
     label = smtp.label if via == "smtp" and smtp is not None else "outbox"
 
     ledger = Ledger(output_dir)
+    if not ledger.path.exists():
+        check_disk(output_dir, version, {})  # refused before a new ledger is created
     use_ledger = not (dry_run and not ledger.path.exists())  # a dry run creates nothing
     if use_ledger:
         ledger.open(exclusive=not dry_run)
@@ -218,6 +219,7 @@ class _Run:
     summary: BriefSummary
     transport: SmtpTransport | Outbox | None
     copies_dir: Path = field(init=False)
+    _templates: dict[bool, MessageTemplate] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.copies_dir = self.output_dir / "distribution" / self.version[:12]
@@ -282,13 +284,20 @@ class _Run:
             "protected": bool(client.password), "sender_name": self.sender.display_name or self.sender.addr_spec,
             "summary": self.summary,
         }
-        wire = build_message(sender=self.sender, to_name=client.name, to_email=client.email,
-                             subject=self.stamper.title or "Research brief", body=render_body(context),
-                             html=render_body(context, html=True), message_id=mid, attachment=copy,
-                             filename=self.pdf_name, date=datetime.now(timezone.utc))
+        wire = self._template(not client.email.isascii()).render(
+            to_name=client.name, to_email=client.email, message_id=mid, date=datetime.now(timezone.utc),
+            body=render_body(context), html=render_body(context, html=True), attachment=copy)
         sending = Sending(client.client_id, client.email, mid, self.via, str(path.relative_to(self.output_dir)),
                           hashlib.sha256(copy).hexdigest())
         return _Item(client, index, stem, path, copy, reused, sending, wire)
+
+    def _template(self, international: bool) -> MessageTemplate:
+        """What every message of the run shares, written once (one template per address kind)."""
+        if international not in self._templates:
+            self._templates[international] = MessageTemplate(
+                sender=self.sender, subject=self.stamper.title or "Research brief", filename=self.pdf_name,
+                html=True, international=international)
+        return self._templates[international]
 
     def _hand_over(self, batch: list[_Item]) -> list[tuple[_Item, ClientOutcome]]:
         """Commit `sending` for the batch, write the copies, deliver, then commit the outcomes.

@@ -51,7 +51,8 @@ def read_summary(brief: Path, title: str | None) -> BriefSummary:
         return fallback
     import tinyhtml5
 
-    root = tinyhtml5.parse(data, namespace_html_elements=False)
+    # The build writes UTF-8 (as its <meta charset> says); never let the parser guess.
+    root = tinyhtml5.parse(data, namespace_html_elements=False, override_encoding="utf-8")
     found = root.find(".//title")
     if title is None or found is None or _text(found) != title:
         return fallback

@@ -77,8 +77,11 @@ def check_disk(output_dir: Path, version: str, rows: dict[str, Delivery]) -> Non
     if not strays and not missing:
         return
     found = []
-    if strays:
-        found.append(f"{len(strays)} cop{'y' if len(strays) == 1 else 'ies'} such as {strays[0].relative_to(output_dir)}")
+    for suffix, what in ((".pdf", "marked cop"), (".eml", "outbox message")):
+        files = [p for p in strays if p.suffix == suffix]
+        if files:
+            plural = ("y", "ies") if what.endswith("cop") else ("", "s")
+            found.append(f"{len(files)} {what}{plural[len(files) != 1]} such as {files[0].relative_to(output_dir)}")
     if missing:
         found.append(f"{manifest.relative_to(output_dir)} listing {len(missing)} client(s) served, such as {missing[0]!r}")
     raise DistributionError(
