@@ -29,17 +29,7 @@ from briefgen.ledger import (
     Ledger,
     Sending,
 )
-from briefgen.mail import (
-    Outcome,
-    Result,
-    RetryPolicy,
-    SmtpSettings,
-    MessageTemplate,
-    SmtpTransport,
-    parse_sender,
-    render_body,
-    sender_address,
-)
+from briefgen.mail import MessageTemplate, parse_sender, render_body, sender_address
 from briefgen.mailbody import BriefSummary, read_summary
 from briefgen.manifest import (  # noqa: F401  (StatusReport, distribution_status, safe_stem: this module's interface too)
     StatusReport,
@@ -50,6 +40,7 @@ from briefgen.manifest import (  # noqa: F401  (StatusReport, distribution_statu
     write_manifest,
 )
 from briefgen.stamp import StampFont, Stamper, stamp_text, unsupported_characters
+from briefgen.transport import Outbox, Outcome, Result, RetryPolicy, SmtpSettings, SmtpTransport
 
 SENDER_ENV = "BRIEFGEN_MAIL_FROM"
 ALREADY_SENT, WOULD_SEND, WOULD_RESEND = "already sent", "would send", "would re-send"
@@ -334,25 +325,6 @@ class _Run:
 
 _STATUS = {Outcome.SENT: SENT, Outcome.REFUSED: FAILED, Outcome.DEFERRED: PENDING, Outcome.UNKNOWN: SENDING,
            Outcome.UNREACHABLE: PENDING}
-
-
-class Outbox:
-    """Write each message as a standard .eml file into output/outbox/<version>/."""
-
-    name = "outbox"
-    label = "outbox"
-
-    def __init__(self, output_dir: Path, folder: Path):
-        self.output_dir = output_dir
-        self.folder = folder
-
-    def deliver(self, data: bytes, sender: str, recipient: str, file_stem: str) -> Result:
-        path = inside(self.output_dir, self.folder / f"{file_stem}.eml")
-        write_atomic(path, data)
-        return Result(Outcome.SENT, str(path.relative_to(self.output_dir)))
-
-    def close(self) -> None:
-        pass
 
 
 def _transport(via: str, smtp: SmtpSettings | None, retry: RetryPolicy, output_dir: Path,
