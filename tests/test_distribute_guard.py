@@ -175,3 +175,42 @@ def test_a_from_flag_with_specials_in_the_name_is_one_sender(text):
 def test_a_from_flag_cannot_inject_headers_or_add_recipients(text):
     with pytest.raises(DistributionError):
         parse_sender(text)
+
+
+def test_a_run_failing_mid_batch_leaves_every_client_one_message_after_the_next_run(workdir, monkeypatch):
+    """The outbox commits its ledger rows by the batch: a failure inside one loses and doubles nothing."""
+    import briefgen.transport as transport
+    from briefgen.errors import OutputError
+    from briefgen.ledger import Ledger
+
+    real = transport.write_atomic
+    written: list[str] = []
+
+    def disk_full_on_the_third(path, data):
+        if len(written) == 2:
+            raise OutputError(f"{path}: the disk is full")
+        written.append(path.name)
+        real(path, data)
+
+    monkeypatch.setattr(transport, "write_atomic", disk_full_on_the_third)
+    with pytest.raises(OutputError):
+        run(workdir)
+    version = distribution_status(workdir / "output", workdir / "output" / "brief.pdf").current
+    with Ledger(workdir / "output").open(exclusive=False) as ledger:
+        states = [d.status for d in ledger.deliveries(version).values()]
+    assert states == ["sent", "sent", "sending", "sending", "sending"]  # the batch's rest: in doubt, not lost
+    monkeypatch.setattr(transport, "write_atomic", real)
+    again = run(workdir)
+    assert again.ok and again.count("already sent") == 2 and again.count("sent") == 3
+    outbox = sorted((workdir / "output" / "outbox" / version[:12]).glob("*.eml"))
+    ids = [parsed_id(p) for p in outbox]
+    assert len(outbox) == 5 and len(set(ids)) == 5
+    manifest = json.loads((workdir / "output" / "distribution" / version[:12] / "manifest.json").read_text())
+    assert {c["status"] for c in manifest["clients"]} == {"sent"}
+
+
+def parsed_id(path) -> str:
+    import email
+    import email.policy
+
+    return email.message_from_bytes(path.read_bytes(), policy=email.policy.default)["Message-ID"]
