@@ -8,40 +8,44 @@ is rewritten from the ledger at the end of every run, whatever happened.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import json
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from email.headerregistry import Address
-from email.message import EmailMessage
 from pathlib import Path
 
 from briefgen.clients import Client, load_clients
 from briefgen.errors import DistributionError, InputError, Problem
 from briefgen.files import write_atomic
-from briefgen.ledger import FAILED, IN_DOUBT, PENDING, SENDING, SENT, Delivery, Ledger, VersionCounts
-from briefgen.mail import (
-    Outcome,
-    Result,
-    RetryPolicy,
-    SmtpSettings,
-    SmtpTransport,
-    build_message,
-    message_bytes,
-    parse_sender,
-    render_body,
+from briefgen.ledger import (
+    FAILED,
+    IN_DOUBT,
+    PENDING,
+    SENDING,
+    SENT,
+    Delivery,
+    Ledger,
+    Sending,
+)
+from briefgen.mail import MessageTemplate, parse_sender, render_body, sender_address
+from briefgen.mailbody import BriefSummary, read_summary
+from briefgen.manifest import (  # noqa: F401  (StatusReport, distribution_status, safe_stem: this module's interface too)
+    StatusReport,
+    check_disk,
+    distribution_status,
+    inside,
+    safe_stem,
+    write_manifest,
 )
 from briefgen.stamp import StampFont, Stamper, stamp_text, unsupported_characters
 from briefgen.trace import copy_mark, mark_key
+from briefgen.transport import Outbox, Outcome, Result, RetryPolicy, SmtpSettings, SmtpTransport
 
 SENDER_ENV = "BRIEFGEN_MAIL_FROM"
-MANIFEST_COLUMNS = ("client_id", "name", "firm", "email", "tier", "file", "sha256", "status", "time",
-                    "message_id", "attempts", "error")
 ALREADY_SENT, WOULD_SEND, WOULD_RESEND = "already sent", "would send", "would re-send"
+Progress = Callable[[int, int, "ClientOutcome | None"], None]
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class ClientOutcome:
     status: str  # sent, already sent, failed, pending, in doubt, would send, would re-send
     detail: str = ""
     file: str = ""
+    via: str = ""  # how the client was served: 'outbox' or 'smtp host:port'
 
 
 @dataclass(frozen=True)
@@ -77,33 +82,17 @@ class DistributionReport:
     def ok(self) -> bool:
         return not self.undelivered
 
-
-@dataclass(frozen=True)
-class StatusReport:
-    versions: tuple[VersionCounts, ...]
-    current: str | None = None  # the version of the brief on disk, if any
-    running: bool = False  # another run holds the ledger: its "in doubt" rows are in flight
-
-
-Progress = Callable[[int, int, "ClientOutcome | None"], None]
-
-
-# --- files -------------------------------------------------------------------------------
+    @property
+    def served_elsewhere(self) -> dict[str, int]:
+        """Clients skipped because an earlier run served them another way (the outbox, another server)."""
+        counts: dict[str, int] = {}
+        for o in self.outcomes:
+            if o.status == ALREADY_SENT and o.via != self.via:
+                counts[o.via or "?"] = counts.get(o.via or "?", 0) + 1
+        return counts
 
 
-def safe_stem(client_id: str) -> str:
-    """A file name stem from a client id: [A-Za-z0-9._-] only, plus a hash so distinct ids stay distinct."""
-    readable = re.sub(r"[^A-Za-z0-9._-]|\.\.+", "_", client_id)  # no separators, no '..'
-    readable = re.sub(r"_+", "_", readable).strip("._-")[:48] or "client"
-    return f"{readable}-{hashlib.sha256(client_id.encode('utf-8')).hexdigest()[:8]}"
-
-
-def inside(root: Path, path: Path) -> Path:
-    """path, after checking that it resolves (links followed) to somewhere inside root."""
-    resolved = path.resolve()
-    if not resolved.is_relative_to(root.resolve()):
-        raise DistributionError(f"refusing to write {path}: it resolves outside {root}")
-    return path
+# --- names -------------------------------------------------------------------------------
 
 
 def message_id(version: str, client_id: str, domain: str) -> str:
@@ -113,12 +102,21 @@ def message_id(version: str, client_id: str, domain: str) -> str:
     return f"<briefgen.{version[:16]}.{client}@{domain}>"
 
 
-def attachment_name(title: str | None, brief: Path) -> str:
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", title or "").strip("-")[:80]
-    return f"{slug or brief.stem}.pdf"
+def attachment_name(title: str | None, brief: Path, limit: int = 80) -> str:
+    """The attachment's file name from the title: ASCII words joined by '-', never cut mid-word."""
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", title or "") if w]
+    kept: list[str] = []
+    for word in words:
+        if len("-".join([*kept, word])) > limit:
+            break
+        kept.append(word)
+    return f"{'-'.join(kept) or brief.stem}.pdf"  # one word too long for the limit: the brief's own name
 
 
 # --- the run -----------------------------------------------------------------------------
+
+
+OUTBOX_BATCH = 100  # deliveries per ledger commit when writing the outbox (SMTP: one at a time)
 
 
 def distribute(
@@ -137,8 +135,8 @@ def distribute(
 ) -> DistributionReport:
     """Serve every client in clients_file one marked copy of brief, skipping those already served.
 
-    templates_dir is the override folder of `build --templates`: its email/brief.txt, if any,
-    replaces the default body template.
+    templates_dir is the override folder of `build --templates`: its email/brief.txt (and
+    email/brief.html), if any, replace the default body templates.
     """
     if via not in ("outbox", "smtp"):
         raise DistributionError(f"--via must be outbox or smtp, not {via!r}")
@@ -150,26 +148,31 @@ def distribute(
     _check_glyphs(clients, clients_file.name)
     from_addr = _sender(sender, clients_file.parent)
     day = today or datetime.now(timezone.utc).date()
+    label = smtp.label if via == "smtp" and smtp is not None else "outbox"
 
     ledger = Ledger(output_dir)
+    if not ledger.path.exists():
+        check_disk(output_dir, version, {})  # refused before a new ledger is created
     use_ledger = not (dry_run and not ledger.path.exists())  # a dry run creates nothing
     if use_ledger:
         ledger.open(exclusive=not dry_run)
     try:
         stamp_day = f"{day.day} {day:%b %Y}"
         rows: dict[str, Delivery] = {}
-        if use_ledger:
-            known = ledger.find_version(version)
-            if not dry_run and known is None:
-                known = ledger.version(version, title=Stamper.title_of(pdf), brief_path=str(brief), stamp_date=stamp_day)
-            stamp_day = known.stamp_date if known else stamp_day  # every copy of a version carries one date
+        known = ledger.find_version(version) if use_ledger else None
+        if known is not None:
             rows = ledger.deliveries(version)
+        check_disk(output_dir, version, rows)  # before anything is written or sent
+        if use_ledger and not dry_run and known is None:
+            known = ledger.version(version, title=Stamper.title_of(pdf), brief_path=str(brief), stamp_date=stamp_day)
+        stamp_day = known.stamp_date if known else stamp_day  # every copy of a version carries one date
         todo = [c for c in clients if c.client_id not in rows or rows[c.client_id].status != SENT]
         texts = {c.client_id: stamp_text(c.recipient, stamp_day) for c in clients}
         stamper = Stamper(pdf, StampFont.for_texts(texts[c.client_id] for c in (todo or clients[:1])))
         run = _Run(
             version=version, pdf_name=attachment_name(stamper.title, brief), stamper=stamper, ledger=ledger,
-            output_dir=output_dir, sender=from_addr, stamp_day=stamp_day, texts=texts, via=via,
+            output_dir=output_dir, sender=from_addr, stamp_day=stamp_day, texts=texts, via=label,
+            summary=read_summary(brief, stamper.title),
             transport=None if dry_run else _transport(via, smtp, retry, output_dir, version),
             email_templates=Path(templates_dir) / "email" if templates_dir is not None else None,
             mark_key=mark_key(output_dir, create=not dry_run),  # `briefgen trace` checks copies' marks with it
@@ -184,7 +187,21 @@ def distribute(
                 manifest = write_manifest(ledger, version, clients, output_dir, stamper.title, brief)
     finally:
         ledger.close()
-    return DistributionReport(version, stamper.title, via, dry_run, tuple(outcomes), manifest, stopped)
+    return DistributionReport(version, stamper.title, label, dry_run, tuple(outcomes), manifest, stopped)
+
+
+@dataclass
+class _Item:
+    """One delivery ready to hand over: the copy stamped, the message composed."""
+
+    client: Client
+    index: int
+    stem: str
+    path: Path
+    copy: bytes
+    reused: bool  # an in-doubt copy re-sent byte for byte, already on disk
+    sending: Sending
+    wire: bytes
 
 
 @dataclass
@@ -198,48 +215,58 @@ class _Run:
     stamp_day: str
     texts: dict[str, str]
     via: str
+    summary: BriefSummary
     transport: SmtpTransport | Outbox | None
     email_templates: Path | None = None  # the override folder's email/, searched before the default
     mark_key: bytes | None = None  # None (a dry run before any real one): copies are stamped unmarked
     copies_dir: Path = field(init=False)
+    _templates: dict[bool, MessageTemplate] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.copies_dir = self.output_dir / "distribution" / self.version[:12]
 
     def serve(self, clients: tuple[Client, ...], rows: dict[str, Delivery], *, dry_run: bool,
               progress: Progress | None) -> tuple[list[ClientOutcome], str | None]:
-        outcomes: list[ClientOutcome] = []
-        stopped = None
+        done: dict[int, ClientOutcome] = {}
+        self.stopped: str | None = None
         total = len(clients)
+        batch: list[_Item] = []
+        size = OUTBOX_BATCH if isinstance(self.transport, Outbox) else 1
+
+        def record(index: int, outcome: ClientOutcome) -> None:
+            done[index] = outcome
+            if progress:
+                progress(len(done), total, outcome)
+
         if progress:
             progress(0, total, None)
-        for client in clients:
+        for index, client in enumerate(clients):
             row = rows.get(client.client_id)
             if row is not None and row.status == SENT:
-                outcome = ClientOutcome(client.client_id, row.email, ALREADY_SENT, row.sent_at or "", row.copy_file or "")
-            elif stopped:
+                record(index, ClientOutcome(client.client_id, row.email, ALREADY_SENT, row.sent_at or "",
+                                            row.copy_file or "", row.via or ""))
+            elif self.stopped:
                 left = PENDING if row is None else IN_DOUBT if row.status == SENDING else row.status
-                outcome = ClientOutcome(client.client_id, client.email, left, f"not attempted: {stopped}")
+                record(index, ClientOutcome(client.client_id, client.email, left, f"not attempted: {self.stopped}"))
             elif dry_run:
-                if not outcomes:  # stamp one copy in memory: proves the brief and font work
+                if not done:  # stamp one copy in memory: proves the brief and font work
                     self.stamper.copy(self.texts[client.client_id], _metadata(client, self.texts[client.client_id]),
                                       client.password, self._mark(client))
                 resend = row is not None and row.status == SENDING
-                outcome = ClientOutcome(client.client_id, client.email, WOULD_RESEND if resend else WOULD_SEND,
-                                        f"same Message-ID {row.message_id}" if resend else "")
+                record(index, ClientOutcome(client.client_id, client.email, WOULD_RESEND if resend else WOULD_SEND,
+                                            f"same Message-ID {row.message_id}" if resend else "", via=self.via))
             else:
-                outcome, result = self._deliver(client, row)
-                if result.outcome is Outcome.UNREACHABLE:
-                    stopped = result.detail
-            outcomes.append(outcome)
-            if progress:
-                progress(len(outcomes), total, outcome)
-        return outcomes, stopped
+                batch.append(self._prepare(client, index, row))
+                if len(batch) >= size:
+                    for item, outcome in self._hand_over(batch):
+                        record(item.index, outcome)
+                    batch = []
+        if batch:
+            for item, outcome in self._hand_over(batch):
+                record(item.index, outcome)
+        return [done[i] for i in sorted(done)], self.stopped
 
-    def _mark(self, client: Client) -> str | None:
-        return copy_mark(self.mark_key, self.version, client.client_id) if self.mark_key else None
-
-    def _deliver(self, client: Client, row: Delivery | None) -> tuple[ClientOutcome, Result]:
+    def _prepare(self, client: Client, index: int, row: Delivery | None) -> _Item:
         stem = safe_stem(client.client_id)
         path = inside(self.output_dir, self.copies_dir / f"{stem}.pdf")
         copy = None
@@ -247,55 +274,71 @@ class _Run:
             # In doubt: re-send the very bytes the server may already hold.
             existing = path.read_bytes()
             copy = existing if hashlib.sha256(existing).hexdigest() == row.copy_sha256 else None
+        reused = copy is not None
         if copy is None:
             text = self.texts[client.client_id]
             copy = self.stamper.copy(text, _metadata(client, text), client.password, self._mark(client))
-            write_atomic(path, copy)
-        digest = hashlib.sha256(copy).hexdigest()
         mid = row.message_id if row is not None else message_id(self.version, client.client_id, self.sender.domain)
-        body = render_body({
+        context = {
             "name": client.name, "recipient": client.recipient, "firm": client.firm, "tier": client.tier or "",
             "title": self.stamper.title or "Research brief", "date": self.stamp_day, "filename": self.pdf_name,
             "protected": bool(client.password), "sender_name": self.sender.display_name or self.sender.addr_spec,
-        }, self.email_templates)
-        msg = build_message(sender=self.sender, to_name=client.name, to_email=client.email,
-                            subject=self.stamper.title or "Research brief", body=body, message_id=mid,
-                            attachment=copy, filename=self.pdf_name, date=datetime.now(timezone.utc))
-        relative = str(path.relative_to(self.output_dir))
-        # The Message-ID and `sending` are durable before the message leaves this process.
-        self.ledger.begin_send(self.version, client.client_id, email=client.email, message_id=mid, via=self.via,
-                               copy_file=relative, copy_sha256=digest)
+            "summary": self.summary,
+        }
+        wire = self._template(not client.email.isascii()).render(
+            to_name=client.name, to_email=client.email, message_id=mid, date=datetime.now(timezone.utc),
+            body=render_body(context, self.email_templates), html=render_body(context, self.email_templates, html=True),
+            attachment=copy)
+        sending = Sending(client.client_id, client.email, mid, self.via, str(path.relative_to(self.output_dir)),
+                          hashlib.sha256(copy).hexdigest())
+        return _Item(client, index, stem, path, copy, reused, sending, wire)
+
+    def _mark(self, client: Client) -> str | None:
+        return copy_mark(self.mark_key, self.version, client.client_id) if self.mark_key else None
+
+    def _template(self, international: bool) -> MessageTemplate:
+        """What every message of the run shares, written once (one template per address kind)."""
+        if international not in self._templates:
+            self._templates[international] = MessageTemplate(
+                sender=self.sender, subject=self.stamper.title or "Research brief", filename=self.pdf_name,
+                html=True, international=international)
+        return self._templates[international]
+
+    def _hand_over(self, batch: list[_Item]) -> list[tuple[_Item, ClientOutcome]]:
+        """Commit `sending` for the batch, write the copies, deliver, then commit the outcomes.
+
+        Every file is written after its ledger row: a crash leaves no copy the ledger does not know,
+        and a row left `sending` is re-sent once, with the same Message-ID, by the next run.
+        """
+        self.ledger.begin_many(self.version, [item.sending for item in batch])
         assert self.transport is not None
+        results: list[tuple[_Item, Result]] = []
         try:
-            result = self.transport.deliver(msg, self.sender.addr_spec, client.email, stem)
+            for item in batch:
+                if not item.reused:
+                    write_atomic(item.path, item.copy)
+                results.append((item, self.transport.deliver(item.wire, self.sender.addr_spec, item.client.email,
+                                                             item.stem)))
         except DistributionError as exc:  # a refused login or an untrusted certificate: nothing was sent
-            self.ledger.finish(self.version, client.client_id, PENDING, str(exc))
+            self.ledger.finish(self.version, batch[len(results)].client.client_id, PENDING, str(exc))
             raise
-        status = {
-            Outcome.SENT: SENT, Outcome.REFUSED: FAILED, Outcome.DEFERRED: PENDING, Outcome.UNKNOWN: SENDING,
-            Outcome.UNREACHABLE: SENDING if result.maybe_delivered else PENDING,
-        }[result.outcome]
-        self.ledger.finish(self.version, client.client_id, status, None if status == SENT else result.detail)
-        shown = IN_DOUBT if status == SENDING else status
-        return ClientOutcome(client.client_id, client.email, shown, result.detail, relative), result
+        finally:  # what was delivered before a failure is recorded as delivered
+            self.ledger.finish_many(self.version, [(item.client.client_id, _STATUS[r.outcome],
+                                                    None if r.outcome is Outcome.SENT else r.detail)
+                                                   for item, r in results])
+        out = []
+        for item, result in results:
+            if result.outcome is Outcome.UNREACHABLE:
+                self.stopped = result.detail
+            status = _STATUS[result.outcome]
+            shown = IN_DOUBT if status == SENDING else status
+            out.append((item, ClientOutcome(item.client.client_id, item.client.email, shown, result.detail,
+                                            item.sending.copy_file, self.via)))
+        return out
 
 
-class Outbox:
-    """Write each message as a standard .eml file into output/outbox/<version>/."""
-
-    name = "outbox"
-
-    def __init__(self, output_dir: Path, folder: Path):
-        self.output_dir = output_dir
-        self.folder = folder
-
-    def deliver(self, msg: EmailMessage, sender: str, recipient: str, file_stem: str) -> Result:
-        path = inside(self.output_dir, self.folder / f"{file_stem}.eml")
-        write_atomic(path, message_bytes(msg))
-        return Result(Outcome.SENT, str(path.relative_to(self.output_dir)))
-
-    def close(self) -> None:
-        pass
+_STATUS = {Outcome.SENT: SENT, Outcome.REFUSED: FAILED, Outcome.DEFERRED: PENDING, Outcome.UNKNOWN: SENDING,
+           Outcome.UNREACHABLE: PENDING}
 
 
 def _transport(via: str, smtp: SmtpSettings | None, retry: RetryPolicy, output_dir: Path,
@@ -325,7 +368,8 @@ def _sender(sender: str | None, inputs_dir: Path) -> Address:
         config = load_config(inputs_dir)
         for analyst in config.analysts:
             if analyst.email:
-                return parse_sender(f"{analyst.name} <{analyst.email}>")
+                # Name and address apart: 'Dana Whitfield, CFA' is quoted, never parsed as two addresses.
+                return sender_address(analyst.name, analyst.email)
     raise DistributionError(
         f"no sender address: pass --from 'Desk <desk@example.com>', set {SENDER_ENV}, "
         "or give an analyst an email in brief.yaml"
@@ -347,55 +391,4 @@ def _metadata(client: Client, text: str) -> dict[str, str]:
     # The brief's own Title and Subject stay; the recipient gets keys of their own.
     return {"/Recipient": client.recipient, "/RecipientEmail": client.email, "/RecipientID": client.client_id,
             "/Marking": text}
-
-
-# --- manifest and status -----------------------------------------------------------------
-
-
-def write_manifest(ledger: Ledger, version: str, clients: tuple[Client, ...], output_dir: Path,
-                   title: str | None, brief: Path) -> Path:
-    """Write manifest.csv and manifest.json for a version from the ledger; return the CSV's path."""
-    by_id = {c.client_id: c for c in clients}
-    rows = []
-    for delivery in ledger.deliveries(version).values():
-        client = by_id.get(delivery.client_id)
-        rows.append({
-            "client_id": delivery.client_id, "name": client.name if client else "",
-            "firm": client.firm if client else "", "email": delivery.email,
-            "tier": (client.tier or "") if client else "", "file": delivery.copy_file or "",
-            "sha256": delivery.copy_sha256 or "", "status": IN_DOUBT if delivery.status == SENDING else delivery.status,
-            "time": delivery.sent_at or delivery.updated_at, "message_id": delivery.message_id,
-            "attempts": delivery.attempts, "error": delivery.error or "",
-        })
-    folder = inside(output_dir, output_dir / "distribution" / version[:12])
-    text = io.StringIO(newline="")
-    writer = csv.DictWriter(text, fieldnames=MANIFEST_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    write_atomic(folder / "manifest.csv", text.getvalue().encode("utf-8"))
-    document = {"version": version, "title": title, "brief": str(brief), "clients": rows}
-    write_atomic(folder / "manifest.json", (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
-    return folder / "manifest.csv"
-
-
-def distribution_status(output_dir: Path, brief: Path | None = None, clients_file: Path | None = None) -> StatusReport:
-    """Sent, pending, in doubt and failed per brief version; the brief on disk counts its unserved clients."""
-    ledger = Ledger(output_dir)
-    current = hashlib.sha256(brief.read_bytes()).hexdigest() if brief is not None and brief.is_file() else None
-    versions: list[VersionCounts] = []
-    running = False
-    if ledger.path.exists():
-        with ledger.open(exclusive=False):
-            versions = ledger.counts()
-            running = ledger.running()
-            served = set(ledger.deliveries(current)) if current else set()
-    else:
-        served = set()
-    if current and clients_file is not None and clients_file.is_file():
-        unserved = sum(1 for c in load_clients(clients_file, clients_file.name) if c.client_id not in served)
-        if not any(v.version == current for v in versions):
-            versions.insert(0, VersionCounts(current, Stamper.title_of(brief.read_bytes()), ""))
-        versions = [VersionCounts(**{**asdict(v), "pending": v.pending + unserved}) if v.version == current else v
-                    for v in versions]
-    return StatusReport(tuple(versions), current, running)
 

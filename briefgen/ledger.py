@@ -83,6 +83,18 @@ class Delivery:
 
 
 @dataclass(frozen=True)
+class Sending:
+    """A delivery about to be handed over: what begin_send commits first."""
+
+    client_id: str
+    email: str
+    message_id: str
+    via: str  # 'outbox' or 'smtp host:port'
+    copy_file: str
+    copy_sha256: str
+
+
+@dataclass(frozen=True)
 class VersionCounts:
     """How the deliveries of one brief version stand."""
 
@@ -93,6 +105,7 @@ class VersionCounts:
     pending: int = 0
     in_doubt: int = 0
     failed: int = 0
+    served_by: tuple[tuple[str, int], ...] = ()  # (way, clients sent): 'outbox', 'smtp host:port'
 
 
 class Ledger:
@@ -107,10 +120,17 @@ class Ledger:
     # --- opening -------------------------------------------------------------------------
 
     def open(self, *, exclusive: bool = True) -> Ledger:
-        """Open (creating if needed); exclusive runs also take the folder's lock."""
+        """Open (a run creates the file if there is none); exclusive runs also take the folder's lock.
+
+        A file that is there but is not a briefgen ledger (emptied, truncated, replaced by another
+        database) is refused by a run exactly as by --status: taking it for a new ledger would send
+        every client the brief again.
+        """
         if exclusive:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._take_lock()
+        if exclusive and not self.path.exists():
+            self._create()
         try:
             # isolation_level=None: transactions are explicit, so each commit is one durable step.
             # Readers (--status, --dry-run) open read-only and never wait on or block a run.
@@ -122,15 +142,40 @@ class Ledger:
             current = self._db.execute("PRAGMA user_version").fetchone()[0]
             if current > SCHEMA_VERSION:
                 raise DistributionError(f"{self.path} was written by a newer briefgen (schema {current})")
-            if exclusive:
-                self._db.executescript(_SCHEMA)
-                self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            elif current < SCHEMA_VERSION:
-                raise DistributionError(f"{self.path} is not a briefgen delivery ledger")
+            self._check_ours(current)
         except sqlite3.DatabaseError as exc:
             self.close()
             raise DistributionError(f"cannot use the delivery ledger {self.path}: {exc}") from None
+        except BaseException:
+            self.close()
+            raise
         return self
+
+    def _create(self) -> None:
+        """A new ledger is made beside the real name and renamed into place whole, so a run killed
+        while creating it leaves no empty file that the next run would have to refuse."""
+        fresh = self.path.with_name(f".{self.path.name}.new")
+        fresh.unlink(missing_ok=True)
+        try:
+            db = sqlite3.connect(str(fresh), isolation_level=None)
+            try:
+                db.execute("PRAGMA synchronous = FULL")
+                db.executescript(f"BEGIN; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+            finally:
+                db.close()
+            os.replace(fresh, self.path)
+        except sqlite3.DatabaseError as exc:
+            fresh.unlink(missing_ok=True)
+            raise DistributionError(f"cannot create the delivery ledger {self.path}: {exc}") from None
+
+    def _check_ours(self, schema: int) -> None:
+        tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if schema != SCHEMA_VERSION or not {"versions", "deliveries"} <= tables:
+            raise DistributionError(
+                f"{self.path} is not a briefgen delivery ledger (it may have been emptied or replaced); nothing "
+                "was sent. Restore it from a backup; only if no brief was ever distributed from this folder, "
+                "move it away and run again"
+            )
 
     def _take_lock(self) -> None:
         import fcntl  # POSIX only; distribution runs on the desk's Linux and macOS machines
@@ -222,38 +267,57 @@ class Ledger:
     def begin_send(self, version: str, client_id: str, *, email: str, message_id: str, via: str,
                    copy_file: str, copy_sha256: str) -> None:
         """Commit the Message-ID and `sending` before the message leaves; this is what makes re-runs safe."""
+        self.begin_many(version, [Sending(client_id, email, message_id, via, copy_file, copy_sha256)])
+
+    def begin_many(self, version: str, batch: list[Sending]) -> None:
+        """begin_send for several deliveries in one commit (one disk flush, however many clients)."""
         stamp = now()
         with self.transaction() as db:
-            existing = db.execute(
-                "SELECT message_id, status FROM deliveries WHERE version = ? AND client_id = ?", (version, client_id)
-            ).fetchone()
-            if existing is not None and existing["status"] == SENT:
-                raise RuntimeError(f"{client_id} was already sent {version}")
-            if existing is not None and existing["message_id"] != message_id:
-                raise RuntimeError(f"{client_id}: Message-ID changed for {version}")
-            db.execute(
-                """INSERT INTO deliveries (version, client_id, email, message_id, status, via, copy_file,
-                                           copy_sha256, attempts, error, updated_at)
-                   VALUES (?, ?, ?, ?, 'sending', ?, ?, ?, 1, NULL, ?)
-                   ON CONFLICT (version, client_id) DO UPDATE SET
-                       email = excluded.email, status = 'sending', via = excluded.via,
-                       copy_file = excluded.copy_file, copy_sha256 = excluded.copy_sha256,
-                       attempts = deliveries.attempts + 1, updated_at = excluded.updated_at""",
-                (version, client_id, email, message_id, via, copy_file, copy_sha256, stamp),
-            )
+            for item in batch:
+                existing = db.execute(
+                    "SELECT message_id, status FROM deliveries WHERE version = ? AND client_id = ?",
+                    (version, item.client_id),
+                ).fetchone()
+                if existing is not None and existing["status"] == SENT:
+                    raise RuntimeError(f"{item.client_id} was already sent {version}")
+                if existing is not None and existing["message_id"] != item.message_id:
+                    raise RuntimeError(f"{item.client_id}: Message-ID changed for {version}")
+                db.execute(
+                    """INSERT INTO deliveries (version, client_id, email, message_id, status, via, copy_file,
+                                               copy_sha256, attempts, error, updated_at)
+                       VALUES (?, ?, ?, ?, 'sending', ?, ?, ?, 1, NULL, ?)
+                       ON CONFLICT (version, client_id) DO UPDATE SET
+                           email = excluded.email, status = 'sending', via = excluded.via,
+                           copy_file = excluded.copy_file, copy_sha256 = excluded.copy_sha256,
+                           attempts = deliveries.attempts + 1, updated_at = excluded.updated_at""",
+                    (version, item.client_id, item.email, item.message_id, item.via, item.copy_file,
+                     item.copy_sha256, stamp),
+                )
 
     def finish(self, version: str, client_id: str, status: str, error: str | None = None) -> None:
         """Record how a delivery ended: sent, failed (refused), pending (not delivered) or still sending."""
-        if status not in (SENT, FAILED, PENDING, SENDING):
-            raise ValueError(status)
+        self.finish_many(version, [(client_id, status, error)])
+
+    def finish_many(self, version: str, outcomes: list[tuple[str, str, str | None]]) -> None:
+        """finish for several deliveries, (client_id, status, error) each, in one commit."""
+        for _, status, _ in outcomes:
+            if status not in (SENT, FAILED, PENDING, SENDING):
+                raise ValueError(status)
         stamp = now()
         with self.transaction() as db:
-            db.execute(
+            db.executemany(
                 """UPDATE deliveries SET status = ?, error = ?, updated_at = ?,
                        sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END
                    WHERE version = ? AND client_id = ?""",
-                (status, error, stamp, status, stamp, version, client_id),
+                [(status, error, stamp, status, stamp, version, client_id) for client_id, status, error in outcomes],
             )
+
+    def served_by(self, version: str) -> dict[str, int]:
+        """How many clients of a version were served each way: 'outbox', 'smtp host:port'."""
+        rows = self.db.execute(
+            "SELECT COALESCE(via, '?') AS via, COUNT(*) AS n FROM deliveries WHERE version = ? AND status = 'sent' "
+            "GROUP BY via ORDER BY n DESC, via", (version,))
+        return {row["via"]: row["n"] for row in rows}
 
     # --- reporting -----------------------------------------------------------------------
 
@@ -268,6 +332,6 @@ class Ledger:
         )
         return [
             VersionCounts(r["version"], r["title"], r["first_seen"], r["sent"] or 0, r["pending"] or 0,
-                          r["in_doubt"] or 0, r["failed"] or 0)
-            for r in rows
+                          r["in_doubt"] or 0, r["failed"] or 0, tuple(self.served_by(r["version"]).items()))
+            for r in rows.fetchall()
         ]

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from briefgen.clients import Client, load_clients, parse_clients
 from briefgen.errors import InputError
-from briefgen.mail import build_message, message_bytes, parse_sender
+from briefgen.mail import build_message, parse_sender
 from tests.test_distribute_support import no_warnings  # noqa: F401  (autouse guard)
 
 HEADER = "client_id,name,firm,email,password,tier\n"
@@ -161,7 +161,7 @@ def test_any_accepted_name_yields_exactly_one_recipient_and_no_extra_header(name
     msg = build_message(sender=parse_sender("Desk <desk@example.com>"), to_name=client.name,
                         to_email=client.email, subject=f"Brief for {client.firm}", body="Hello", message_id="<m@x>",
                         attachment=b"%PDF-1.7", filename="brief.pdf", date=datetime(2026, 1, 15, tzinfo=timezone.utc))
-    parsed = email.message_from_bytes(message_bytes(msg), policy=email.policy.default)
+    parsed = email.message_from_bytes(msg, policy=email.policy.default)
     assert [k for k in parsed.keys()] == ["From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type"]
     (to,) = parsed["To"].addresses
     assert to.addr_spec == "ana@example.com"

@@ -50,7 +50,7 @@ def run(root: Path, **options):
 
 
 def smtp_run(root: Path, port: int, **options):
-    return run(root, via="smtp", smtp=SmtpSettings("127.0.0.1", port, tls="none", timeout=5), retry=FAST, **options)
+    return run(root, via="smtp", smtp=SmtpSettings("127.0.0.1", port, tls="none", connect_timeout=5), retry=FAST, **options)
 
 
 def version_of(root: Path) -> str:

@@ -67,7 +67,7 @@ def test_status_shows_counts_per_version(cli, workdir):
     assert lines[0].split() == ["version", "sent", "pending", "in", "doubt", "failed", "first", "run", "(UTC)", "title"]
     assert lines[1].split()[:5] == [f"{short_version(workdir)}*", "5", "0", "0", "0"]
     assert lines[1].endswith("Bitcoin mining: mid-January update")
-    assert lines[2:] == ["* the brief in --brief"]
+    assert lines[2:] == [f"{short_version(workdir)}  sent 5 via outbox", "* the brief in --brief"]
 
 
 def test_a_dry_run_lists_who_would_get_a_copy(cli, workdir):

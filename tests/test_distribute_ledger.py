@@ -63,7 +63,8 @@ def test_counts_per_version_read_sending_as_in_doubt(tmp_path):
         ledger.version(V2, title=None, brief_path="output/brief.pdf", stamp_date="31 Jan 2026")
         send(ledger, "a", version=V2)
         counts = {c.version: c for c in ledger.counts()}
-    assert counts[V1] == VersionCounts(V1, "Mid-January", counts[V1].first_seen, sent=2, pending=1, in_doubt=1, failed=1)
+    assert counts[V1] == VersionCounts(V1, "Mid-January", counts[V1].first_seen, sent=2, pending=1, in_doubt=1, failed=1,
+                                         served_by=(("smtp", 2),))
     assert (counts[V2].sent, counts[V2].in_doubt) == (0, 1)
 
 

@@ -31,7 +31,8 @@ from briefgen.cli import main
                    "else the first analyst with an email in brief.yaml beside the clients file].")
 @click.option("--templates", "templates_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Override folder, as for build: its email/brief.txt replaces the email's body template.")
-@click.option("--dry-run", is_flag=True, help="Check everything and show who would get a copy; write and send nothing.")
+@click.option("--dry-run", is_flag=True,
+              help="Review: check everything and show who would get a copy; write, send and record nothing.")
 @click.option("--status", "show_status", is_flag=True,
               help="Show sent, pending, in doubt and failed per brief version, then exit.")
 def distribute_command(brief: Path, clients_file: Path, output_dir: Path, via: str, smtp_host: str | None,
@@ -105,6 +106,10 @@ def _print_report(report) -> None:
     for outcome in report.outcomes:
         if outcome.status in ("failed", "pending", "in doubt", "would re-send"):
             click.echo(f"  {outcome.status}: {outcome.client_id} <{outcome.email}>: {outcome.detail}")
+    for way, count in report.served_elsewhere.items():
+        # Said out loud: a run via SMTP after an outbox run skips the clients the outbox served.
+        click.echo(f"  not sent by this run: {count} client{'s were' if count != 1 else ' was'} already served via {way} "
+                   "by an earlier run (see --status)")
     if report.stopped:
         click.echo(f"Stopped early: {report.stopped}")
     if report.manifest:
@@ -120,6 +125,10 @@ def _print_status(status) -> None:
         mark = "*" if v.version == status.current else " "
         click.echo(f"{v.version[:12] + mark:<13}  {v.sent:>5}  {v.pending:>7}  {v.in_doubt:>8}  {v.failed:>6}  "
                    f"{v.first_seen[:16].replace('T', ' ') or 'not yet':<16}  {v.title or ''}")
+    for v in status.versions:
+        if v.served_by:
+            ways = ", ".join(f"{count} via {way}" for way, count in v.served_by)
+            click.echo(f"{v.version[:12]}  sent {ways}")
     if status.current:
         click.echo("* the brief in --brief")
     if status.running:
