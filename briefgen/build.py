@@ -18,7 +18,6 @@ import dataclasses
 import functools
 import hashlib
 import json
-import pickle
 import re
 import time
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from briefgen.cache import Cache, digest
+from briefgen.cache import CACHE_DIR, Cache, digest
 from briefgen.errors import Problem
 from briefgen.keys import Keys, build_keys
 
@@ -35,6 +34,7 @@ if TYPE_CHECKING:
 
 PDF_VARIANTS = ("pdf/a-3u", "pdf/ua-1")
 MANIFEST = "last-build.json"
+CHARTS_MANIFEST = ".briefgen-charts.json"  # in charts/: the charts briefgen published there, by SHA-256
 
 
 @dataclass(frozen=True)
@@ -81,12 +81,19 @@ class BuildResult:
 def build(options: BuildOptions) -> BuildResult:
     """Build brief.pdf and brief.html (charts beside them) in options.output_dir."""
     started = time.perf_counter()
+    from briefgen.files import inside
+    from briefgen.history import recover_history
+
     output = Path(options.output_dir)
+    inside(output, "charts")  # refused before anything is done: a link out of the output folder
     cache = Cache.for_output(output, enabled=options.cache, refresh=options.refresh)
     keys = build_keys(options.inputs_dir, options.templates_dir, options.fingerprint())
+    recovered = recover_history(output)  # a damaged history is moved aside: a record, not a dependency
+    notes = (recovered,) if recovered is not None else ()
     previous = _unchanged(output, keys, cache)
     if previous is not None:
-        return dataclasses.replace(previous, seconds=time.perf_counter() - started, unchanged=True, drawn=())
+        return dataclasses.replace(previous, seconds=time.perf_counter() - started, unchanged=True, drawn=(),
+                                   warnings=(*notes, *previous.warnings))
 
     from briefgen.commentary import commentary_warnings, load_commentary
     from briefgen.errors import InputError
@@ -127,7 +134,10 @@ def build(options: BuildOptions) -> BuildResult:
     result = BuildResult(files, len(charts), time.perf_counter() - started, warnings, drawn=drawn,
                          cache_hits=dict(cache.hits))
     _write_manifest(output, keys, cache, result, as_of)
-    return result
+    # Said once, not kept in the manifest: the next build has nothing to repair.
+    notes += tuple(Problem(f"{CACHE_DIR}/{name}", "damaged cache entry ignored; rebuilt and replaced")
+                   for name in dict.fromkeys(cache.damaged))
+    return dataclasses.replace(result, warnings=(*notes, *warnings)) if notes else result
 
 
 def _write_brief(options: BuildOptions, stage: Path, html: str, meta: dict, svgs: Background[dict[str, bytes]],
@@ -169,12 +179,21 @@ def _publish(stage: Path, output: Path) -> list[Path]:
     """Move the staged files over the published ones, the PDF last; the charts published."""
     from briefgen.files import publish
 
+    from briefgen.files import inside, write_atomic
+
+    folder = inside(output, "charts")
     charts = sorted((stage / "charts").glob("*.svg"))
-    moves = {chart: output / "charts" / chart.name for chart in charts}
+    drawn = _published_charts(folder)
+    listing = {chart.name: _sha256(chart) for chart in charts}
+    # Every chart briefgen ever published there and did not see replaced, so a later build can prove it wrote it.
+    kept = {**{name: sha for name, sha in drawn.items() if _is_file(folder / name)}, **listing}
+    write_atomic(stage / CHARTS_MANIFEST, json.dumps({"charts": kept}, indent=1, sort_keys=True).encode())
+    moves = {chart: folder / chart.name for chart in charts}
+    moves[stage / CHARTS_MANIFEST] = folder / CHARTS_MANIFEST
     moves[stage / "brief.html"] = output / "brief.html"
     moves[stage / "brief.pdf"] = output / "brief.pdf"  # last: the PDF is what the desk sends
     publish(moves)
-    _remove_stale_charts(output / "charts", {chart.name for chart in charts})
+    _remove_stale_charts(folder, kept, set(listing))
     return charts
 
 
@@ -280,13 +299,22 @@ def _inputs_and_metrics(options: BuildOptions, keys: Keys, cache: Cache):
     from briefgen.inputs import load_inputs
     from briefgen.metrics import compute
 
+    from briefgen import snapshot
+
     cached = cache.get("metrics", keys.data)
     if cached is not None:
-        return pickle.loads(cached)
+        try:
+            inputs, metrics = snapshot.loads(cached)
+            return inputs, metrics
+        except (snapshot.Damaged, ValueError, TypeError):
+            cache.damaged.append(f"metrics/{keys.data}")  # sealed yet unreadable: written by another briefgen
     inputs = load_inputs(options.inputs_dir, options.period, options.compare, strict=options.strict, as_of=options.as_of,
                          labels=options.labels)
     metrics = compute(inputs)
-    cache.put("metrics", keys.data, pickle.dumps((dataclasses.replace(inputs, commentary={}), metrics), protocol=5))
+    try:  # JSON, not pickle: reading a cache entry can never run code
+        cache.put("metrics", keys.data, snapshot.dumps((dataclasses.replace(inputs, commentary={}), metrics)))
+    except snapshot.Unsupported:
+        pass  # a value the snapshot cannot store exactly: computed again next time rather than stored wrong
     return inputs, metrics
 
 
@@ -438,8 +466,44 @@ def _list_items(markdown: str) -> list[str]:
     return [item for item in items if item]
 
 
-def _remove_stale_charts(folder: Path, keep: set[str]) -> None:
-    """Charts an earlier build drew that this one did not (e.g. miners' data removed)."""
-    for path in folder.glob("*.svg"):
-        if path.name not in keep:
-            path.unlink(missing_ok=True)
+def _published_charts(folder: Path) -> dict[str, str]:
+    """{name: SHA-256} of the charts briefgen published in `folder`, from its manifest ({} if none or unreadable)."""
+    try:
+        listing = json.loads((folder / CHARTS_MANIFEST).read_bytes())["charts"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    if not isinstance(listing, dict):
+        return {}
+    return {name: sha for name, sha in listing.items()
+            if isinstance(name, str) and isinstance(sha, str) and re.fullmatch(r"[\w.-]+\.svg", name)}
+
+
+def _is_file(path: Path) -> bool:
+    return path.is_file() and not path.is_symlink()
+
+
+def _remove_stale_charts(folder: Path, published: dict[str, str], keep: set[str]) -> None:
+    """Charts an earlier build drew that this one did not (e.g. miners' data removed).
+
+    Only a chart in briefgen's own manifest, still a regular file with the bytes briefgen wrote,
+    is removed: anything else in charts/ (a file someone put there, one they edited) stays, and
+    leaves the manifest. Until then the manifest lists it, so a build killed here loses no track.
+    """
+    from briefgen.errors import OutputError
+    from briefgen.files import write_atomic
+
+    for name, sha in published.items():
+        path = folder / name
+        if name in keep or not _is_file(path):
+            continue
+        try:
+            if _sha256(path) == sha:
+                path.unlink()
+        except OSError:
+            continue
+    if set(published) != keep:
+        listing = {name: sha for name, sha in published.items() if name in keep}
+        try:
+            write_atomic(folder / CHARTS_MANIFEST, json.dumps({"charts": listing}, indent=1, sort_keys=True).encode())
+        except OutputError:
+            pass  # the brief is published: a manifest listing removed charts too is harmless

@@ -1,17 +1,23 @@
-"""Turn bytes into files that are either wholly there or not at all: temp file, fsync, rename."""
+"""Turn bytes into files that are either wholly there or not at all, and only inside their folder.
+
+Writes go to a temporary file, are flushed and renamed. Every path briefgen opens below a folder it
+was given (the output folder, a templates folder) goes through `inside`, the one rule for links: a
+symbolic link that stays inside the folder is followed, one that leads out of it is refused.
+"""
 
 from __future__ import annotations
 
 import errno
 import os
 import shutil
+import stat
 import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from briefgen.errors import OutputError
+from briefgen.errors import BriefgenError, OutputError
 
 
 def _explain(exc: OSError, path: Path) -> OutputError:
@@ -30,6 +36,35 @@ def _umask() -> int:
 
 # mkstemp creates files readable by their owner only; published files get the usual mode.
 FILE_MODE = 0o666 & ~_umask()
+
+
+def outside_link(root: Path, *parts: str | Path) -> tuple[Path, Path] | None:
+    """The first symbolic link on the way from `root` to root/parts that leads out of root, and its target.
+
+    `root` itself may be a link (the user named it); every part below it must stay below it. A
+    dangling link counts by where it points. None when the path stays inside (or does not exist).
+    """
+    base = Path(os.path.realpath(root))
+    current = Path(root)
+    for part in Path(*parts).parts if parts else ():
+        if part in ("", "."):
+            continue
+        current = current / part
+        if os.path.islink(current) or part == "..":
+            target = Path(os.path.realpath(current))
+            if not target.is_relative_to(base):
+                return current, target
+    return None
+
+
+def inside(root: Path, *parts: str | Path, error: type[BriefgenError] = OutputError) -> Path:
+    """root/parts, after checking that no link on the way leads out of `root`; `error` otherwise."""
+    found = outside_link(root, *parts)
+    if found is not None:
+        link, target = found
+        raise error(f"{link}: a symbolic link leading out of {root} (to {target}); briefgen never reads or "
+                    f"writes through it: remove the link, or put the real file or folder there")
+    return Path(root).joinpath(*parts)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -81,7 +116,8 @@ def remove_stale_staging(output_dir: Path) -> None:
     now = time.time()
     for folder in Path(output_dir).glob(".build-*"):
         try:
-            if now - folder.stat().st_mtime > STALE_STAGING_SECONDS:
+            info = folder.lstat()  # a link named .build-* is not a folder briefgen made
+            if stat.S_ISDIR(info.st_mode) and now - info.st_mtime > STALE_STAGING_SECONDS:
                 shutil.rmtree(folder, ignore_errors=True)
         except OSError:
             continue

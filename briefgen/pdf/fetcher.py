@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from briefgen.files import outside_link
 from briefgen.resources import FONTS_DIR, TEMPLATES_DIR
 
 VIRTUAL_BASE = "file:///briefgen/"
@@ -97,6 +98,10 @@ class Resolver:
         if not roots:
             raise Refused(f"refused {short(url)}: no folder serves it")
         for root in roots:
+            found = outside_link(root, relative)  # the one rule for links (briefgen.files)
+            if found is not None:
+                link = found[0]
+                raise Refused(f"refused {short(url)}: {link} is a symbolic link leading out of {root.name}/")
             candidate = (root / relative).resolve()
             if not candidate.is_relative_to(root):
                 raise Refused(f"refused {short(url)}: it resolves outside {root.name}/")
