@@ -179,21 +179,20 @@ def _publish(stage: Path, output: Path) -> list[Path]:
     """Move the staged files over the published ones, the PDF last; the charts published."""
     from briefgen.files import publish
 
-    from briefgen.files import inside, write_atomic
+    from briefgen.files import inside, listed, remove_stale, write_listing
 
     folder = inside(output, "charts")
     charts = sorted((stage / "charts").glob("*.svg"))
-    drawn = _published_charts(folder)
-    listing = {chart.name: _sha256(chart) for chart in charts}
-    # Every chart briefgen ever published there and did not see replaced, so a later build can prove it wrote it.
-    kept = {**{name: sha for name, sha in drawn.items() if _is_file(folder / name)}, **listing}
-    write_atomic(stage / CHARTS_MANIFEST, json.dumps({"charts": kept}, indent=1, sort_keys=True).encode())
+    # The listing names every chart published there, old and new, until the stale ones are gone:
+    # a build killed in between leaves the next one what it needs to remove them.
+    old = listed(folder / CHARTS_MANIFEST)
+    kept = {**old, **write_listing(stage / CHARTS_MANIFEST, charts, old, folder)}
     moves = {chart: folder / chart.name for chart in charts}
     moves[stage / CHARTS_MANIFEST] = folder / CHARTS_MANIFEST
     moves[stage / "brief.html"] = output / "brief.html"
     moves[stage / "brief.pdf"] = output / "brief.pdf"  # last: the PDF is what the desk sends
     publish(moves)
-    _remove_stale_charts(folder, kept, set(listing))
+    remove_stale(folder / CHARTS_MANIFEST, kept, {chart.name for chart in charts})
     return charts
 
 
@@ -384,10 +383,11 @@ def _unchanged(output: Path, keys: Keys, cache: Cache) -> BuildResult | None:
     """The last build's result when its key matches and its files are intact; else None."""
     if cache.root is None or cache.refresh:
         return None
+    from briefgen.files import inside
     from briefgen.history import previous_key
 
     try:
-        manifest = json.loads((cache.root / MANIFEST).read_text())
+        manifest = json.loads(inside(cache.root, MANIFEST).read_text())
         if manifest["key"] != keys.build:
             return None
         # A brief recorded since with an earlier date changes this one's "since" column.
@@ -464,46 +464,3 @@ def _list_items(markdown: str) -> list[str]:
         elif stripped and items and line.startswith((" ", "\t")):
             items[-1] += " " + stripped  # a wrapped continuation line
     return [item for item in items if item]
-
-
-def _published_charts(folder: Path) -> dict[str, str]:
-    """{name: SHA-256} of the charts briefgen published in `folder`, from its manifest ({} if none or unreadable)."""
-    try:
-        listing = json.loads((folder / CHARTS_MANIFEST).read_bytes())["charts"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
-    if not isinstance(listing, dict):
-        return {}
-    return {name: sha for name, sha in listing.items()
-            if isinstance(name, str) and isinstance(sha, str) and re.fullmatch(r"[\w.-]+\.svg", name)}
-
-
-def _is_file(path: Path) -> bool:
-    return path.is_file() and not path.is_symlink()
-
-
-def _remove_stale_charts(folder: Path, published: dict[str, str], keep: set[str]) -> None:
-    """Charts an earlier build drew that this one did not (e.g. miners' data removed).
-
-    Only a chart in briefgen's own manifest, still a regular file with the bytes briefgen wrote,
-    is removed: anything else in charts/ (a file someone put there, one they edited) stays, and
-    leaves the manifest. Until then the manifest lists it, so a build killed here loses no track.
-    """
-    from briefgen.errors import OutputError
-    from briefgen.files import write_atomic
-
-    for name, sha in published.items():
-        path = folder / name
-        if name in keep or not _is_file(path):
-            continue
-        try:
-            if _sha256(path) == sha:
-                path.unlink()
-        except OSError:
-            continue
-    if set(published) != keep:
-        listing = {name: sha for name, sha in published.items() if name in keep}
-        try:
-            write_atomic(folder / CHARTS_MANIFEST, json.dumps({"charts": listing}, indent=1, sort_keys=True).encode())
-        except OutputError:
-            pass  # the brief is published: a manifest listing removed charts too is harmless

@@ -8,7 +8,10 @@ symbolic link that stays inside the folder is followed, one that leads out of it
 from __future__ import annotations
 
 import errno
+import hashlib
+import json
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -146,3 +149,61 @@ def publish(files: dict[Path, Path]) -> None:
             os.replace(staged, destination)
         except OSError as exc:
             raise _explain(exc, destination) from None
+
+
+# --- what briefgen published in a folder, so that it removes only that -------------------------
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _regular(path: Path) -> bool:
+    return path.is_file() and not path.is_symlink()
+
+
+def listed(listing: Path) -> dict[str, str]:
+    """{file name: SHA-256} of the files a listing says briefgen published beside it ({} if none or unreadable)."""
+    try:
+        names = json.loads(Path(listing).read_bytes())["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    if not isinstance(names, dict):
+        return {}
+    return {name: sha for name, sha in names.items()
+            if isinstance(name, str) and isinstance(sha, str) and re.fullmatch(r"[\w-][\w.-]*", name)}
+
+
+def _dump(listing: Path, names: dict[str, str]) -> None:
+    write_atomic(listing, json.dumps({"files": names}, indent=1, sort_keys=True).encode())
+
+
+def write_listing(listing: Path, files: list[Path], old: dict[str, str], folder: Path) -> dict[str, str]:
+    """Write a listing of `files` plus the `old` ones still in `folder` as briefgen wrote them; the new files' part."""
+    new = {path.name: _sha256(path) for path in files}
+    still = {name: sha for name, sha in old.items() if _regular(folder / name)}
+    _dump(listing, {**still, **new})
+    return new
+
+
+def remove_stale(listing: Path, published: dict[str, str], keep: set[str]) -> None:
+    """Remove the files of `published` not in `keep` (beside `listing`) that still have the bytes briefgen wrote.
+
+    Anything else in the folder (a file someone put there, one they edited) stays, and leaves the
+    listing, which then names exactly `keep`.
+    """
+    folder = Path(listing).parent
+    for name, sha in published.items():
+        path = folder / name
+        if name in keep or not _regular(path):
+            continue
+        try:
+            if _sha256(path) == sha:
+                path.unlink()
+        except OSError:
+            continue
+    if set(published) != keep:
+        try:
+            _dump(listing, {name: sha for name, sha in published.items() if name in keep})
+        except OutputError:
+            pass  # the brief is published: a listing that still names removed files is harmless

@@ -254,7 +254,7 @@ def test_stale_charts_removed_only_when_briefgen_wrote_them(built, tmp_path: Pat
     output = _copy(clean, tmp_path)
     charts = output / "charts"
     listing = charts / ".briefgen-charts.json"
-    manifest = json.loads(listing.read_text())["charts"] if listing.exists() else {}  # none before this change
+    manifest = json.loads(listing.read_text())["files"] if listing.exists() else {}  # none before this change
     # A chart an earlier build drew and this one does not, one the desk edited since, one of their own.
     ours, edited, theirs = b"<svg>old chart</svg>", b"<svg>edited</svg>", b"<svg>desk's logo</svg>"
     (charts / "retired.svg").write_bytes(ours)
@@ -262,7 +262,7 @@ def test_stale_charts_removed_only_when_briefgen_wrote_them(built, tmp_path: Pat
     (charts / "logo.svg").write_bytes(theirs)
     manifest.update({"retired.svg": hashlib.sha256(ours).hexdigest(),
                      "edited.svg": hashlib.sha256(b"<svg>as drawn</svg>").hexdigest()})
-    listing.write_text(json.dumps({"charts": manifest}))
+    listing.write_text(json.dumps({"files": manifest}))
     (output / ".cache" / "last-build.json").unlink()  # build again, every stage from the cache
 
     result = _build(inputs, output)
@@ -270,7 +270,7 @@ def test_stale_charts_removed_only_when_briefgen_wrote_them(built, tmp_path: Pat
     assert (charts / "edited.svg").read_bytes() == edited and (charts / "logo.svg").read_bytes() == theirs
     assert not (charts / "retired.svg").exists()
     assert _brief(output) == {**_brief(clean), "charts/edited.svg": edited, "charts/logo.svg": theirs}
-    left = json.loads(listing.read_text())["charts"]
+    left = json.loads(listing.read_text())["files"]
     assert set(left) == {p.name for p in clean.glob("charts/*.svg")}
 
 
@@ -341,7 +341,7 @@ def test_the_loader_and_the_fetcher_refuse_links_out_of_the_templates_folder(tmp
     with pytest.raises(RenderError, match=r"partials: a symbolic link leading out of"):
         env.get_template("partials/secret.txt")
     resolver = Resolver([templates], None)
-    with pytest.raises(Refused, match=r"brief\.css is a symbolic link leading out of templates/"):
+    with pytest.raises(Refused, match=r"refused static/brief\.css: it resolves outside templates/"):
         resolver.locate("file:///briefgen/static/brief.css")
     assert resolver.locate("file:///briefgen/alias.html") == (templates / "inside.html").resolve()
 
