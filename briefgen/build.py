@@ -18,7 +18,6 @@ import dataclasses
 import functools
 import hashlib
 import json
-import pickle
 import re
 import time
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from briefgen.cache import Cache, digest
+from briefgen.cache import CACHE_DIR, Cache, digest
 from briefgen.errors import Problem
 from briefgen.keys import Keys, build_keys
 
@@ -35,6 +34,7 @@ if TYPE_CHECKING:
 
 PDF_VARIANTS = ("pdf/a-3u", "pdf/ua-1")
 MANIFEST = "last-build.json"
+CHARTS_MANIFEST = ".briefgen-charts.json"  # in charts/: the charts briefgen published there, by SHA-256
 
 
 @dataclass(frozen=True)
@@ -81,15 +81,22 @@ class BuildResult:
 def build(options: BuildOptions) -> BuildResult:
     """Build brief.pdf and brief.html (charts beside them) in options.output_dir."""
     started = time.perf_counter()
+    from briefgen.files import inside
+    from briefgen.history import recover_history
+
     output = Path(options.output_dir)
+    inside(output, "charts")  # refused before anything is done: a link out of the output folder
     cache = Cache.for_output(output, enabled=options.cache, refresh=options.refresh)
     keys = build_keys(options.inputs_dir, options.templates_dir, options.fingerprint())
     from briefgen.overrides import override_warnings
 
     overrides = override_warnings(options.templates_dir, options.strict)  # a mistyped override's name
+    recovered = recover_history(output)  # a damaged history is moved aside: a record, not a dependency
+    notes = (recovered,) if recovered is not None else ()
     previous = _unchanged(output, keys, cache)
     if previous is not None:
-        return dataclasses.replace(previous, seconds=time.perf_counter() - started, unchanged=True, drawn=())
+        return dataclasses.replace(previous, seconds=time.perf_counter() - started, unchanged=True, drawn=(),
+                                   warnings=(*notes, *previous.warnings))
 
     from briefgen.commentary import commentary_warnings, load_commentary
     from briefgen.errors import InputError
@@ -130,7 +137,10 @@ def build(options: BuildOptions) -> BuildResult:
     result = BuildResult(files, len(charts), time.perf_counter() - started, warnings, drawn=drawn,
                          cache_hits=dict(cache.hits))
     _write_manifest(output, keys, cache, result, as_of, static)
-    return result
+    # Said once, not kept in the manifest: the next build has nothing to repair.
+    notes += tuple(Problem(f"{CACHE_DIR}/{name}", "damaged cache entry ignored; rebuilt and replaced")
+                   for name in dict.fromkeys(cache.damaged))
+    return dataclasses.replace(result, warnings=(*notes, *warnings)) if notes else result
 
 
 def _write_brief(options: BuildOptions, stage: Path, html: str, meta: dict, svgs: Background[dict[str, bytes]],
@@ -173,16 +183,22 @@ def _publish(stage: Path, output: Path, templates_dir: Path | None, cache: Cache
 
     The stylesheets and fonts go first (briefgen.static), so brief.html opened from disk finds them.
     """
-    from briefgen.files import publish
+    from briefgen.files import inside, listed, publish, remove_stale, write_listing
     from briefgen.static import remove_stale_static, stage_static
 
+    folder = inside(output, "charts")
     charts = sorted((stage / "charts").glob("*.svg"))
     moves, static = stage_static(stage, output, templates_dir)
-    moves.update({chart: output / "charts" / chart.name for chart in charts})
+    # The listing names every chart published there, old and new, until the stale ones are gone:
+    # a build killed in between leaves the next one what it needs to remove them.
+    old = listed(folder / CHARTS_MANIFEST)
+    kept = {**old, **write_listing(stage / CHARTS_MANIFEST, charts, old, folder)}
+    moves.update({chart: folder / chart.name for chart in charts})
+    moves[stage / CHARTS_MANIFEST] = folder / CHARTS_MANIFEST
     moves[stage / "brief.html"] = output / "brief.html"
     moves[stage / "brief.pdf"] = output / "brief.pdf"  # last: the PDF is what the desk sends
     publish(moves)
-    _remove_stale_charts(output / "charts", {chart.name for chart in charts})
+    remove_stale(folder / CHARTS_MANIFEST, kept, {chart.name for chart in charts})
     remove_stale_static(output, _manifest_files(cache), static)
     return charts, static
 
@@ -297,13 +313,22 @@ def _inputs_and_metrics(options: BuildOptions, keys: Keys, cache: Cache):
     from briefgen.inputs import load_inputs
     from briefgen.metrics import compute
 
+    from briefgen import snapshot
+
     cached = cache.get("metrics", keys.data)
     if cached is not None:
-        return pickle.loads(cached)
+        try:
+            inputs, metrics = snapshot.loads(cached)
+            return inputs, metrics
+        except (snapshot.Damaged, ValueError, TypeError):
+            cache.damaged.append(f"metrics/{keys.data}")  # sealed yet unreadable: written by another briefgen
     inputs = load_inputs(options.inputs_dir, options.period, options.compare, strict=options.strict, as_of=options.as_of,
                          labels=options.labels)
     metrics = compute(inputs)
-    cache.put("metrics", keys.data, pickle.dumps((dataclasses.replace(inputs, commentary={}), metrics), protocol=5))
+    try:  # JSON, not pickle: reading a cache entry can never run code
+        cache.put("metrics", keys.data, snapshot.dumps((dataclasses.replace(inputs, commentary={}), metrics)))
+    except snapshot.Unsupported:
+        pass  # a value the snapshot cannot store exactly: computed again next time rather than stored wrong
     return inputs, metrics
 
 
@@ -373,10 +398,11 @@ def _unchanged(output: Path, keys: Keys, cache: Cache) -> BuildResult | None:
     """The last build's result when its key matches and its files are intact; else None."""
     if cache.root is None or cache.refresh:
         return None
+    from briefgen.files import inside
     from briefgen.history import previous_key
 
     try:
-        manifest = json.loads((cache.root / MANIFEST).read_text())
+        manifest = json.loads(inside(cache.root, MANIFEST).read_text())
         if manifest["key"] != keys.build:
             return None
         # A brief recorded since with an earlier date changes this one's "since" column.
@@ -455,10 +481,3 @@ def _list_items(markdown: str) -> list[str]:
         elif stripped and items and line.startswith((" ", "\t")):
             items[-1] += " " + stripped  # a wrapped continuation line
     return [item for item in items if item]
-
-
-def _remove_stale_charts(folder: Path, keep: set[str]) -> None:
-    """Charts an earlier build drew that this one did not (e.g. miners' data removed)."""
-    for path in folder.glob("*.svg"):
-        if path.name not in keep:
-            path.unlink(missing_ok=True)

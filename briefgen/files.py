@@ -1,17 +1,26 @@
-"""Turn bytes into files that are either wholly there or not at all: temp file, fsync, rename."""
+"""Turn bytes into files that are either wholly there or not at all, and only inside their folder.
+
+Writes go to a temporary file, are flushed and renamed. Every path briefgen opens below a folder it
+was given (the output folder, a templates folder) goes through `inside`, the one rule for links: a
+symbolic link that stays inside the folder is followed, one that leads out of it is refused.
+"""
 
 from __future__ import annotations
 
 import errno
+import hashlib
+import json
 import os
+import re
 import shutil
+import stat
 import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from briefgen.errors import OutputError
+from briefgen.errors import BriefgenError, OutputError
 
 
 def _explain(exc: OSError, path: Path) -> OutputError:
@@ -30,6 +39,35 @@ def _umask() -> int:
 
 # mkstemp creates files readable by their owner only; published files get the usual mode.
 FILE_MODE = 0o666 & ~_umask()
+
+
+def outside_link(root: Path, *parts: str | Path) -> tuple[Path, Path] | None:
+    """The first symbolic link on the way from `root` to root/parts that leads out of root, and its target.
+
+    `root` itself may be a link (the user named it); every part below it must stay below it. A
+    dangling link counts by where it points. None when the path stays inside (or does not exist).
+    """
+    base = Path(os.path.realpath(root))
+    current = Path(root)
+    for part in Path(*parts).parts if parts else ():
+        if part in ("", "."):
+            continue
+        current = current / part
+        if os.path.islink(current) or part == "..":
+            target = Path(os.path.realpath(current))
+            if not target.is_relative_to(base):
+                return current, target
+    return None
+
+
+def inside(root: Path, *parts: str | Path, error: type[BriefgenError] = OutputError) -> Path:
+    """root/parts, after checking that no link on the way leads out of `root`; `error` otherwise."""
+    found = outside_link(root, *parts)
+    if found is not None:
+        link, target = found
+        raise error(f"{link}: a symbolic link leading out of {root} (to {target}); briefgen never reads or "
+                    f"writes through it: remove the link, or put the real file or folder there")
+    return Path(root).joinpath(*parts)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -81,7 +119,8 @@ def remove_stale_staging(output_dir: Path) -> None:
     now = time.time()
     for folder in Path(output_dir).glob(".build-*"):
         try:
-            if now - folder.stat().st_mtime > STALE_STAGING_SECONDS:
+            info = folder.lstat()  # a link named .build-* is not a folder briefgen made
+            if stat.S_ISDIR(info.st_mode) and now - info.st_mtime > STALE_STAGING_SECONDS:
                 shutil.rmtree(folder, ignore_errors=True)
         except OSError:
             continue
@@ -110,3 +149,61 @@ def publish(files: dict[Path, Path]) -> None:
             os.replace(staged, destination)
         except OSError as exc:
             raise _explain(exc, destination) from None
+
+
+# --- what briefgen published in a folder, so that it removes only that -------------------------
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _regular(path: Path) -> bool:
+    return path.is_file() and not path.is_symlink()
+
+
+def listed(listing: Path) -> dict[str, str]:
+    """{file name: SHA-256} of the files a listing says briefgen published beside it ({} if none or unreadable)."""
+    try:
+        names = json.loads(Path(listing).read_bytes())["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    if not isinstance(names, dict):
+        return {}
+    return {name: sha for name, sha in names.items()
+            if isinstance(name, str) and isinstance(sha, str) and re.fullmatch(r"[\w-][\w.-]*", name)}
+
+
+def _dump(listing: Path, names: dict[str, str]) -> None:
+    write_atomic(listing, json.dumps({"files": names}, indent=1, sort_keys=True).encode())
+
+
+def write_listing(listing: Path, files: list[Path], old: dict[str, str], folder: Path) -> dict[str, str]:
+    """Write a listing of `files` plus the `old` ones still in `folder` as briefgen wrote them; the new files' part."""
+    new = {path.name: _sha256(path) for path in files}
+    still = {name: sha for name, sha in old.items() if _regular(folder / name)}
+    _dump(listing, {**still, **new})
+    return new
+
+
+def remove_stale(listing: Path, published: dict[str, str], keep: set[str]) -> None:
+    """Remove the files of `published` not in `keep` (beside `listing`) that still have the bytes briefgen wrote.
+
+    Anything else in the folder (a file someone put there, one they edited) stays, and leaves the
+    listing, which then names exactly `keep`.
+    """
+    folder = Path(listing).parent
+    for name, sha in published.items():
+        path = folder / name
+        if name in keep or not _regular(path):
+            continue
+        try:
+            if _sha256(path) == sha:
+                path.unlink()
+        except OSError:
+            continue
+    if set(published) != keep:
+        try:
+            _dump(listing, {name: sha for name, sha in published.items() if name in keep})
+        except OutputError:
+            pass  # the brief is published: a listing that still names removed files is harmless

@@ -28,7 +28,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-from briefgen.errors import BriefgenError
+from briefgen.errors import BriefgenError, Problem
 
 HISTORY_FILE = "history.sqlite"
 SCHEMA_VERSION = 1
@@ -186,7 +186,68 @@ FULL_DISK_BYTES = 256 * 1024  # less free space than this: call SQLite's I/O err
 
 
 def history_path(output_dir: Path) -> Path:
-    return Path(output_dir) / HISTORY_FILE
+    """OUTPUT/history.sqlite; OutputError if it is a link leading out of the output folder."""
+    from briefgen.files import inside
+
+    return inside(Path(output_dir), HISTORY_FILE)
+
+
+_DAMAGE = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}  # the file's content is broken (not busy, full or unwritable)
+
+
+def _damaged(path: Path) -> str | None:
+    """What is wrong with the history's content, or None when it reads (or cannot be opened for another reason)."""
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)) as db:
+            _version(db, path)
+            problems = [row[0] for row in db.execute("PRAGMA quick_check")]
+            if problems != ["ok"]:
+                return problems[0]
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as exc:
+        name = getattr(exc, "sqlite_errorname", "")
+        return str(exc) if any(name == code or name.startswith(code + "_") for code in _DAMAGE) else None
+    except HistoryError:
+        return None  # a newer briefgen's history: not damaged, refused where it is read
+    return None
+
+
+def recover_history(output_dir: Path, today: date | None = None) -> Problem | None:
+    """Move a damaged history aside (history.sqlite.damaged-<date>) so builds go on; the warning, or None.
+
+    The history is a record, not a dependency: a file SQLite calls corrupt or not a database must
+    not stop the desk from building. The damaged file (and its journal, which must not be played
+    into the new history) is kept beside it for whoever wants to rescue it; the next recording
+    starts a new history.
+    """
+    path = history_path(output_dir)
+    try:
+        before = path.stat()
+    except OSError:
+        return None
+    if not path.is_file():
+        return None
+    why = _damaged(path)
+    if why is None:
+        return None
+    stamp = (today or datetime.now(timezone.utc).date()).isoformat()
+    aside = path.with_name(f"{path.name}.damaged-{stamp}")
+    n = 1
+    while aside.exists():
+        n += 1
+        aside = path.with_name(f"{path.name}.damaged-{stamp}-{n}")
+    try:
+        if path.stat().st_ino != before.st_ino:  # another build recovered it meanwhile
+            return None
+        os.replace(path, aside)
+        journal = path.with_name(path.name + "-journal")
+        if journal.exists():
+            os.replace(journal, aside.with_name(aside.name + "-journal"))
+    except OSError as exc:
+        raise HistoryError(f"{path} is damaged ({why}) and cannot be moved aside ({exc.strerror or exc}); "
+                           f"move it away by hand and build again") from None
+    return Problem(HISTORY_FILE, f"the build history was damaged ({why}); it was moved to {aside.name} and a new "
+                   "history is started", fix="the damaged file is kept for anyone who wants to rescue earlier records")
 
 
 def _cause(exc: sqlite3.Error, path: Path) -> str:

@@ -65,11 +65,16 @@ def commentary_files(inputs_dir: Path) -> list[Path]:
 
 def templates_key(templates_dir: Path | None) -> str:
     """Every file on the template search path; the override folder's and the project's kept apart."""
+    from briefgen.errors import RenderError
+    from briefgen.files import inside
+
     roots = [TEMPLATES_DIR] if templates_dir is None else [Path(templates_dir), TEMPLATES_DIR]
     parts = []
     for root in roots:
-        files = [p for p in root.rglob("*") if p.is_file()] if root.is_dir() else []
-        parts.append(_files_digest(files, root))
+        files = [p for p in root.rglob("*") if p.is_file() or p.is_symlink()] if root.is_dir() else []
+        for path in files:  # a link out of the folder would pull another file into the brief: refused, named
+            inside(root, path.relative_to(root), error=RenderError)
+        parts.append(_files_digest([p for p in files if p.is_file()], root))
     return digest(*parts)
 
 

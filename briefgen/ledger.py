@@ -112,8 +112,11 @@ class Ledger:
     """The ledger file of one output folder, held by at most one run at a time."""
 
     def __init__(self, output_dir: Path):
-        self.path = output_dir / LEDGER_FILE
-        self._lock_path = output_dir / LOCK_FILE
+        from briefgen.files import inside
+
+        # Neither file may be a link leading out of the output folder (OutputError names it).
+        self.path = inside(Path(output_dir), LEDGER_FILE)
+        self._lock_path = inside(Path(output_dir), LOCK_FILE)
         self._lock_fd: int | None = None
         self._db: sqlite3.Connection | None = None
 

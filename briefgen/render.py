@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -245,9 +246,25 @@ def search_path(override_dir: Path | None = None) -> tuple[Path, ...]:
     return tuple(folders)
 
 
+class _FolderLoader(jinja2.FileSystemLoader):
+    """Jinja's loader for one folder, refusing a template that is (or sits under) a link leading out of it."""
+
+    def __init__(self, folder: Path):
+        super().__init__(str(folder))
+        self.folder = folder
+
+    def get_source(self, environment: jinja2.Environment, template: str):
+        from briefgen.files import inside
+
+        pieces = jinja2.loaders.split_template_path(template)
+        if os.path.lexists(self.folder.joinpath(*pieces)):  # checked before Jinja opens it
+            inside(self.folder, *pieces, error=RenderError)
+        return super().get_source(environment, template)
+
+
 @functools.lru_cache(maxsize=8)
 def _environment(folders: tuple[Path, ...]) -> SandboxedEnvironment:
-    loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(folder)) for folder in folders])
+    loader = jinja2.ChoiceLoader([_FolderLoader(folder) for folder in folders])
     env = SandboxedEnvironment(
         loader=loader,
         autoescape=True,

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from briefgen.files import outside_link
 from briefgen.resources import FONTS_DIR, TEMPLATES_DIR
 
 VIRTUAL_BASE = "file:///briefgen/"
@@ -97,9 +98,10 @@ class Resolver:
         if not roots:
             raise Refused(f"refused {short(url)}: no folder serves it")
         for root in roots:
-            candidate = (root / relative).resolve()
-            if not candidate.is_relative_to(root):
+            # The one rule for links (briefgen.files); `..` was normalised away above.
+            if outside_link(root, relative) is not None:
                 raise Refused(f"refused {short(url)}: it resolves outside {root.name}/")
+            candidate = (root / relative).resolve()
             if candidate.is_file():
                 if candidate.stat().st_size > MAX_RESOURCE_BYTES:
                     raise Refused(f"refused {short(url)}: larger than {MAX_RESOURCE_BYTES // 2**20} MB")
