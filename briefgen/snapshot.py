@@ -79,6 +79,9 @@ def _encode(value: Any) -> Any:
     raise Unsupported(type(value).__qualname__)
 
 
+_NULLABLE_INTEGERS = ("Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64")
+
+
 def _values(array: Any) -> tuple[str, list]:
     """A Series' or Index's dtype and its values as JSON (datetimes as integer ticks, NaT included)."""
     import numpy as np
@@ -89,6 +92,9 @@ def _values(array: Any) -> tuple[str, list]:
         return dtype.str, np.asarray(array).tolist()
     if isinstance(dtype, np.dtype) and dtype.kind == "M":
         return dtype.str, np.asarray(array).view("i8").tolist()
+    if isinstance(dtype, pd.api.extensions.ExtensionDtype) and dtype.name in _NULLABLE_INTEGERS:
+        # pandas' nullable integers (shares_outstanding): whole numbers, or None for <NA>
+        return f"nullable:{dtype.name}", [None if item is pd.NA else int(item) for item in array]
     if isinstance(dtype, pd.StringDtype) or dtype == object:
         values = []
         for item in array:
@@ -179,6 +185,11 @@ def _array(dtype: str, values: list) -> Any:
 
     if dtype == "object":
         return np.array([_decode(v) for v in values] or [], dtype=object)
+    if dtype.startswith("nullable:"):
+        name = dtype.split(":", 1)[1]
+        if name not in _NULLABLE_INTEGERS:
+            raise Damaged(f"dtype {dtype}")
+        return pd.array(values, dtype=name)
     if dtype.startswith("string:"):
         _, storage, na = dtype.split(":", 2)
         items = [float("nan") if isinstance(v, dict) else v for v in values]

@@ -359,3 +359,19 @@ def test_the_ledger_refuses_links_out_of_the_output_folder(tmp_path: Path, name:
     with pytest.raises(OutputError, match=f"{name}: a symbolic link leading out of"):
         Ledger(output).open()
     assert not (tmp_path / "elsewhere").exists()
+
+
+def test_snapshot_round_trips_nullable_integers_and_refuses_other_extension_types():
+    """A fetched market_caps.csv carries shares_outstanding as pandas' nullable Int64 (<NA> where blank)."""
+    import pandas as pd
+
+    from briefgen import snapshot
+
+    frame = pd.DataFrame({"shares": pd.array([1_250_000, None, 3], dtype="Int64"), "x": [1.5, 2.0, float("nan")]})
+    back = snapshot.loads(snapshot.dumps(frame))
+    pd.testing.assert_frame_equal(frame, back, check_exact=True)
+    assert str(back["shares"].dtype) == "Int64" and back["shares"].isna().tolist() == [False, True, False]
+    with pytest.raises(snapshot.Unsupported):
+        snapshot.dumps(pd.DataFrame({"c": pd.Categorical(["a", "b"])}))
+    with pytest.raises(snapshot.Damaged):
+        snapshot.loads(snapshot.dumps(frame).replace(b"nullable:Int64", b"nullable:category"))
