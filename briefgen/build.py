@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 PDF_VARIANTS = ("pdf/a-3u", "pdf/ua-1")
 MANIFEST = "last-build.json"
+PUBLISHABLE = ".publishable"  # the brief as rendered, without the draft mark: what `briefgen publish` archives
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ def build(options: BuildOptions) -> BuildResult:
             html = _fill(skeleton["html"], prose, prose_sources)
             pdf = _write_brief(options, stage, html, skeleton["metadata"], svgs, (*table_sources, *prose_sources),
                                cache)
+            _keep_publishable(stage, html, skeleton.get("publication", {}), cache)
             charts = _publish(stage, output)
     finally:
         svgs.cancel()  # a failed build: stop drawing charts nobody will use
@@ -118,11 +120,21 @@ def build(options: BuildOptions) -> BuildResult:
     )
     as_of = date.fromisoformat(skeleton["as_of"])
     warnings = (*skeleton["warnings"], *prose_warnings, *pdf.warnings)
+    from briefgen.audit import AuditError, append
+
+    provenance = {"final_sha256": _sha256(output / PUBLISHABLE / "brief.pdf"), "build_key": keys.build,
+                  "inputs_dir": str(Path(options.inputs_dir).resolve()),
+                  "templates_dir": str(Path(options.templates_dir).resolve()) if options.templates_dir else None,
+                  "options": json.dumps(list(options.fingerprint())),
+                  "warnings": json.dumps([str(w) for w in warnings], ensure_ascii=False)}
     try:
-        record_build(output, as_of=as_of, period=_span(skeleton["period"]), compare=_span(skeleton["compare"]),
-                     figures=skeleton["figures"], sources=(*table_sources, *prose_sources),
-                     pdf_sha256=_sha256(output / "brief.pdf"), pdf_variant=options.pdf_variant)
-    except HistoryError as exc:  # the brief is published by now: say the history missed it, do not fail
+        build_id = record_build(output, as_of=as_of, period=_span(skeleton["period"]),
+                                compare=_span(skeleton["compare"]), figures=skeleton["figures"],
+                                sources=(*table_sources, *prose_sources), pdf_sha256=_sha256(output / "brief.pdf"),
+                                pdf_variant=options.pdf_variant, provenance=provenance)
+        append(output, "build", {"build": build_id, "as_of": as_of.isoformat(), "status": "draft",
+                                 "pdf_sha256": provenance["final_sha256"], "warnings": len(warnings)})
+    except (HistoryError, AuditError) as exc:  # the brief is published by now: say the history missed it
         warnings += (Problem("history.sqlite", f"this build was not recorded: {exc}"),)
     result = BuildResult(files, len(charts), time.perf_counter() - started, warnings, drawn=drawn,
                          cache_hits=dict(cache.hits))
@@ -165,12 +177,38 @@ def _write_brief(options: BuildOptions, stage: Path, html: str, meta: dict, svgs
     return pdf
 
 
+def _keep_publishable(stage: Path, html: str, publication: dict, cache: Cache) -> None:
+    """Keep the brief as rendered (no mark) for `briefgen publish`; make brief.pdf and brief.html its draft.
+
+    The draft PDF is the rendered one with the mark drawn over each page (briefgen.draft), cached
+    by the rendered PDF's digest, so an unchanged brief is not marked again.
+    """
+    from briefgen.draft import mark_html, mark_pdf
+    from briefgen.files import write_atomic
+
+    final = stage / PUBLISHABLE
+    final.mkdir()
+    (stage / "brief.pdf").replace(final / "brief.pdf")
+    (stage / "brief.html").replace(final / "brief.html")
+    write_atomic(final / "brief.json", json.dumps(publication, indent=1, sort_keys=True, ensure_ascii=False).encode())
+    rendered = (final / "brief.pdf").read_bytes()
+    key = digest("draft", hashlib.sha256(rendered).hexdigest())
+    draft = cache.get("draft", key)
+    if draft is None:
+        draft = mark_pdf(rendered)
+        cache.put("draft", key, draft)
+    write_atomic(stage / "brief.pdf", draft)
+    write_atomic(stage / "brief.html", mark_html(html).encode("utf-8"))
+
+
 def _publish(stage: Path, output: Path) -> list[Path]:
     """Move the staged files over the published ones, the PDF last; the charts published."""
     from briefgen.files import publish
 
     charts = sorted((stage / "charts").glob("*.svg"))
     moves = {chart: output / "charts" / chart.name for chart in charts}
+    for name in ("brief.json", "brief.html", "brief.pdf"):  # before the draft: a publish reads the pair
+        moves[stage / PUBLISHABLE / name] = output / PUBLISHABLE / name
     moves[stage / "brief.html"] = output / "brief.html"
     moves[stage / "brief.pdf"] = output / "brief.pdf"  # last: the PDF is what the desk sends
     publish(moves)
@@ -253,12 +291,27 @@ def _skeleton(options: BuildOptions, keys: Keys, cache: Cache, sections: list[st
             "warnings": [str(w) for w in inputs.warnings if not w.file.startswith("commentary/")],
             "charts": [{"name": e["name"], "key": e["key"]} for e in entries],
             "previous": previous_key(options.output_dir, config.as_of),
+            "publication": _publication_facts(context, inputs),
         }
     except BaseException:
         svgs.cancel()
         raise
     cache.put("skeleton", key, json.dumps(skeleton, sort_keys=True).encode())
     return skeleton, drawn, svgs
+
+
+def _publication_facts(context, inputs) -> dict:
+    """What a publication's RIXML sidecar says of the brief: title, abstract, house, analysts, issuers."""
+    config = context.config
+    miners = inputs.miners
+    issuers = [] if miners is None else [
+        {"ticker": str(row["ticker"]), "name": str(row["name"]),
+         "exchange": row["exchange"] if isinstance(row.get("exchange"), str) else ""}  # NaN where left empty
+        for row in miners.drop_duplicates("ticker").to_dict("records")]
+    return {"title": f"{context.series}: {context.headline}", "headline": context.headline,
+            "takeaways": list(context.takeaways), "house": config.house, "series": context.series,
+            "analysts": [{"name": a.name, "email": a.email, "phone": a.phone} for a in config.analysts],
+            "issuers": issuers}
 
 
 def _source(entry: dict):
@@ -380,7 +433,8 @@ def _write_manifest(output: Path, keys: Keys, cache: Cache, result: BuildResult,
     from briefgen.files import ensure_dir, write_atomic
     from briefgen.history import previous_key
 
-    names = ["brief.pdf", "brief.html", *(f"charts/{p.name}" for p in sorted((output / "charts").glob("*.svg")))]
+    names = ["brief.pdf", "brief.html", *(f"{PUBLISHABLE}/{n}" for n in ("brief.pdf", "brief.html", "brief.json")),
+             *(f"charts/{p.name}" for p in sorted((output / "charts").glob("*.svg")))]
     manifest: dict[str, Any] = {
         "key": keys.build,
         "files": {name: _sha256(output / name) for name in names},

@@ -70,6 +70,7 @@ class BriefConfig:
     analysts: tuple[Analyst, ...] = ()
     house: str = DEFAULT_HOUSE
     takeaways: Literal["replace", "extend"] = "replace"
+    embargo_hours: tuple[tuple[str, float], ...] = ()  # (tier, hours after publication), from distribution:
 
 
 # --- brief.yaml schema -----------------------------------------------------------------------
@@ -97,6 +98,20 @@ class _AnalystModel(BaseModel):
     phone: str | None = Field(default=None, max_length=40)
 
 
+class _DistributionModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # tier (as clients.csv writes it) -> hours after publication before its clients are served
+    embargo_hours: dict[str | int, float] = Field(default_factory=dict, max_length=50)
+
+    @field_validator("embargo_hours")
+    @classmethod
+    def _hours(cls, value: dict) -> dict:
+        for tier, hours in value.items():
+            if not 0 <= hours <= 24 * 31:
+                raise ValueError(f"the embargo for tier {tier} must be between 0 and 744 hours (31 days)")
+        return value
+
+
 class _BriefModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str | None = _Text
@@ -107,6 +122,7 @@ class _BriefModel(BaseModel):
     analysts: list[_AnalystModel] = Field(default_factory=list, max_length=20)
     house: str | None = Field(default=None, max_length=120)
     takeaways: Literal["replace", "extend"] = "replace"
+    distribution: _DistributionModel = Field(default_factory=_DistributionModel)
 
     @field_validator("title", "house")
     @classmethod
@@ -217,6 +233,7 @@ def _known_keys() -> dict[str, list[str]]:
         "compare": list(_WindowModel.model_fields),
         "assumptions": list(_AssumptionsModel.model_fields),
         "analysts": list(_AnalystModel.model_fields),
+        "distribution": list(_DistributionModel.model_fields),
     }
 
 
@@ -258,6 +275,7 @@ def parse_config(text: str) -> BriefConfig:
         analysts=tuple(Analyst(a.name, a.email or "", a.phone or "") for a in model.analysts),
         house=model.house or DEFAULT_HOUSE,
         takeaways=model.takeaways,
+        embargo_hours=tuple((str(tier), float(hours)) for tier, hours in model.distribution.embargo_hours.items()),
     )
 
 
