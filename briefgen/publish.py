@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -35,6 +36,9 @@ PUBLISHED_DIR = "published"
 PUBLISHABLE = ".publishable"  # = build.PUBLISHABLE (build imports the heavy stack; this module must not)
 # Rendered by the shipped partials/disclosures.html; a desk's own override leaves it out (docs/publishing.md).
 PLACEHOLDER_MARK = "<!-- briefgen:disclosures-placeholder -->"
+_DISCLOSURES = re.compile(r'<section\b[^>]*\bid="disclosures"[^>]*>(.*?)</section>', re.DOTALL)
+_HEADING = re.compile(r"<h[1-6]\b.*?</h[1-6]>", re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
 MAX_NAME = 120
 MAX_NOTE = 2000
 
@@ -69,10 +73,11 @@ def _same_person(a: str, b: str) -> bool:
 
 def check_disclosures(html: str) -> str | None:
     """Why the brief's disclosures are not fit to publish, or None."""
-    start = html.find('id="disclosures"')
-    if start < 0:
-        return ("the brief has no disclosures section (partials/disclosures.html is empty or left out); "
-                "restore it in your --templates folder")
+    section = _DISCLOSURES.search(html)
+    words = _TAG.sub(" ", _HEADING.sub(" ", section.group(1))).split() if section else []
+    if not words:
+        return ("the brief's disclosures are empty (partials/disclosures.html prints no text but headings); "
+                "put the desk's disclosures in it, in your --templates folder, and build again")
     if PLACEHOLDER_MARK in html:
         return ("the disclosures are still the shipped placeholder text; copy partials/disclosures.html to your "
                 "--templates folder, put in the wording compliance approved, delete the line "
