@@ -118,12 +118,26 @@ def test_the_history_records_the_build_as_a_draft(built):
     assert run("history", "--published", "--output", str(built / "output")).output.startswith("nothing published yet")
 
 
-def test_the_cover_says_on_which_page_the_certification_and_disclosures_are(built):
-    reader = PdfReader(built / "output" / ".publishable" / "brief.pdf")
+def _certification_page(output: Path) -> int:
+    """The page the certification is on; asserting that the cover names that page."""
+    reader = PdfReader(output / ".publishable" / "brief.pdf")
     where = next(i for i, page in enumerate(reader.pages, start=1) if "I, Dana Whitfield, certify" in page.extract_text())
     cover = " ".join(reader.pages[0].extract_text().split())
-    assert f"Analyst certification: see page {where}." in cover
-    assert f"Important disclosures: see page {where}." in cover
+    assert f"Analyst certification and important disclosures: see page {where}." in cover
+    return where
+
+
+def test_the_cover_says_on_which_page_the_certification_and_disclosures_are(built):
+    assert _certification_page(built / "output") > 1
+
+
+def test_the_page_reference_follows_the_layout(built, tmp_path):
+    """Without miners, market caps or deals the brief is shorter: the cover's number moves with the disclosures."""
+    shutil.copytree(built / "inputs", tmp_path / "inputs")
+    for name in ("miners.csv", "miner_hashrate.csv", "market_caps.csv", "deals.csv"):
+        (tmp_path / "inputs" / name).unlink()
+    build(BuildOptions(tmp_path / "inputs", tmp_path / "output"))
+    assert 1 < _certification_page(tmp_path / "output") < _certification_page(built / "output")
 
 
 def test_each_analyst_certifies_by_name(built):
@@ -220,7 +234,7 @@ def test_publish_refuses_the_shipped_placeholder_and_an_empty_disclosures_partia
     (tmp_path / "empty" / "partials").mkdir(parents=True)
     (tmp_path / "empty" / "partials" / "disclosures.html").write_text(  # the headings the contents link to, no text
         '<section class="section appendix" id="disclosures"><h2 class="section-title">Disclosures</h2>\n'
-        '<h3 id="certification">Analyst certification</h3>\n<p> </p></section>\n')
+        '<h3>Analyst certification</h3>\n<p> </p></section>\n')
     build(BuildOptions(tmp_path / "inputs", output, templates_dir=tmp_path / "empty"))
     with pytest.raises(PublishError, match="disclosures are empty"):
         publish(output, tmp_path / "inputs", approved_by=APPROVER)
