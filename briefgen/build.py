@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from briefgen.cache import Cache, digest
+from briefgen.draft import PUBLISHABLE
 from briefgen.errors import Problem
 from briefgen.keys import Keys, build_keys
 
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
 
 PDF_VARIANTS = ("pdf/a-3u", "pdf/ua-1")
 MANIFEST = "last-build.json"
-PUBLISHABLE = ".publishable"  # the brief as rendered, without the draft mark: what `briefgen publish` archives
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,7 @@ def build(options: BuildOptions) -> BuildResult:
         return dataclasses.replace(previous, seconds=time.perf_counter() - started, unchanged=True, drawn=())
 
     from briefgen.commentary import commentary_warnings, load_commentary
+    from briefgen.draft import keep_publishable
     from briefgen.errors import InputError
     from briefgen.files import staging
     from briefgen.history import HistoryError, record_build
@@ -110,7 +111,7 @@ def build(options: BuildOptions) -> BuildResult:
             html = _fill(skeleton["html"], prose, prose_sources)
             pdf = _write_brief(options, stage, html, skeleton["metadata"], svgs, (*table_sources, *prose_sources),
                                cache)
-            _keep_publishable(stage, html, skeleton.get("publication", {}), cache)
+            keep_publishable(stage, html, skeleton["publication"], cache)
             charts = _publish(stage, output)
     finally:
         svgs.cancel()  # a failed build: stop drawing charts nobody will use
@@ -132,10 +133,14 @@ def build(options: BuildOptions) -> BuildResult:
                                 compare=_span(skeleton["compare"]), figures=skeleton["figures"],
                                 sources=(*table_sources, *prose_sources), pdf_sha256=_sha256(output / "brief.pdf"),
                                 pdf_variant=options.pdf_variant, provenance=provenance)
-        append(output, "build", {"build": build_id, "as_of": as_of.isoformat(), "status": "draft",
-                                 "pdf_sha256": provenance["final_sha256"], "warnings": len(warnings)})
-    except (HistoryError, AuditError) as exc:  # the brief is published by now: say the history missed it
+    except HistoryError as exc:  # the brief is published by now: say the history missed it, do not fail
         warnings += (Problem("history.sqlite", f"this build was not recorded: {exc}"),)
+    else:
+        try:
+            append(output, "build", {"build": build_id, "as_of": as_of.isoformat(), "status": "draft",
+                                     "pdf_sha256": provenance["final_sha256"], "warnings": len(warnings)})
+        except AuditError as exc:
+            warnings += (Problem("audit.jsonl", f"the audit trail missed this build: {exc}"),)
     result = BuildResult(files, len(charts), time.perf_counter() - started, warnings, drawn=drawn,
                          cache_hits=dict(cache.hits))
     _write_manifest(output, keys, cache, result, as_of)
@@ -175,30 +180,6 @@ def _write_brief(options: BuildOptions, stage: Path, html: str, meta: dict, svgs
         raise
     place_charts()
     return pdf
-
-
-def _keep_publishable(stage: Path, html: str, publication: dict, cache: Cache) -> None:
-    """Keep the brief as rendered (no mark) for `briefgen publish`; make brief.pdf and brief.html its draft.
-
-    The draft PDF is the rendered one with the mark drawn over each page (briefgen.draft), cached
-    by the rendered PDF's digest, so an unchanged brief is not marked again.
-    """
-    from briefgen.draft import mark_html, mark_pdf
-    from briefgen.files import write_atomic
-
-    final = stage / PUBLISHABLE
-    final.mkdir()
-    (stage / "brief.pdf").replace(final / "brief.pdf")
-    (stage / "brief.html").replace(final / "brief.html")
-    write_atomic(final / "brief.json", json.dumps(publication, indent=1, sort_keys=True, ensure_ascii=False).encode())
-    rendered = (final / "brief.pdf").read_bytes()
-    key = digest("draft", hashlib.sha256(rendered).hexdigest())
-    draft = cache.get("draft", key)
-    if draft is None:
-        draft = mark_pdf(rendered)
-        cache.put("draft", key, draft)
-    write_atomic(stage / "brief.pdf", draft)
-    write_atomic(stage / "brief.html", mark_html(html).encode("utf-8"))
 
 
 def _publish(stage: Path, output: Path) -> list[Path]:
@@ -263,6 +244,7 @@ def _skeleton(options: BuildOptions, keys: Keys, cache: Cache, sections: list[st
     from markupsafe import Markup
 
     from briefgen.history import previous_brief
+    from briefgen.publish import publication_facts
     from briefgen.render import pdf_metadata, render_html
     from briefgen.report import metrics_as_dict
 
@@ -291,27 +273,13 @@ def _skeleton(options: BuildOptions, keys: Keys, cache: Cache, sections: list[st
             "warnings": [str(w) for w in inputs.warnings if not w.file.startswith("commentary/")],
             "charts": [{"name": e["name"], "key": e["key"]} for e in entries],
             "previous": previous_key(options.output_dir, config.as_of),
-            "publication": _publication_facts(context, inputs),
+            "publication": publication_facts(context, inputs),
         }
     except BaseException:
         svgs.cancel()
         raise
     cache.put("skeleton", key, json.dumps(skeleton, sort_keys=True).encode())
     return skeleton, drawn, svgs
-
-
-def _publication_facts(context, inputs) -> dict:
-    """What a publication's RIXML sidecar says of the brief: title, abstract, house, analysts, issuers."""
-    config = context.config
-    miners = inputs.miners
-    issuers = [] if miners is None else [
-        {"ticker": str(row["ticker"]), "name": str(row["name"]),
-         "exchange": row["exchange"] if isinstance(row.get("exchange"), str) else ""}  # NaN where left empty
-        for row in miners.drop_duplicates("ticker").to_dict("records")]
-    return {"title": f"{context.series}: {context.headline}", "headline": context.headline,
-            "takeaways": list(context.takeaways), "house": config.house, "series": context.series,
-            "analysts": [{"name": a.name, "email": a.email, "phone": a.phone} for a in config.analysts],
-            "issuers": issuers}
 
 
 def _source(entry: dict):

@@ -10,13 +10,13 @@ a tagged PDF skip them. The HTML gets a fixed banner and the same diagonal word,
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import math
 import re
 from functools import lru_cache
-
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import DecodedStreamObject, DictionaryObject, FloatObject, NameObject
+from pathlib import Path
 
 from briefgen.resources import FONTS_DIR
 
@@ -27,6 +27,7 @@ RED = (0.70, 0.09, 0.12)
 WATERMARK_OPACITY = 0.11
 BANNER_SIZE = 7.0  # points: the words on the tab at the top edge
 GSTATE = "/BriefgenDraftGS"
+PUBLISHABLE = ".publishable"  # in the output folder: the brief as rendered, without the mark (what publish archives)
 ARTIFACT = b"/Artifact <</Type /Pagination /Subtype /Watermark>> BDC\n"
 
 
@@ -107,6 +108,9 @@ def _mark_stream(x0: float, y0: float, width: float, height: float) -> bytes:
 
 def mark_pdf(pdf: bytes) -> bytes:
     """The draft: each page of `pdf` with the draft mark drawn over it; nothing else changed."""
+    from pypdf import PdfReader, PdfWriter  # here: `briefgen build` with nothing changed imports no pypdf
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, FloatObject, NameObject
+
     reader = PdfReader(io.BytesIO(pdf))
     writer = PdfWriter(clone_from=reader)
     gstate = DictionaryObject({NameObject("/Type"): NameObject("/ExtGState"),
@@ -158,3 +162,27 @@ def mark_html(html: str) -> str:
     html = html[:body.end()] + "\n" + banner + html[body.end():]
     head = _HEAD_END.search(html)
     return html[:head.start()] + HTML_STYLE + html[head.start():] if head else HTML_STYLE + html
+
+
+def keep_publishable(stage: Path, html: str, publication: dict, cache) -> None:
+    """Keep the brief as rendered (no mark) for `briefgen publish`; make brief.pdf and brief.html its draft.
+
+    The draft PDF is the rendered one with the mark drawn over each page (mark_pdf), cached
+    by the rendered PDF's digest, so an unchanged brief is not marked again.
+    """
+    from briefgen.cache import digest
+    from briefgen.files import write_atomic
+
+    final = stage / PUBLISHABLE
+    final.mkdir()
+    (stage / "brief.pdf").replace(final / "brief.pdf")
+    (stage / "brief.html").replace(final / "brief.html")
+    write_atomic(final / "brief.json", json.dumps(publication, indent=1, sort_keys=True, ensure_ascii=False).encode())
+    rendered = (final / "brief.pdf").read_bytes()
+    key = digest("draft", hashlib.sha256(rendered).hexdigest())
+    draft = cache.get("draft", key)
+    if draft is None:
+        draft = mark_pdf(rendered)
+        cache.put("draft", key, draft)
+    write_atomic(stage / "brief.pdf", draft)
+    write_atomic(stage / "brief.html", mark_html(html).encode("utf-8"))

@@ -116,8 +116,11 @@ def _read(output_dir: Path) -> Iterator[sqlite3.Connection | None]:
 
 
 @contextmanager
-def _write(output_dir: Path) -> Iterator[sqlite3.Connection]:
-    """One write transaction on the history (schema brought up to date first); committed on success."""
+def writer(output_dir: Path) -> Iterator[sqlite3.Connection]:
+    """One write transaction on the history (schema brought up to date first), committed on success.
+
+    publish and recall hold it while they write their folder, so two cannot take one version number.
+    """
     path = history_path(output_dir)
     if not path.is_file():
         raise HistoryError(f"no builds recorded yet in {path}; run briefgen build first")
@@ -147,6 +150,15 @@ def last_build(output_dir: Path) -> BuildProvenance:
     build_id, as_of, pdf, final, key, inputs, templates, options, warnings = row
     return BuildProvenance(build_id, date.fromisoformat(as_of), pdf, final, key, inputs, templates,
                            tuple(json.loads(options or "[]")), tuple(json.loads(warnings or "[]")))
+
+
+def build_figures(output_dir: Path, build_id: int) -> dict:
+    """The figures a build recorded (metrics_as_dict's data)."""
+    with _read(output_dir) as db:
+        row = None if db is None else db.execute("SELECT figures FROM builds WHERE id = ?", (build_id,)).fetchone()
+    if row is None:
+        raise HistoryError(f"build {build_id} is missing from {history_path(output_dir)}")
+    return json.loads(row[0])
 
 
 def publications(output_dir: Path) -> list[Publication]:
@@ -196,8 +208,6 @@ def by_sha256(output_dir: Path, sha256: str) -> Publication | None:
     matches = [p for p in publications(output_dir) if p.pdf_sha256 == sha256]
     return matches[-1] if matches else None
 
-
-writer = _write  # publish and recall hold this transaction while they write their folder
 
 
 def lifecycle_table(builds, published: list[Publication], *, published_only: bool = False) -> str:

@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+from briefgen.draft import PUBLISHABLE
 from briefgen.errors import BriefgenError, DistributionError
-from briefgen.history import HistoryError, file_sha256, history_path
+from briefgen.history import file_sha256
 from briefgen.lifecycle import (
     RECALLED,
     Publication,
     add_publication,
+    build_figures,
     by_sha256,
     last_build,
     mark_recalled,
@@ -33,7 +35,6 @@ from briefgen.lifecycle import (
 )
 
 PUBLISHED_DIR = "published"
-PUBLISHABLE = ".publishable"  # = build.PUBLISHABLE (build imports the heavy stack; this module must not)
 # Rendered by the shipped partials/disclosures.html; a desk's own override leaves it out (docs/publishing.md).
 PLACEHOLDER_MARK = "<!-- briefgen:disclosures-placeholder -->"
 _DISCLOSURES = re.compile(r'<section\b[^>]*\bid="disclosures"[^>]*>(.*?)</section>', re.DOTALL)
@@ -95,6 +96,7 @@ class Published:
 def publish(output_dir: Path, inputs_dir: Path, *, approved_by: str, note: str | None = None,
             now: datetime | None = None) -> Published:
     """Publish the last build as the next version for its as-of date; every check runs before any write."""
+    from briefgen.audit import append
     from briefgen.config import load_config
     from briefgen.keys import build_keys
 
@@ -129,7 +131,7 @@ def publish(output_dir: Path, inputs_dir: Path, *, approved_by: str, note: str |
     if problem := check_disclosures(html):
         raise PublishError(problem)
     facts = json.loads((final / "brief.json").read_text(encoding="utf-8"))
-    figures = _figures(output, build.id)
+    figures = build_figures(output, build.id)
 
     moment = _utc(now)
     pdf = (final / "brief.pdf").read_bytes()
@@ -137,30 +139,32 @@ def publish(output_dir: Path, inputs_dir: Path, *, approved_by: str, note: str |
         version = next_version(db, build.as_of)
         relative = f"{PUBLISHED_DIR}/{build.as_of.isoformat()}/v{version}"
         target = output / relative
+        if not _inside(output, target.parent):
+            raise PublishError(f"{output / PUBLISHED_DIR} leads outside {output} (a link); briefgen never follows a "
+                               "link out of its folders")
         if target.exists():
             raise PublishError(f"{target} exists but is not a recorded publication; move it away and publish again")
         publication = add_publication(db, build_id=build.id, as_of=build.as_of, version=version, approved_by=approver,
                                       note=note, published_at=_iso(moment), pdf_sha256=hashlib.sha256(pdf).hexdigest(),
                                       pdf_size=len(pdf), folder=relative)
         _write_folder(output, target, pdf, html, figures, facts, publication)
-    from briefgen.audit import append
-
-    append(output, "publish", {"publication": publication.label, "build": build.id, "status": publication.status,
-                               "approved_by": approver, "note": note or "", "pdf_sha256": publication.pdf_sha256},
-           at=moment)
+        try:  # in the transaction: no publication without its audit entry
+            append(output, "publish", {"publication": publication.label, "build": build.id,
+                                       "status": publication.status, "approved_by": approver, "note": note or "",
+                                       "pdf_sha256": publication.pdf_sha256}, at=moment)
+        except BaseException:
+            shutil.rmtree(target, ignore_errors=True)  # ours: renamed into place just above
+            raise
     files = tuple(sorted(p for p in target.rglob("*") if p.is_file()))
     return Published(publication, target, files)
 
 
-def _figures(output: Path, build_id: int) -> dict:
-    import sqlite3
-    from contextlib import closing
-
-    with closing(sqlite3.connect(f"{history_path(output).resolve().as_uri()}?mode=ro", uri=True)) as db:
-        row = db.execute("SELECT figures FROM builds WHERE id = ?", (build_id,)).fetchone()
-    if row is None:
-        raise HistoryError(f"build {build_id} is missing from {history_path(output)}")
-    return json.loads(row[0])
+def _inside(root: Path, path: Path) -> bool:
+    """Whether `path` (or the part of it that exists) resolves, links followed, to somewhere inside `root`."""
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    return existing.resolve().is_relative_to(root.resolve())
 
 
 def _write_folder(output: Path, target: Path, pdf: bytes, html: str, figures: dict, facts: dict,
@@ -209,6 +213,7 @@ def sidecar(facts: dict, publication: Publication, pdf: bytes, *, status_time: s
 
 def recall(output_dir: Path, label: str, *, reason: str, now: datetime | None = None) -> Publication:
     """Mark publication `<as-of>/v<N>` recalled and rewrite its RIXML sidecar with that status."""
+    from briefgen.audit import append
     from briefgen.files import write_atomic
     from briefgen.lifecycle import find_publication
     from briefgen.rixml import restatus
@@ -223,14 +228,32 @@ def recall(output_dir: Path, label: str, *, reason: str, now: datetime | None = 
     sidecar_path = folder / SIDECAR
     if not sidecar_path.is_file() or sidecar_path.is_symlink():
         raise PublishError(f"{sidecar_path} is missing; the publication folder was changed by hand")
+    original = sidecar_path.read_bytes()
     with writer(output) as db:
         recalled = mark_recalled(db, publication, moment, reason)
-        write_atomic(sidecar_path, restatus(sidecar_path.read_bytes(), "recalled", moment))
-    from briefgen.audit import append
-
-    append(output, "recall", {"publication": label, "reason": reason, "pdf_sha256": publication.pdf_sha256},
-           at=_utc(now))
+        write_atomic(sidecar_path, restatus(original, "recalled", moment))
+        try:  # in the transaction: no recall without its audit entry
+            append(output, "recall", {"publication": label, "reason": reason, "pdf_sha256": publication.pdf_sha256},
+                   at=_utc(now))
+        except BaseException:
+            write_atomic(sidecar_path, original)
+            raise
     return recalled
+
+
+def publication_facts(context, inputs) -> dict:
+    """What a publication's RIXML sidecar says of the brief: title, abstract, house, analysts, issuers."""
+    config = context.config
+    miners = inputs.miners
+    issuers = [] if miners is None else [
+        {"ticker": str(row["ticker"]), "name": str(row["name"]),
+         "exchange": row["exchange"] if isinstance(row.get("exchange"), str) else ""}  # NaN where left empty
+        for row in miners.drop_duplicates("ticker").to_dict("records")]
+    return {"title": f"{context.series}: {context.headline}", "headline": context.headline,
+            "takeaways": list(context.takeaways), "house": config.house, "series": context.series,
+            "analysts": [{"name": a.name, "email": a.email, "phone": a.phone} for a in config.analysts],
+            "issuers": issuers}
+
 
 
 # --- what distribute may send ----------------------------------------------------------------

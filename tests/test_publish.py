@@ -461,3 +461,13 @@ def test_commands_are_documented():
     assert "--approved-by" in docs and "--allow-draft" in docs and "embargo_hours" in docs
     assert "docs/publishing.md" in (ROOT / "README.md").read_text()
     assert "publishing.md" in (ROOT / "docs" / "index.md").read_text()
+
+
+def test_publish_never_follows_a_link_out_of_the_output_folder(desk, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (desk / "output" / "published").symlink_to(elsewhere)
+
+    with pytest.raises(PublishError, match="leads outside"):
+        publish(desk / "output", desk / "inputs", approved_by=APPROVER)
+    assert list(elsewhere.iterdir()) == []
