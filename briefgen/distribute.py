@@ -153,7 +153,6 @@ def distribute(
     every_client = load_clients(clients_file, label=clients_file.name)
     _check_glyphs(every_client, clients_file.name)
     held = dict(held or {})
-    clients = tuple(c for c in every_client if c.client_id not in held)
     from_addr = _sender(sender, clients_file.parent)
     day = today or datetime.now(timezone.utc).date()
 
@@ -170,7 +169,10 @@ def distribute(
                 known = ledger.version(version, title=Stamper.title_of(pdf), brief_path=str(brief), stamp_date=stamp_day)
             stamp_day = known.stamp_date if known else stamp_day  # every copy of a version carries one date
             rows = ledger.deliveries(version)
-        todo = [c for c in clients if c.client_id not in rows or rows[c.client_id].status != SENT]
+        served = {client_id for client_id, row in rows.items() if row.status == SENT}
+        held = {client_id: until for client_id, until in held.items() if client_id not in served}
+        clients = tuple(c for c in every_client if c.client_id not in held)
+        todo = [c for c in clients if c.client_id not in served]
         texts = {c.client_id: stamp_text(c.recipient, stamp_day) for c in every_client}
         stamper = Stamper(pdf, StampFont.for_texts(texts[c.client_id] for c in (todo or every_client[:1])))
         run = _Run(

@@ -5,7 +5,8 @@ and sends. The draft written to OUTPUT/brief.pdf is the same PDF with one more c
 each page: a large diagonal "DRAFT" in translucent red across the page and a red tab at the top edge
 reading "DRAFT - NOT FOR DISTRIBUTION". The letters are drawn as outlines of the bundled Inter Bold
 (no font is embedded or changed) inside an /Artifact marked-content sequence, so screen readers of
-a tagged PDF skip them. The HTML gets a fixed banner and the same diagonal word, for screens only.
+a tagged PDF skip them. The HTML gets a banner at the top and, on screen, the same diagonal word
+(the `.briefgen-draft` rules of brief.css; the published HTML has no such element).
 """
 
 from __future__ import annotations
@@ -136,32 +137,20 @@ def mark_pdf(pdf: bytes) -> bytes:
     return out.getvalue()
 
 
+BANNER_STYLE = ("margin:0;padding:4px 0;background:#b3171f;color:#fff;text-align:center;font:600 12px/1.4 Inter,"
+                "sans-serif;letter-spacing:0.08em;text-transform:uppercase")
 _BODY = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
-_HEAD_END = re.compile(r"</head\s*>", re.IGNORECASE)
-HTML_STYLE = """<style>
-@media screen {
-  .briefgen-draft { position: fixed; top: 0; left: 0; right: 0; z-index: 1000; margin: 0; padding: 4px 0;
-    background: #b3171f; color: #fff; font: 600 12px/1.4 Inter, sans-serif; letter-spacing: 0.08em;
-    text-align: center; text-transform: uppercase; }
-  body { padding-top: 26px; }
-  body::after { content: "DRAFT"; position: fixed; top: 50%; left: 50%; z-index: 999; pointer-events: none;
-    transform: translate(-50%, -50%) rotate(-35deg); font: 700 22vw/1 Inter, sans-serif;
-    color: rgba(179, 23, 31, 0.09); }
-}
-@media print { .briefgen-draft { display: block; text-align: center; color: #b3171f; font-weight: 600; } }
-</style>
-"""
-
-
 def mark_html(html: str) -> str:
-    """The draft's HTML: a banner saying it is a draft right after <body>, and its style in <head>."""
-    banner = f'<p class="briefgen-draft" role="note">{MARK_TEXT}</p>\n'
+    """The draft's HTML: a red banner saying it is a draft, right after <body>.
+
+    Its colours are in the element itself, so it shows wherever the HTML is opened; brief.css adds
+    the diagonal word where the stylesheet is found.
+    """
+    banner = (f'<p class="briefgen-draft" role="note" style="{BANNER_STYLE}"><strong>{MARK_TEXT}</strong></p>\n')
     body = _BODY.search(html)
     if body is None:  # an override without <body>: the banner still opens the document
-        return HTML_STYLE + banner + html
-    html = html[:body.end()] + "\n" + banner + html[body.end():]
-    head = _HEAD_END.search(html)
-    return html[:head.start()] + HTML_STYLE + html[head.start():] if head else HTML_STYLE + html
+        return banner + html
+    return html[:body.end()] + "\n" + banner + html[body.end():]
 
 
 def keep_publishable(stage: Path, html: str, publication: dict, cache) -> None:

@@ -471,3 +471,15 @@ def test_publish_never_follows_a_link_out_of_the_output_folder(desk, tmp_path):
     with pytest.raises(PublishError, match="leads outside"):
         publish(desk / "output", desk / "inputs", approved_by=APPROVER)
     assert list(elsewhere.iterdir()) == []
+
+
+def test_a_client_served_before_an_embargo_was_set_is_not_reported_embargoed(desk):
+    publish(desk / "output", desk / "inputs", approved_by=APPROVER, now=NOON)
+    assert "sent 3" in distribute(desk, "--now", "2026-01-15T12:30:00Z").output
+    config = desk / "inputs" / "brief.yaml"
+    config.write_text(config.read_text() + "distribution:\n  embargo_hours:\n    2: 24\n")
+
+    again = distribute(desk, "--now", "2026-01-15T13:00:00Z")
+
+    assert again.exit_code == 0, again.output
+    assert "already sent 3" in again.output and "embargoed" not in again.output.split("Manifest:")[0]
