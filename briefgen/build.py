@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from briefgen.cache import CACHE_DIR, Cache, digest
+from briefgen.draft import PUBLISHABLE
 from briefgen.errors import Problem
 from briefgen.keys import Keys, build_keys
 
@@ -99,6 +100,7 @@ def build(options: BuildOptions) -> BuildResult:
                                    warnings=(*notes, *previous.warnings))
 
     from briefgen.commentary import commentary_warnings, load_commentary
+    from briefgen.draft import keep_publishable
     from briefgen.errors import InputError
     from briefgen.files import staging
     from briefgen.history import HistoryError, record_build
@@ -119,6 +121,7 @@ def build(options: BuildOptions) -> BuildResult:
             html = _fill(skeleton["html"], prose, prose_sources)
             pdf = _write_brief(options, stage, html, skeleton["metadata"], svgs, (*table_sources, *prose_sources),
                                cache)
+            keep_publishable(stage, html, skeleton["publication"], cache)
             charts, static = _publish(stage, output, options.templates_dir, cache)
     finally:
         svgs.cancel()  # a failed build: stop drawing charts nobody will use
@@ -128,12 +131,26 @@ def build(options: BuildOptions) -> BuildResult:
     )
     as_of = date.fromisoformat(skeleton["as_of"])
     warnings = (*overrides, *skeleton["warnings"], *prose_warnings, *pdf.warnings)
+    from briefgen.audit import AuditError, append
+
+    provenance = {"final_sha256": _sha256(output / PUBLISHABLE / "brief.pdf"), "build_key": keys.build,
+                  "inputs_dir": str(Path(options.inputs_dir).resolve()),
+                  "templates_dir": str(Path(options.templates_dir).resolve()) if options.templates_dir else None,
+                  "options": json.dumps(list(options.fingerprint())),
+                  "warnings": json.dumps([str(w) for w in warnings], ensure_ascii=False)}
     try:
-        record_build(output, as_of=as_of, period=_span(skeleton["period"]), compare=_span(skeleton["compare"]),
-                     figures=skeleton["figures"], sources=(*table_sources, *prose_sources),
-                     pdf_sha256=_sha256(output / "brief.pdf"), pdf_variant=options.pdf_variant)
+        build_id = record_build(output, as_of=as_of, period=_span(skeleton["period"]),
+                                compare=_span(skeleton["compare"]), figures=skeleton["figures"],
+                                sources=(*table_sources, *prose_sources), pdf_sha256=_sha256(output / "brief.pdf"),
+                                pdf_variant=options.pdf_variant, provenance=provenance)
     except HistoryError as exc:  # the brief is published by now: say the history missed it, do not fail
         warnings += (Problem("history.sqlite", f"this build was not recorded: {exc}"),)
+    else:
+        try:
+            append(output, "build", {"build": build_id, "as_of": as_of.isoformat(), "status": "draft",
+                                     "pdf_sha256": provenance["final_sha256"], "warnings": len(warnings)})
+        except AuditError as exc:
+            warnings += (Problem("audit.jsonl", f"the audit trail missed this build: {exc}"),)
     result = BuildResult(files, len(charts), time.perf_counter() - started, warnings, drawn=drawn,
                          cache_hits=dict(cache.hits))
     _write_manifest(output, keys, cache, result, as_of, static)
@@ -186,7 +203,7 @@ def _publish(stage: Path, output: Path, templates_dir: Path | None, cache: Cache
     from briefgen.files import inside, listed, publish, remove_stale, write_listing
     from briefgen.static import remove_stale_static, stage_static
 
-    folder = inside(output, "charts")
+    folder, publishable = inside(output, "charts"), inside(output, PUBLISHABLE)
     charts = sorted((stage / "charts").glob("*.svg"))
     moves, static = stage_static(stage, output, templates_dir)
     # The listing names every chart published there, old and new, until the stale ones are gone:
@@ -195,6 +212,8 @@ def _publish(stage: Path, output: Path, templates_dir: Path | None, cache: Cache
     kept = {**old, **write_listing(stage / CHARTS_MANIFEST, charts, old, folder)}
     moves.update({chart: folder / chart.name for chart in charts})
     moves[stage / CHARTS_MANIFEST] = folder / CHARTS_MANIFEST
+    for name in ("brief.json", "brief.html", "brief.pdf"):  # before the draft: a publish reads the pair
+        moves[stage / PUBLISHABLE / name] = publishable / name
     moves[stage / "brief.html"] = output / "brief.html"
     moves[stage / "brief.pdf"] = output / "brief.pdf"  # last: the PDF is what the desk sends
     publish(moves)
@@ -258,6 +277,7 @@ def _skeleton(options: BuildOptions, keys: Keys, cache: Cache, sections: list[st
     from markupsafe import Markup
 
     from briefgen.history import previous_brief
+    from briefgen.publish import publication_facts
     from briefgen.render import pdf_metadata, render_html
     from briefgen.report import metrics_as_dict
 
@@ -286,6 +306,7 @@ def _skeleton(options: BuildOptions, keys: Keys, cache: Cache, sections: list[st
             "warnings": [str(w) for w in inputs.warnings if not w.file.startswith("commentary/")],
             "charts": [{"name": e["name"], "key": e["key"]} for e in entries],
             "previous": previous_key(options.output_dir, config.as_of),
+            "publication": publication_facts(context, inputs),
         }
     except BaseException:
         svgs.cancel()
@@ -424,8 +445,8 @@ def _write_manifest(output: Path, keys: Keys, cache: Cache, result: BuildResult,
     from briefgen.files import ensure_dir, write_atomic
     from briefgen.history import previous_key
 
-    names = ["brief.pdf", "brief.html", *(f"charts/{p.name}" for p in sorted((output / "charts").glob("*.svg"))),
-             *sorted(static)]
+    names = ["brief.pdf", "brief.html", *(f"{PUBLISHABLE}/{n}" for n in ("brief.pdf", "brief.html", "brief.json")),
+             *(f"charts/{p.name}" for p in sorted((output / "charts").glob("*.svg"))), *sorted(static)]
     manifest: dict[str, Any] = {
         "key": keys.build,
         "files": {name: _sha256(output / name) for name in names},

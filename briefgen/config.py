@@ -73,6 +73,7 @@ class BriefConfig:
     house: str = DEFAULT_HOUSE
     takeaways: Literal["replace", "extend"] = "replace"
     deals_since: date | None = None  # list deals after this day (the previous brief's), not those in the period
+    embargo_hours: tuple[tuple[str, float], ...] = ()  # (tier, hours after publication), from distribution:
 
 
 # --- brief.yaml schema -----------------------------------------------------------------------
@@ -117,6 +118,20 @@ class _AnalystModel(BaseModel):
         return _visible(value)
 
 
+class _DistributionModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # tier (as clients.csv writes it) -> hours after publication before its clients are served
+    embargo_hours: dict[str | int, float] = Field(default_factory=dict, max_length=50)
+
+    @field_validator("embargo_hours")
+    @classmethod
+    def _hours(cls, value: dict) -> dict:
+        for tier, hours in value.items():
+            if not 0 <= hours <= 24 * 31:
+                raise ValueError(f"the embargo for tier {tier} must be between 0 and 744 hours (31 days)")
+        return value
+
+
 class _BriefModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str | None = _Text
@@ -128,6 +143,7 @@ class _BriefModel(BaseModel):
     house: str | None = Field(default=None, max_length=120)
     takeaways: Literal["replace", "extend"] = "replace"
     deals_since: date | None = None
+    distribution: _DistributionModel = Field(default_factory=_DistributionModel)
 
     @field_validator("title", "house")
     @classmethod
@@ -239,6 +255,7 @@ def _known_keys() -> dict[str, list[str]]:
         "compare": list(_WindowModel.model_fields),
         "assumptions": list(_AssumptionsModel.model_fields),
         "analysts": list(_AnalystModel.model_fields),
+        "distribution": list(_DistributionModel.model_fields),
     }
 
 
@@ -281,6 +298,7 @@ def parse_config(text: str) -> BriefConfig:
         house=model.house or DEFAULT_HOUSE,
         takeaways=model.takeaways,
         deals_since=model.deals_since,
+        embargo_hours=tuple((str(tier), float(hours)) for tier, hours in model.distribution.embargo_hours.items()),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from email.headerregistry import Address
@@ -45,7 +45,12 @@ from briefgen.transport import Outbox, Outcome, Result, RetryPolicy, SmtpSetting
 
 SENDER_ENV = "BRIEFGEN_MAIL_FROM"
 ALREADY_SENT, WOULD_SEND, WOULD_RESEND = "already sent", "would send", "would re-send"
+EMBARGOED = "embargoed"  # not due yet: its tier's embargo runs on; a later run serves it
 Progress = Callable[[int, int, "ClientOutcome | None"], None]
+
+
+def _utc_text(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 @dataclass(frozen=True)
@@ -132,11 +137,14 @@ def distribute(
     today: date | None = None,
     progress: Progress | None = None,
     templates_dir: Path | None = None,
+    held: Mapping[str, datetime] | None = None,
 ) -> DistributionReport:
     """Serve every client in clients_file one marked copy of brief, skipping those already served.
 
     templates_dir is the override folder of `build --templates`: its email/brief.txt (and
-    email/brief.html), if any, replace the default body templates.
+    email/brief.html), if any, replace the default body templates. `held` maps the client_id of each
+    client still under embargo to when it ends (briefgen.publish.held_clients): they are reported as
+    embargoed and served by a later run.
     """
     if via not in ("outbox", "smtp"):
         raise DistributionError(f"--via must be outbox or smtp, not {via!r}")
@@ -144,8 +152,9 @@ def distribute(
         raise DistributionError("--via smtp needs --smtp-host")
     pdf = _read_brief(brief)
     version = hashlib.sha256(pdf).hexdigest()
-    clients = load_clients(clients_file, label=clients_file.name)
-    _check_glyphs(clients, clients_file.name)
+    every_client = load_clients(clients_file, label=clients_file.name)
+    _check_glyphs(every_client, clients_file.name)
+    held = dict(held or {})
     from_addr = _sender(sender, clients_file.parent)
     day = today or datetime.now(timezone.utc).date()
     label = smtp.label if via == "smtp" and smtp is not None else "outbox"
@@ -166,9 +175,12 @@ def distribute(
         if use_ledger and not dry_run and known is None:
             known = ledger.version(version, title=Stamper.title_of(pdf), brief_path=str(brief), stamp_date=stamp_day)
         stamp_day = known.stamp_date if known else stamp_day  # every copy of a version carries one date
-        todo = [c for c in clients if c.client_id not in rows or rows[c.client_id].status != SENT]
-        texts = {c.client_id: stamp_text(c.recipient, stamp_day) for c in clients}
-        stamper = Stamper(pdf, StampFont.for_texts(texts[c.client_id] for c in (todo or clients[:1])))
+        served = {client_id for client_id, row in rows.items() if row.status == SENT}
+        held = {client_id: until for client_id, until in held.items() if client_id not in served}
+        clients = tuple(c for c in every_client if c.client_id not in held)
+        todo = [c for c in clients if c.client_id not in served]
+        texts = {c.client_id: stamp_text(c.recipient, stamp_day) for c in every_client}
+        stamper = Stamper(pdf, StampFont.for_texts(texts[c.client_id] for c in (todo or every_client[:1])))
         run = _Run(
             version=version, pdf_name=attachment_name(stamper.title, brief), stamper=stamper, ledger=ledger,
             output_dir=output_dir, sender=from_addr, stamp_day=stamp_day, texts=texts, via=label,
@@ -180,11 +192,13 @@ def distribute(
         manifest = None
         try:
             outcomes, stopped = run.serve(clients, rows, dry_run=dry_run, progress=progress)
+            outcomes += [ClientOutcome(c.client_id, c.email, EMBARGOED, f"until {_utc_text(held[c.client_id])}")
+                         for c in every_client if c.client_id in held]
         finally:  # even when interrupted, the manifest tells what the ledger knows
             if run.transport is not None:
                 run.transport.close()
             if not dry_run:
-                manifest = write_manifest(ledger, version, clients, output_dir, stamper.title, brief)
+                manifest = write_manifest(ledger, version, every_client, output_dir, stamper.title, brief)
     finally:
         ledger.close()
     return DistributionReport(version, stamper.title, label, dry_run, tuple(outcomes), manifest, stopped)

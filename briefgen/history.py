@@ -31,7 +31,7 @@ from typing import Any, Literal
 from briefgen.errors import BriefgenError, Problem
 
 HISTORY_FILE = "history.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 30.0  # a recording holds the write lock for milliseconds; 30 s only matters on a stalled disk
 
 _SCHEMA = """
@@ -292,8 +292,15 @@ def _migrate(db: sqlite3.Connection, path: Path) -> None:
         for statement in _SCHEMA.split(";"):  # one by one: executescript() would commit the transaction
             if statement.strip():
                 db.execute(statement)
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-    # Later versions add their steps here: `if version < 2: ...`, each inside this same transaction.
+        db.execute("PRAGMA user_version = 1")
+    if _version(db, path) < 2:  # publishing: what a build leaves to publish, and the publications
+        from briefgen.lifecycle import SCHEMA_V2
+
+        for statement in SCHEMA_V2.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        db.execute("PRAGMA user_version = 2")
+    # Later versions add their steps here: `if version < 3: ...`, each inside this same transaction.
 
 
 def _reader(output_dir: Path) -> tuple[sqlite3.Connection, Path] | None:
@@ -323,11 +330,13 @@ def record_build(
     pdf_sha256: str,
     pdf_variant: str | None,
     recorded_at: datetime | None = None,
+    provenance: Mapping[str, str | None] | None = None,
 ) -> int:
     """Record one successful build in OUTPUT/history.sqlite; return its id.
 
     `period` and `compare` are config Windows or (start, end) pairs; `figures` is metrics_as_dict's
-    data; `sources` are inputs.SourceFile (anything with name and sha256).
+    data; `sources` are inputs.SourceFile (anything with name and sha256); `provenance` fills the
+    columns that publishing checks (briefgen.lifecycle.PROVENANCE).
     """
     path = history_path(output_dir)
     when = (recorded_at or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
@@ -349,6 +358,12 @@ def record_build(
                      compare_start.isoformat(), compare_end.isoformat(), pdf_sha256, pdf_variant, figures_json),
                 )
                 build_id = int(cursor.lastrowid)
+                if provenance:
+                    from briefgen.lifecycle import PROVENANCE
+
+                    names = [name for name in PROVENANCE if name in provenance]
+                    db.execute(f"UPDATE builds SET {', '.join(f'{n} = ?' for n in names)} WHERE id = ?",
+                               (*(provenance[n] for n in names), build_id))
                 db.executemany("INSERT INTO sources (build_id, name, sha256) VALUES (?, ?, ?)",
                                [(build_id, name, sha) for name, sha in hashes])
                 db.execute("COMMIT")
@@ -390,10 +405,10 @@ def _record(row: tuple) -> BuildRecord:
 
 
 def previous_brief(output_dir: Path, as_of: date) -> PreviousBrief | None:
-    """The latest build recorded with an as-of date strictly before `as_of`, or None.
+    """The latest published, not recalled, brief with an as-of date strictly before `as_of`, or None.
 
-    A brief regenerated for the same date is not "previous". Among several builds for the latest
-    earlier date the last recorded wins, so the answer depends only on what the history holds.
+    A draft is never "previous", nor is a brief for the same date. Among several versions published
+    for the latest earlier date the highest stands, so the answer depends only on what the history holds.
     """
     opened = _reader(output_dir)
     if opened is None:
@@ -401,8 +416,13 @@ def previous_brief(output_dir: Path, as_of: date) -> PreviousBrief | None:
     db, path = opened
     with closing(db):
         try:
-            row = db.execute("SELECT id, as_of, figures FROM builds WHERE as_of < ? ORDER BY as_of DESC, id DESC LIMIT 1",
-                             (as_of.isoformat(),)).fetchone()
+            if _version(db, path) < 2:  # no publications before schema 2: nothing is "previous"
+                return None
+            # Drafts never count: only a publication that stands (not recalled), its latest version.
+            row = db.execute(
+                "SELECT b.id, b.as_of, b.figures FROM publications p JOIN builds b ON b.id = p.build_id"
+                " WHERE p.as_of < ? AND p.recalled_at IS NULL ORDER BY p.as_of DESC, p.version DESC LIMIT 1",
+                (as_of.isoformat(),)).fetchone()
         except sqlite3.Error as exc:
             raise HistoryError(f"{path}: cannot read the build history ({_cause(exc, path)})") from None
     if row is None:

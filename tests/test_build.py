@@ -159,18 +159,24 @@ def test_watch_rebuilds_on_change_and_survives_a_bad_edit(workspace: Path):
 
 
 def test_history_adds_the_since_column_and_rebuilds_stay_identical(tmp_path: Path):
+    from briefgen.publish import publish
+    from tests.test_publish import desk_templates
+
     shutil.copytree(ROOT / "inputs", tmp_path / "inputs")
     output = tmp_path / "output"
+    desk = desk_templates(tmp_path / "desk")
     month_end = BuildOptions(tmp_path / "inputs", output, period=(date(2025, 12, 1), date(2025, 12, 31)),
-                             compare=(date(2025, 11, 1), date(2025, 11, 30)), as_of=date(2025, 12, 31))
+                             compare=(date(2025, 11, 1), date(2025, 11, 30)), as_of=date(2025, 12, 31),
+                             templates_dir=desk)
     build(month_end)
     assert "Since 31 Dec" not in (output / "brief.html").read_text()
-    mid_month = BuildOptions(tmp_path / "inputs", output)
+    publish(output, tmp_path / "inputs", approved_by="Carla Compliance")  # only a publication is "previous"
+    mid_month = BuildOptions(tmp_path / "inputs", output, templates_dir=desk)
     build(mid_month)
     first = (output / "brief.pdf").read_bytes()
     html = (output / "brief.html").read_text()
     assert "Since" in html and "31 Dec 2025" in html
-    build(BuildOptions(tmp_path / "inputs", output, cache=False))
+    build(BuildOptions(tmp_path / "inputs", output, templates_dir=desk, cache=False))
     assert (output / "brief.pdf").read_bytes() == first
 
 

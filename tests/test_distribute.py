@@ -261,9 +261,9 @@ def test_a_run_killed_mid_way_is_completed_by_the_next_run_without_a_second_dist
     mailbox = Mailbox(on_data=kill_on_third)
     port = smtp_server(mailbox).port
     brief, clients, output = paths(workdir)
-    command = [sys.executable, "-m", "briefgen", "distribute", "--brief", str(brief), "--clients", str(clients),
-               "--output", str(output), "--via", "smtp", "--smtp-host", "127.0.0.1", "--smtp-port", str(port),
-               "--smtp-tls", "none", "--from", SENDER]
+    command = [sys.executable, "-m", "briefgen", "distribute", "--brief", str(brief), "--allow-draft",
+               "--clients", str(clients), "--output", str(output), "--via", "smtp", "--smtp-host", "127.0.0.1",
+               "--smtp-port", str(port), "--smtp-tls", "none", "--from", SENDER]
     env = {k: v for k, v in os.environ.items() if k not in ("BRIEFGEN_SMTP_PASSWORD", "BRIEFGEN_MAIL_FROM")}
     process.append(subprocess.Popen(command, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
     _, stderr = process[0].communicate(timeout=60)

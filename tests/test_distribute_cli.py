@@ -17,10 +17,14 @@ from tests.test_distribute_support import SENDER, Mailbox, no_warnings, smtp_ser
 
 @pytest.fixture
 def cli(workdir, monkeypatch):
-    """Run `briefgen ...` inside the work folder, with a sender and no SMTP password set."""
+    """Run `briefgen ...` inside the work folder, with a sender and no SMTP password set.
+
+    The work folder's brief is a fixture PDF, not a recorded publication: these tests are about
+    delivery, so they send it as a draft (`--allow-draft`); test_publish.py covers the refusal.
+    """
     monkeypatch.chdir(workdir)
     runner = CliRunner(env={"BRIEFGEN_MAIL_FROM": SENDER, "BRIEFGEN_SMTP_PASSWORD": None})
-    return lambda *args: runner.invoke(main, ["distribute", *args])
+    return lambda *args: runner.invoke(main, ["distribute", "--brief", "output/brief.pdf", "--allow-draft", *args])
 
 
 def short_version(root: Path) -> str:

@@ -126,8 +126,9 @@ def killed_build(inputs: Path, output: Path, *, after_seconds: float | None = No
 
 
 def databases(files: dict[str, bytes]) -> dict[str, bytes]:
-    """SQLite files (the build history, with its -wal and -shm): transactional, not whole-file versions."""
-    return {name: data for name, data in files.items() if ".sqlite" in name}
+    """SQLite files (the build history, with its -wal and -shm) and the append-only audit trail:
+    transactional or appended to, not whole-file versions."""
+    return {name: data for name, data in files.items() if ".sqlite" in name or name == "audit.jsonl"}
 
 
 def assert_whole(output: Path, briefs: Briefs, scratch: Path) -> str:
@@ -145,6 +146,10 @@ def assert_whole(output: Path, briefs: Briefs, scratch: Path) -> str:
             if name.endswith(".sqlite"):
                 with contextlib.closing(sqlite3.connect(scratch / name)) as db:
                     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok", name
+            elif name == "audit.jsonl":  # whole entries only, the hash chain unbroken
+                from briefgen.audit import verify
+
+                assert verify(scratch).intact, verify(scratch).problem
     pdf = seen["brief.pdf"]
     assert pdf_pages(pdf) >= 1
     return "old" if pdf == briefs.old["brief.pdf"] else "new"

@@ -70,6 +70,38 @@ def record(output: Path, as_of: date, pdf: str = "a" * 64, variant: str | None =
                         pdf_sha256=pdf, pdf_variant=variant, recorded_at=WHEN)
 
 
+def published(output: Path, build_id: int, as_of: date, *, recalled: bool = False) -> None:
+    """Record build `build_id` as the next published version for `as_of` (no files: the history alone)."""
+    from briefgen.lifecycle import add_publication, next_version, writer
+
+    with writer(output) as db:
+        version = next_version(db, as_of)
+        db.execute("UPDATE builds SET final_sha256 = pdf_sha256 WHERE id = ?", (build_id,))
+        add_publication(db, build_id=build_id, as_of=as_of, version=version, approved_by="Carla Compliance",
+                        note=None, published_at="2026-01-15T10:00:00Z", pdf_sha256="f" * 64, pdf_size=1,
+                        folder=f"published/{as_of}/v{version}")
+        if recalled:
+            db.execute("UPDATE publications SET recalled_at = '2026-01-16T10:00:00Z', recall_reason = 'wrong'"
+                       " WHERE as_of = ? AND version = ?", (as_of.isoformat(), version))
+
+
+def test_history_shows_each_entry_status_version_and_approver_and_published_lists_only_those(tmp_path):
+    record(tmp_path, date(2025, 12, 31), pdf="0d2d04caefcab970" + "0" * 48)
+    published(tmp_path, 1, date(2025, 12, 31))
+    published(tmp_path, 1, date(2025, 12, 31), recalled=True)
+    record(tmp_path, date(2026, 1, 15), pdf="7f0a4c0938c55eab" + "0" * 48)
+
+    everything = CliRunner().invoke(main, ["history", "--output", str(tmp_path)])
+    only = CliRunner().invoke(main, ["history", "--published", "--output", str(tmp_path)])
+
+    assert everything.exit_code == 0 and only.exit_code == 0, everything.output + only.output
+    rows = [line.split()[:5] for line in everything.output.splitlines()[1:]]
+    assert rows == [["1", "2025-12-31", "published", "v1", "Carla"], ["1", "2025-12-31", "recalled", "v2", "Carla"],
+                    ["2", "2026-01-15", "draft", "-", "-"]]
+    assert everything.output.splitlines()[0].split()[:6] == ["id", "as", "of", "status", "version", "approved"]
+    assert [line.split()[2] for line in only.output.splitlines()[1:]] == ["published", "recalled"]
+
+
 # --- recording and the previous brief ---------------------------------------------------------
 
 
@@ -87,11 +119,12 @@ def test_first_recording_creates_a_versioned_database(tmp_path):
     db.close()
 
 
-def test_previous_brief_is_the_latest_build_dated_strictly_before(tmp_path):
-    record(tmp_path, date(2025, 12, 15), figures={"btc": 85_000.0})
-    record(tmp_path, date(2025, 12, 31), figures={"btc": 87_000.0})
+def test_previous_brief_is_the_latest_publication_dated_strictly_before(tmp_path):
+    published(tmp_path, record(tmp_path, date(2025, 12, 15), figures={"btc": 85_000.0}), date(2025, 12, 15))
+    published(tmp_path, record(tmp_path, date(2025, 12, 31), figures={"btc": 87_000.0}), date(2025, 12, 31))
     rebuilt = record(tmp_path, date(2025, 12, 31), figures={"btc": 88_000.0, "cap": None})
-    record(tmp_path, date(2026, 1, 15), figures={"btc": 90_000.0})  # the brief being rebuilt: not "previous"
+    published(tmp_path, rebuilt, date(2025, 12, 31))  # v2, revised: it stands
+    published(tmp_path, record(tmp_path, date(2026, 1, 15), figures={"btc": 90_000.0}), date(2026, 1, 15))
 
     previous = previous_brief(tmp_path, date(2026, 1, 15))
 
@@ -100,6 +133,44 @@ def test_previous_brief_is_the_latest_build_dated_strictly_before(tmp_path):
         "revenue_usd_per_eh_day": 40_080.0, "gross_margin_pct": 47.0, "market_cap_usd": None, "listed_share_pct": 41.0})
     assert previous_brief(tmp_path, date(2025, 12, 31)).as_of == date(2025, 12, 15)
     assert previous_brief(tmp_path, date(2025, 12, 15)) is None
+
+
+def test_a_draft_never_becomes_the_previous_brief(tmp_path):
+    published(tmp_path, record(tmp_path, date(2025, 12, 15), figures={"btc": 85_000.0}), date(2025, 12, 15))
+    record(tmp_path, date(2025, 12, 31), figures={"btc": 87_000.0})  # built, reviewed, never published
+
+    assert previous_brief(tmp_path, date(2026, 1, 15)).as_of == date(2025, 12, 15)
+
+
+def test_a_recalled_version_is_not_the_previous_brief_and_the_version_before_it_is_not_either(tmp_path):
+    published(tmp_path, record(tmp_path, date(2025, 12, 15), figures={"btc": 85_000.0}), date(2025, 12, 15))
+    published(tmp_path, record(tmp_path, date(2025, 12, 31), figures={"btc": 87_000.0}), date(2025, 12, 31),
+              recalled=True)
+
+    assert previous_brief(tmp_path, date(2026, 1, 15)).figures["btc_price_usd"] == 85_000.0
+
+
+def test_a_schema_1_history_is_migrated_in_place_and_its_builds_count_as_drafts(tmp_path):
+    import briefgen.lifecycle as lifecycle
+
+    with sqlite3.connect(tmp_path / HISTORY_FILE) as db:  # a history as briefgen wrote it before publishing
+        from briefgen.history import _SCHEMA
+        db.executescript(_SCHEMA + "; PRAGMA user_version = 1;")
+        db.execute("INSERT INTO builds (recorded_at, as_of, period_start, period_end, compare_start, compare_end,"
+                   " pdf_sha256, figures) VALUES ('x', '2025-12-31', '2025-12-01', '2025-12-31', '2025-11-01',"
+                   " '2025-11-30', ?, '{}')", ("a" * 64,))
+    db.close()
+
+    assert previous_brief(tmp_path, date(2026, 1, 15)) is None  # read-only: nothing migrated yet
+    record(tmp_path, date(2026, 1, 15))
+    with sqlite3.connect(tmp_path / HISTORY_FILE) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert db.execute("SELECT id, final_sha256 FROM builds ORDER BY id").fetchall() == [(1, None), (2, None)]
+    db.close()
+    assert lifecycle.publications(tmp_path) == []
+    with pytest.raises(BriefgenError, match="older briefgen kept no publishable copy|build again"):
+        from briefgen.publish import publish
+        publish(tmp_path, tmp_path, approved_by="Carla Compliance")
 
 
 def test_no_history_means_no_previous_brief_and_no_file_is_created(tmp_path):
@@ -205,7 +276,7 @@ def test_history_lists_every_build_oldest_first(tmp_path):
     record(tmp_path, date(2026, 1, 15), pdf="7f0a4c0938c55eab" + "0" * 48, variant="pdf/a-3u",
            figures={"btc": 90_358.8, "margin": -3.4})
 
-    result = CliRunner().invoke(main, ["history", "--output", str(tmp_path)])
+    result = CliRunner().invoke(main, ["history", "--builds", "--output", str(tmp_path)])
 
     assert result.exit_code == 0, result.output
     assert result.output == (
@@ -301,7 +372,9 @@ def test_the_previous_key_changes_only_when_what_the_brief_prints_from_history_c
     empty = previous_key(tmp_path, date(2026, 1, 15))
     record(tmp_path, date(2026, 1, 15))  # the same date: not printed in a brief dated 15 Jan
     same = previous_key(tmp_path, date(2026, 1, 15))
-    record(tmp_path, date(2025, 12, 31))
+    draft = record(tmp_path, date(2025, 12, 31))
+    still = previous_key(tmp_path, date(2026, 1, 15))  # a draft is never printed as "Since"
+    published(tmp_path, draft, date(2025, 12, 31))
 
-    assert empty == same == "previous=none"
+    assert empty == same == still == "previous=none"
     assert previous_key(tmp_path, date(2026, 1, 15)).startswith('previous=2025-12-31:{"btc_price_usd": 90000.0, ')

@@ -230,7 +230,7 @@ def test_the_override_folder_replaces_only_the_files_it_holds(tmp_path, context)
     )
     html = render_html(context, override)
     assert "DESK WORDING for Example Securities Research." in html
-    assert "Analyst certification" in default and "Analyst certification" not in html
+    assert "<h3>Analyst certification</h3>" in default and "<h3>Analyst certification</h3>" not in html
     # Everything else still comes from the project's templates, unchanged.
     assert html.split('id="sources"')[0] == default.split('id="sources"')[0]
 

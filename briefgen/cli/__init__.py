@@ -1,7 +1,8 @@
 """Turn command lines into calls of the briefgen library, and its errors into clean messages.
 
 One module per area registers its commands on `main`: build.py (build, check, metrics, watch),
-history.py (history, diff, batch), distribute.py, fetch.py, init.py (init), serve.py (serve), trace.py.
+history.py (history, diff, batch), distribute.py, fetch.py, init.py (init), serve.py (serve), trace.py,
+publish.py (publish, recall, audit).
 
 Click only parses, calls one library function and prints. Heavy imports (pandas, matplotlib,
 WeasyPrint) happen inside the commands, so `briefgen --help` is instant.
@@ -131,4 +132,4 @@ def run() -> None:
 
 
 # The commands register themselves on `main` when their modules are imported.
-from briefgen.cli import build, distribute, fetch, history, init, serve, trace  # noqa: E402, F401
+from briefgen.cli import build, distribute, fetch, history, init, publish, serve, trace  # noqa: E402, F401

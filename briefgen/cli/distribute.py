@@ -7,11 +7,14 @@ from pathlib import Path
 import click
 
 from briefgen.cli import main
+from briefgen.cli.publish import NOW_OPTION, parse_now
 
 
 @main.command("distribute")
-@click.option("--brief", type=click.Path(dir_okay=False, path_type=Path), default=Path("output/brief.pdf"),
-              show_default=True, help="The finished brief to send.")
+@click.option("--brief", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The PDF to send [default: the latest published version in OUTPUT/published/]. A draft is "
+                   "refused unless --allow-draft; a recalled version always.")
+@click.option("--allow-draft", is_flag=True, help="Send a draft given by --brief (for an internal review list).")
 @click.option("--clients", "clients_file", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("inputs/clients.csv"), show_default=True,
               help="client_id,name,firm,email[,password][,tier]: one row per recipient.")
@@ -34,10 +37,12 @@ from briefgen.cli import main
 @click.option("--dry-run", is_flag=True,
               help="Review: check everything and show who would get a copy; write, send and record nothing.")
 @click.option("--status", "show_status", is_flag=True,
-              help="Show sent, pending, in doubt and failed per brief version, then exit.")
+              help="Show sent, pending, in doubt and failed per brief version, and who is under embargo; then exit.")
+@NOW_OPTION
 def distribute_command(brief: Path, clients_file: Path, output_dir: Path, via: str, smtp_host: str | None,
                        smtp_port: int | None, smtp_tls: str, smtp_user: str | None, sender: str | None,
-                       templates_dir: Path | None, dry_run: bool, show_status: bool) -> None:
+                       templates_dir: Path | None, dry_run: bool, show_status: bool, allow_draft: bool,
+                       now_text: str | None) -> None:
     """Send each client one copy of the brief, marked for them, exactly once.
 
     Copies are stamped "Prepared for <name>, <firm>" on every page and encrypted when clients.csv
@@ -46,25 +51,71 @@ def distribute_command(brief: Path, clients_file: Path, output_dir: Path, via: s
     """
     from briefgen.distribute import distribute, distribution_status
     from briefgen.errors import DistributionError
+    from briefgen.publish import held_clients, select_brief
 
+    now = parse_now(now_text)
     if show_status:
-        _print_status(distribution_status(output_dir, brief, clients_file))
+        selected = None
+        try:
+            selected = select_brief(output_dir, brief, allow_draft=True)
+        except DistributionError:
+            pass  # nothing published yet: the ledger's counts alone
+        _print_status(distribution_status(output_dir, selected.path if selected else brief, clients_file))
+        if selected is not None and selected.publication is not None:
+            _print_embargoed(selected.publication, clients_file, now)
         return
+    selected = select_brief(output_dir, brief, allow_draft=allow_draft)
+    held = held_clients(selected.publication, _clients(clients_file), _embargo_hours(clients_file), now)
     smtp = None
     if via == "smtp":
         from briefgen.mail import SmtpSettings
 
         smtp = SmtpSettings.from_env(smtp_host, smtp_port, smtp_tls, smtp_user)
     with _ProgressBar("Distributing" if not dry_run else "Checking") as progress:
-        report = distribute(brief, clients_file, output_dir, via=via, smtp=smtp, sender=sender, dry_run=dry_run,
-                            progress=progress, templates_dir=templates_dir)
+        report = distribute(selected.path, clients_file, output_dir, via=via, smtp=smtp, sender=sender,
+                            dry_run=dry_run, progress=progress, templates_dir=templates_dir, held=held)
     _print_report(report)
+    if not dry_run:
+        from briefgen.audit import append
+
+        counts: dict[str, int] = {}
+        for outcome in report.outcomes:
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        append(output_dir, "distribute", {
+            "publication": selected.publication.label if selected.publication else "draft",
+            "pdf_sha256": report.version, "via": via, "counts": counts,
+            "served": sorted(o.client_id for o in report.outcomes if o.status == "sent")}, at=now)
     if not report.ok:
         count = len(report.undelivered)
         raise DistributionError(
             f"{count} deliver{'y' if count == 1 else 'ies'} not completed; fix the cause and run "
             "`briefgen distribute` again: only the missing copies will be sent"
         )
+
+
+def _clients(clients_file: Path):
+    from briefgen.clients import load_clients
+
+    return load_clients(clients_file, label=clients_file.name) if clients_file.is_file() else ()
+
+
+def _embargo_hours(clients_file: Path) -> dict[str, float]:
+    """The tiers' embargoes from brief.yaml beside the clients file (`distribution: embargo_hours:`)."""
+    if not (clients_file.parent / "brief.yaml").is_file():
+        return {}
+    from briefgen.config import load_config
+
+    return dict(load_config(clients_file.parent).embargo_hours)
+
+
+def _print_embargoed(publication, clients_file: Path, now) -> None:
+    from briefgen.publish import held_clients
+
+    clients = _clients(clients_file)
+    held = held_clients(publication, clients, _embargo_hours(clients_file), now)
+    tiers = {c.client_id: c.tier for c in clients}
+    for client_id, until in sorted(held.items(), key=lambda item: (item[1], item[0])):
+        click.echo(f"  embargoed: {client_id} (tier {tiers[client_id]}) until {until:%Y-%m-%d %H:%M} UTC")
 
 
 class _ProgressBar:
@@ -101,10 +152,10 @@ def _print_report(report) -> None:
         counts[outcome.status] = counts.get(outcome.status, 0) + 1
     title = f' "{report.title}"' if report.title else ""
     click.echo(f"Brief {report.version[:12]}{title} via {report.via}{' (dry run)' if report.dry_run else ''}")
-    order = ["would send", "would re-send", "sent", "already sent", "failed", "pending", "in doubt"]
+    order = ["would send", "would re-send", "sent", "already sent", "embargoed", "failed", "pending", "in doubt"]
     click.echo("  " + " · ".join(f"{status} {counts[status]}" for status in order if status in counts))
     for outcome in report.outcomes:
-        if outcome.status in ("failed", "pending", "in doubt", "would re-send"):
+        if outcome.status in ("failed", "pending", "in doubt", "would re-send", "embargoed"):
             click.echo(f"  {outcome.status}: {outcome.client_id} <{outcome.email}>: {outcome.detail}")
     for way, count in report.served_elsewhere.items():
         # Said out loud: a run via SMTP after an outbox run skips the clients the outbox served.

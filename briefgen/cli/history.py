@@ -17,11 +17,19 @@ HISTORY_OUTPUT_OPTION = click.option(
 
 @main.command("history")
 @HISTORY_OUTPUT_OPTION
-def history_command(output_dir: Path) -> None:
-    """List the briefs built into OUTPUT: id, as-of date, period, PDF hash, variant and key figures."""
+@click.option("--published", "published_only", is_flag=True, help="List publications only (no drafts).")
+@click.option("--builds", "builds_only", is_flag=True,
+              help="The builds' table of old: period, PDF hash, variant and key figures.")
+def history_command(output_dir: Path, published_only: bool, builds_only: bool) -> None:
+    """List the briefs in OUTPUT: status (draft, published, revised, recalled), version, approver, key figures."""
     from briefgen.history import history_table, list_builds
+    from briefgen.lifecycle import lifecycle_table, publications
 
-    click.echo(history_table(list_builds(output_dir)), nl=False)
+    builds = list_builds(output_dir)
+    if builds_only:
+        click.echo(history_table(builds), nl=False)
+        return
+    click.echo(lifecycle_table(builds, publications(output_dir), published_only=published_only), nl=False)
 
 
 @main.command("diff")
