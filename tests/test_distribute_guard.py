@@ -99,7 +99,7 @@ def test_the_ledger_records_how_each_client_was_served_and_smtp_after_outbox_say
         handle.write("new,Nia Long,Fresh Fund,nia@fresh.example.com,,\n")
     third = run(workdir, via="smtp", smtp=SmtpSettings("127.0.0.1", port, tls="none", connect_timeout=5))
     assert [o.via for o in third.outcomes if o.status == "sent"] == [f"smtp 127.0.0.1:{port}"]
-    result = CliRunner().invoke(main, ["distribute", "--via", "smtp", "--smtp-host", "127.0.0.1", "--smtp-port",
+    result = CliRunner().invoke(main, ["distribute", "--allow-draft", "--via", "smtp", "--smtp-host", "127.0.0.1", "--smtp-port",
                                        str(port), "--smtp-tls", "none", "--from", SENDER,
                                        "--brief", str(workdir / "output" / "brief.pdf"),
                                        "--clients", str(workdir / "inputs" / "clients.csv"),
@@ -115,12 +115,15 @@ def test_the_docs_review_step_records_nothing_and_no_recipe_skips_clients(workdi
     from tests.conftest import user_docs
 
     docs = user_docs()
-    commands = [line.split("#")[0].strip() for line in docs.splitlines() if "briefgen distribute" in line]
-    served = [c for c in commands if c.startswith(("briefgen distribute", "BRIEFGEN"))
-              and not c.startswith("briefgen distribute [") and "--status" not in c
-              and "--dry-run" not in c and "--help" not in c]
-    # One way of serving per recipe: never the outbox and then SMTP for the same brief.
-    assert not (any("--via smtp" in c for c in served) and any("--via smtp" not in c for c in served)), served
+    recipes = docs.split("```")[1::2]  # every fenced block of the README and the guide
+    assert any("briefgen distribute" in recipe for recipe in recipes)
+    for recipe in recipes:
+        commands = [line.split("#")[0].strip() for line in recipe.splitlines() if "briefgen distribute" in line]
+        served = [c for c in commands if c.startswith(("briefgen distribute", "BRIEFGEN"))
+                  and not c.startswith("briefgen distribute [") and "--status" not in c
+                  and "--dry-run" not in c and "--help" not in c]
+        # One way of serving per recipe: never the outbox and then SMTP for the same brief.
+        assert not (any("--via smtp" in c for c in served) and any("--via smtp" not in c for c in served)), recipe
     assert "--outbox" not in docs  # no such flag
     run(workdir, dry_run=True)
     assert not (workdir / "output" / "distribution.sqlite").exists()

@@ -185,12 +185,12 @@ def test_a_build_killed_at_any_moment_leaves_a_whole_brief(briefs: Briefs, tmp_p
 
 @pytest.fixture
 def small_disk(tmp_path: Path):
-    """A 3 MB tmpfs mounted for the test; skip where mounting is not allowed."""
+    """A 16 MB tmpfs mounted for the test (a build writes about 5 MB: draft, publishable copy, fonts, cache); skip where mounting is not allowed."""
     mount = tmp_path / "disk"
     mount.mkdir()
     if shutil.which("mount") is None:
         pytest.skip("no mount command here")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)], capture_output=True, text=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)], capture_output=True, text=True)
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip() or done.returncode}")
     try:
