@@ -83,6 +83,7 @@ def test_missing_miners_equities_and_deals_drop_their_sections(tmp_path):
         assert missing not in html, missing
     assert "calculations from network.csv." in html
     assert "Market cap / opportunity" not in html  # no market caps: no rows of dashes
+    assert "miners: network, mining economics and valuation." in _text(html)  # the standfirst names what is there
     # The Outlook then opens the PDF chunk's first page itself.
     assert '<section class="section new-page" id="outlook">' in html
 
