@@ -93,11 +93,18 @@ def _lowest_text(pdf: Path) -> list[tuple[float, float]]:
 MOST_BLANK = 0.30
 
 
+# The one section that may open a page after a part-empty one: the disclosures close the note kept whole.
+KEPT_WHOLE = "Disclosures and analyst certification"
+
+
 def test_no_page_but_the_last_ends_half_empty(brief: Path):
     pages = _lowest_text(brief)
+    starts = _section_starts(brief)
     for number, (lowest, height) in enumerate(pages[:-1], start=1):
         area = height - BOTTOM_MARGIN - TOP_MARGIN
         blank = (height - BOTTOM_MARGIN - lowest) / area
+        if starts.get(number + 1, [None])[0] == KEPT_WHOLE:
+            continue  # the disclosures did not fit below the last appendix: they start the next page whole
         assert blank < MOST_BLANK, f"page {number}: {blank:.0%} blank"
 
 

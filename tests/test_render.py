@@ -116,6 +116,17 @@ def test_every_table_caption_opens_a_header_that_says_continued(context):
     assert all(first == again for first, _, again in captions)
 
 
+def test_the_sources_say_rows_after_the_period_end_are_not_used(tmp_path, context):
+    from datetime import date
+
+    from briefgen.inputs import SourceFile
+
+    assert "later rows are not used" not in _text(render_html(context))  # the fixture's data ends with the period
+    later = (SourceFile("network.csv", 411, date(2024, 12, 1), date(2026, 1, 15), "3" * 64), *context.sources[1:])
+    text = _text(render_html(replace(context, sources=later)).replace('<span class="nb">', "").replace("</span>", ""))
+    assert "Every figure, chart and table uses rows up to 14 Jan 2026, the period's end; later rows are not used." in text
+
+
 def test_no_commentary_and_no_analysts(context):
     html = render_html(replace(context, commentary={}, config=brief_config(analysts=())))
     assert "The analysts have not added an outlook for this period." in html
