@@ -16,7 +16,7 @@ Point-in-time series (market caps, listed miners' hashrate) take the last value 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
@@ -201,7 +201,6 @@ class SectorMetrics:
     compare: Window
     prior_month: Window
     assumptions: Assumptions
-    in_force: dict[str, InForce | None]  # "period", "compare", "prior_month" -> the assumptions each window used
     network: NetworkFigures
     economics: EconomicsFigures
     fleet_classes: pd.DataFrame  # class, efficiency_j_per_th, revenue_usd_per_mwh, power_usd_per_mwh, margin_pct
@@ -212,6 +211,8 @@ class SectorMetrics:
     deals: pd.DataFrame
     series: Series
     network_sources: tuple[str, ...] = ()  # the `source` column's values: where fetched rows came from
+    # "period", "compare", "prior_month" -> the assumptions each window used (None: no data for it)
+    in_force: dict[str, InForce | None] = field(default_factory=dict)
 
     @property
     def used(self) -> InForce:
