@@ -13,13 +13,21 @@ import yaml
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
+from briefgen.assumptions import (
+    BOUNDS,
+    DEFAULT_FLEET_EFFICIENCY_J_PER_TH,
+    DEFAULT_POWER_PRICE_USD_PER_KWH,
+    Assumptions,
+    Schedule,
+    parse_schedule,
+)
 from briefgen.cells import INVISIBLE_FIX, invisible
 from briefgen.errors import ConfigError, InputError, Problem
 
+__all__ = ["Assumptions", "BriefConfig", "Schedule", "Window", "load_config", "parse_config", "prior_month"]
+
 CONFIG_FILE = "brief.yaml"
 DEFAULT_HOUSE = "briefgen Research"
-DEFAULT_POWER_PRICE_USD_PER_KWH = 0.04
-DEFAULT_FLEET_EFFICIENCY_J_PER_TH = 22.0
 MIN_DEFAULT_PERIOD_DAYS = 7
 
 
@@ -37,20 +45,6 @@ class Window:
 
     def as_dict(self) -> dict[str, str]:
         return {"start": self.start.isoformat(), "end": self.end.isoformat(), "label": self.label}
-
-
-@dataclass(frozen=True)
-class Assumptions:
-    """The desk's documented cost assumptions behind gross margin."""
-
-    power_price_usd_per_kwh: float = DEFAULT_POWER_PRICE_USD_PER_KWH
-    fleet_efficiency_j_per_th: float = DEFAULT_FLEET_EFFICIENCY_J_PER_TH
-
-    def as_dict(self) -> dict[str, float]:
-        return {
-            "power_price_usd_per_kwh": self.power_price_usd_per_kwh,
-            "fleet_efficiency_j_per_th": self.fleet_efficiency_j_per_th,
-        }
 
 
 @dataclass(frozen=True)
@@ -102,8 +96,11 @@ class _WindowModel(BaseModel):
 
 class _AssumptionsModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    power_price_usd_per_kwh: float = Field(default=DEFAULT_POWER_PRICE_USD_PER_KWH, gt=0, le=1)
-    fleet_efficiency_j_per_th: float = Field(default=DEFAULT_FLEET_EFFICIENCY_J_PER_TH, gt=1, le=200)
+    # A single number here; a dated schedule ({date: value}) is taken out before and checked by parse_schedule.
+    power_price_usd_per_kwh: float = Field(default=DEFAULT_POWER_PRICE_USD_PER_KWH,
+                                           gt=BOUNDS["power_price_usd_per_kwh"][0], le=BOUNDS["power_price_usd_per_kwh"][1])
+    fleet_efficiency_j_per_th: float = Field(default=DEFAULT_FLEET_EFFICIENCY_J_PER_TH,
+                                             gt=BOUNDS["fleet_efficiency_j_per_th"][0], le=BOUNDS["fleet_efficiency_j_per_th"][1])
 
 
 class _AnalystModel(BaseModel):
@@ -178,10 +175,7 @@ _MESSAGES = {
     "invisible_character": ("holds an invisible character, {hidden}", INVISIBLE_FIX),
 }
 # Keys whose out-of-range values are usually a unit slip: the fix names the unit.
-_UNIT_FIXES = {
-    "assumptions.power_price_usd_per_kwh": "give dollars per kWh, e.g. 0.04 for $40/MWh",
-    "assumptions.fleet_efficiency_j_per_th": "give joules per terahash, e.g. 22",
-}
+_UNIT_FIXES = {f"assumptions.{name}": fix for name, (_low, _high, fix) in BOUNDS.items()}
 MAX_CONFIG_BYTES = 64 * 1024
 
 
@@ -283,23 +277,46 @@ def parse_config(text: str) -> BriefConfig:
     if not isinstance(raw, dict):
         raise InputError([Problem(CONFIG_FILE, "expected a mapping of keys (title: ..., as_of: ...)",
                                   fix="start each line with a key, e.g. 'title: Bitcoin mining'")])
+    raw, schedules, problems = _take_schedules(raw)
     try:
         model = _BriefModel.model_validate(raw)
     except ValidationError as exc:
         known = _known_keys()
-        raise InputError([_describe(e, known) for e in exc.errors()]) from None
+        problems = [_describe(e, known) for e in exc.errors()] + problems
+    if problems:
+        raise InputError(problems) from None
     return BriefConfig(
         title=model.title,
         as_of=model.as_of,
         period=_window(model.period),
         compare=_window(model.compare),
-        assumptions=Assumptions(**model.assumptions.model_dump()),
+        assumptions=Assumptions(**{**model.assumptions.model_dump(), **schedules}),
         analysts=tuple(Analyst(a.name, a.email or "", a.phone or "") for a in model.analysts),
         house=model.house or DEFAULT_HOUSE,
         takeaways=model.takeaways,
         deals_since=model.deals_since,
         embargo_hours=tuple((str(tier), float(hours)) for tier, hours in model.distribution.embargo_hours.items()),
     )
+
+
+def _take_schedules(raw: dict) -> tuple[dict, dict[str, Schedule], list[Problem]]:
+    """Take dated schedules ({date: value}) out of raw['assumptions'] and check them apart from the schema."""
+    assumptions = raw.get("assumptions")
+    if not isinstance(assumptions, dict):
+        return raw, {}, []
+    schedules: dict[str, Schedule] = {}
+    problems: list[Problem] = []
+
+    def problem(key: str, message: str, fix: str) -> None:
+        problems.append(Problem(CONFIG_FILE, f"key '{key}': {message}", fix=fix))
+
+    rest = dict(assumptions)
+    for name in BOUNDS:
+        if isinstance(rest.get(name), dict):
+            schedule = parse_schedule(name, rest.pop(name), problem)
+            if schedule is not None:
+                schedules[name] = schedule
+    return {**raw, "assumptions": rest}, schedules, problems
 
 
 def _window(model: _WindowModel | None) -> Window | None:

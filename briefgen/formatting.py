@@ -7,8 +7,11 @@ value (None, NaN, pandas NA) prints as an en dash. Negative numbers use a true m
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime
 from typing import Any, Callable
+
+from markupsafe import Markup, escape
 
 MISSING = "\u2013"  # en dash
 MINUS = "\u2212"
@@ -161,6 +164,12 @@ def btc(value: Any, digits: int | None = None) -> str:
     return f"{text} BTC"
 
 
+def j_per_th(value: Any) -> str:
+    """22.0 J/TH: fleet efficiency, always one decimal (a day-weighted schedule value needs it)."""
+    number = _number(value)
+    return MISSING if number is None else f"{num(number, 1)} J/TH"
+
+
 def difficulty(value: Any) -> str:
     """146.5T: network difficulty in trillions."""
     number = _number(value)
@@ -265,7 +274,57 @@ def direction(value: Any) -> str:
     return "up" if number > 0 else "down"
 
 
+# A figure and its unit, or a date, that must not break across lines: "$40.08/PH/s/day", "+280 bp",
+# "419 EH/s", "30 Nov 2025", "1–14 Jan 2026". Matched in text only, never inside a tag.
+_MONTHS = ("January|February|March|April|June|July|August|September|October|November|December"
+           "|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec")
+_UNITS = r"EH/s|PH/s|TH/s|J/TH|bp|pp|BTC|MW|GW|MWh|kWh|days?|blocks"
+_UNBROKEN = re.compile(
+    rf"(?:(?<![\w.,])\d{{1,2}}(?:–\d{{1,2}})?\s(?:{_MONTHS})(?:\s\d{{4}})?\b"  # 30 Nov 2025, 18–31 Dec 2025
+    rf"|[+{MINUS}]?\$?\d[\d,]*(?:\.\d+)?(?:tn|bn|m|k|T|x|%)?"  # a number, $ and scale
+    rf"(?:\s(?:{_UNITS})\b)?(?:/(?:[A-Za-z]+(?:/[A-Za-z]+)*))?)"  # its unit, and a /per-unit
+)
+_TAG = re.compile(r"(<[^>]*>)")
+
+
+def nobreak(value: Any) -> Markup:
+    """HTML in which figures with units and dates cannot break across lines (white-space: nowrap).
+
+    Plain text is escaped first; Markup (a {% filter %} block, already escaped) is changed only
+    between tags. A figure without a unit is left alone: only what a break would split is wrapped.
+    """
+    if _absent(value):
+        return Markup(MISSING)
+    html = str(value) if isinstance(value, Markup) else str(escape(value))
+    parts = _TAG.split(html)
+    for i in range(0, len(parts), 2):  # even items are text, odd ones tags
+        parts[i] = _UNBROKEN.sub(_wrap, parts[i])
+    return Markup("".join(parts))
+
+
+def _wrap(match: re.Match[str]) -> str:
+    text = match.group(0)
+    return f'<span class="nb">{text}</span>' if (" " in text or "/" in text) else text
+
+
+def two_lines(value: Any) -> str:
+    """A short notice laid out as two deliberate lines: broken at the sentence end nearest its middle.
+
+    For the page footer, whose margin box keeps the newline (white-space: pre-line); one sentence
+    stays one line.
+    """
+    text = " ".join(str(value or "").split())
+    ends = [m.end() for m in re.finditer(r"[.!?] (?=\S)", text)]
+    if not ends:
+        return text
+    cut = min(ends, key=lambda end: abs(2 * end - len(text)))
+    return text[:cut].rstrip() + "\n" + text[cut:]
+
+
 FILTERS: dict[str, Callable[..., str]] = {
+    "nobreak": nobreak,
+    "two_lines": two_lines,
+    "j_per_th": j_per_th,
     "usd": usd,
     "usd_compact": usd_compact,
     "num": num,

@@ -5,19 +5,25 @@ means, never a mean of daily ratios:
 
     revenue per EH/s (window) = 144 x (subsidy + sum F / sum B) x mean(P) / mean(H)
 
+The bank's monthly headline "daily block reward revenue per EH/s" counts the subsidy alone (DOMAIN.md
+measured it against two dozen published figures): the block_reward_* figures stand beside the
+fee-inclusive ones. Cost assumptions may be dated schedules; a window uses the values in force over
+its days (briefgen.assumptions).
+
 Point-in-time series (market caps, listed miners' hashrate) take the last value on or before a date.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
 import pandas as pd
 
-from briefgen.config import Assumptions, BriefConfig, Window, prior_month
+from briefgen.assumptions import Assumptions, InForce
+from briefgen.config import BriefConfig, Window, prior_month
 from briefgen.schedule import BLOCKS_PER_DAY, OPPORTUNITY_BLOCKS, block_reward_opportunity_btc
 
 # Fleet-efficiency classes for revenue per MWh: (label, low J/TH, high J/TH, representative J/TH).
@@ -122,6 +128,10 @@ class EconomicsFigures:
     gross_margin_pct: Figure
     breakeven_power_usd_per_kwh: Figure
     power_cost_usd_per_btc: Figure
+    # The bank's monthly headline: the block subsidy alone, fees left out (its hashprice includes them).
+    block_reward_revenue_usd_per_eh_day: Figure
+    block_reward_gross_profit_usd_per_eh_day: Figure
+    block_reward_gross_margin_pct: Figure
 
 
 @dataclass(frozen=True, eq=False)
@@ -170,7 +180,9 @@ class Series:
     daily: date, btc_price_usd, hashrate_ehs, hashrate_7d_ehs, difficulty, height,
            hashprice_usd_per_ph_day, hashprice_btc_per_ph_day
     monthly: month (first day), hashrate_ehs, btc_price_usd, revenue_usd_per_eh_day,
-           power_cost_usd_per_eh_day, gross_profit_usd_per_eh_day, gross_margin_pct
+           power_cost_usd_per_eh_day, gross_profit_usd_per_eh_day, gross_margin_pct,
+           block_reward_revenue_usd_per_eh_day, block_reward_gross_profit_usd_per_eh_day,
+           block_reward_gross_margin_pct, fleet_efficiency_j_per_th, power_price_usd_per_kwh
     listed_share: date, listed_ehs, network_ehs, share_pct (empty without miner inputs)
     market_cap: date, market_cap_usd, opportunity_4y_usd, market_cap_to_opportunity_pct (empty without caps)
     """
@@ -200,6 +212,14 @@ class SectorMetrics:
     series: Series
     network_sources: tuple[str, ...] = ()  # the `source` column's values: where fetched rows came from
     deals_since: date | None = None  # deals listed are those after this day (the previous brief), else the period's
+    # "period", "compare", "prior_month" -> the assumptions each window used (None: no data for it)
+    in_force: dict[str, InForce | None] = field(default_factory=dict)
+
+    @property
+    def used(self) -> InForce:
+        """The assumptions the period used (what the brief prints beside its margin)."""
+        in_force = self.in_force.get("period")
+        return in_force if in_force is not None else self.assumptions.over([self.period.end])
 
 
 # --- window arithmetic -----------------------------------------------------------------------
@@ -224,15 +244,20 @@ class WindowFigures:
     gross_margin_pct: float
     breakeven_power_usd_per_kwh: float
     power_cost_usd_per_btc: float
-
-
-def power_cost_per_eh_day(assumptions: Assumptions) -> float:
-    """24 x e x p: 1 EH/s at e J/TH draws e MW, for 24 hours at p $/MWh."""
-    return 24.0 * assumptions.fleet_efficiency_j_per_th * assumptions.power_price_usd_per_kwh * 1000.0
+    block_reward_revenue_usd_per_eh_day: float
+    block_reward_gross_profit_usd_per_eh_day: float
+    block_reward_gross_margin_pct: float
+    power_price_usd_per_kwh: float  # the assumptions in force over the window's days (day-weighted)
+    fleet_efficiency_j_per_th: float
+    in_force: InForce
 
 
 def window_figures(days: pd.DataFrame, assumptions: Assumptions) -> WindowFigures:
-    """Compute one window's figures from its daily rows (DOMAIN.md's window convention)."""
+    """Compute one window's figures from its daily rows (DOMAIN.md's window convention).
+
+    Power cost is the mean of the days' costs at the assumptions in force each day; breakeven power
+    price divides by the day-weighted efficiency.
+    """
     blocks = float(days["blocks"].sum())
     fees = float(days["fees_btc"].sum())
     issued = float(days["subsidy_btc"].sum())
@@ -243,8 +268,10 @@ def window_figures(days: pd.DataFrame, assumptions: Assumptions) -> WindowFigure
     hashprice_btc = BLOCKS_PER_DAY * (subsidy_per_block + fee_per_block) / (1000.0 * hashrate)
     hashprice_usd = hashprice_btc * price
     revenue = 1000.0 * hashprice_usd
-    power = power_cost_per_eh_day(assumptions)
-    efficiency = assumptions.fleet_efficiency_j_per_th
+    block_reward = BLOCKS_PER_DAY * subsidy_per_block * price / hashrate
+    in_force = assumptions.over(day.date() for day in pd.to_datetime(days["date"]))
+    power = in_force.power_cost_usd_per_eh_day
+    efficiency = in_force.fleet_efficiency_j_per_th
     difficulty = days["difficulty"].mean() if "difficulty" in days and days["difficulty"].notna().all() else None
     return WindowFigures(
         days=len(days),
@@ -262,6 +289,12 @@ def window_figures(days: pd.DataFrame, assumptions: Assumptions) -> WindowFigure
         gross_margin_pct=100.0 * (revenue - power) / revenue,
         breakeven_power_usd_per_kwh=hashprice_usd / (24.0 * efficiency),
         power_cost_usd_per_btc=(power / 1000.0) / hashprice_btc,
+        block_reward_revenue_usd_per_eh_day=block_reward,
+        block_reward_gross_profit_usd_per_eh_day=block_reward - power,
+        block_reward_gross_margin_pct=100.0 * (block_reward - power) / block_reward,
+        power_price_usd_per_kwh=in_force.power_price_usd_per_kwh,
+        fleet_efficiency_j_per_th=efficiency,
+        in_force=in_force,
     )
 
 
@@ -365,13 +398,19 @@ def _network_and_economics(network: pd.DataFrame, windows: dict[str, WindowFigur
         gross_margin_pct=_figure("gross_margin_pct", windows, "share"),
         breakeven_power_usd_per_kwh=_figure("breakeven_power_usd_per_kwh", windows),
         power_cost_usd_per_btc=_figure("power_cost_usd_per_btc", windows),
+        block_reward_revenue_usd_per_eh_day=_figure("block_reward_revenue_usd_per_eh_day", windows),
+        block_reward_gross_profit_usd_per_eh_day=_figure("block_reward_gross_profit_usd_per_eh_day", windows),
+        block_reward_gross_margin_pct=_figure("block_reward_gross_margin_pct", windows, "share"),
     )
     return net, econ
 
 
-def fleet_classes(period: WindowFigures, assumptions: Assumptions) -> pd.DataFrame:
-    """Revenue per MWh consumed, by fleet-efficiency class: revenue per EH/s per day / (24 x e) MWh."""
-    power_per_mwh = assumptions.power_price_usd_per_kwh * 1000.0
+def fleet_classes(period: WindowFigures) -> pd.DataFrame:
+    """Revenue per MWh consumed, by fleet-efficiency class: revenue per EH/s per day / (24 x e) MWh.
+
+    Power per MWh is the price in force over the period (day-weighted where a schedule changes in it).
+    """
+    power_per_mwh = period.power_price_usd_per_kwh * 1000.0
     rows = []
     for label, _low, _high, efficiency in FLEET_CLASSES:
         revenue_per_mwh = period.revenue_usd_per_eh_day / (24.0 * efficiency)
@@ -511,7 +550,12 @@ def _series(inputs, network: pd.DataFrame) -> Series:
         rows.append({"month": month.to_timestamp(), "days": f.days, "hashrate_ehs": f.hashrate_ehs,
                      "btc_price_usd": f.btc_price_usd, "revenue_usd_per_eh_day": f.revenue_usd_per_eh_day,
                      "power_cost_usd_per_eh_day": f.power_cost_usd_per_eh_day,
-                     "gross_profit_usd_per_eh_day": f.gross_profit_usd_per_eh_day, "gross_margin_pct": f.gross_margin_pct})
+                     "gross_profit_usd_per_eh_day": f.gross_profit_usd_per_eh_day, "gross_margin_pct": f.gross_margin_pct,
+                     "block_reward_revenue_usd_per_eh_day": f.block_reward_revenue_usd_per_eh_day,
+                     "block_reward_gross_profit_usd_per_eh_day": f.block_reward_gross_profit_usd_per_eh_day,
+                     "block_reward_gross_margin_pct": f.block_reward_gross_margin_pct,
+                     "fleet_efficiency_j_per_th": f.fleet_efficiency_j_per_th,
+                     "power_price_usd_per_kwh": f.power_price_usd_per_kwh})
     monthly = pd.DataFrame(rows)
 
     listed_share = pd.DataFrame(columns=["date", "listed_ehs", "network_ehs", "share_pct"])
@@ -546,8 +590,9 @@ def compute(inputs) -> SectorMetrics:
     assert config.period is not None and config.compare is not None and config.as_of is not None
     period, compare = config.period, config.compare
     month = prior_month(period)
-    # Nothing dated after the period's end reaches a figure (load_inputs already keeps only those
-    # rows; inputs built another way are held to it here too).
+    # Every figure, chart and table stops at the period's end, the date the cover gives as "data to":
+    # a day of data after it (as_of may be later) would put the charts a day past the tables.
+    # (load_inputs already keeps only rows up to the period's end; inputs built another way are held to it here too.)
     network = inputs.network[inputs.network["date"] <= pd.Timestamp(period.end)].reset_index(drop=True)
     windows: dict[str, WindowFigures | None] = {}
     for key, window in (("period", period), ("compare", compare), ("prior_month", month)):
@@ -564,9 +609,10 @@ def compute(inputs) -> SectorMetrics:
         compare=compare,
         prior_month=month,
         assumptions=config.assumptions,
+        in_force={key: None if figures is None else figures.in_force for key, figures in windows.items()},
         network=net,
         economics=econ,
-        fleet_classes=fleet_classes(windows["period"], config.assumptions),
+        fleet_classes=fleet_classes(windows["period"]),
         sensitivity=sensitivity(windows["period"]),
         miners=miners,
         equities=equities,

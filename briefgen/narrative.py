@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from briefgen.formatting import bps, btc, dates, ehs, label, num, pct, short_date, signed_pct, usd, usd_compact
+from briefgen.formatting import bps, btc, dates, ehs, j_per_th, label, num, pct, short_date, signed_pct, usd, usd_compact
 
 if TYPE_CHECKING:
     from briefgen.config import Window
@@ -118,7 +118,9 @@ def _market_cap(m: SectorMetrics) -> str | None:
         f"{period_phrase(m.period)}, to {usd(eq.market_cap_usd.period)}"
     )
     if _ok(eq.btc_change_pct):
-        text += f"; {eq.beat_btc_count} of {eq.count} beat Bitcoin's {signed_pct(eq.btc_change_pct)}"
+        # Close to close over the same dates as the market caps, not the window averages of takeaway 2.
+        move = _verb(eq.btc_change_pct, "up", "down", "flat")
+        text += f"; {eq.beat_btc_count} of {eq.count} beat Bitcoin, {move} from its {short_date(eq.start)} close"
     return text
 
 
@@ -127,13 +129,13 @@ def _hashprice(m: SectorMetrics) -> str | None:
     if not _ok(hp.change_pct):
         return None
     text = (
-        f"Hashprice {_verb(hp.change_pct, 'rose', 'fell', 'was unchanged')} vs {compare_phrase(m.compare)} "
+        f"Average hashprice {_verb(hp.change_pct, 'rose', 'fell', 'was unchanged')} vs {compare_phrase(m.compare)} "
         f"to {usd(hp.period)}/PH/s/day"
     )
     reasons = []
     price = m.network.btc_price_usd.change_pct
     if _ok(price):
-        reasons.append(f"Bitcoin {_verb(price, 'rose', 'fell', 'was flat')}")
+        reasons.append(f"Bitcoin's average price {_verb(price, 'rose', 'fell', 'was flat')}")
     hashrate = m.network.hashrate_ehs
     if _ok(hashrate.change_pct):
         reasons.append(
@@ -145,26 +147,27 @@ def _hashprice(m: SectorMetrics) -> str | None:
 
 
 def _margin(m: SectorMetrics) -> str | None:
-    margin = m.economics.gross_margin_pct
-    if not _ok(margin.period):
+    """Both margins, each labelled: with fees, and on the block reward alone (the bank's monthly headline).
+
+    Their changes are against the prior calendar month (the desk's "vs December"), or the compare
+    window when the data does not cover that month; the sentence names which.
+    """
+    e = m.economics
+    margins = [(e.gross_margin_pct, "including fees")]
+    if _ok(e.block_reward_gross_margin_pct.period):
+        margins.append((e.block_reward_gross_margin_pct, "on the block reward alone"))
+    if not _ok(margins[0][0].period):
         return None
-    a = m.assumptions
-    text = f"Gross mining margin was {pct(margin.period)}"
-    vs_month = margin.change_vs_prior_month
-    if _ok(vs_month):
-        text += f" ({bps(vs_month)} vs {_month(m.prior_month.start)})"
-    elif _ok(margin.change_bps):
-        text += f" ({bps(margin.change_bps)} vs {compare_phrase(m.compare)})"
-    revenue = m.economics.revenue_usd_per_eh_day.period
-    if _ok(revenue):
-        text += f" on revenue of {usd(revenue)} per EH/s a day"
-    text += f", at {usd(a.power_price_usd_per_kwh, 3)}/kWh and {_efficiency(a.fleet_efficiency_j_per_th)} J/TH"
+    text = "Gross mining margin was " + " and ".join(f"{pct(f.period)} {what}" for f, what in margins)
+    by_month = [f.change_vs_prior_month for f, _ in margins]
+    by_compare = [f.change_bps for f, _ in margins]
+    if all(_ok(v) for v in by_month):
+        text += f", {' and '.join(bps(v) for v in by_month)} on {_month(m.prior_month.start)} as a whole"
+    elif all(_ok(v) for v in by_compare):
+        text += f", {' and '.join(bps(v) for v in by_compare)} on {compare_phrase(m.compare)}"
+    used = m.used
+    text += f", at {usd(used.power_price_usd_per_kwh, 3)}/kWh and {j_per_th(used.fleet_efficiency_j_per_th)}"
     return text
-
-
-def _efficiency(j_per_th: float) -> str:
-    """22 J/TH, 21.5 J/TH: no decimal unless the assumption has one."""
-    return num(j_per_th, 0 if float(j_per_th).is_integer() else 1)
 
 
 def _is_record(m: SectorMetrics, share: float) -> bool:
@@ -249,7 +252,7 @@ def _breakeven(m: SectorMetrics) -> str | None:
     if not _ok(be):
         return None
     text = (
-        f"Breakeven power price for a {_efficiency(m.assumptions.fleet_efficiency_j_per_th)} J/TH fleet is "
+        f"Breakeven power price for a {j_per_th(m.used.fleet_efficiency_j_per_th)} fleet is "
         f"{usd(be, 3)}/kWh"
     )
     cost = m.economics.power_cost_usd_per_btc.period

@@ -71,6 +71,8 @@ def metrics_as_dict(m: SectorMetrics) -> dict[str, Any]:
         "compare": m.compare.as_dict(),
         "prior_month": m.prior_month.as_dict(),
         "assumptions": m.assumptions.as_dict(),
+        # What each window used: a dated schedule's values, day-weighted over the window's days.
+        "assumptions_in_force": {key: None if used is None else used.as_dict() for key, used in m.in_force.items()},
         "network": network,
         "economics": economics,
         "miners": miners,

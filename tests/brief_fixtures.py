@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from briefgen.assumptions import InForce
 from briefgen.charts.spec import Chart
 from briefgen.config import Analyst, Assumptions, BriefConfig, Window
 from briefgen.inputs import SourceFile
@@ -195,6 +196,7 @@ def sector_metrics(miners: bool = True, equities: bool = True, with_deals: bool 
         compare=COMPARE,
         prior_month=PRIOR,
         assumptions=Assumptions(),
+        in_force={key: InForce(0.04, 22.0, 21_120.0, False) for key in ("period", "compare", "prior_month")},
         network=NetworkFigures(
             hashrate_ehs=_figure(1_027.0, 1_048.0, 1_045.0),
             btc_price_usd=_figure(90_250.0, 82_970.0, 88_950.0),
@@ -214,6 +216,9 @@ def sector_metrics(miners: bool = True, equities: bool = True, with_deals: bool 
             gross_margin_pct=_figure(47.1, 41.3, 44.1, "share"),
             breakeven_power_usd_per_kwh=_figure(0.0756, 0.0681, 0.0733),
             power_cost_usd_per_btc=_figure(47_783.0, 48_664.0, 48_552.0),
+            block_reward_revenue_usd_per_eh_day=_figure(39_540.0, 35_650.0, 38_340.0),
+            block_reward_gross_profit_usd_per_eh_day=_figure(18_420.0, 14_530.0, 17_220.0),
+            block_reward_gross_margin_pct=_figure(46.6, 40.8, 44.9, "share"),
         ),
         fleet_classes=fleet_classes(),
         sensitivity=sensitivity(),

@@ -87,7 +87,7 @@ def test_two_briefs_build_in_parallel_into_their_own_folders_and_a_failure_stays
         (date(2026, 1, 31), "failed", output / "batch" / "2026-01-31"),
     ]
     assert results[2].error == OUT_OF_DATA.replace("inputs: ", "inputs:\n  - ")
-    assert [r.pages for r in results[:2]] == [10, 10]
+    assert [r.pages for r in results[:2]] == [9, 9]  # the sample brief is nine pages
     assert calls[0] == (0, 3, None) and [c[:2] for c in calls[1:]] == [(1, 3), (2, 3), (3, 3)]
     assert sorted(c[2] for c in calls[1:]) == sorted(dates)
     # Each brief is whole in its own folder, for its own dates; nothing else was written.

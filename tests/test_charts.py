@@ -65,7 +65,8 @@ def test_each_chart_is_svg_of_its_page_size_with_real_inter_text(drawn):
 def test_svgs_carry_their_axis_labels_as_searchable_text(drawn):
     by_name = {c.name: c.path.read_text(encoding="utf-8") for c in drawn}
     assert "Hashrate, 7-day average, EH/s" in by_name["network_hashrate"]
-    assert "USD/PH/s/day" in by_name["hashprice"]
+    assert "$/PH/s/day" in by_name["hashprice"]  # one unit style everywhere: $/PH/s/day, never USD/PH/s/day
+    assert "USD" not in by_name["hashprice"] + by_name["hashprice_sensitivity"] + by_name["revenue_per_eh"]
     assert "$40k" in by_name["revenue_per_eh"]
     assert "$60bn" in by_name["market_cap"]
     assert "Jan-26" in by_name["hashprice"]
@@ -208,3 +209,41 @@ def test_charts_draw_from_the_sample_inputs(tmp_path):
 
     charts = draw_charts(compute(load_inputs(inputs)), tmp_path)
     assert [c.name for c in charts] == list(CHARTS)
+
+
+# --- legibility: heat-map labels, one precision per chart ---------------------------------------
+
+
+def test_every_heat_map_label_reads_at_4_5_to_1_or_better():
+    """WCAG AA for small text: the label colour chosen for each level of the scale beats 4.5:1."""
+    from matplotlib.colors import to_rgb
+
+    from briefgen.charts import economics
+
+    def luminance(rgb) -> float:  # WCAG 2 relative luminance, written out here
+        def linear(c: float) -> float:
+            return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+        r, g, b = (linear(c) for c in rgb[:3])
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    for step in range(101):
+        fill = economics._heat()(step / 100)
+        label = to_rgb(economics._label_colour(fill))
+        light, dark = sorted((luminance(fill), luminance(label)), reverse=True)
+        assert (light + 0.05) / (dark + 0.05) >= 4.5, step
+
+
+def test_bar_labels_have_one_precision_per_chart(metrics):
+    """Listed-miner bars all print one decimal, like the table beside them (61.2 (+0.8), 3.5, 2.3 (-0.1))."""
+    import matplotlib.pyplot as plt
+
+    from briefgen.charts import market
+
+    data = market.select_miners(metrics.miners.by_ticker, metrics.miners.capacity_since, metrics.miners.capacity_to)
+    fig = market.draw_miners(data)
+    from matplotlib.text import Annotation
+
+    labels = [t.get_text() for t in fig.axes[0].texts if isinstance(t, Annotation) and t.get_text()[:1].isdigit()]
+    plt.close(fig)
+    assert len(labels) == len(data.by_ticker) and all(re.fullmatch(r"\d[\d,]*\.\d( \([+\u2212]\d+\.\d\))?", label) for label in labels), labels
+

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 import pandas as pd
 import pytest
+from markupsafe import Markup
 
 from briefgen.formatting import (
     FILTERS,
@@ -21,15 +22,18 @@ from briefgen.formatting import (
     difficulty,
     direction,
     ehs,
+    j_per_th,
     label,
     long_date,
     month_name,
     multiple,
+    nobreak,
     num,
     pct,
     short_date,
     signed,
     signed_pct,
+    two_lines,
     usd,
     usd_compact,
     window,
@@ -129,14 +133,15 @@ def test_dates():
     assert long_date("2026-01-15") == "15 January 2026"
 
 
-NUMBER_FILTERS = ("usd", "usd_compact", "num", "ehs", "pct", "signed_pct", "bps", "signed", "multiple", "btc", "difficulty")
+NUMBER_FILTERS = ("usd", "usd_compact", "num", "ehs", "pct", "signed_pct", "bps", "signed", "multiple", "btc", "difficulty",
+                  "j_per_th")
 DATE_FILTERS = ("long_date", "short_date", "day_month", "month_name")
 
 
 @pytest.mark.parametrize("missing", [None, math.nan, float("inf"), pd.NA, pd.NaT])
 def test_missing_values_print_an_en_dash(missing):
     assert MISSING == "\u2013"
-    others = {"change", "change_vs_prior_month", "direction", "dates", "window", "label"}
+    others = {"change", "change_vs_prior_month", "direction", "dates", "window", "label", "nobreak", "two_lines"}
     assert set(NUMBER_FILTERS + DATE_FILTERS) | others == set(FILTERS)
     for name in NUMBER_FILTERS + DATE_FILTERS:
         assert FILTERS[name](missing) == MISSING, name
@@ -182,3 +187,40 @@ def test_numpy_and_pandas_numbers():
     assert usd(np.float64(62.04e9)) == "$62.0bn"
     assert num(np.int64(1_045)) == "1,045"
     assert pct(pd.array([47.12], dtype="Float64")[0]) == "47.1%"
+
+
+# --- figures that must not break across lines, the footer's two lines ---------------------------
+
+
+def test_nobreak_keeps_figures_with_their_units_and_dates_together():
+    text = ("Hashprice rose 11.0% to $40.08/PH/s/day as hashrate fell to 1,022 EH/s, adding 12.0 EH/s since "
+            "30 Nov 2025 (+280 bp), over 18\u201331 Dec 2025 at $0.040/kWh and 22.0 J/TH; 2,016 blocks")
+    html = str(nobreak(text))
+    for kept in ("$40.08/PH/s/day", "1,022 EH/s", "12.0 EH/s", "30 Nov 2025", "+280 bp", "18\u201331 Dec 2025",
+                 "$0.040/kWh", "22.0 J/TH", "2,016 blocks"):
+        assert f'<span class="nb">{kept}</span>' in html, kept
+    # A bare figure has nothing to break from: left as it is.
+    assert "11.0%" in html and '<span class="nb">11.0%' not in html
+    assert html.replace('<span class="nb">', "").replace("</span>", "") == text
+
+
+def test_nobreak_escapes_text_and_never_touches_tags():
+    assert str(nobreak("<b>5 EH/s</b> & co")) == '&lt;b&gt;<span class="nb">5 EH/s</span>&lt;/b&gt; &amp; co'
+    html = Markup('<p class="x" title="5 EH/s">up 5 EH/s</p>')
+    assert str(nobreak(html)) == '<p class="x" title="5 EH/s">up <span class="nb">5 EH/s</span></p>'
+    assert nobreak(None) == MISSING
+
+
+def test_two_lines_breaks_at_the_sentence_nearest_the_middle():
+    notice = ("For institutional investors only. Not investment advice. "
+              "See the disclosures and analyst certification at the end of this note.")
+    assert two_lines(notice) == ("For institutional investors only. Not investment advice.\n"
+                                 "See the disclosures and analyst certification at the end of this note.")
+    assert two_lines("One sentence only.") == "One sentence only."
+    assert two_lines(None) == ""
+
+
+def test_fleet_efficiency_always_has_one_decimal():
+    assert j_per_th(22) == "22.0 J/TH"
+    assert j_per_th(25.46) == "25.5 J/TH"
+    assert j_per_th(27.1) == "27.1 J/TH"

@@ -100,6 +100,48 @@ def test_margin_breakeven_and_power_cost_per_btc(metrics):
     assert metrics.economics.power_cost_usd_per_btc.period == pytest.approx((power / 1000) / hashprice_btc)
 
 
+def test_block_reward_figures_count_the_subsidy_alone(metrics):
+    """The bank's monthly headline: 144 x 3.125 BTC x mean price / mean hashrate, fees left out."""
+    revenue = 144 * 3.125 * 92000 / 1000  # $41,400 per EH/s per day
+    compare_revenue = 144 * 3.125 * 82000 / 1100
+    prior = None  # the data holds no February 2025: the prior month is left out
+    e = metrics.economics
+    assert e.block_reward_revenue_usd_per_eh_day.period == pytest.approx(41_400)
+    assert e.block_reward_revenue_usd_per_eh_day.compare == pytest.approx(compare_revenue)
+    assert e.block_reward_revenue_usd_per_eh_day.change_pct == pytest.approx(100 * (revenue / compare_revenue - 1))
+    assert e.block_reward_revenue_usd_per_eh_day.prior_month is prior
+    assert e.block_reward_gross_profit_usd_per_eh_day.period == pytest.approx(41_400 - 21_120)
+    assert e.block_reward_gross_margin_pct.period == pytest.approx(100 * 20_280 / 41_400)
+    compare_margin = 100 * (compare_revenue - 21_120) / compare_revenue
+    assert e.block_reward_gross_margin_pct.change_bps == pytest.approx(100 * (100 * 20_280 / 41_400 - compare_margin))
+    # Below the fee-inclusive figures by exactly the fees: 144 x (9.6 / 432) x $92,000 / 1,000 EH/s.
+    assert e.revenue_usd_per_eh_day.period - e.block_reward_revenue_usd_per_eh_day.period == pytest.approx(
+        144 * (9.6 / 432) * 92000 / 1000)
+
+
+def test_block_reward_figures_in_the_json(metrics):
+    from briefgen.report import metrics_as_dict
+
+    economics = metrics_as_dict(metrics)["economics"]
+    revenue = economics["block_reward_revenue_usd_per_eh_day"]
+    assert set(revenue) == {"period", "compare", "change_pct", "prior_month", "change_pct_vs_prior_month"}
+    assert revenue["period"] == pytest.approx(41_400)
+    assert economics["block_reward_gross_profit_usd_per_eh_day"]["period"] == pytest.approx(20_280)
+    margin = economics["block_reward_gross_margin_pct"]
+    assert set(margin) == {"period", "compare", "change_bps", "prior_month", "change_bps_vs_prior_month"}
+    assert margin["period"] == pytest.approx(100 * 20_280 / 41_400)
+
+
+def test_block_reward_figures_straddle_the_halving():
+    """A window across block 840,000 counts each day's own subsidy: issued BTC over blocks."""
+    days = pd.DataFrame({"date": pd.to_datetime(["2024-04-19", "2024-04-20"]), "btc_price_usd": [64000.0, 64000.0],
+                         "hashrate_ehs": [600.0, 600.0], "blocks": [150, 140], "fees_btc": [20.0, 30.0],
+                         "subsidy_btc": [150 * 6.25, 140 * 3.125], "difficulty": [float("nan")] * 2})
+    figures = window_figures(days, Assumptions(0.04, 22))
+    per_block = (150 * 6.25 + 140 * 3.125) / 290
+    assert figures.block_reward_revenue_usd_per_eh_day == pytest.approx(144 * per_block * 64000 / 600)
+
+
 def test_domain_worked_check():
     """DOMAIN.md: P $88,000, H 1,050 EH/s, 0.03 BTC fees per block -> $38.08/PH/s/day, margin 44.5%."""
     days = pd.DataFrame({"date": pd.to_datetime(["2026-01-10"]), "btc_price_usd": [88000.0], "hashrate_ehs": [1050.0],
@@ -238,6 +280,10 @@ def test_real_data_monthly_figures(real_data: Path, tmp_path: Path):
     assert monthly.loc[pd.Timestamp("2024-08-01"), "hashrate_ehs"] == pytest.approx(630.9, rel=0.01)
     assert m.network.btc_price_usd.period == pytest.approx(88950, rel=0.01)
     assert m.economics.revenue_usd_per_eh_day.period == pytest.approx(38700, rel=0.02)
+    for month in ("2024-08-01", "2025-02-01", "2025-10-01", "2025-12-01"):
+        days = raw[raw["month"] == month]
+        subsidy_only = 144 * days["iss_tot_btc"].sum() / days["blk_cnt"].sum() * days["price_usd"].mean() / days["hashrate_ehs"].mean()
+        assert monthly.loc[pd.Timestamp(month), "block_reward_revenue_usd_per_eh_day"] == pytest.approx(subsidy_only, rel=1e-9)
     # Heights counted from block 840,000 on 2024-04-20 reach about 930,000 by 29 December 2025.
     assert 929_000 < m.valuation.block_height < 931_500
 
@@ -283,3 +329,86 @@ def test_deals_since_the_previous_brief_when_the_desk_says_so(tmp_path):
     metrics = compute(load_inputs(folder))
     assert list(metrics.deals["counterparty"]) == ["Period", "Compare"]  # newest first; never after the period
     assert str(metrics.deals_since) == "2025-02-28"
+
+
+# The bank's published "daily block reward revenue per EH/s" (DOMAIN.md, "The bank's monthly headline
+# convention"); the subsidy-only figure is within 3.2% of each, the fee-inclusive one up to 7.3% off.
+PUBLISHED_REVENUE_PER_EH_DAY = {
+    "2024-05": 49_000, "2024-09": 42_100, "2024-10": 41_800, "2024-11": 52_000,
+    "2025-02": 54_300, "2025-07": 57_400, "2025-10": 48_000, "2025-11": 41_400,
+}
+
+
+def _real_network(real_data: Path, folder: Path) -> Path:
+    raw = pd.read_csv(real_data)
+    network = pd.DataFrame({"date": raw["date"], "btc_price_usd": raw["price_usd"], "hashrate_ehs": raw["hashrate_ehs"],
+                            "blocks": raw["blk_cnt"], "fees_btc": raw["fee_tot_btc"]})
+    folder.mkdir()
+    network.to_csv(folder / "network.csv", index=False)
+    (folder / "brief.yaml").write_text("title: Real data\n")
+    return folder
+
+
+def test_block_reward_revenue_matches_the_banks_published_months(real_data: Path, tmp_path: Path):
+    """briefgen's subsidy-only revenue on the real data, within 3.5% of each published monthly value.
+
+    The expected figures are the bank's own; the test also recomputes each month from Coin Metrics'
+    raw columns (issued BTC, blocks, price, hashrate) without briefgen, and checks both agree.
+    """
+    folder = _real_network(real_data, tmp_path / "real")
+    raw = pd.read_csv(real_data)
+    raw["month"] = raw["date"].str[:7]
+    day = pd.Timestamp
+    for month, published in PUBLISHED_REVENUE_PER_EH_DAY.items():
+        first = day(f"{month}-01")
+        last = first + pd.offsets.MonthEnd(0)
+        compare_last = first - pd.Timedelta(days=1)
+        m = compute(load_inputs(folder, period=(first.date(), last.date()),
+                                compare=(compare_last.replace(day=1).date(), compare_last.date())))
+        ours = m.economics.block_reward_revenue_usd_per_eh_day.period
+        assert ours == pytest.approx(published, rel=0.035), month
+        days = raw[raw["month"] == month]
+        by_hand = 144 * (days["iss_tot_btc"].sum() / days["blk_cnt"].sum()) * days["price_usd"].mean() / days["hashrate_ehs"].mean()
+        assert ours == pytest.approx(by_hand, rel=1e-9), month
+        # The fee-inclusive figure is the one that overshoots where fees were high (May 2024: +7.3%).
+        if month == "2024-05":
+            assert m.economics.revenue_usd_per_eh_day.period > published * 1.05
+
+
+def test_published_gross_profit_with_the_dated_efficiency_schedule(real_data: Path, tmp_path: Path):
+    """DOMAIN.md: at $0.04/kWh the bank's gross profit implies 27.1 J/TH (Sep 2024), 25.8 (Feb 2025).
+
+    With that schedule in brief.yaml, each month uses its own efficiency, and block-reward gross profit
+    lands near the published figure (revenue within 3.5%, so profit within about 10%).
+    """
+    folder = _real_network(real_data, tmp_path / "real")
+    (folder / "brief.yaml").write_text(
+        "title: Real data\nassumptions:\n  power_price_usd_per_kwh: 0.04\n"
+        "  fleet_efficiency_j_per_th: {2024-09-01: 27.1, 2025-02-01: 25.8, 2025-05-01: 24.7, 2025-12-01: 22.5}\n")
+    for month, efficiency, published in (("2024-09", 27.1, 16_100), ("2025-02", 25.8, 29_500), ("2025-05", 24.7, 27_900)):
+        first = pd.Timestamp(f"{month}-01")
+        last = first + pd.offsets.MonthEnd(0)
+        compare_last = first - pd.Timedelta(days=1)
+        m = compute(load_inputs(folder, period=(first.date(), last.date()),
+                                compare=(compare_last.replace(day=1).date(), compare_last.date())))
+        assert m.used.fleet_efficiency_j_per_th == efficiency and not m.used.spans_change
+        power = 24 * efficiency * 40
+        profit = m.economics.block_reward_gross_profit_usd_per_eh_day.period
+        assert profit == pytest.approx(m.economics.block_reward_revenue_usd_per_eh_day.period - power)
+        assert profit == pytest.approx(published, rel=0.10), month
+
+
+def test_every_series_stops_at_the_period_end_the_cover_states(tmp_path: Path):
+    """as_of a day after the period: the charts' series end with the tables, not a day later."""
+    brief = BRIEF.replace("period: {start: 2025-03-04, end: 2025-03-06", "period: {start: 2025-03-04, end: 2025-03-05")
+    folder = write_inputs(tmp_path, {"brief.yaml": brief, "network.csv": NETWORK})
+    m = compute(load_inputs(folder))
+    assert m.period.end.isoformat() == "2025-03-05"
+    assert m.series.daily["date"].iloc[-1] == pd.Timestamp("2025-03-05")
+    # The month's bar is the period's own figures (1-5 Mar), so bar and text agree.
+    month = m.series.monthly.iloc[-1]
+    assert month["days"] == 5
+    days = pd.read_csv(__import__("io").StringIO(NETWORK.strip())).head(5)
+    revenue = 144 * (3.125 + days["fees_btc"].sum() / days["blocks"].sum()) * days["btc_price_usd"].mean() / days["hashrate_ehs"].mean()
+    assert month["revenue_usd_per_eh_day"] == pytest.approx(revenue)
+    assert m.valuation.block_height == 887_294  # the height at 5 Mar, the period's end

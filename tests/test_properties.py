@@ -91,7 +91,8 @@ def test_margins_never_exceed_100_percent(days: pd.DataFrame, costs: Assumptions
     assert figures.gross_profit_usd_per_eh_day < figures.revenue_usd_per_eh_day
     assert figures.power_cost_usd_per_eh_day > 0
     assert 0.0 <= figures.fee_share_pct <= 100.0
-    assert (fleet_classes(figures, costs)["margin_pct"] < 100.0).all()
+    assert (fleet_classes(figures)["margin_pct"] < 100.0).all()
+    assert figures.block_reward_gross_margin_pct <= figures.gross_margin_pct + 1e-9  # fees only add revenue
     # The breakeven power price is where the margin is zero.
     at_breakeven = Assumptions(figures.breakeven_power_usd_per_kwh, costs.fleet_efficiency_j_per_th)
     assert window_figures(days, at_breakeven).gross_margin_pct == pytest.approx(0.0, abs=1e-6)

@@ -51,8 +51,9 @@ def test_brief_has_every_section_and_the_cover(context):
     assert context.headline in text
     assert "Bitcoin miners add $13bn of market cap in early January as hashprice rises 11%" in text
     assert text.count("Key takeaways") == 1
+    unbroken = html.replace('<span class="nb">', "").replace("</span>", "")  # figures kept whole (nobreak)
     for takeaway in context.takeaways:
-        assert takeaway.replace("'", "&#39;") in html
+        assert takeaway.replace("'", "&#39;") in unbroken
     assert "$62.0bn" in text and "+$13.2bn" in text
     assert "419.0" in text and "+12.3" in text
     assert "+300 bp" in text
@@ -75,8 +76,55 @@ def test_missing_miners_equities_and_deals_drop_their_sections(tmp_path):
     html = render_html(brief_context(tmp_path, metrics))
     assert 'id="miners"' not in html and 'id="equities"' not in html
     assert 'href="#miners"' not in html
+    # No deals file: the section and its contents line are left out, and no source line cites a missing file.
+    assert 'id="deals"' not in html and 'href="#deals"' not in html
+    assert 'id="valuation"' in html  # the opportunity needs no market caps
+    for missing in ("deals.csv", "market_caps.csv", "miner_hashrate.csv"):
+        assert missing not in html, missing
+    assert "calculations from network.csv." in html
+    assert "Market cap / opportunity" not in html  # no market caps: no rows of dashes
+    assert "miners: network, mining economics and valuation." in _text(html)  # the standfirst names what is there
+    # The Outlook then opens the PDF chunk's first page itself.
+    assert '<section class="section new-page" id="outlook">' in html
+
+
+def test_a_deals_file_without_deals_in_the_period_says_so(tmp_path):
+    from briefgen.inputs import SourceFile
+
+    metrics = sector_metrics(with_deals=False)
+    sources = (*brief_context(tmp_path).sources, SourceFile("deals.xlsx", 0, None, None, "4" * 64))
+    html = render_html(brief_context(tmp_path, metrics, sources=sources))
+    assert 'id="deals"' in html and 'href="#deals"' in html
     assert "No deals or approvals were recorded in the period, 1–14 Jan 2026." in html
-    assert 'id="valuation"' in html  # the opportunity needs no market caps; the ratios print as dashes
+    assert '<section class="section" id="outlook">' in html  # it runs on after the deals section
+
+
+def test_the_sensitivity_grid_appears_once_as_the_heat_map(context):
+    html = render_html(context)
+    assert 'class="data grid"' not in html  # the table that repeated the heat map's cells is gone
+    from briefgen.charts import CHARTS
+
+    assert CHARTS["hashprice_sensitivity"].title.endswith("$/PH/s/day (the grid, shown once)")  # its caption says so
+
+
+def test_every_table_caption_opens_a_header_that_says_continued(context):
+    html = render_html(context)
+    captions = re.findall(r'<caption class="over-continued"><span class="caption-title">([^<]+)</span></caption>\s*'
+                          r'<thead>\s*<tr class="continued"><th scope="colgroup" colspan="(\d+)">'
+                          r'<span class="caption-title">([^<]+) \(continued\)</span>', html)
+    assert len(captions) == html.count("<caption") >= 8
+    assert all(first == again for first, _, again in captions)
+
+
+def test_the_sources_say_rows_after_the_period_end_are_not_used(tmp_path, context):
+    from datetime import date
+
+    from briefgen.inputs import SourceFile
+
+    assert "later rows are not used" not in _text(render_html(context))  # the fixture's data ends with the period
+    later = (SourceFile("network.csv", 411, date(2024, 12, 1), date(2026, 1, 15), "3" * 64), *context.sources[1:])
+    text = _text(render_html(replace(context, sources=later)).replace('<span class="nb">', "").replace("</span>", ""))
+    assert "Every figure, chart and table uses rows up to 14 Jan 2026, the period's end; later rows are not used." in text
 
 
 def test_no_commentary_and_no_analysts(context):

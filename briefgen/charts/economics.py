@@ -61,7 +61,7 @@ def draw_monthly(data: MonthlyData) -> Figure:
         )
     ax.set_xticks(x, [f"{m:%b-%y}" for m in frame["month"]])
     ax.set_xlim(-0.6, len(frame) - 0.4)
-    s.unit_label(ax, "USD per EH/s per day")
+    s.unit_label(ax, "$/EH/s/day, fees included")
     s.top_legend(
         ax,
         [
@@ -87,8 +87,34 @@ def describe_monthly(data: MonthlyData) -> str:
 
 @functools.cache
 def _heat():
-    """The sensitivity grid's colour scale: pale where the margin is thin, navy where it is wide."""
-    return mcolors.LinearSegmentedColormap.from_list("briefgen_heat", ["#EEF3F8", "#8DA9C4", s.PALETTE["navy"]])
+    """The sensitivity grid's colour scale: pale where hashprice is low, navy where it is high.
+
+    It steps at the middle from a light blue to a mid-dark one, skipping the band of mid blues on
+    which neither white nor dark labels reach 4.5:1 contrast.
+    """
+    return mcolors.LinearSegmentedColormap.from_list(
+        "briefgen_heat", [(0.0, "#EEF3F8"), (0.5, "#A9C0D8"), (0.5, "#3F6690"), (1.0, s.PALETTE["navy"])])
+
+
+def _luminance(rgb) -> float:
+    """WCAG relative luminance of an sRGB colour (components 0-1)."""
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (linear(float(c)) for c in rgb[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _contrast(a: float, b: float) -> float:
+    return (max(a, b) + 0.05) / (min(a, b) + 0.05)
+
+
+def _label_colour(fill) -> str:
+    """White or the text colour, whichever reads better on the cell (the larger WCAG contrast)."""
+    white, dark = s.PALETTE["white"], s.PALETTE["text"]
+    cell = _luminance(fill)
+    on_white = _contrast(cell, _luminance(mcolors.to_rgb(white)))
+    on_dark = _contrast(cell, _luminance(mcolors.to_rgb(dark)))
+    return white if on_white > on_dark else dark
 
 
 class SensitivityData(NamedTuple):
@@ -117,7 +143,7 @@ def draw_sensitivity(data: SensitivityData) -> Figure:
             ax.add_patch(mpatches.Rectangle((c, r), 1, 1, facecolor=_heat()(level), edgecolor=s.PALETTE["white"], lw=0.8))
             ax.text(
                 c + 0.5, r + 0.5, s.usd(values[r, c], decimals), ha="center", va="center", fontsize=s.SMALL_SIZE,
-                color=s.PALETTE["white"] if level > 0.45 else s.PALETTE["text"],
+                color=_label_colour(_heat()(level)),
                 fontweight="bold" if (r, c) == base else "normal",
             )
     ax.add_patch(mpatches.Rectangle((base[1], base[0]), 1, 1, fill=False, edgecolor=s.PALETTE["amber"], lw=1.4, zorder=4))
@@ -130,7 +156,7 @@ def draw_sensitivity(data: SensitivityData) -> Figure:
     ax.set_yticks(np.arange(rows) + 0.5, [s.num(h) for h in grid.index])
     ax.set_xlabel("BTC price", labelpad=3)
     ax.set_ylabel("Network hashrate, EH/s", labelpad=4)
-    s.unit_label(ax, "Hashprice, USD/PH/s/day (outlined: current)")
+    s.unit_label(ax, "Hashprice, $/PH/s/day (outlined: the period)")
     return fig
 
 
@@ -182,7 +208,7 @@ def draw_fleet(data: FleetData) -> Figure:
         )
     ax.set_xticks(x, list(frame["class"]))
     ax.set_xlim(-0.6, len(frame) - 0.4)
-    s.unit_label(ax, "USD per MWh")
+    s.unit_label(ax, "$/MWh")
     s.top_legend(ax, [mpatches.Patch(color=s.PALETTE["navy"], label="Revenue"), mpatches.Patch(color=s.PALETTE["grey"], label="Power cost")])
     return fig
 
@@ -201,7 +227,7 @@ def describe_fleet(data: FleetData) -> str:
 SPECS = (
     ChartSpec(
         name="revenue_per_eh",
-        title="Revenue and gross profit per EH/s per day, monthly",
+        title="Revenue and gross profit per EH/s per day including fees, monthly",
         section="economics",
         width="full",
         source=SOURCE_ECONOMICS,
@@ -212,7 +238,7 @@ SPECS = (
     ),
     ChartSpec(
         name="hashprice_sensitivity",
-        title="Hashprice sensitivity to BTC price and network hashrate, USD/PH/s/day",
+        title="Hashprice sensitivity to BTC price and network hashrate, $/PH/s/day (the grid, shown once)",
         section="economics",
         width="half",
         source=SOURCE_NETWORK,

@@ -122,7 +122,7 @@ def draw_miners(data: MinerData) -> Figure:
     ax.set_xlim(0, right * 1.25)
     ax.xaxis.set_major_formatter(s.ticks(s.num))
     for yi, total, change in zip(y, now, added):
-        text = s.num(total, 1 if total < 10 else 0)
+        text = s.num(total, 1)  # one precision for every bar, as in the table beside it
         if round(change, 1) != 0:
             text += f" ({'+' if change > 0 else s.MINUS}{abs(change):.1f})"
         ax.annotate(text, xy=(max(total, total - change), yi), xytext=(3, 0), textcoords="offset points",

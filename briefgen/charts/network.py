@@ -71,7 +71,7 @@ def draw_hashprice(data: DailyData) -> Figure:
     fig, (left, right) = s.new_figure("full", ncols=2, bottom=0.95, right=0.2)
     x = _x(data.daily)
     panels = (
-        (left, "hashprice_usd_per_ph_day", s.PALETTE["navy"], "USD/PH/s/day", s.ticks(s.usd), lambda v: s.usd(v, 2)),
+        (left, "hashprice_usd_per_ph_day", s.PALETTE["navy"], "$/PH/s/day", s.ticks(s.usd), lambda v: s.usd(v, 2)),
         (right, "hashprice_btc_per_ph_day", s.PALETTE["teal"], "BTC/PH/s/day", s.ticks(s.btc), lambda v: s.btc(v, 6)),
     )
     for ax, column, color, unit, formatter, label in panels:
@@ -151,7 +151,7 @@ SPECS = (
     ),
     ChartSpec(
         name="hashprice",
-        title="Hashprice, USD and BTC per PH/s per day",
+        title="Hashprice, $/PH/s/day and BTC/PH/s/day",
         section="economics",
         width="full",
         source=SOURCE_NETWORK,
