@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from briefgen.formatting import bps, btc, dates, ehs, j_per_th, label, num, pct, short_date, signed_pct, usd, usd_compact
+from briefgen.formatting import bps, btc, dates, ehs, j_per_th, label, num, pct, short_date, usd, usd_compact
 
 if TYPE_CHECKING:
     from briefgen.config import Window
