@@ -9,7 +9,6 @@ on the file, so two builds at once (a batch, two terminals) still chain one afte
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -79,7 +78,7 @@ def append(output_dir: Path, event: str, details: Mapping[str, Any], *, at: date
             raise AuditError(f"{path} is a link; briefgen never follows a link out of its folders")
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0), 0o644)
         with os.fdopen(fd, "r+", encoding="utf-8") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            _lock(handle)
             entry: dict[str, Any] = {"at": when, "event": event, **details, "prev": _last_hash(handle)}
             entry["hash"] = _digest(entry)
             handle.write(json.dumps(entry, sort_keys=True, ensure_ascii=False) + "\n")
@@ -142,3 +141,12 @@ def _short(value: Any) -> str:
         return text[:12]  # a SHA-256: its first 12 hex digits, as the other listings print it
     text = " ".join(text.split())
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _lock(handle: Any) -> None:
+    """Hold the file exclusively until it is closed (POSIX; elsewhere appends are not serialised)."""
+    try:
+        import fcntl
+    except ImportError:
+        return
+    fcntl.flock(handle, fcntl.LOCK_EX)

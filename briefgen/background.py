@@ -17,6 +17,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
@@ -30,7 +31,13 @@ class BackgroundError(RuntimeError):
 
 
 def can_fork() -> bool:
-    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+    """Fork only on Linux, and only from a process with no other thread.
+
+    A thread of this process (a server's, a library caller's) may hold a lock at the moment of the
+    fork, which the child would then wait on for ever; with one thread there is none to hold it.
+    """
+    return (sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+            and threading.active_count() == 1)
 
 
 class Background(Generic[T]):

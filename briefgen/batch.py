@@ -19,7 +19,6 @@ from __future__ import annotations
 import calendar
 import multiprocessing
 import os
-import resource
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -129,7 +128,7 @@ def _build_one(options: BuildOptions) -> BatchResult:
         return BatchResult(options.as_of, options.output_dir, "failed", seconds=time.perf_counter() - started,
                            error=str(exc))
     pdf = next((f for f in result.files if f.path.name.endswith(".pdf")), None)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = _peak_mb()
     return BatchResult(options.as_of, options.output_dir, "built", pages=pdf.pages if pdf else None,
                        seconds=time.perf_counter() - started, warnings=tuple(str(w) for w in result.warnings),
                        worker_peak_mb=peak_mb)
@@ -235,3 +234,12 @@ def summary_table(results: list[BatchResult]) -> str:
     built = sum(r.ok for r in results)
     lines.append(f"{built} of {len(results)} brief{'s' if len(results) != 1 else ''} built")
     return "\n".join(lines) + "\n"
+
+
+def _peak_mb() -> float | None:
+    """This worker's peak resident memory in MB; None where the platform has no `resource` (Windows)."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

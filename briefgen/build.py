@@ -9,7 +9,8 @@ has succeeded, so a failed or killed build leaves the previous brief whole.
 On two cores a cold build overlaps its stages (briefgen.background): the charts are drawn in a
 forked process while the HTML is rendered and the PDF stage lays out the pages that show none, and
 the PDF stage renders its last chunk in another while the first one writes. The bytes are the same
-as doing everything in order here (`BuildOptions(parallel=False)`, which a batch's workers use).
+as doing everything in order here. `briefgen build` asks for it (`BuildOptions(parallel=True)`); the
+library's default is off, and background.can_fork() refuses to fork a process that has other threads.
 """
 
 from __future__ import annotations
@@ -53,7 +54,9 @@ class BuildOptions:
     cache: bool = True  # --no-cache: neither read nor write output/.cache
     refresh: bool = False  # --refresh: ignore cached entries, write new ones
     labels: tuple[str, str] | None = None  # the period's and compare window's labels, with period/compare
-    parallel: bool = True  # draw charts in a second process while laying out pages (not in a batch's workers)
+    # Draw charts in a second process while laying out pages: the `briefgen build` program turns it on;
+    # off for library callers (a process with threads must not fork) and for a batch's workers.
+    parallel: bool = False
 
     def fingerprint(self) -> tuple[str, ...]:
         """The options that change the output, as text for the cache keys."""

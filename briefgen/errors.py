@@ -44,6 +44,11 @@ class InputError(BriefgenError):
         head = f"{count} problem{'s' if count != 1 else ''} in the inputs:"
         super().__init__("\n".join([head, *(f"  - {p}" for p in self.problems)]))
 
+    def __reduce__(self) -> tuple:
+        # Pickled (a forked child sends its error back through a pipe) as its problems, not its message:
+        # Exception's default would call InputError(message) and list every character as a problem.
+        return (type(self), (self.problems,))
+
 
 class RenderError(BriefgenError):
     """A template or chart could not be rendered."""

@@ -86,7 +86,8 @@ def write_atomic(path: Path, data: bytes) -> None:
             mode = path.stat().st_mode & 0o7777
         except OSError:
             mode = FILE_MODE
-        os.fchmod(fd, mode)
+        if hasattr(os, "fchmod"):  # POSIX; on Windows a new file has the ordinary mode already
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

@@ -105,7 +105,8 @@ def _write_new(path: Path, data: bytes) -> None:
     except OSError as exc:
         raise _explain(exc, path.parent) from None
     try:
-        os.fchmod(fd, FILE_MODE)
+        if hasattr(os, "fchmod"):  # POSIX; on Windows a new file has the ordinary mode already
+            os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import signal
+import threading
 import time
 
 import pytest
 
 from briefgen import background
 from briefgen.background import Background, BackgroundError
-from briefgen.errors import PdfError
+from briefgen.errors import InputError, PdfError, Problem
 
 pytestmark = pytest.mark.skipif(not background.can_fork(), reason="forks only on Linux")
 
@@ -22,6 +24,13 @@ def _pid_and_square(x: int) -> tuple[int, int]:
 
 def _fail() -> None:
     raise PdfError("the chart folder is gone")
+
+
+ONE_PROBLEM = Problem("network.csv", "expected a date, got 'soon'", row=3, column="date", fix="write YYYY-MM-DD")
+
+
+def _one_problem() -> None:
+    raise InputError([ONE_PROBLEM])
 
 
 def _die() -> None:
@@ -88,3 +97,28 @@ def test_without_fork_the_function_runs_here_and_now(monkeypatch):
     assert (pid, value) == (os.getpid(), 25)
     with pytest.raises(PdfError):
         Background.start(_fail)
+
+
+def test_an_input_error_from_the_child_comes_back_whole():
+    """It used to come back as "46 problems: - 1 - p - r ...", one per character of its message."""
+    assert pickle.loads(pickle.dumps(InputError([ONE_PROBLEM]))).problems == (ONE_PROBLEM,)
+    job = Background.start(_one_problem)
+    with pytest.raises(InputError) as raised:
+        job.result()
+    assert raised.value.problems == (ONE_PROBLEM,)
+    assert str(raised.value) == f"1 problem in the inputs:\n  - {ONE_PROBLEM}"
+
+
+def test_a_process_with_another_thread_never_forks():
+    """A thread may hold a lock at the fork that the child would wait on for ever: compute here instead."""
+    release = threading.Event()
+    waiter = threading.Thread(target=release.wait, daemon=True)
+    waiter.start()
+    try:
+        assert not background.can_fork()
+        pid, value = Background.start(_pid_and_square, 4).result()
+        assert (pid, value) == (os.getpid(), 16)
+    finally:
+        release.set()
+        waiter.join()
+    assert background.can_fork()

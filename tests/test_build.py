@@ -66,7 +66,7 @@ def test_each_kind_of_change_redoes_only_what_depends_on_it(workspace: Path):
 def test_cached_build_is_byte_identical_to_an_uncached_one(workspace: Path):
     cached = BuildOptions(workspace / "inputs", workspace / "output")
     build(cached)  # everything from the cache after the test above (or built now)
-    fresh = BuildOptions(workspace / "inputs", workspace / "fresh", cache=False)
+    fresh = BuildOptions(workspace / "inputs", workspace / "fresh", cache=False, parallel=True)
     result = build(fresh)
     assert set(result.drawn) == ALL_CHARTS
     assert not (workspace / "fresh" / ".cache").exists()
@@ -80,7 +80,7 @@ def test_cached_build_is_byte_identical_to_an_uncached_one(workspace: Path):
 def test_a_cold_build_draws_its_charts_in_a_child_and_never_imports_matplotlib(workspace: Path):
     script = (
         "import sys; from pathlib import Path; from briefgen.build import BuildOptions, build; "
-        f"r = build(BuildOptions(Path({str(workspace / 'inputs')!r}), Path(sys.argv[1]), cache=False)); "
+        f"r = build(BuildOptions(Path({str(workspace / 'inputs')!r}), Path(sys.argv[1]), cache=False, parallel=True)); "
         "print(len(r.drawn), 'matplotlib' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", script, str(workspace / "cold")], capture_output=True, text=True,
@@ -101,7 +101,7 @@ def test_a_chart_that_fails_to_draw_fails_the_build_with_its_own_error(workspace
 
     monkeypatch.setattr(briefgen.build, "_draw", broken)  # inherited by the forked child
     with pytest.raises(ZeroDivisionError, match="divided by zero") as caught:
-        build(BuildOptions(workspace / "inputs", workspace / "undrawn", cache=False))
+        build(BuildOptions(workspace / "inputs", workspace / "undrawn", cache=False, parallel=True))
     assert "In the background process" in "".join(caught.value.__notes__)  # drawn in a child, reported here
     assert multiprocessing.active_children() == []
     assert not (workspace / "undrawn" / "brief.pdf").exists()
@@ -116,7 +116,7 @@ def test_a_build_that_fails_while_charts_are_drawn_stops_the_drawing(workspace: 
 
     monkeypatch.setattr(briefgen.render, "render_html", broken)
     with pytest.raises(RenderError, match="broken override"):
-        build(BuildOptions(workspace / "inputs", workspace / "broken", cache=False))
+        build(BuildOptions(workspace / "inputs", workspace / "broken", cache=False, parallel=True))
     assert multiprocessing.active_children() == []
     assert not (workspace / "broken" / "brief.pdf").exists()
 

@@ -41,7 +41,7 @@ def build(inputs_dir: Path, output_dir: Path, period: str | None, compare: str |
 
     period_dates, compare_dates = _windows(period, compare)
     result = run_build(BuildOptions(inputs_dir, output_dir, period_dates, compare_dates, templates_dir, pdf_variant,
-                                    strict, cache=not no_cache, refresh=refresh))
+                                    strict, cache=not no_cache, refresh=refresh, parallel=True))
     for warning in result.warnings:
         click.echo(f"Warning: {warning}", err=True)
     for file in result.files:
