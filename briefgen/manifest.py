@@ -43,11 +43,10 @@ def safe_stem(client_id: str) -> str:
 
 
 def inside(root: Path, path: Path) -> Path:
-    """path, after checking that it resolves (links followed) to somewhere inside root."""
-    resolved = path.resolve()
-    if not resolved.is_relative_to(root.resolve()):
-        raise DistributionError(f"refusing to write {path}: it resolves outside {root}")
-    return path
+    """path (below root), refused where a link on the way leads out of root: files.inside's one rule."""
+    from briefgen.files import inside as inside_folder
+
+    return inside_folder(root, Path(path).relative_to(root), error=DistributionError)
 
 
 
