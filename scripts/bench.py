@@ -228,22 +228,23 @@ def _ratio(values: list[float], against: list[Sample]) -> float:
     return round(median([v / a.seconds for v, a in zip(values, against, strict=True)]), 3)
 
 
-def _help(*command: str) -> str:
-    return subprocess.run([*BRIEFGEN, *command, "--help"], capture_output=True, text=True, check=True).stdout
-
-
 def bench_distribute(copies: int, work: Path, cold_s: float) -> dict:
     """`briefgen distribute` to `copies` clients through the outbox, end to end, one process."""
     inputs = work / "dist-inputs"
     shutil.copytree(ROOT / "inputs", inputs)
     output = work / "dist-out"
-    build(inputs, output)
-    flags: list[str] = []
-    if "publish" in _help():
-        measure([*BRIEFGEN, "publish", "--inputs", str(inputs), "--output", str(output), "--approved-by",
-                 "Bench Supervisor"])
-    else:
-        flags = ["--brief", str(output / "brief.pdf")]
+    # The desk's disclosures (the shipped text without its placeholder marker), so the build can be published.
+    from briefgen.resources import TEMPLATES_DIR
+
+    desk = work / "desk-templates"
+    (desk / "partials").mkdir(parents=True)
+    shipped = (TEMPLATES_DIR / "partials" / "disclosures.html").read_text(encoding="utf-8")
+    (desk / "partials" / "disclosures.html").write_text(
+        "".join(line for line in shipped.splitlines(keepends=True) if "briefgen:disclosures-placeholder" not in line),
+        encoding="utf-8")
+    build(inputs, output, "--templates", str(desk))
+    measure([*BRIEFGEN, "publish", "--inputs", str(inputs), "--output", str(output), "--approved-by",
+             "Bench Supervisor"])
     clients = inputs / "clients.csv"
     with clients.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, lineterminator="\n")
@@ -251,7 +252,7 @@ def bench_distribute(copies: int, work: Path, cold_s: float) -> dict:
         for i in range(copies):
             writer.writerow([f"c{i:04d}", f"Client {i}", f"Fund {i % 37}", f"client{i}@example.com",
                              f"secret-{i}" if i % 10 == 0 else ""])
-    sample = measure([*BRIEFGEN, "distribute", *flags, "--clients", str(clients), "--output", str(output),
+    sample = measure([*BRIEFGEN, "distribute", "--clients", str(clients), "--output", str(output),
                       "--via", "outbox", "--from", "Mining desk <desk@example.com>"])
     per_copy = sample.seconds / copies
     return {"copies": copies, "encrypted": copies // 10, "seconds": round(sample.seconds, 2),
