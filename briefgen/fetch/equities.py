@@ -15,7 +15,7 @@ import dataclasses
 import difflib
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Callable
@@ -26,7 +26,7 @@ from briefgen.config import load_config
 from briefgen.errors import FetchError, InputError, Problem
 from briefgen.fetch import sec, stooq
 from briefgen.fetch.http import HttpPolicy, JsonClient
-from briefgen.fetch.merge import RefreshPlan, day_ranges, plan_merge, read_existing, refuse_workbook_table
+from briefgen.fetch.merge import RefreshPlan, day_ranges, fetch_window, plan_merge, read_existing, refuse_workbook_table
 from briefgen.fetch.rows import FetchedRow, Progress, SourceResult, Target, check_rows, no_progress, plain, validate
 from briefgen.inputs import (
     MARKET_CAPS,
@@ -41,7 +41,6 @@ from briefgen.inputs import (
 )
 
 SOURCE = "sec+stooq"
-OVERLAP_DAYS = 14  # as fetch network: the last two weeks in the file are fetched again
 DEADLINE_S = 600.0  # the whole run; tickers not reached by then fail with that reason
 SPLIT_RATIO = 1.5  # a share count moving by this factor or more between two days is worth a warning
 MAX_GAP_WARNINGS = 5
@@ -131,14 +130,7 @@ def plan_equities_refresh(
                          "add miners.csv (ticker,name,exchange,from,to) first")
     path = inputs_dir / MARKET_CAPS.file
     existing = read_existing(path, MARKET_CAPS)
-    today = today or datetime.now(timezone.utc).date()
-    if since is None:
-        last = existing.last_day
-        if last is None:
-            raise FetchError(f"{path} has no rows to continue from; say where to start with --since YYYY-MM-DD")
-        since = last - timedelta(days=OVERLAP_DAYS - 1)
-    if since >= today:
-        raise FetchError(f"--since {since} is not before today ({today}, UTC): no complete day to fetch")
+    since, today = fetch_window(existing, path, since, today)
     until = today - timedelta(days=1)
     spans = {r["ticker"]: (r["from"], r["to"] if isinstance(r["to"], date) else None)
              for r in miners.to_dict("records")}

@@ -84,6 +84,22 @@ class Existing:
         return max(days) if days else None
 
 
+OVERLAP_DAYS = 14  # a refresh fetches the file's last two weeks again, so late corrections come in
+
+
+def fetch_window(existing: Existing, path: Path, since: date | None, today: date | None) -> tuple[date, date]:
+    """The first day to fetch and today (UTC): --since, else the file's last OVERLAP_DAYS days again."""
+    today = today or datetime.now(timezone.utc).date()
+    if since is None:
+        last = existing.last_day
+        if last is None:
+            raise FetchError(f"{path} has no rows to continue from; say where to start with --since YYYY-MM-DD")
+        since = last - timedelta(days=OVERLAP_DAYS - 1)
+    if since >= today:
+        raise FetchError(f"--since {since} is not before today ({today}, UTC): no complete day to fetch")
+    return since, today
+
+
 def read_existing(path: Path, spec: TableSpec = NETWORK) -> Existing:
     """Read and check the current file (it must pass the contract before anything is merged)."""
     if not path.exists():

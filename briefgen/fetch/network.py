@@ -9,21 +9,20 @@ network.csv exactly as it was.
 from __future__ import annotations
 
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 from pathlib import Path
 from typing import Callable
 
 from briefgen.errors import FetchError, InputError, Problem
 from briefgen.fetch import coinmetrics, mempool
 from briefgen.fetch.http import HttpPolicy, JsonClient
-from briefgen.fetch.merge import RefreshPlan, plan_merge, read_existing, refuse_workbook_table
+from briefgen.fetch.merge import RefreshPlan, fetch_window, plan_merge, read_existing, refuse_workbook_table
 from briefgen.fetch.rows import Progress, no_progress, validate
 from briefgen.inputs import NETWORK
 
 SOURCES = {coinmetrics.NAME: coinmetrics.DEFAULT_BASE_URL, mempool.NAME: mempool.DEFAULT_BASE_URL}
 # Without --since, the last two weeks already in network.csv are fetched again: the days most likely
 # typed by hand, or revised at the source, show up as changes.
-OVERLAP_DAYS = 14
 
 
 def plan_network_refresh(
@@ -47,14 +46,7 @@ def plan_network_refresh(
     refuse_workbook_table(inputs_dir, NETWORK)
     path = inputs_dir / NETWORK.file
     existing = read_existing(path)
-    today = today or datetime.now(timezone.utc).date()
-    if since is None:
-        last = existing.last_day
-        if last is None:
-            raise FetchError(f"{path} has no rows to continue from; say where to start with --since YYYY-MM-DD")
-        since = last - timedelta(days=OVERLAP_DAYS - 1)
-    if since >= today:
-        raise FetchError(f"--since {since} is not before today ({today}, UTC): no complete day to fetch")
+    since, today = fetch_window(existing, path, since, today)
     client = JsonClient(source, base_url or SOURCES[source], policy, sleep)
     try:
         if source == coinmetrics.NAME:
