@@ -28,7 +28,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from briefgen.config import Window, label_for
+from briefgen.inputs.config import Window, label_for
 from briefgen.errors import BriefgenError
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ CADENCES = ("twice-monthly",)
 MID_MONTH_DAY = 15
 LATE_MONTH_DAYS = 14  # the mid-month note's compare window: the previous month's last 14 days
 # Imported once by the forkserver, so each worker starts with the pipeline already loaded.
-_PRELOAD = ["briefgen.build", "briefgen.inputs", "briefgen.metrics", "briefgen.charts", "briefgen.render",
+_PRELOAD = ["briefgen.build", "briefgen.sectors.bitcoin_mining.inputs", "briefgen.sectors.bitcoin_mining.metrics", "briefgen.charts", "briefgen.html.render",
             "briefgen.pdf"]
 
 

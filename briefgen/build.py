@@ -2,7 +2,7 @@
 
 inputs (read, validate) -> metrics (pure pandas) -> charts (SVG) -> HTML (Jinja2) -> PDF
 (WeasyPrint). Each stage's output is cached under output/.cache/ by a hash of exactly what it
-depends on (briefgen.keys), so a rebuild redoes only what changed. Everything is produced in a
+depends on (briefgen.store.keys), so a rebuild redoes only what changed. Everything is produced in a
 private staging folder inside the output folder and published by atomic renames once every stage
 has succeeded, so a failed or killed build leaves the previous brief whole.
 
@@ -26,10 +26,11 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from briefgen.cache import CACHE_DIR, Cache, digest
-from briefgen.draft import PUBLISHABLE
+from briefgen.store.cache import CACHE_DIR, Cache, digest
+from briefgen.publish.draft import PUBLISHABLE
 from briefgen.errors import Problem
-from briefgen.keys import Keys, build_keys
+from briefgen.sector import DEFAULT_SECTOR, Sector, load_sector
+from briefgen.store.keys import Keys, build_keys
 
 if TYPE_CHECKING:
     from briefgen.background import Background
@@ -57,11 +58,12 @@ class BuildOptions:
     # Draw charts in a second process while laying out pages: the `briefgen build` program turns it on;
     # off for library callers (a process with threads must not fork) and for a batch's workers.
     parallel: bool = False
+    sector: str = DEFAULT_SECTOR  # briefgen.sector.load_sector's name: the subject the brief is about
 
     def fingerprint(self) -> tuple[str, ...]:
         """The options that change the output, as text for the cache keys."""
         return (f"period={self.period}", f"compare={self.compare}", f"as_of={self.as_of}", f"labels={self.labels}",
-                f"variant={self.pdf_variant}", f"strict={self.strict}")
+                f"variant={self.pdf_variant}", f"strict={self.strict}", f"sector={self.sector}")
 
 
 @dataclass(frozen=True)
@@ -86,15 +88,15 @@ def build(options: BuildOptions) -> BuildResult:
     """Build brief.pdf and brief.html (charts beside them) in options.output_dir."""
     started = time.perf_counter()
     from briefgen.files import inside
-    from briefgen.history import recover_history
+    from briefgen.store.history import recover_history
 
     output = Path(options.output_dir)
     inside(output, "charts")  # refused before anything is done: a link out of the output folder
     cache = Cache.for_output(output, enabled=options.cache, refresh=options.refresh)
-    keys = build_keys(options.inputs_dir, options.templates_dir, options.fingerprint())
-    from briefgen.overrides import override_warnings
+    keys = build_keys(options.inputs_dir, options.templates_dir, options.fingerprint(), options.sector)
+    from briefgen.html.overrides import override_warnings
 
-    overrides = override_warnings(options.templates_dir, options.strict)  # a mistyped override's name
+    overrides = override_warnings(options.templates_dir, options.strict, options.sector)  # a mistyped override's name
     recovered = recover_history(output)  # a damaged history is moved aside: a record, not a dependency
     notes = (recovered,) if recovered is not None else ()
     previous = _unchanged(output, keys, cache)
@@ -102,12 +104,12 @@ def build(options: BuildOptions) -> BuildResult:
         return dataclasses.replace(previous, seconds=time.perf_counter() - started, unchanged=True, drawn=(),
                                    warnings=(*notes, *previous.warnings))
 
-    from briefgen.commentary import commentary_warnings, load_commentary
-    from briefgen.draft import keep_publishable
+    from briefgen.inputs.commentary import commentary_warnings, load_commentary
+    from briefgen.publish.draft import keep_publishable
     from briefgen.errors import InputError
     from briefgen.files import staging
-    from briefgen.history import HistoryError, record_build
-    from briefgen.render import render_commentary
+    from briefgen.store.history import HistoryError, record_build
+    from briefgen.html.render import render_commentary
 
     # The prose is read and checked on every build; everything else comes from the skeleton.
     texts, prose_sources = load_commentary(options.inputs_dir)
@@ -125,7 +127,7 @@ def build(options: BuildOptions) -> BuildResult:
             pdf = _write_brief(options, stage, html, skeleton["metadata"], svgs, (*table_sources, *prose_sources),
                                cache)
             keep_publishable(stage, html, skeleton["publication"], cache)
-            charts, static = _publish(stage, output, options.templates_dir, cache)
+            charts, static = _publish(stage, output, options, cache)
     finally:
         svgs.cancel()  # a failed build: stop drawing charts nobody will use
     files = (
@@ -134,7 +136,7 @@ def build(options: BuildOptions) -> BuildResult:
     )
     as_of = date.fromisoformat(skeleton["as_of"])
     warnings = (*overrides, *skeleton["warnings"], *prose_warnings, *pdf.warnings)
-    from briefgen.audit import AuditError, append
+    from briefgen.store.audit import AuditError, append
 
     provenance = {"final_sha256": _sha256(output / PUBLISHABLE / "brief.pdf"), "build_key": keys.build,
                   "inputs_dir": str(Path(options.inputs_dir).resolve()),
@@ -173,6 +175,7 @@ def _write_brief(options: BuildOptions, stage: Path, html: str, meta: dict, svgs
     from briefgen.errors import PdfError
     from briefgen.files import write_atomic
     from briefgen.pdf import PdfMetadata, charts_pending, write_pdf
+    from briefgen.resources import template_folders
 
     chart_dir = stage / "charts"
 
@@ -189,7 +192,8 @@ def _write_brief(options: BuildOptions, stage: Path, html: str, meta: dict, svgs
     try:
         with charts_pending(chart_dir, place_charts):
             pdf = write_pdf(html, stage, stage / "brief.pdf", metadata=metadata, variant=options.pdf_variant,
-                            attachments=attachments, strict=options.strict, templates_dir=options.templates_dir,
+                            attachments=attachments, strict=options.strict,
+                            template_dirs=template_folders(options.templates_dir, options.sector),
                             cache=cache, parallel=options.parallel)
     except PdfError:
         place_charts()  # charts that failed to draw: their own error, not WeasyPrint's "could not load"
@@ -198,17 +202,17 @@ def _write_brief(options: BuildOptions, stage: Path, html: str, meta: dict, svgs
     return pdf
 
 
-def _publish(stage: Path, output: Path, templates_dir: Path | None, cache: Cache) -> tuple[list[Path], set[str]]:
+def _publish(stage: Path, output: Path, options: BuildOptions, cache: Cache) -> tuple[list[Path], set[str]]:
     """Move the staged files over the published ones, the PDF last; the charts and static files published.
 
-    The stylesheets and fonts go first (briefgen.static), so brief.html opened from disk finds them.
+    The stylesheets and fonts go first (briefgen.html.static), so brief.html opened from disk finds them.
     """
     from briefgen.files import inside, listed, publish, remove_stale, write_listing
-    from briefgen.static import remove_stale_static, stage_static
+    from briefgen.html.static import remove_stale_static, stage_static
 
     folder, publishable = inside(output, "charts"), inside(output, PUBLISHABLE)
     charts = sorted((stage / "charts").glob("*.svg"))
-    moves, static = stage_static(stage, output, templates_dir)
+    moves, static = stage_static(stage, output, options.templates_dir, options.sector)
     # The listing names every chart published there, old and new, until the stale ones are gone:
     # a build killed in between leaves the next one what it needs to remove them.
     old = listed(folder / CHARTS_MANIFEST)
@@ -266,7 +270,7 @@ def _skeleton(options: BuildOptions, keys: Keys, cache: Cache, sections: list[st
     (not taken from the cache) and every chart's SVG bytes by name, perhaps still being drawn.
     """
     from briefgen.background import Background
-    from briefgen.history import previous_key
+    from briefgen.store.history import previous_key
 
     key = digest(keys.data, keys.templates, ",".join(sections), ",".join(s.name for s in prose_sources), takeaways)
     cached = cache.get("skeleton", key)
@@ -279,27 +283,27 @@ def _skeleton(options: BuildOptions, keys: Keys, cache: Cache, sections: list[st
 
     from markupsafe import Markup
 
-    from briefgen.history import previous_brief
-    from briefgen.publish import publication_facts
-    from briefgen.render import pdf_metadata, render_html
-    from briefgen.report import metrics_as_dict
+    from briefgen.store.history import previous_brief
+    from briefgen.html.render import pdf_metadata, render_html
+    from briefgen.publish.versions import publication_facts
 
-    inputs, metrics = _inputs_and_metrics(options, keys, cache)
-    charts, entries, drawn, svgs = _charts(metrics, keys, cache, options.parallel)
+    sector = load_sector(options.sector)
+    inputs, metrics = _inputs_and_metrics(options, sector, keys, cache)
+    charts, entries, drawn, svgs = _charts(metrics, options.sector, keys, cache, options.parallel)
     try:  # the charts are being drawn meanwhile
         config = inputs.config
         marks = {name: Markup(PROSE_MARK.format(name)) for name in sections}
         sources = (*(s for s in inputs.sources if not s.name.startswith("commentary/")),
                    *(dataclasses.replace(s, sha256=_digest_mark(s.name)) for s in prose_sources))
         previous = previous_brief(options.output_dir, config.as_of)
-        context = brief_context(inputs, metrics, charts, previous, marks, sources, takeaways)
-        metadata = pdf_metadata(context)
+        context = sector.context(inputs, metrics, charts, previous, marks, sources, takeaways)
+        metadata = pdf_metadata(context, sector.keywords)
         skeleton = {
-            "html": render_html(context, options.templates_dir),
+            "html": render_html(context, options.templates_dir, options.sector),
             "metadata": {"title": metadata.title, "authors": list(metadata.authors), "subject": metadata.subject,
                          "keywords": list(metadata.keywords), "lang": metadata.lang,
                          "created": metadata.created.isoformat()},
-            "figures": metrics_as_dict(metrics),
+            "figures": sector.figures(metrics),
             "as_of": config.as_of.isoformat(),
             "period": config.period.as_dict(),
             "compare": config.compare.as_dict(),
@@ -309,7 +313,7 @@ def _skeleton(options: BuildOptions, keys: Keys, cache: Cache, sections: list[st
             "warnings": [str(w) for w in inputs.warnings if not w.file.startswith("commentary/")],
             "charts": [{"name": e["name"], "key": e["key"]} for e in entries],
             "previous": previous_key(options.output_dir, config.as_of),
-            "publication": publication_facts(context, inputs),
+            "publication": publication_facts(context, sector.issuers(inputs)),
         }
     except BaseException:
         svgs.cancel()
@@ -319,7 +323,7 @@ def _skeleton(options: BuildOptions, keys: Keys, cache: Cache, sections: list[st
 
 
 def _source(entry: dict):
-    from briefgen.commentary import SourceFile
+    from briefgen.inputs.commentary import SourceFile
 
     first, last = (date.fromisoformat(entry[k]) if entry[k] else None for k in ("first", "last"))
     return SourceFile(entry["name"], entry["rows"], first, last, entry["sha256"])
@@ -332,12 +336,9 @@ def _span(window: dict) -> tuple[date, date]:
 # --- the cached stages -----------------------------------------------------------------------
 
 
-def _inputs_and_metrics(options: BuildOptions, keys: Keys, cache: Cache):
+def _inputs_and_metrics(options: BuildOptions, sector: Sector, keys: Keys, cache: Cache):
     """Validated inputs and their metrics, cached by the key of the tables and brief.yaml."""
-    from briefgen.inputs import load_inputs
-    from briefgen.metrics import compute
-
-    from briefgen import snapshot
+    from briefgen.store import snapshot
 
     cached = cache.get("metrics", keys.data)
     if cached is not None:
@@ -346,9 +347,9 @@ def _inputs_and_metrics(options: BuildOptions, keys: Keys, cache: Cache):
             return inputs, metrics
         except (snapshot.Damaged, ValueError, TypeError):
             cache.damaged.append(f"metrics/{keys.data}")  # sealed yet unreadable: written by another briefgen
-    inputs = load_inputs(options.inputs_dir, options.period, options.compare, strict=options.strict, as_of=options.as_of,
-                         labels=options.labels)
-    metrics = compute(inputs)
+    inputs = sector.load(options.inputs_dir, period=options.period, compare=options.compare, strict=options.strict,
+                         as_of=options.as_of, labels=options.labels)
+    metrics = sector.compute(inputs)
     try:  # JSON, not pickle: reading a cache entry can never run code
         cache.put("metrics", keys.data, snapshot.dumps((dataclasses.replace(inputs, commentary={}), metrics)))
     except snapshot.Unsupported:
@@ -356,7 +357,7 @@ def _inputs_and_metrics(options: BuildOptions, keys: Keys, cache: Cache):
     return inputs, metrics
 
 
-def _charts(metrics, keys: Keys, cache: Cache, parallel: bool):
+def _charts(metrics, sector: str, keys: Keys, cache: Cache, parallel: bool):
     """The charts, and their SVG bytes to come: each SVG keyed by its own data slice, drawn only on a miss.
 
     The whole set is also keyed by the tables' key, so a build whose tables did not change (a
@@ -376,10 +377,10 @@ def _charts(metrics, keys: Keys, cache: Cache, parallel: bool):
                                  e["source"], e["width"]) for e in entries)
             return charts, entries, (), Background.done({e["name"]: svg for e, svg in zip(entries, svgs)})
 
-    from briefgen.charts import chart_specs, data_key
+    from briefgen.charts import data_key
 
     charts, entries, cached, todo = [], [], {}, []
-    for spec in chart_specs().values():
+    for spec in load_sector(sector).charts().values():
         data = spec.data(metrics)
         if data is None:
             continue
@@ -400,18 +401,15 @@ def _charts(metrics, keys: Keys, cache: Cache, parallel: bool):
         cache.put("chartset", keys.data, json.dumps(entries, sort_keys=True).encode())
         return {entry["name"]: cached.get(entry["name"]) or drawn[entry["name"]] for entry in entries}
 
-    jobs = [(name, data) for name, _, data in todo]
+    jobs = [(sector, name, data) for name, _, data in todo]
     # One chart is not worth a process; nor is a batch worker's, whose siblings have the other cores.
     drawing = Background.start(_draw, jobs) if parallel and len(jobs) > 1 else Background.done(_draw(jobs))
     return tuple(charts), entries, tuple(name for name, _, _ in todo), drawing.then(keep)
 
 
-def _draw(jobs: list[tuple[str, Any]]) -> dict[str, bytes]:
-    """Each (chart name, data slice) drawn to SVG bytes."""
-    from briefgen.charts import chart_specs
-
-    specs = chart_specs()
-    return {name: specs[name].svg(data) for name, data in jobs}
+def _draw(jobs: list[tuple[str, str, Any]]) -> dict[str, bytes]:
+    """Each (sector, chart name, data slice) drawn to SVG bytes."""
+    return {name: load_sector(sector).charts()[name].svg(data) for sector, name, data in jobs}
 
 
 def _sha256(path: Path) -> str:
@@ -423,7 +421,7 @@ def _unchanged(output: Path, keys: Keys, cache: Cache) -> BuildResult | None:
     if cache.root is None or cache.refresh:
         return None
     from briefgen.files import inside
-    from briefgen.history import previous_key
+    from briefgen.store.history import previous_key
 
     try:
         manifest = json.loads(inside(cache.root, MANIFEST).read_text())
@@ -446,7 +444,7 @@ def _write_manifest(output: Path, keys: Keys, cache: Cache, result: BuildResult,
     if cache.root is None:
         return
     from briefgen.files import ensure_dir, write_atomic
-    from briefgen.history import previous_key
+    from briefgen.store.history import previous_key
 
     names = ["brief.pdf", "brief.html", *(f"{PUBLISHABLE}/{n}" for n in ("brief.pdf", "brief.html", "brief.json")),
              *(f"charts/{p.name}" for p in sorted((output / "charts").glob("*.svg"))), *sorted(static)]
@@ -462,46 +460,3 @@ def _write_manifest(output: Path, keys: Keys, cache: Cache, result: BuildResult,
     }
     ensure_dir(cache.root)
     write_atomic(cache.root / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True).encode())
-
-
-# --- assembling the context ------------------------------------------------------------------
-
-
-def brief_context(inputs, metrics, charts, previous, commentary, sources, takeaways: str):
-    """Assemble what the templates print: drafted headline and takeaways, unless the analysts wrote them.
-
-    `commentary` is rendered by section, `takeaways` the text of commentary/takeaways.md.
-    """
-    from briefgen.narrative import draft_headline, draft_takeaways
-    from briefgen.render import BriefContext
-
-    config = inputs.config
-    written = _list_items(takeaways)
-    drafted = draft_takeaways(metrics)
-    if written:
-        drafted = [*drafted, *written] if config.takeaways == "extend" else written
-    return BriefContext(
-        config=config,
-        metrics=metrics,
-        charts=charts,
-        headline=config.title or draft_headline(metrics),
-        takeaways=tuple(drafted),
-        commentary=commentary,
-        sources=sources,
-        previous=previous,
-    )
-
-
-def _list_items(markdown: str) -> list[str]:
-    """The items of the Markdown list in takeaways.md, as plain text (the templates escape them)."""
-    items: list[str] = []
-    for line in markdown.splitlines():
-        stripped = line.strip()
-        marker = next((m for m in ("- ", "* ", "+ ") if stripped.startswith(m)), None)
-        if marker is None and stripped[:1].isdigit() and ". " in stripped[:4]:
-            marker = stripped[: stripped.index(". ") + 2]
-        if marker is not None:
-            items.append(stripped[len(marker):].strip())
-        elif stripped and items and line.startswith((" ", "\t")):
-            items[-1] += " " + stripped  # a wrapped continuation line
-    return [item for item in items if item]

@@ -1,6 +1,6 @@
 """Turn numbers and dates into the research desk's printed form: $62.0bn, 47.1%, +300 bp, 15 Jan 2026.
 
-Plain functions, registered once as Jinja filters by `briefgen.render` (see FILTERS). A missing
+Plain functions, registered once as Jinja filters by `briefgen.html.render` (see FILTERS). A missing
 value (None, NaN, pandas NA) prints as an en dash. Negative numbers use a true minus sign (U+2212).
 """
 
@@ -220,7 +220,7 @@ def dates(span: Any) -> str:
     """1–14 Jan 2026: a window's dates, whatever its label says."""
     if _absent(span):
         return MISSING
-    from briefgen.config import label_for
+    from briefgen.inputs.config import label_for
 
     return label_for(span.start, span.end)
 

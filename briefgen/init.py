@@ -1,8 +1,8 @@
 """Turn an empty folder into a new brief's inputs: the illustrative sample, or blank tables to fill in.
 
-`briefgen init DIR` writes the sample (briefgen.sample); `--blank` writes each table with its header
+`briefgen init DIR` writes the sample (briefgen.sectors.bitcoin_mining.sample); `--blank` writes each table with its header
 row only and a brief.yaml whose keys are all commented, with their units and defaults; `--xlsx`
-puts the same tables in one workbook, brief.xlsx, one sheet per table (what briefgen.inputs reads:
+puts the same tables in one workbook, brief.xlsx, one sheet per table (what briefgen.sectors.bitcoin_mining.inputs reads:
 sheets named after the tables, the header in the first row), with a frozen header row, column
 widths, number formats and Excel data validation so an analyst can fill it in Excel.
 
@@ -21,11 +21,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from briefgen.cells import Column
-from briefgen.config import DEFAULT_FLEET_EFFICIENCY_J_PER_TH, DEFAULT_HOUSE, DEFAULT_POWER_PRICE_USD_PER_KWH
+from briefgen.inputs.cells import Column
+from briefgen.inputs.config import DEFAULT_FLEET_EFFICIENCY_J_PER_TH, DEFAULT_HOUSE, DEFAULT_POWER_PRICE_USD_PER_KWH
 from briefgen.errors import InputError, Problem
 from briefgen.files import FILE_MODE, _explain, ensure_dir
-from briefgen.inputs import MINERS, TABLES, WORKBOOK, TableSpec
+from briefgen.sectors.bitcoin_mining.inputs import MINERS, TABLES, WORKBOOK, TableSpec
 
 BLANK_BRIEF_YAML = f"""\
 # brief.yaml: what this brief is about. Every key is optional: delete the '# ' before a key to set it.
@@ -81,7 +81,7 @@ def init_inputs(folder: Path, blank: bool = False, xlsx: bool = False) -> InitRe
 
 def planned_files(blank: bool, xlsx: bool) -> dict[str, bytes]:
     """What init writes, by path in the inputs folder."""
-    from briefgen import sample
+    from briefgen.sectors.bitcoin_mining import sample
 
     if blank:
         files = {"brief.yaml": BLANK_BRIEF_YAML.encode("utf-8")}

@@ -9,6 +9,18 @@ from __future__ import annotations
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-TEMPLATES_DIR = PACKAGE_DIR / "templates"  # base.html, brief.html, partials/, static/, email/
+TEMPLATES_DIR = PACKAGE_DIR / "templates"  # the house's: base.html, partials/, static/, email/
 EMAIL_TEMPLATES_DIR = TEMPLATES_DIR / "email"
 FONTS_DIR = PACKAGE_DIR / "fonts"
+
+
+def template_folders(templates_dir: Path | None = None, sector: str | None = None) -> tuple[Path, ...]:
+    """The template search path, first match wins: the override folder (--templates) if any, the
+    sector's templates (brief.html and its partials), then the house's (the page shell, the
+    stylesheets, the disclosures, the email). Every stage that reads a template uses this order."""
+    from briefgen.sector import DEFAULT_SECTOR, load_sector
+
+    folders = [load_sector(sector or DEFAULT_SECTOR).templates, TEMPLATES_DIR]
+    if templates_dir is not None:
+        folders.insert(0, Path(templates_dir))
+    return tuple(folders)

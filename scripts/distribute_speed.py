@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from briefgen.distribute import distribute
+from briefgen.distribute.deliver import distribute
 
 
 def clients_csv(n: int) -> str:

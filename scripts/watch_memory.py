@@ -3,7 +3,7 @@
 
     .venv/bin/python scripts/watch_memory.py [--rebuilds 50] [--limit 1.15]
 
-Copies the sample into a temporary folder, runs briefgen.watch.watch in this process as `briefgen
+Copies the sample into a temporary folder, runs briefgen.live.watch.watch in this process as `briefgen
 watch` does (long_running(): the default garbage collector), and edits the inputs once per rebuild:
 the commentary most times, market_caps.csv every fifth (metrics and charts redone). After each rebuild it reads this process's resident set size
 (/proc/self/status, Linux) and at the end compares the last with the first. Exit status 1 when the
@@ -39,7 +39,7 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
     from briefgen.build import BuildOptions
     from briefgen.cli import long_running
-    from briefgen.watch import Rebuild, watch
+    from briefgen.live.watch import Rebuild, watch
 
     long_running()
     work = Path(tempfile.mkdtemp(prefix="briefgen-watch-memory-"))

@@ -18,11 +18,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from briefgen.assumptions import InForce
+from briefgen.sectors.bitcoin_mining import SECTOR
+from briefgen.sectors.bitcoin_mining.assumptions import InForce
 from briefgen.charts.spec import Chart
-from briefgen.config import Analyst, Assumptions, BriefConfig, Window
-from briefgen.inputs import SourceFile
-from briefgen.metrics import (
+from briefgen.inputs.config import Analyst, Assumptions, BriefConfig, Window
+from briefgen.sectors.bitcoin_mining.inputs import SourceFile
+from briefgen.sectors.bitcoin_mining.metrics import (
     EconomicsFigures,
     EquityFigures,
     Figure,
@@ -33,7 +34,7 @@ from briefgen.metrics import (
     Series,
     Valuation,
 )
-from briefgen.render import BriefContext, render_commentary
+from briefgen.html.render import BriefContext, render_commentary
 
 PERIOD = Window(date(2026, 1, 1), date(2026, 1, 14), "1\u201314 Jan 2026")
 COMPARE = Window(date(2025, 12, 18), date(2025, 12, 31), "18\u201331 Dec 2025")
@@ -307,7 +308,7 @@ contracted, dollar-denominated revenue. See [the sector tracker](https://example
 
 def brief_context(folder: Path, metrics: SectorMetrics | None = None, **changes) -> BriefContext:
     """A BriefContext over the hand-built metrics, with chart files written to `folder`."""
-    from briefgen.narrative import draft_headline, draft_takeaways
+    from briefgen.sectors.bitcoin_mining.narrative import draft_headline, draft_takeaways
 
     metrics = metrics or sector_metrics()
     context = BriefContext(
@@ -318,6 +319,7 @@ def brief_context(folder: Path, metrics: SectorMetrics | None = None, **changes)
         takeaways=tuple(draft_takeaways(metrics)),
         commentary=render_commentary({"outlook": OUTLOOK}),
         sources=SOURCES,
+        series=SECTOR.series,
     )
     return replace(context, **changes)
 

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from briefgen.assumptions import Assumptions, Schedule
+from briefgen.sectors.bitcoin_mining.assumptions import Assumptions, Schedule
 from briefgen.cli import main
-from briefgen.config import parse_config
+from briefgen.inputs.config import parse_config
 from briefgen.errors import InputError
-from briefgen.inputs import load_inputs
-from briefgen.metrics import compute
-from briefgen.report import metrics_as_dict
+from briefgen.sectors.bitcoin_mining.inputs import load_inputs
+from briefgen.sectors.bitcoin_mining.metrics import compute
+from briefgen.sectors.bitcoin_mining.report import metrics_as_dict
 from tests.conftest import write_inputs
 from tests.test_metrics import NETWORK
 
@@ -151,7 +151,7 @@ def test_the_methodology_appendix_prints_the_schedule_and_what_each_window_used(
     from tests.brief_fixtures import brief_context
     from tests.test_render import _text
 
-    from briefgen.render import render_html
+    from briefgen.html.render import render_html
 
     context = brief_context(tmp_path / "charts", scheduled)
     text = _text(render_html(context).replace('<span class="nb">', "").replace("</span>", ""))

@@ -281,7 +281,7 @@ def test_a_million_rows_is_refused_fast_and_small(tmp_path: Path):
 
 
 def test_a_long_workbook_sheet_is_refused(tmp_path: Path, monkeypatch):
-    from briefgen import rawtables
+    from briefgen.inputs import rawtables
 
     monkeypatch.setattr(rawtables, "MAX_ROWS", 10)
     folder = make_inputs("01-missing-network-file", tmp_path / "inputs")
@@ -394,7 +394,7 @@ def test_a_cell_far_below_the_table_is_refused_not_read_for_minutes(tmp_path: Pa
 
 
 def test_the_cells_read_from_a_workbook_are_bounded(tmp_path: Path, monkeypatch):
-    from briefgen import rawtables
+    from briefgen.inputs import rawtables
 
     monkeypatch.setattr(rawtables, "MAX_CELLS", 30)
     folder = make_inputs("01-missing-network-file", tmp_path / "inputs")

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from briefgen.batch import BatchResult, note_windows, run_batch, summary_table, twice_monthly
 from briefgen.build import BuildOptions
 from briefgen.cli import main
-from briefgen.config import Window
+from briefgen.inputs.config import Window
 
 pytestmark = pytest.mark.filterwarnings("error")
 

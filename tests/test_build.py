@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from briefgen.build import BuildOptions, build
-from briefgen.watch import Rebuild, watch
+from briefgen.live.watch import Rebuild, watch
 from tests.conftest import ROOT
 
 ALL_CHARTS = {"network_hashrate", "hashprice", "revenue_per_eh", "hashprice_sensitivity", "fleet_classes",
@@ -108,13 +108,13 @@ def test_a_chart_that_fails_to_draw_fails_the_build_with_its_own_error(workspace
 
 
 def test_a_build_that_fails_while_charts_are_drawn_stops_the_drawing(workspace: Path, monkeypatch):
-    import briefgen.render
+    import briefgen.html.render
     from briefgen.errors import RenderError
 
     def broken(*args, **kwargs):
         raise RenderError("templates/brief.html, line 3: a broken override")
 
-    monkeypatch.setattr(briefgen.render, "render_html", broken)
+    monkeypatch.setattr(briefgen.html.render, "render_html", broken)
     with pytest.raises(RenderError, match="broken override"):
         build(BuildOptions(workspace / "inputs", workspace / "broken", cache=False, parallel=True))
     assert multiprocessing.active_children() == []
@@ -159,7 +159,7 @@ def test_watch_rebuilds_on_change_and_survives_a_bad_edit(workspace: Path):
 
 
 def test_history_adds_the_since_column_and_rebuilds_stay_identical(tmp_path: Path):
-    from briefgen.publish import publish
+    from briefgen.publish.versions import publish
     from tests.test_publish import desk_templates
 
     shutil.copytree(ROOT / "inputs", tmp_path / "inputs")
@@ -187,9 +187,9 @@ def test_nothing_dated_after_the_period_end_reaches_the_brief(tmp_path: Path):
     They used to leak: the network series ran to the last row (charts, the next-adjustment estimate),
     and every deal in deals.csv was listed, and cited in the takeaways, whatever its date.
     """
-    from briefgen.inputs import load_inputs
-    from briefgen.metrics import compute
-    from briefgen.report import metrics_as_json
+    from briefgen.sectors.bitcoin_mining.inputs import load_inputs
+    from briefgen.sectors.bitcoin_mining.metrics import compute
+    from briefgen.sectors.bitcoin_mining.report import metrics_as_json
 
     plain, future = tmp_path / "plain", tmp_path / "future"
     shutil.copytree(ROOT / "inputs", plain)

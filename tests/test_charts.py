@@ -15,7 +15,8 @@ import matplotlib
 import pandas as pd
 import pytest
 
-from briefgen.charts import CHARTS, data_key, draw_charts
+from briefgen.charts import data_key
+from briefgen.sectors.bitcoin_mining.charts import CHARTS, draw_charts
 from briefgen.charts.style import num, pct, signed_pct, usd, usd_bn, usd_k
 from tests.brief_fixtures import sector_metrics
 
@@ -154,7 +155,7 @@ def test_drawing_raises_no_warnings_and_leaves_global_rcparams_alone(metrics, tm
 def test_svg_bytes_are_identical_across_processes(tmp_path):
     script = (
         "import sys; from pathlib import Path; from tests.brief_fixtures import sector_metrics; "
-        "from briefgen.charts import draw_charts; draw_charts(sector_metrics(), Path(sys.argv[1]))"
+        "from briefgen.sectors.bitcoin_mining.charts import draw_charts; draw_charts(sector_metrics(), Path(sys.argv[1]))"
     )
     runs = [
         subprocess.Popen([sys.executable, "-c", script, str(tmp_path / run)], cwd=ROOT,
@@ -204,8 +205,8 @@ def test_charts_draw_from_the_sample_inputs(tmp_path):
     inputs = ROOT / "inputs"
     if not (inputs / "network.csv").is_file():
         pytest.skip("sample inputs not present")
-    from briefgen.inputs import load_inputs
-    from briefgen.metrics import compute
+    from briefgen.sectors.bitcoin_mining.inputs import load_inputs
+    from briefgen.sectors.bitcoin_mining.metrics import compute
 
     charts = draw_charts(compute(load_inputs(inputs)), tmp_path)
     assert [c.name for c in charts] == list(CHARTS)
@@ -218,7 +219,7 @@ def test_every_heat_map_label_reads_at_4_5_to_1_or_better():
     """WCAG AA for small text: the label colour chosen for each level of the scale beats 4.5:1."""
     from matplotlib.colors import to_rgb
 
-    from briefgen.charts import economics
+    from briefgen.sectors.bitcoin_mining.charts import economics
 
     def luminance(rgb) -> float:  # WCAG 2 relative luminance, written out here
         def linear(c: float) -> float:
@@ -237,7 +238,7 @@ def test_bar_labels_have_one_precision_per_chart(metrics):
     """Listed-miner bars all print one decimal, like the table beside them (61.2 (+0.8), 3.5, 2.3 (-0.1))."""
     import matplotlib.pyplot as plt
 
-    from briefgen.charts import market
+    from briefgen.sectors.bitcoin_mining.charts import market
 
     data = market.select_miners(metrics.miners.by_ticker, metrics.miners.capacity_since, metrics.miners.capacity_to)
     fig = market.draw_miners(data)

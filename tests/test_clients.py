@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from briefgen.clients import Client, load_clients, parse_clients
+from briefgen.distribute.clients import Client, load_clients, parse_clients
 from briefgen.errors import InputError
-from briefgen.mail import build_message, parse_sender
+from briefgen.distribute.mail import build_message, parse_sender
 from tests.test_distribute_support import no_warnings  # noqa: F401  (autouse guard)
 
 HEADER = "client_id,name,firm,email,password,tier\n"

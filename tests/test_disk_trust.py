@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from briefgen.cache import DEFAULT_MAX_BYTES, HEADER_BYTES, MAGIC, Cache, digest
+from briefgen.store.cache import DEFAULT_MAX_BYTES, HEADER_BYTES, MAGIC, Cache, digest
 from briefgen.cli import main
 from briefgen.errors import OutputError, RenderError
 from tests.conftest import ROOT
@@ -188,9 +188,9 @@ def test_snapshot_round_trips_inputs_and_metrics_exactly():
 
     import pandas as pd
 
-    from briefgen import snapshot
-    from briefgen.inputs import load_inputs
-    from briefgen.metrics import compute
+    from briefgen.store import snapshot
+    from briefgen.sectors.bitcoin_mining.inputs import load_inputs
+    from briefgen.sectors.bitcoin_mining.metrics import compute
 
     inputs = load_inputs(ROOT / "inputs")
     value = (dataclasses.replace(inputs, commentary={}), compute(inputs))
@@ -325,7 +325,7 @@ def test_a_template_linking_out_of_its_folder_is_refused_by_name(built, tmp_path
 
 def test_the_loader_and_the_fetcher_refuse_links_out_of_the_templates_folder(tmp_path: Path):
     from briefgen.pdf.fetcher import Refused, Resolver
-    from briefgen.render import environment
+    from briefgen.html.render import environment
 
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET")
@@ -351,7 +351,7 @@ def test_the_loader_and_the_fetcher_refuse_links_out_of_the_templates_folder(tmp
 
 @pytest.mark.parametrize("name", ["distribution.sqlite", ".distribution.lock"])
 def test_the_ledger_refuses_links_out_of_the_output_folder(tmp_path: Path, name: str):
-    from briefgen.ledger import Ledger
+    from briefgen.distribute.ledger import Ledger
 
     output = tmp_path / "output"
     output.mkdir()
@@ -365,7 +365,7 @@ def test_snapshot_round_trips_nullable_integers_and_refuses_other_extension_type
     """A fetched market_caps.csv carries shares_outstanding as pandas' nullable Int64 (<NA> where blank)."""
     import pandas as pd
 
-    from briefgen import snapshot
+    from briefgen.store import snapshot
 
     frame = pd.DataFrame({"shares": pd.array([1_250_000, None, 3], dtype="Int64"), "x": [1.5, 2.0, float("nan")]})
     back = snapshot.loads(snapshot.dumps(frame))

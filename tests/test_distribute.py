@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from briefgen.clients import load_clients
-from briefgen.distribute import distribute, distribution_status, safe_stem
+from briefgen.distribute.clients import load_clients
+from briefgen.distribute.deliver import distribute, distribution_status, safe_stem
 from briefgen.errors import DistributionError, InputError
-from briefgen.ledger import Ledger
-from briefgen.mail import RetryPolicy, SmtpSettings
+from briefgen.distribute.ledger import Ledger
+from briefgen.distribute.mail import RetryPolicy, SmtpSettings
 from tests.test_distribute_support import (  # noqa: F401  (fixtures)
     SENDER,
     Mailbox,

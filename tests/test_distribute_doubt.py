@@ -11,9 +11,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from briefgen.distribute import distribute
-from briefgen.ledger import SENDING, SENT, Ledger
-from briefgen.mail import Outcome, RetryPolicy, SmtpSettings, SmtpTransport, build_message, parse_sender
+from briefgen.distribute.deliver import distribute
+from briefgen.distribute.ledger import SENDING, SENT, Ledger
+from briefgen.distribute.mail import Outcome, RetryPolicy, SmtpSettings, SmtpTransport, build_message, parse_sender
 from tests.test_distribute_support import (  # noqa: F401  (fixtures)
     SENDER,
     Mailbox,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from briefgen.distribute import attachment_name, distribute
-from briefgen.mailbody import read_summary
+from briefgen.distribute.deliver import attachment_name, distribute
+from briefgen.distribute.mailbody import read_summary
 from briefgen.resources import EMAIL_TEMPLATES_DIR
 from tests.test_distribute_support import SENDER, brief_bytes, no_warnings, workdir  # noqa: F401
 
@@ -91,7 +91,7 @@ def test_a_brief_html_from_another_build_is_not_used(workdir):
 def test_the_sample_builds_cover_is_what_the_email_summarises(tmp_path):
     """Against the real templates: if the cover's markup changes, this says so."""
     from briefgen.build import BuildOptions, build
-    from briefgen.stamp import Stamper
+    from briefgen.distribute.stamp import Stamper
 
     shutil.copytree(ROOT / "inputs", tmp_path / "inputs")
     build(BuildOptions(tmp_path / "inputs", tmp_path / "output"))

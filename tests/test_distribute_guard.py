@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from briefgen.cli import main
-from briefgen.distribute import distribute, distribution_status
+from briefgen.distribute.deliver import distribute, distribution_status
 from briefgen.errors import DistributionError
-from briefgen.mail import SmtpSettings, parse_sender
+from briefgen.distribute.mail import SmtpSettings, parse_sender
 from tests.test_distribute_support import (  # noqa: F401  (fixtures)
     SENDER,
     Mailbox,
@@ -182,9 +182,9 @@ def test_a_from_flag_cannot_inject_headers_or_add_recipients(text):
 
 def test_a_run_failing_mid_batch_leaves_every_client_one_message_after_the_next_run(workdir, monkeypatch):
     """The outbox commits its ledger rows by the batch: a failure inside one loses and doubles nothing."""
-    import briefgen.transport as transport
+    import briefgen.distribute.transport as transport
     from briefgen.errors import OutputError
-    from briefgen.ledger import Ledger
+    from briefgen.distribute.ledger import Ledger
 
     real = transport.write_atomic
     written: list[str] = []

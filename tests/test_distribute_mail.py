@@ -12,8 +12,8 @@ import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from briefgen.errors import DistributionError
-from briefgen.mailbody import BriefSummary
-from briefgen.mail import (
+from briefgen.distribute.mailbody import BriefSummary
+from briefgen.distribute.mail import (
     Outcome,
     RetryPolicy,
     SmtpSettings,

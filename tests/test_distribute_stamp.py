@@ -13,7 +13,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.errors import FileNotDecryptedError
 
 from briefgen.errors import DistributionError
-from briefgen.stamp import PERMISSIONS, StampFont, Stamper, stamp_text, unsupported_characters
+from briefgen.distribute.stamp import PERMISSIONS, StampFont, Stamper, stamp_text, unsupported_characters
 from tests.test_distribute_support import brief_bytes, no_warnings, page_texts  # noqa: F401
 
 ANA = stamp_text("Ana Łukasiewicz, Acme Capital", "15 Jan 2026")

@@ -147,7 +147,7 @@ def assert_whole(output: Path, briefs: Briefs, scratch: Path) -> str:
                 with contextlib.closing(sqlite3.connect(scratch / name)) as db:
                     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok", name
             elif name == "audit.jsonl":  # whole entries only, the hash chain unbroken
-                from briefgen.audit import verify
+                from briefgen.store.audit import verify
 
                 assert verify(scratch).intact, verify(scratch).problem
     pdf = seen["brief.pdf"]

@@ -26,8 +26,8 @@ from werkzeug import Request, Response
 from briefgen.cli import main
 from briefgen.errors import FetchError, InputError
 from briefgen.fetch import HttpPolicy, apply_plan, describe, plan_network_refresh
-from briefgen.fetch.mempool import midnight, period_for
-from briefgen.inputs import load_inputs
+from briefgen.sectors.bitcoin_mining.fetch.mempool import midnight, period_for
+from briefgen.sectors.bitcoin_mining.inputs import load_inputs
 from tests.conftest import ROOT, user_docs, write_inputs
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -211,7 +211,7 @@ def test_issuance_is_checked_against_the_halving_schedule(httpserver, tmp_path: 
     assert [str(w) for w in result.warnings] == [
         "coinmetrics 2024-04-22: IssTotNtv 900 BTC over 144 blocks is 6.25 BTC a block, but the halving schedule "
         "says 3.125 (briefgen takes the subsidy from the schedule; if a halving has happened, add it to "
-        "briefgen/schedule.py)"
+        "briefgen/sectors/bitcoin_mining/schedule.py)"
     ]
     apply_plan(result)
     assert (folder / "network.csv").read_text().splitlines()[0] == (
@@ -647,7 +647,7 @@ def test_the_sample_inputs_take_a_refresh(httpserver, tmp_path: Path):
 
 def test_building_never_touches_the_network():
     """Only `briefgen fetch` imports briefgen.fetch; the build, check and metrics paths never do."""
-    code = ("import sys, briefgen.cli, briefgen.build, briefgen.inputs, briefgen.metrics; "
+    code = ("import sys, briefgen.cli, briefgen.build, briefgen.sectors.bitcoin_mining.inputs, briefgen.sectors.bitcoin_mining.metrics; "
             "print(sorted(m for m in sys.modules if m.startswith('briefgen.fetch')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]"

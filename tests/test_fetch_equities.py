@@ -22,8 +22,8 @@ from briefgen import __version__
 from briefgen.cli import main
 from briefgen.errors import FetchError, InputError
 from briefgen.fetch import HttpPolicy, apply_plan, describe
-from briefgen.fetch.equities import plan_equities_refresh
-from briefgen.inputs import load_inputs
+from briefgen.sectors.bitcoin_mining.fetch.equities import plan_equities_refresh
+from briefgen.sectors.bitcoin_mining.inputs import load_inputs
 from tests.conftest import user_docs, write_inputs
 
 pytestmark = pytest.mark.filterwarnings("error")

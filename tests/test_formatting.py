@@ -38,8 +38,8 @@ from briefgen.formatting import (
     usd_compact,
     window,
 )
-from briefgen.config import Window
-from briefgen.metrics import Figure
+from briefgen.inputs.config import Window
+from briefgen.sectors.bitcoin_mining.metrics import Figure
 
 pytestmark = pytest.mark.filterwarnings("error")
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from briefgen.cli import main
 from briefgen.errors import BriefgenError
-from briefgen.history import (
+from briefgen.store.history import (
     HISTORY_FILE,
     SCHEMA_VERSION,
     HistoryError,
@@ -27,7 +27,7 @@ from briefgen.history import (
     previous_key,
     record_build,
 )
-from briefgen.inputs import SourceFile
+from briefgen.sectors.bitcoin_mining.inputs import SourceFile
 from tests.conftest import user_docs
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -72,7 +72,7 @@ def record(output: Path, as_of: date, pdf: str = "a" * 64, variant: str | None =
 
 def published(output: Path, build_id: int, as_of: date, *, recalled: bool = False) -> None:
     """Record build `build_id` as the next published version for `as_of` (no files: the history alone)."""
-    from briefgen.lifecycle import add_publication, next_version, writer
+    from briefgen.publish.lifecycle import add_publication, next_version, writer
 
     with writer(output) as db:
         version = next_version(db, as_of)
@@ -151,10 +151,10 @@ def test_a_recalled_version_is_not_the_previous_brief_and_the_version_before_it_
 
 
 def test_a_schema_1_history_is_migrated_in_place_and_its_builds_count_as_drafts(tmp_path):
-    import briefgen.lifecycle as lifecycle
+    import briefgen.publish.lifecycle as lifecycle
 
     with sqlite3.connect(tmp_path / HISTORY_FILE) as db:  # a history as briefgen wrote it before publishing
-        from briefgen.history import _SCHEMA
+        from briefgen.store.history import _SCHEMA
         db.executescript(_SCHEMA + "; PRAGMA user_version = 1;")
         db.execute("INSERT INTO builds (recorded_at, as_of, period_start, period_end, compare_start, compare_end,"
                    " pdf_sha256, figures) VALUES ('x', '2025-12-31', '2025-12-01', '2025-12-31', '2025-11-01',"
@@ -169,7 +169,7 @@ def test_a_schema_1_history_is_migrated_in_place_and_its_builds_count_as_drafts(
     db.close()
     assert lifecycle.publications(tmp_path) == []
     with pytest.raises(BriefgenError, match="older briefgen kept no publishable copy|build again"):
-        from briefgen.publish import publish
+        from briefgen.publish.versions import publish
         publish(tmp_path, tmp_path, approved_by="Carla Compliance")
 
 
@@ -189,7 +189,7 @@ def test_change_since_the_previous_brief_is_percent_for_levels_and_bp_for_shares
 
 
 def test_key_figures_read_the_same_from_metrics_and_from_their_json():
-    from briefgen.report import metrics_as_dict
+    from briefgen.sectors.bitcoin_mining.report import metrics_as_dict
     from tests.brief_fixtures import sector_metrics
 
     metrics = sector_metrics()
@@ -249,7 +249,7 @@ def _key_figures_panel(html: str) -> str:
 
 
 def test_the_panel_shows_the_change_since_the_previous_brief_only_when_there_is_one(tmp_path):
-    from briefgen.render import render_html
+    from briefgen.html.render import render_html
     from tests.brief_fixtures import brief_context
 
     context = brief_context(tmp_path / "charts")

@@ -24,7 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from briefgen.cli import main
-from briefgen.render import environment
+from briefgen.html.render import environment
 from tests.brief_fixtures import stream_bytes
 
 pytestmark = [
@@ -248,7 +248,7 @@ def test_a_ticker_cannot_hold_a_path(ticker: str, tmp_path: Path):
 @settings(max_examples=200, deadline=None)
 @given(st.text(min_size=1, max_size=80))
 def test_a_client_id_always_names_a_file_inside_the_output_folder(client_id: str):
-    from briefgen.distribute import safe_stem
+    from briefgen.distribute.deliver import safe_stem
 
     stem = safe_stem(client_id)
     assert re.fullmatch(r"[A-Za-z0-9._-]+", stem) and ".." not in stem and not stem.startswith(".")
@@ -268,7 +268,7 @@ def test_a_client_id_always_names_a_file_inside_the_output_folder(client_id: str
     "{{ (value|attr('__class__')).__mro__ }}",
 ])
 def test_templates_cannot_reach_attributes_or_calls_of_input_values(template: str):
-    from briefgen.config import BriefConfig
+    from briefgen.inputs.config import BriefConfig
 
     env = environment()
     assert isinstance(env, jinja2.sandbox.SandboxedEnvironment)

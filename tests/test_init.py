@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 
 from briefgen.cli import main
-from briefgen.config import load_config
+from briefgen.inputs.config import load_config
 from briefgen.errors import InputError
 from briefgen.init import BLANK_BRIEF_YAML, init_inputs
-from briefgen.inputs import TABLES, load_inputs
+from briefgen.sectors.bitcoin_mining.inputs import TABLES, load_inputs
 from tests.conftest import ROOT
 
 SAMPLE = sorted(p.relative_to(ROOT / "inputs").as_posix() for p in (ROOT / "inputs").rglob("*") if p.is_file())
@@ -51,8 +51,8 @@ def test_a_blank_folder_says_what_to_fill_in(tmp_path: Path):
 
 
 def test_the_sample_workbook_reads_back_as_the_csv_sample(tmp_path: Path):
-    from briefgen.metrics import compute
-    from briefgen.report import metrics_as_json
+    from briefgen.sectors.bitcoin_mining.metrics import compute
+    from briefgen.sectors.bitcoin_mining.report import metrics_as_json
 
     init_inputs(tmp_path / "book", xlsx=True)
     assert not list((tmp_path / "book").glob("*.csv"))

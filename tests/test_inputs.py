@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 
 from briefgen.errors import InputError
-from briefgen.inputs import load_inputs
+from briefgen.sectors.bitcoin_mining.inputs import load_inputs
 from tests.conftest import write_inputs
 
 NETWORK = """
@@ -202,7 +202,7 @@ def test_every_unicode_format_character_counts_as_invisible():
     import sys
     import unicodedata
 
-    from briefgen.cells import INVISIBLE
+    from briefgen.inputs.cells import INVISIBLE
 
     missing = [f"U+{c:04X}" for c in range(sys.maxunicode + 1)
                if unicodedata.category(chr(c)) == "Cf" and not INVISIBLE.fullmatch(chr(c))]

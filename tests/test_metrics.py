@@ -7,10 +7,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from briefgen.config import Assumptions
-from briefgen.inputs import load_inputs
-from briefgen.metrics import compute, window_figures
-from briefgen.schedule import block_reward_opportunity_btc, subsidy_at_height, subsidy_on
+from briefgen.inputs.config import Assumptions
+from briefgen.sectors.bitcoin_mining.inputs import load_inputs
+from briefgen.sectors.bitcoin_mining.metrics import compute, window_figures
+from briefgen.sectors.bitcoin_mining.schedule import block_reward_opportunity_btc, subsidy_at_height, subsidy_on
 from tests.conftest import write_inputs
 
 BRIEF = """
@@ -120,7 +120,7 @@ def test_block_reward_figures_count_the_subsidy_alone(metrics):
 
 
 def test_block_reward_figures_in_the_json(metrics):
-    from briefgen.report import metrics_as_dict
+    from briefgen.sectors.bitcoin_mining.report import metrics_as_dict
 
     economics = metrics_as_dict(metrics)["economics"]
     revenue = economics["block_reward_revenue_usd_per_eh_day"]

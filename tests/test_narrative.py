@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
-from briefgen.config import Window
-from briefgen.metrics import Figure
-from briefgen.narrative import compare_phrase, draft_headline, draft_takeaways, period_phrase
+from briefgen.inputs.config import Window
+from briefgen.sectors.bitcoin_mining.metrics import Figure
+from briefgen.sectors.bitcoin_mining.narrative import compare_phrase, draft_headline, draft_takeaways, period_phrase
 from tests.brief_fixtures import sector_metrics
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -68,7 +68,7 @@ def test_margin_changes_name_their_comparison():
 
 
 def test_margin_takeaway_prints_the_assumptions_the_period_used():
-    from briefgen.assumptions import InForce
+    from briefgen.sectors.bitcoin_mining.assumptions import InForce
 
     metrics = sector_metrics()
     in_force = {**metrics.in_force, "period": InForce(0.045, 23.25, 24 * 23.25 * 45, True)}

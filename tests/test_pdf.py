@@ -17,7 +17,8 @@ import pytest
 from briefgen import pdf
 from briefgen.errors import PdfError
 from briefgen.pdf import FONTS_DIR, TEMPLATES_DIR, PdfMetadata, write_pdf
-from briefgen.render import pdf_metadata, render_html
+from briefgen.resources import template_folders
+from briefgen.html.render import pdf_metadata, render_html
 from tests.brief_fixtures import brief_context, stream_bytes, weasyprint_log, write_chart  # noqa: F401 (fixture)
 
 pytestmark = [
@@ -124,7 +125,7 @@ def test_fonts_are_inter_embedded_and_subset(tmp_path, build, weasyprint_log):
 
 def test_font_configuration_is_reused_per_template_path(tmp_path):
     assert pdf.font_config() is pdf.font_config()
-    assert pdf.font_config(tmp_path) is pdf.font_config(tmp_path) is not pdf.font_config()
+    assert pdf.font_config((tmp_path,)) is pdf.font_config((tmp_path,)) is not pdf.font_config()
 
 
 # --- the URL fetcher ------------------------------------------------------------------------
@@ -212,7 +213,7 @@ def test_override_templates_are_served_first(tmp_path, build, weasyprint_log):
     (override / "static").mkdir(parents=True)
     (override / "static" / "brief.css").write_text("body { color: #123456; }", encoding="utf-8")
     out = tmp_path / "brief.pdf"
-    write_pdf(small_html(), build, out, metadata=META, templates_dir=override)
+    write_pdf(small_html(), build, out, metadata=META, template_dirs=template_folders(override))
     names = {str(f.get_object()["/BaseFont"]) for p in pypdf.PdfReader(out).pages for f in p["/Resources"]["/Font"].values()}
     assert not any("Inter" in name for name in names)  # the override stylesheet has no @font-face
 
@@ -351,7 +352,7 @@ def test_a_chart_still_being_drawn_is_waited_for_only_when_first_looked_up(tmp_p
         folder.mkdir(exist_ok=True)
         (folder / "hashprice.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
 
-    resolver = Resolver(template_folders(None), folder)
+    resolver = Resolver(template_folders(()), folder)
     with charts_pending(folder, ready):
         assert resolver.locate(pdf.VIRTUAL_BASE + "static/brief.css").name == "brief.css"
         assert calls == []  # a stylesheet does not wait for the charts

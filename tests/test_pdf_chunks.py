@@ -14,13 +14,14 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from briefgen.cache import Cache
+from briefgen.store.cache import Cache
 from briefgen.errors import PdfError
 from briefgen.pdf import PdfMetadata, write_pdf
 from briefgen.pdf.chunks import Meta, Plan
 from briefgen.pdf.merge import PRODUCER
 from briefgen.pdf.weasy import Rendered
-from briefgen.render import TEMPLATES_DIR, pdf_metadata, render_html
+from briefgen.html.render import pdf_metadata, render_html
+from briefgen.sectors.bitcoin_mining import SECTOR
 from tests.brief_fixtures import brief_context, weasyprint_log, write_chart  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.filterwarnings("error")]
@@ -255,7 +256,7 @@ def test_the_pdf_stage_imports_nothing_heavy_until_it_renders(tmp_path, build):
         sys.path.insert(0, {str(ROOT)!r})
         import briefgen.pdf
         print(sorted(m for m in ("pandas", "matplotlib", "weasyprint", "pypdf") if m in sys.modules))
-        from briefgen.cache import Cache
+        from briefgen.store.cache import Cache
         from briefgen.pdf import PdfMetadata, write_pdf
         meta = PdfMetadata(title="T", created=date(2026, 1, 15))
         write_pdf(Path(sys.argv[1]).read_text(), Path(sys.argv[2]), Path(sys.argv[3]), metadata=meta,
@@ -279,7 +280,7 @@ def test_the_real_brief_in_chunks_matches_a_single_render(tmp_path, weasyprint_l
     # An override brief.html that drops the marker still renders: as one chunk, one cache entry.
     override = tmp_path / "desk"
     override.mkdir()
-    source = (TEMPLATES_DIR / "brief.html").read_text(encoding="utf-8")
+    source = (SECTOR.templates / "brief.html").read_text(encoding="utf-8")
     (override / "brief.html").write_text(re.sub(r"\n<!-- briefgen:chunk[^\n]*", "", source), encoding="utf-8")
     single_html = render_html(context, override)
     assert "briefgen:chunk" not in single_html and len(Plan(single_html).chunks) == 1

@@ -19,10 +19,10 @@ import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from briefgen.config import Assumptions, parse_config
+from briefgen.inputs.config import Assumptions, parse_config
 from briefgen.errors import BriefgenError
-from briefgen.inputs import NETWORK, load_inputs, read_csv_bytes
-from briefgen.metrics import compute, fleet_classes, window_figures
+from briefgen.sectors.bitcoin_mining.inputs import NETWORK, load_inputs, read_csv_bytes
+from briefgen.sectors.bitcoin_mining.metrics import compute, fleet_classes, window_figures
 
 pytestmark = pytest.mark.filterwarnings("error")
 

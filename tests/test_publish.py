@@ -19,7 +19,7 @@ from pypdf import PdfReader
 from briefgen.build import BuildOptions, build
 from briefgen.cli import main
 from briefgen.errors import BriefgenError, DistributionError
-from briefgen.publish import PLACEHOLDER_MARK, PublishError, publish, recall, select_brief
+from briefgen.publish.versions import PLACEHOLDER_MARK, PublishError, publish, recall, select_brief
 from briefgen.resources import TEMPLATES_DIR
 from tests.conftest import ROOT, user_docs
 

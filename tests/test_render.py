@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from markupsafe import Markup
 
-from briefgen.config import Analyst
+from briefgen.inputs.config import Analyst
 from briefgen.errors import RenderError
-from briefgen.render import (
-    TEMPLATES_DIR,
+from briefgen.resources import TEMPLATES_DIR
+from briefgen.html.render import (
     BriefContext,
     environment,
     grid,
@@ -22,6 +22,7 @@ from briefgen.render import (
     render_markdown,
     rows,
 )
+from briefgen.sectors.bitcoin_mining import SECTOR
 from tests.brief_fixtures import AS_OF, brief_context, brief_config, equity_figures, sector_metrics
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -89,7 +90,7 @@ def test_missing_miners_equities_and_deals_drop_their_sections(tmp_path):
 
 
 def test_a_deals_file_without_deals_in_the_period_says_so(tmp_path):
-    from briefgen.inputs import SourceFile
+    from briefgen.sectors.bitcoin_mining.inputs import SourceFile
 
     metrics = sector_metrics(with_deals=False)
     sources = (*brief_context(tmp_path).sources, SourceFile("deals.xlsx", 0, None, None, "4" * 64))
@@ -102,7 +103,7 @@ def test_a_deals_file_without_deals_in_the_period_says_so(tmp_path):
 def test_the_sensitivity_grid_appears_once_as_the_heat_map(context):
     html = render_html(context)
     assert 'class="data grid"' not in html  # the table that repeated the heat map's cells is gone
-    from briefgen.charts import CHARTS
+    from briefgen.sectors.bitcoin_mining.charts import CHARTS
 
     assert CHARTS["hashprice_sensitivity"].title.endswith("$/PH/s/day (the grid, shown once)")  # its caption says so
 
@@ -119,7 +120,7 @@ def test_every_table_caption_opens_a_header_that_says_continued(context):
 def test_the_sources_say_rows_after_the_period_end_are_not_used(tmp_path, context):
     from datetime import date
 
-    from briefgen.inputs import SourceFile
+    from briefgen.sectors.bitcoin_mining.inputs import SourceFile
 
     assert "later rows are not used" not in _text(render_html(context))  # the fixture's data ends with the period
     later = (SourceFile("network.csv", 411, date(2024, 12, 1), date(2026, 1, 15), "3" * 64), *context.sources[1:])
@@ -245,7 +246,7 @@ def test_a_misspelt_variable_fails_with_file_and_line(tmp_path, context):
     with pytest.raises(RenderError) as caught:
         render_html(context, override)
     assert str(caught.value) == (
-        "template partials/section_outlook.html, line 2: 'briefgen.render.BriefContext object' has no attribute 'headlin'"
+        "template partials/section_outlook.html, line 2: 'briefgen.html.render.BriefContext object' has no attribute 'headlin'"
     )
 
 
@@ -296,10 +297,10 @@ def test_one_environment_per_search_path(tmp_path):
     assert env.undefined.__name__ == "StrictUndefined"
     assert type(env).__name__ == "SandboxedEnvironment"
     assert {"usd", "pct", "bps", "signed", "rows", "grid", "chart_src"} <= set(env.filters)
-    assert [loader.searchpath for loader in env.loader.loaders] == [[str(TEMPLATES_DIR)]]
+    assert [loader.searchpath for loader in env.loader.loaders] == [[str(SECTOR.templates)], [str(TEMPLATES_DIR)]]
     (tmp_path / "o").mkdir()
     searched = [loader.searchpath for loader in environment(tmp_path / "o").loader.loaders]
-    assert searched == [[str((tmp_path / "o").resolve())], [str(TEMPLATES_DIR)]]
+    assert searched == [[str((tmp_path / "o").resolve())], [str(SECTOR.templates)], [str(TEMPLATES_DIR)]]
 
 
 # --- filters that arrange --------------------------------------------------------------------

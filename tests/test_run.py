@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from briefgen.cli import FAST_EXIT_VARIABLE, fast_exit_allowed, long_running
-from briefgen.watch import relevant
+from briefgen.live.watch import relevant
 from tests.conftest import ROOT
 
 ATEXIT = (

@@ -312,7 +312,7 @@ def test_brief_yaml():
 
 
 def test_brief_yaml_parses_with_briefgen_config():
-    config = pytest.importorskip("briefgen.config")
+    config = pytest.importorskip("briefgen.inputs.config")
     parsed = config.parse_config((INPUTS / "brief.yaml").read_text(encoding="utf-8"))
     assert parsed.title is None and parsed.period.days == 14 and parsed.compare.days == 14
 

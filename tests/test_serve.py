@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from briefgen.build import BuildOptions
-from briefgen.serve import EVENTS_PATH, Preview, serve, with_reload
-from briefgen.watch import Rebuild
+from briefgen.live.serve import EVENTS_PATH, Preview, serve, with_reload
+from briefgen.live.watch import Rebuild
 from tests.conftest import ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -12,7 +12,8 @@ import pytest
 
 from briefgen.build import BuildOptions, build
 from briefgen.errors import RenderError
-from briefgen.overrides import unused_overrides
+from briefgen.html.overrides import unused_overrides
+from briefgen.sectors.bitcoin_mining import SECTOR
 from briefgen.resources import FONTS_DIR, TEMPLATES_DIR
 from tests.conftest import ROOT
 
@@ -106,7 +107,7 @@ def test_a_mistyped_override_is_a_warning_and_fatal_under_strict(built: Path, tm
 def test_a_new_partial_that_an_override_includes_is_not_reported(tmp_path: Path):
     override = tmp_path / "templates"
     (override / "partials").mkdir(parents=True)
-    brief = (TEMPLATES_DIR / "brief.html").read_text()
+    brief = (SECTOR.templates / "brief.html").read_text()
     (override / "brief.html").write_text(brief.replace('{% include "partials/disclosures.html" %}',
                                                        '{% include "partials/house_notice.html" %}\n'
                                                        '{% include "partials/disclosures.html" %}'))

@@ -20,7 +20,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from briefgen.metrics import SectorMetrics
+    from briefgen.sectors.bitcoin_mining.metrics import SectorMetrics
 
 Section = Literal["network", "economics", "miners", "equities", "valuation"]
 Width = Literal["full", "half"]

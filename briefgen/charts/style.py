@@ -26,8 +26,9 @@ from matplotlib.textpath import TextToPath
 from matplotlib.ticker import Formatter, MaxNLocator, MultipleLocator
 
 from briefgen.charts.spec import Width  # noqa: E402  (one definition, in spec)
+from briefgen.resources import FONTS_DIR
 
-FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
+FONT_DIR = FONTS_DIR
 FONT_FAMILY = "Inter"
 
 # Restrained research-desk palette: navy carries the main series, teal the second, amber highlights.

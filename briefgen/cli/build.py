@@ -12,8 +12,8 @@ from briefgen.cli import COMPARE_OPTION, INPUTS_OPTION, PERIOD_OPTION, main
 
 def _windows(period: str | None, compare: str | None):
     if not period and not compare:
-        return None, None  # briefgen.config (pydantic, yaml) is only imported when a flag needs it
-    from briefgen.config import parse_window_flag
+        return None, None  # briefgen.inputs.config (pydantic, yaml) is only imported when a flag needs it
+    from briefgen.inputs.config import parse_window_flag
 
     return (
         parse_window_flag(period, "--period") if period else None,
@@ -59,10 +59,10 @@ def build(inputs_dir: Path, output_dir: Path, period: str | None, compare: str |
 @click.option("--strict", is_flag=True, help="Treat warnings (such as gaps in the daily series) as errors.")
 def check(inputs_dir: Path, strict: bool) -> None:
     """Validate the inputs (and clients.csv, when it is there) without building; print every problem, or what was found."""
-    from briefgen.clients import CLIENTS_FILE, load_clients
+    from briefgen.distribute.clients import CLIENTS_FILE, load_clients
     from briefgen.errors import InputError
-    from briefgen.inputs import load_inputs
-    from briefgen.report import inputs_summary
+    from briefgen.sectors.bitcoin_mining.inputs import load_inputs
+    from briefgen.sectors.bitcoin_mining.report import inputs_summary
 
     problems = []
     try:
@@ -92,9 +92,9 @@ def check(inputs_dir: Path, strict: bool) -> None:
               help="How to print the figures.")
 def metrics(inputs_dir: Path, period: str | None, compare: str | None, fmt: str) -> None:
     """Print every figure of the brief for the period and compare windows."""
-    from briefgen.inputs import load_inputs
-    from briefgen.metrics import compute
-    from briefgen.report import metrics_as_csv, metrics_as_json, metrics_as_table
+    from briefgen.sectors.bitcoin_mining.inputs import load_inputs
+    from briefgen.sectors.bitcoin_mining.metrics import compute
+    from briefgen.sectors.bitcoin_mining.report import metrics_as_csv, metrics_as_json, metrics_as_table
 
     period_dates, compare_dates = _windows(period, compare)
     loaded = load_inputs(inputs_dir, period=period_dates, compare=compare_dates)
@@ -113,7 +113,7 @@ TEMPLATES_OPTION = click.option("--templates", "templates_dir", type=click.Path(
 
 
 def report_rebuild(step) -> None:
-    """Print one pass of `watch` or `serve` (a briefgen.watch.Rebuild): what changed and how it went."""
+    """Print one pass of `watch` or `serve` (a briefgen.live.watch.Rebuild): what changed and how it went."""
     what = ", ".join(Path(name).name for name in step.changed[:4]) or "first build"
     if len(step.changed) > 4:
         what += f" and {len(step.changed) - 4} more"
@@ -140,7 +140,7 @@ def watch(inputs_dir: Path, output_dir: Path, templates_dir: Path | None) -> Non
     """Rebuild the brief whenever the inputs or templates change (Ctrl-C to stop)."""
     from briefgen.build import BuildOptions
     from briefgen.cli import long_running
-    from briefgen.watch import watch as run_watch
+    from briefgen.live.watch import watch as run_watch
 
     long_running()
     click.echo(f"watching {inputs_dir} and the templates; Ctrl-C to stop")

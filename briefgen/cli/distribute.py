@@ -49,9 +49,9 @@ def distribute_command(brief: Path, clients_file: Path, output_dir: Path, via: s
     gives a password. A ledger in OUTPUT remembers every delivery: run the command again after a
     failure or a crash and only the missing copies go out. Exit status 1 if any delivery failed.
     """
-    from briefgen.distribute import distribute, distribution_status
+    from briefgen.distribute.deliver import distribute, distribution_status
     from briefgen.errors import DistributionError
-    from briefgen.publish import held_clients, select_brief
+    from briefgen.publish.versions import held_clients, select_brief
 
     now = parse_now(now_text)
     if show_status:
@@ -68,7 +68,7 @@ def distribute_command(brief: Path, clients_file: Path, output_dir: Path, via: s
     held = held_clients(selected.publication, _clients(clients_file), _embargo_hours(clients_file), now)
     smtp = None
     if via == "smtp":
-        from briefgen.mail import SmtpSettings
+        from briefgen.distribute.mail import SmtpSettings
 
         smtp = SmtpSettings.from_env(smtp_host, smtp_port, smtp_tls, smtp_user)
     with _ProgressBar("Distributing" if not dry_run else "Checking") as progress:
@@ -76,7 +76,7 @@ def distribute_command(brief: Path, clients_file: Path, output_dir: Path, via: s
                             dry_run=dry_run, progress=progress, templates_dir=templates_dir, held=held)
     _print_report(report)
     if not dry_run:
-        from briefgen.audit import append
+        from briefgen.store.audit import append
 
         counts: dict[str, int] = {}
         for outcome in report.outcomes:
@@ -94,7 +94,7 @@ def distribute_command(brief: Path, clients_file: Path, output_dir: Path, via: s
 
 
 def _clients(clients_file: Path):
-    from briefgen.clients import load_clients
+    from briefgen.distribute.clients import load_clients
 
     return load_clients(clients_file, label=clients_file.name) if clients_file.is_file() else ()
 
@@ -103,13 +103,13 @@ def _embargo_hours(clients_file: Path) -> dict[str, float]:
     """The tiers' embargoes from brief.yaml beside the clients file (`distribution: embargo_hours:`)."""
     if not (clients_file.parent / "brief.yaml").is_file():
         return {}
-    from briefgen.config import load_config
+    from briefgen.inputs.config import load_config
 
     return dict(load_config(clients_file.parent).embargo_hours)
 
 
 def _print_embargoed(publication, clients_file: Path, now) -> None:
-    from briefgen.publish import held_clients
+    from briefgen.publish.versions import held_clients
 
     clients = _clients(clients_file)
     held = held_clients(publication, clients, _embargo_hours(clients_file), now)

@@ -54,7 +54,7 @@ def fetch_network(inputs_dir: Path, source: str, since: str | None, base_url: st
     backup = apply_plan(plan)
     click.echo(f"Wrote {plan.path}" + (f" (previous version kept as {backup})." if backup else "."))
     if source == "coinmetrics":
-        from briefgen.fetch.coinmetrics import ATTRIBUTION, LICENCE
+        from briefgen.sectors.bitcoin_mining.fetch.coinmetrics import ATTRIBUTION, LICENCE
 
         click.echo(f'Coin Metrics data is {LICENCE}: credit "{ATTRIBUTION}" in the brief.')
 
@@ -87,7 +87,7 @@ def fetch_equities(inputs_dir: Path, since: str | None, tickers: str | None, con
 
     from briefgen.errors import FetchError
     from briefgen.fetch import apply_plan, describe
-    from briefgen.fetch.equities import plan_equities_refresh
+    from briefgen.sectors.bitcoin_mining.fetch.equities import plan_equities_refresh
 
     try:
         first = date.fromisoformat(since) if since else None

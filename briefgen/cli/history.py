@@ -22,8 +22,8 @@ HISTORY_OUTPUT_OPTION = click.option(
               help="The builds' table of old: period, PDF hash, variant and key figures.")
 def history_command(output_dir: Path, published_only: bool, builds_only: bool) -> None:
     """List the briefs in OUTPUT: status (draft, published, revised, recalled), version, approver, key figures."""
-    from briefgen.history import history_table, list_builds
-    from briefgen.lifecycle import lifecycle_table, publications
+    from briefgen.store.history import history_table, list_builds
+    from briefgen.publish.lifecycle import lifecycle_table, publications
 
     builds = list_builds(output_dir)
     if builds_only:
@@ -42,7 +42,7 @@ def diff_command(old_id: int | None, new_id: int | None, output_dir: Path) -> No
     Without ids, the last two builds; with only A, A against the last build. Ids are those of
     `briefgen history`. Figures show old -> new and the change (% for levels, bp for percentages).
     """
-    from briefgen.history import diff_builds, diff_text
+    from briefgen.store.history import diff_builds, diff_text
 
     click.echo(diff_text(diff_builds(output_dir, old_id, new_id)), nl=False)
 

@@ -43,7 +43,7 @@ def publish_command(inputs_dir: Path, output_dir: Path, approved_by: str, note: 
     Refused if the inputs or templates changed since that build, if the approver is one of its
     analysts, if the build had warnings, or if the disclosures are still the shipped placeholder.
     """
-    from briefgen.publish import publish
+    from briefgen.publish.versions import publish
 
     result = publish(output_dir, inputs_dir, approved_by=approved_by, note=note, now=parse_now(now_text))
     p = result.publication
@@ -60,7 +60,7 @@ def publish_command(inputs_dir: Path, output_dir: Path, approved_by: str, note: 
 @NOW_OPTION
 def recall_command(label: str, reason: str, output_dir: Path, now_text: str | None) -> None:
     """Recall a published version: nobody is sent it again, and its RIXML sidecar says Recalled."""
-    from briefgen.publish import recall
+    from briefgen.publish.versions import recall
 
     p = recall(output_dir, label.strip(), reason=reason, now=parse_now(now_text))
     click.echo(f"{p.label} recalled at {p.recalled_at}: {p.recall_reason}")
@@ -73,7 +73,7 @@ def audit_command(output_dir: Path) -> None:
 
     Exit status 1 when the chain is broken, naming the first entry that does not fit.
     """
-    from briefgen.audit import audit_text, verify
+    from briefgen.store.audit import audit_text, verify
 
     check = verify(output_dir)
     click.echo(audit_text(check), nl=False)

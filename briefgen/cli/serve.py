@@ -22,7 +22,7 @@ def serve(inputs_dir: Path, output_dir: Path, templates_dir: Path | None, port: 
     """Build, serve the brief in a browser, rebuild on every change and reload the page (Ctrl-C to stop)."""
     from briefgen.build import BuildOptions
     from briefgen.cli import long_running
-    from briefgen.serve import serve as run_serve
+    from briefgen.live.serve import serve as run_serve
 
     long_running()
 

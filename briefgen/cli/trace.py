@@ -25,7 +25,7 @@ def trace_command(file: Path, output_dir: Path) -> None:
     whose bytes were changed is opened with the password in $BRIEFGEN_TRACE_PASSWORD (like the
     SMTP password, never a flag: command lines are visible to other users).
     """
-    from briefgen.trace import trace
+    from briefgen.distribute.trace import trace
 
     report = trace(file, output_dir, os.environ.get(PASSWORD_ENV) or None)
     for traced in report.traced:

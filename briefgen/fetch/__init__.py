@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from briefgen.fetch.http import HttpPolicy
 from briefgen.fetch.merge import OVERLAP_DAYS, RefreshPlan, RowChange, apply_plan, describe
-from briefgen.fetch.network import SOURCES, plan_network_refresh
+from briefgen.sectors.bitcoin_mining.fetch.network import SOURCES, plan_network_refresh
 
 __all__ = ["OVERLAP_DAYS", "SOURCES", "HttpPolicy", "RefreshPlan", "RowChange", "apply_plan", "describe",
            "plan_network_refresh"]

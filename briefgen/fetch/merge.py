@@ -25,7 +25,7 @@ import pandas as pd
 from briefgen.errors import FetchError, InputError, OutputError, Problem
 from briefgen.files import write_atomic
 from briefgen.fetch.rows import NETWORK_TARGET, SourceResult, Target
-from briefgen.inputs import NETWORK, WORKBOOK, TableSpec, parse_table, read_csv_bytes
+from briefgen.sectors.bitcoin_mining.inputs import NETWORK, WORKBOOK, TableSpec, parse_table, read_csv_bytes
 
 BACKUP_DIR = "backups"
 MANUAL = "manual"  # the source of rows that were in the file before any fetch recorded one
@@ -126,7 +126,7 @@ def refuse_workbook_table(inputs_dir: Path, spec: TableSpec) -> None:
     workbook = inputs_dir / WORKBOOK
     if not workbook.is_file():
         return
-    from briefgen.inputs import read_workbook
+    from briefgen.sectors.bitcoin_mining.inputs import read_workbook
 
     if spec.name in read_workbook(workbook):
         raise FetchError(f"the {spec.name.replace('_', ' ')} figures are in {WORKBOOK} (sheet '{spec.name}'), and "

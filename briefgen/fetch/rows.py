@@ -2,7 +2,7 @@
 
 Sources hand over cell text, not floats: Coin Metrics sends decimal strings, and scaling them with
 Decimal (TH/s to EH/s is a shift of six places) writes exactly what the source said. The cells are
-then parsed by briefgen.inputs.parse_table against the table's contract (a Target: network.csv,
+then parsed by briefgen.sectors.bitcoin_mining.inputs.parse_table against the table's contract (a Target: network.csv,
 market_caps.csv), and each problem is renamed after the source, the row's key and the day it came from.
 """
 
@@ -16,7 +16,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from briefgen.errors import FetchError, Problem
-from briefgen.inputs import NETWORK, RawTable, TableSpec, parse_table
+from briefgen.sectors.bitcoin_mining.inputs import NETWORK, RawTable, TableSpec, parse_table
 
 # The contract columns a source may fill, in network.csv order.
 VALUE_COLUMNS = ("btc_price_usd", "hashrate_ehs", "blocks", "fees_btc", "difficulty")

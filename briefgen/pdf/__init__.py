@@ -39,7 +39,7 @@ from briefgen.pdf.fetcher import (
 from briefgen.pdf.weasy import font_config
 
 if TYPE_CHECKING:
-    from briefgen.cache import Cache
+    from briefgen.store.cache import Cache
 
 __all__ = [
     "FONTS_DIR", "MAX_DATA_URL_BYTES", "MAX_RESOURCE_BYTES", "TEMPLATES_DIR", "VARIANTS", "VIRTUAL_BASE",
@@ -81,14 +81,15 @@ def write_pdf(
     variant: Variant | None = None,
     attachments: Sequence[tuple[Path, str]] = (),
     strict: bool = False,
-    templates_dir: Path | None = None,
+    template_dirs: tuple[Path, ...] = (),
     cache: Cache | None = None,
     parallel: bool = False,
 ) -> PdfInfo:
     """Render `html` to `out_path` (atomically) and return its page count, size and warnings.
 
     base_dir is the build folder: `charts/<name>` in the HTML is served from base_dir/charts.
-    templates_dir is the override folder (--templates), searched before the project's templates/
+    template_dirs is the template search path (briefgen.resources.template_folders): the override folder
+    (--templates), the sector's templates, the house's; each searched in turn
     for `static/brief.css` and anything else the templates link.
     attachments are embedded as the PDF's sources (PDF/A-3 AFRelationship /Source).
     cache keeps each chunk's PDF by content hash (kinds "pdfchunk" and "pdfmeta"); the bytes
@@ -103,9 +104,9 @@ def write_pdf(
         raise PdfError(f"attachments need PDF/A-3u or no variant, not {variant}")
     chart_dir = Path(base_dir) / "charts"
     if variant is None and not attachments:
-        data, pages, warnings = _chunked(html, chart_dir, metadata, templates_dir, cache, strict, parallel)
+        data, pages, warnings = _chunked(html, chart_dir, metadata, template_dirs, cache, strict, parallel)
     else:
-        data, pages, warnings = _single(html, chart_dir, metadata, variant, attachments, templates_dir, strict)
+        data, pages, warnings = _single(html, chart_dir, metadata, variant, attachments, template_dirs, strict)
     if strict and warnings:
         from briefgen.pdf.weasy import problem_error
 
@@ -115,7 +116,7 @@ def write_pdf(
 
 
 def _single(html: str, chart_dir: Path, metadata: PdfMetadata, variant: Variant | None,
-            attachments: Sequence[tuple[Path, str]], templates_dir: Path | None,
+            attachments: Sequence[tuple[Path, str]], template_dirs: tuple[Path, ...],
             strict: bool) -> tuple[bytes, int, list[str]]:
     """The whole brief as one WeasyPrint document (PDF/A-3u, PDF/UA-1, or with attachments)."""
     from briefgen.pdf.weasy import attachments as embed
@@ -125,14 +126,14 @@ def _single(html: str, chart_dir: Path, metadata: PdfMetadata, variant: Variant 
                "uncompressed_pdf": False}
     if variant is None:
         options["pdf_identifier"] = True  # an MD5 of the content: stable for equal content
-    result = render(html, chart_dir=chart_dir, templates_dir=templates_dir, options=options, metadata=metadata)
+    result = render(html, chart_dir=chart_dir, template_dirs=template_dirs, options=options, metadata=metadata)
     if result.errors:
         raise problem_error(result.errors + (result.warnings if strict else []))
     assert result.data is not None
     return result.data, result.pages, result.warnings
 
 
-def _chunked(html: str, chart_dir: Path, metadata: PdfMetadata, templates_dir: Path | None,
+def _chunked(html: str, chart_dir: Path, metadata: PdfMetadata, template_dirs: tuple[Path, ...],
              cache: Cache | None, strict: bool, parallel: bool) -> tuple[bytes, int, list[str]]:
     """The brief rendered chunk by chunk (each cached), merged into one PDF."""
     from briefgen.pdf.chunks import END_ANCHOR, Plan
@@ -141,8 +142,8 @@ def _chunked(html: str, chart_dir: Path, metadata: PdfMetadata, templates_dir: P
 
     started = time.perf_counter()
     plan = Plan(html)
-    store = ChunkStore(cache, chart_dir, templates_dir)
-    done = settle(plan, store, chart_dir=chart_dir, templates_dir=templates_dir, strict=strict, parallel=parallel)
+    store = ChunkStore(cache, chart_dir, template_dirs)
+    done = settle(plan, store, chart_dir=chart_dir, template_dirs=template_dirs, strict=strict, parallel=parallel)
     settled = time.perf_counter()
     data = merge([chunk.data for chunk in done], metadata, plan.xrefs(), drop=[END_ANCHOR] if len(done) > 1 else [])
     LOG.debug("chunks %s settled in %.2f s, merged in %.2f s", ", ".join(plan.names), settled - started,

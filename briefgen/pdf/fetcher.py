@@ -64,9 +64,9 @@ def short(url: str) -> str:
     return url if len(url) <= 120 else url[:117] + "..."
 
 
-def template_folders(templates_dir: Path | None) -> tuple[Path, ...]:
-    """The folders serving static/ and other template names: the override first, then templates/."""
-    return (TEMPLATES_DIR,) if templates_dir is None else (Path(templates_dir), TEMPLATES_DIR)
+def template_folders(template_dirs: tuple[Path, ...]) -> tuple[Path, ...]:
+    """The folders serving static/ and other template names, in search order; the house's templates if none."""
+    return tuple(Path(d) for d in template_dirs) or (TEMPLATES_DIR,)
 
 
 class Resolver:
@@ -172,6 +172,6 @@ def _url_fetcher_class():
     return SafeFetcher
 
 
-def make_url_fetcher(templates_dir: Path | None = None, chart_dir: Path | None = None):
+def make_url_fetcher(template_dirs: tuple[Path, ...] = (), chart_dir: Path | None = None):
     """A fetcher serving the template folders, the bundled fonts and the chart folder, nothing else."""
-    return _url_fetcher_class()(template_folders(templates_dir), chart_dir)
+    return _url_fetcher_class()(template_folders(template_dirs), chart_dir)

@@ -15,7 +15,7 @@ chunk whose numbers that settles is rendered in a forked process (briefgen.backg
 one writes: a cold build's Outlook and appendices render beside the writing of the cover and
 sections. Renders are pure functions of their HTML, so the bytes are the same either way.
 
-Cache entries (briefgen.cache.Cache):
+Cache entries (briefgen.store.cache.Cache):
     pdfmeta/<k1>   what the render of a chunk's final HTML measured and loaded, and its warnings;
                    k1 = digest(format, briefgen/WeasyPrint/pydyf versions, chunk HTML)
     pdfchunk/<k2>  that render's PDF bytes; k2 = digest(k1, the state (SHA-256) of every file it loaded)
@@ -41,7 +41,7 @@ from briefgen.pdf.fetcher import Resolver, template_folders
 from briefgen.pdf.weasy import Rendered, problem_error, render
 
 if TYPE_CHECKING:
-    from briefgen.cache import Cache
+    from briefgen.store.cache import Cache
 
 LOG = logging.getLogger("briefgen.pdf")
 FORMAT = "briefgen.pdf chunks 1"  # change when a change here would make cached chunks wrong
@@ -69,20 +69,20 @@ class Done:
 class ChunkStore:
     """Chunk renders by content hash; with cache None, a store that remembers nothing."""
 
-    def __init__(self, cache: Cache | None, chart_dir: Path, templates_dir: Path | None):
+    def __init__(self, cache: Cache | None, chart_dir: Path, template_dirs: tuple[Path, ...]):
         self.cache = cache
-        self.resolver = Resolver(template_folders(templates_dir), chart_dir)
+        self.resolver = Resolver(template_folders(template_dirs), chart_dir)
         self.hashes: dict[Path, str] = {}  # file SHA-256s, once per write_pdf call
 
     def _key(self, html: str) -> str:
-        from briefgen.cache import digest
+        from briefgen.store.cache import digest
 
         return digest(FORMAT, stack_versions(), html)
 
     def get(self, html: str) -> tuple[Meta, tuple[str, ...], bytes] | None:
         if self.cache is None:
             return None
-        from briefgen.cache import digest
+        from briefgen.store.cache import digest
 
         key = self._key(html)
         raw = self.cache.get("pdfmeta", key)
@@ -100,7 +100,7 @@ class ChunkStore:
     def put(self, html: str, meta: Meta, warnings: list[str], loaded: dict[str, str], data: bytes) -> None:
         if self.cache is None:
             return
-        from briefgen.cache import digest
+        from briefgen.store.cache import digest
 
         key = self._key(html)
         self.cache.put("pdfchunk", digest(key, json.dumps(loaded, sort_keys=True)), data)
@@ -108,7 +108,7 @@ class ChunkStore:
         self.cache.put("pdfmeta", key, json.dumps(entry, sort_keys=True).encode())
 
     def _previous_key(self, plan: Plan) -> str:
-        from briefgen.cache import digest
+        from briefgen.store.cache import digest
 
         return digest(FORMAT, "previous build", *plan.names)
 
@@ -125,7 +125,7 @@ class ChunkStore:
             self.cache.put("pdfmeta", self._previous_key(plan), data)
 
 
-def settle(plan: Plan, store: ChunkStore, *, chart_dir: Path, templates_dir: Path | None,
+def settle(plan: Plan, store: ChunkStore, *, chart_dir: Path, template_dirs: tuple[Path, ...],
            strict: bool = False, parallel: bool = False) -> list[Done]:
     """Every chunk rendered with numbers that agree with the others' measurements."""
     count = len(plan.chunks)
@@ -148,7 +148,7 @@ def settle(plan: Plan, store: ChunkStore, *, chart_dir: Path, templates_dir: Pat
         if early is not None:
             result = early[1].result()
         else:
-            result = render(html, chart_dir=chart_dir, templates_dir=templates_dir,
+            result = render(html, chart_dir=chart_dir, template_dirs=template_dirs,
                             laid_out=functools.partial(start_next, i, fill) if parallel else None)
         LOG.debug("rendered chunk %s: %d pages in %.2f s%s", plan.chunks[i].name, result.pages,
                   time.perf_counter() - started, " (waited for it)" if early is not None else "")
@@ -172,12 +172,12 @@ def settle(plan: Plan, store: ChunkStore, *, chart_dir: Path, templates_dir: Pat
                 continue
             html = plan.html(j, next_fill)
             if store.get(html) is None:
-                job = functools.partial(render, html, chart_dir=chart_dir, templates_dir=templates_dir)
+                job = functools.partial(render, html, chart_dir=chart_dir, template_dirs=template_dirs)
                 ahead[j] = (next_fill, Background.start(job))
             return
 
     try:
-        return _settle(plan, store, produce, metas, done, chart_dir=chart_dir, templates_dir=templates_dir,
+        return _settle(plan, store, produce, metas, done, chart_dir=chart_dir, template_dirs=template_dirs,
                        strict=strict)
     finally:
         for _, job in ahead.values():  # a render failed: nobody will collect these
@@ -185,7 +185,7 @@ def settle(plan: Plan, store: ChunkStore, *, chart_dir: Path, templates_dir: Pat
 
 
 def _settle(plan: Plan, store: ChunkStore, produce: Callable[[int, Fill], Done], metas: list[Meta | None],
-            done: list[Done | None], *, chart_dir: Path, templates_dir: Path | None, strict: bool) -> list[Done]:
+            done: list[Done | None], *, chart_dir: Path, template_dirs: tuple[Path, ...], strict: bool) -> list[Done]:
     """The fixed-point iteration (see the module's docstring), filling in `metas` and `done`."""
     count = len(plan.chunks)
     while None in metas:  # nothing known about some chunks (a first build): measure them
@@ -200,7 +200,7 @@ def _settle(plan: Plan, store: ChunkStore, produce: Callable[[int, Fill], Done],
         i = unknown[-1]
         fill = plan.provisional(i, metas)
         started = time.perf_counter()
-        result = render(plan.html(i, fill), chart_dir=chart_dir, templates_dir=templates_dir, write=False)
+        result = render(plan.html(i, fill), chart_dir=chart_dir, template_dirs=template_dirs, write=False)
         LOG.debug("laid out chunk %s to measure it: %d pages in %.2f s", plan.chunks[i].name, result.pages,
                   time.perf_counter() - started)
         if result.errors:

@@ -82,10 +82,10 @@ def problem_error(problems: Sequence[str]) -> PdfError:
 
 # --- fonts -----------------------------------------------------------------------------------
 
-_FONT_CONFIGS: dict[Path | None, FontConfiguration] = {}
+_FONT_CONFIGS: dict[tuple[Path, ...], FontConfiguration] = {}
 # The font files each configuration has loaded (url -> state): WeasyPrint fetches a face only the
 # first time, so later renders depend on them without asking the fetcher.
-_FONT_URLS: dict[Path | None, dict[str, str]] = {}
+_FONT_URLS: dict[tuple[Path, ...], dict[str, str]] = {}
 LOCK = threading.Lock()
 
 
@@ -99,17 +99,17 @@ if hasattr(os, "register_at_fork"):  # POSIX only; elsewhere nothing forks (brie
     os.register_at_fork(after_in_child=_new_lock_in_child)
 
 
-def _font_key(templates_dir: Path | None) -> Path | None:
-    return None if templates_dir is None else Path(templates_dir).resolve()
+def _font_key(template_dirs: tuple[Path, ...]) -> tuple[Path, ...]:
+    return tuple(Path(d).resolve() for d in template_dirs)
 
 
-def font_config(templates_dir: Path | None = None) -> FontConfiguration:
+def font_config(template_dirs: tuple[Path, ...] = ()) -> FontConfiguration:
     """One FontConfiguration per template search path, kept for the life of the process.
 
     @font-face files are loaded once and reused by every later build. WeasyPrint caches a face by
     its (virtual) URL, so two override folders serving different files at one URL get one each.
     """
-    key = _font_key(templates_dir)
+    key = _font_key(template_dirs)
     if key not in _FONT_CONFIGS:
         import_weasyprint()
         from weasyprint.text.fonts import FontConfiguration
@@ -134,7 +134,7 @@ class Rendered:
     data: bytes | None = None
 
 
-def render(html: str, *, chart_dir: Path, templates_dir: Path | None, write: bool = True,
+def render(html: str, *, chart_dir: Path, template_dirs: tuple[Path, ...], write: bool = True,
            options: dict[str, Any] | None = None, metadata: PdfMetadata | None = None,
            laid_out: Callable[[int, dict[str, int], tuple[int, ...] | None], None] | None = None) -> Rendered:
     """Lay out `html` (and write it unless `write` is false); never raises on WeasyPrint's problems.
@@ -147,11 +147,11 @@ def render(html: str, *, chart_dir: Path, templates_dir: Path | None, write: boo
     from weasyprint import HTML
 
     options = {"uncompressed_pdf": False, "pdf_identifier": True} if options is None else options
-    fetcher = make_url_fetcher(templates_dir, chart_dir)
-    key = _font_key(templates_dir)
+    fetcher = make_url_fetcher(template_dirs, chart_dir)
+    key = _font_key(template_dirs)
     with LOCK, _captured() as capture:
         document = HTML(string=html, base_url=VIRTUAL_BASE, url_fetcher=fetcher).render(
-            font_config=font_config(templates_dir), **options
+            font_config=font_config(template_dirs), **options
         )
         probe = _take_probe(document)
         fonts = _FONT_URLS.setdefault(key, {})

@@ -1,0 +1,81 @@
+"""Turn a sector's name into what it supplies the pipeline: input contract, metrics, charts, templates, words.
+
+The machinery (inputs, store, html, pdf, publish, distribute, the fetch plumbing, the CLI) knows
+nothing about a sector's subject. A sector is a module with a `SECTOR`, an instance of Sector:
+
+    inputs folder --load--> Inputs --compute--> metrics --charts--> SVGs
+                                       |                       |
+                                       +--context--> BriefContext --templates--> HTML --> PDF
+
+`load` reads and validates the folder against the sector's tables (briefgen.inputs does the
+reading, the typing and the messages) and returns an object with at least `config` (a
+briefgen.inputs.config.BriefConfig), `sources` (one SourceFile per input file) and `warnings`.
+`compute` is pure: the same inputs give the same metrics, which must be frozen dataclasses,
+DataFrames and scalars the cache's JSON snapshot can store (briefgen.store.snapshot). Everything
+else a sector returns is plain data.
+
+The default sector is Bitcoin mining (briefgen/sectors/bitcoin_mining/). A name without a dot is a
+module in briefgen.sectors; a dotted name is any importable module (a desk's own sector).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from briefgen.errors import BriefgenError
+
+if TYPE_CHECKING:
+    import click
+
+    from briefgen.charts.spec import ChartSpec
+    from briefgen.html.render import BriefContext
+    from briefgen.inputs.tables import TableSpec
+    from briefgen.store.history import KeyFigure
+
+DEFAULT_SECTOR = "bitcoin_mining"
+
+
+@dataclass(frozen=True)
+class Sector:
+    """What one sector supplies. Every callable is pure but `sample` (which writes files)."""
+
+    name: str  # the module's name: "bitcoin_mining"
+    series: str  # the note's name on the cover, in the running header and the PDF's title: "Bitcoin mining"
+    package: Path  # the sector's source folder: its code is part of every cache key
+    templates: Path  # brief.html and its partials; briefgen/templates (the house's) is searched after it
+    tables: Callable[[], tuple[TableSpec, ...]]  # the input contract: what `init --blank` writes, the workbook holds
+    # (inputs_dir, *, period, compare, strict, as_of, labels) -> Inputs; raises InputError naming file, row, column
+    load: Callable[..., Any]
+    compute: Callable[[Any], Any]  # Inputs -> metrics
+    charts: Callable[[], Mapping[str, ChartSpec]]  # name -> spec, in the brief's order
+    # (inputs, metrics, charts, previous, commentary, sources, takeaways) -> BriefContext
+    context: Callable[..., BriefContext]
+    figures: Callable[[Any], dict]  # metrics -> plain data: the history's record, `briefgen metrics --format json`
+    key_figures: tuple[KeyFigure, ...] = ()  # the figures the history compares between briefs
+    issuers: Callable[[Any], list[dict]] = lambda inputs: []  # the companies a note covers, for RIXML
+    keywords: tuple[str, ...] = ()  # the PDF's and RIXML's keywords
+    sample: Callable[[Path], Any] | None = None  # writes illustrative inputs into a folder (`briefgen init`)
+    commands: Callable[[], Sequence[click.Command]] = field(default=lambda: ())  # `briefgen fetch` subcommands
+
+
+class SectorError(BriefgenError):
+    """A sector that cannot be loaded."""
+
+
+@functools.cache
+def load_sector(name: str = DEFAULT_SECTOR) -> Sector:
+    """The Sector of a name: `bitcoin_mining` is briefgen.sectors.bitcoin_mining; a dotted name any module."""
+    module_name = name if "." in name else f"briefgen.sectors.{name}"
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise SectorError(f"sector {name!r} not found ({exc}); the default is {DEFAULT_SECTOR!r}") from None
+    sector = getattr(module, "SECTOR", None)
+    if not isinstance(sector, Sector):
+        raise SectorError(f"sector module {module_name} has no SECTOR (a briefgen.sector.Sector)")
+    return sector
