@@ -66,6 +66,13 @@ class BuildProvenance:
     options: tuple[str, ...]
     warnings: tuple[str, ...]
 
+    @property
+    def sector(self) -> str:
+        """The sector the build was about: its `sector=` option (BuildOptions.fingerprint), else the default."""
+        from briefgen.sector import DEFAULT_SECTOR
+
+        return next((o.split("=", 1)[1] for o in self.options if o.startswith("sector=")), DEFAULT_SECTOR)
+
 
 @dataclass(frozen=True)
 class Publication:
