@@ -70,7 +70,7 @@ class BriefContext:
     disclaimer: str = DEFAULT_DISCLAIMER
     recipient: str | None = None
     generator: str = f"briefgen {__version__}"
-    series: str = DEFAULT_TITLE  # the note's name, the sector's: "Bitcoin mining"
+    series: str = DEFAULT_TITLE  # the note's name: the sector's Sector.series
     previous: PreviousBrief | None = None
     key_figures: tuple[KeyFigure, ...] = ()
 
@@ -155,8 +155,8 @@ def render_markdown(text: str, section_title: str | None = None) -> Markup:
 def render_commentary(texts: Mapping[str, str], sections: Mapping[str, str]) -> dict[str, Markup]:
     """Render each commentary file by the sector's sections (name -> title, in the brief's order).
 
-    A file named after a section is that section's; any other is appended to the last section
-    (the mining brief's Outlook), in file-name order.
+    A file named after a section is that section's; any other is appended to the last section, in
+    file-name order.
     """
     rendered: dict[str, Markup] = {}
     extra = []
