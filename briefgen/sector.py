@@ -8,11 +8,13 @@ nothing about a sector's subject. A sector is a module with a `SECTOR`, an insta
                                        +--context--> BriefContext --templates--> HTML --> PDF
 
 `load` reads and validates the folder against the sector's tables (briefgen.inputs does the
-reading, the typing and the messages) and returns an object with at least `config` (a
-briefgen.inputs.config.BriefConfig), `sources` (one SourceFile per input file) and `warnings`.
-`compute` is pure: the same inputs give the same metrics, which must be frozen dataclasses,
-DataFrames and scalars the cache's JSON snapshot can store (briefgen.store.snapshot). Everything
-else a sector returns is plain data. docs/sectors.md shows how a desk writes one.
+reading, the typing and the messages) and returns a frozen dataclass with at least `config` (a
+briefgen.inputs.config.BriefConfig, windows resolved), `sources` (one SourceFile per input file),
+`warnings` and `commentary` (the texts of commentary/*.md). `compute` is pure: the same inputs
+give the same metrics, which carry `period` and `compare` (Windows). The cache stores both as JSON
+(briefgen.store.snapshot) when they are briefgen's own dataclasses, DataFrames and scalars; a
+desk's sector outside the package is computed again on each build. Everything else a sector
+returns is plain data. docs/sectors.md shows how a desk writes one.
 
 The default sector is Bitcoin mining (briefgen/sectors/bitcoin_mining/). A name without a dot is a
 module in briefgen.sectors; a dotted name is any importable module (a desk's own sector).

@@ -43,7 +43,7 @@ INPUTS_OPTION = click.option(
 PERIOD_OPTION = click.option("--period", metavar="START:END", help="Override the period window (YYYY-MM-DD:YYYY-MM-DD).")
 COMPARE_OPTION = click.option("--compare", metavar="START:END", help="Override the compare window (YYYY-MM-DD:YYYY-MM-DD).")
 SECTOR_OPTION = click.option(
-    "--sector", default=DEFAULT_SECTOR, envvar="BRIEFGEN_SECTOR", show_default=True, show_envvar=True,
+    "--sector", metavar="NAME", default=DEFAULT_SECTOR, envvar="BRIEFGEN_SECTOR", show_default=True, show_envvar=True,
     help="The sector the brief is about: a module of briefgen.sectors, or a dotted module name (a desk's own).",
 )
 

@@ -23,7 +23,6 @@ from typing import Any
 
 from briefgen.store.figures import figure_change, flatten_figures
 from briefgen.store.historydb import (  # noqa: F401 (HistoryError, recover_history: the build's names for them)
-    HISTORY_FILE,
     HistoryError,
     cause,
     connect,

@@ -14,7 +14,7 @@ from briefgen.store.figures import KeyFigure
 from briefgen.store.history import BuildDiff, BuildRecord, FigureChange
 
 
-def aligned(rows: list[tuple[str, ...]], right: set[int]) -> list[str]:
+def aligned(rows: Sequence[Sequence[str]], right: set[int]) -> list[str]:
     """Rows as aligned columns, two spaces apart; columns in `right` are right-aligned."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return ["  ".join(cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))).rstrip()

@@ -81,6 +81,7 @@ def load(inputs_dir: Path, *, period: tuple[date, date] | None = None, compare: 
         raise InputError(problems)
     frame = typed(frame.drop(columns="_row"), PRICES).sort_values("date").reset_index(drop=True)
     config = resolve_windows(config, frame["date"].iloc[0].date(), frame["date"].iloc[-1].date())
+    assert config.period is not None  # resolve_windows fills both windows or raises
     used = frame[frame["date"] <= pd.Timestamp(config.period.end)].reset_index(drop=True)
     config_bytes = (inputs_dir / "brief.yaml").read_bytes()
     sources = (
@@ -99,10 +100,11 @@ def _mean(frame: pd.DataFrame, window: Window) -> float:
 
 def compute(inputs: Inputs) -> Metrics:
     """The period's average value, the compare window's, and the change between them in percent."""
-    config = inputs.config
-    period, compare = _mean(inputs.prices, config.period), _mean(inputs.prices, config.compare)
+    windows = inputs.config.period, inputs.config.compare
+    assert windows[0] is not None and windows[1] is not None  # `load` resolved them
+    period, compare = _mean(inputs.prices, windows[0]), _mean(inputs.prices, windows[1])
     change = None if compare == 0 else (period / compare - 1.0) * 100.0
-    return Metrics(config.period, config.compare, inputs.prices, Prices(Average(period, compare, change)))
+    return Metrics(windows[0], windows[1], inputs.prices, Prices(Average(period, compare, change)))
 
 
 def figures(metrics: Metrics) -> dict[str, Any]:
