@@ -67,14 +67,16 @@ def pdf_text(data: bytes) -> str:
     return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages).split())
 
 
-def test_naming_the_sector_imports_none_of_its_code_nor_pandas():
+@pytest.mark.parametrize("name, code", [(SECTOR, "tests.sectors.tiny.brief"),
+                                        ("bitcoin_mining", "briefgen.sectors.bitcoin_mining.metrics")])
+def test_naming_a_sector_imports_none_of_its_code_nor_pandas(name: str, code: str):
     import subprocess
 
-    code = ("import sys; from briefgen.sector import load_sector; s = load_sector('tests.sectors.tiny'); "
-            "print(s.series, 'pandas' in sys.modules, 'tests.sectors.tiny.brief' in sys.modules)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+    program = (f"import sys; from briefgen.sector import load_sector; s = load_sector({name!r}); "
+               f"print('pandas' in sys.modules, {code!r} in sys.modules, s.name)")
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True,
                           cwd=Path(__file__).resolve().parents[1])
-    assert done.stdout.split() == ["Tiny", "prices", "False", "False"]
+    assert done.stdout.split() == ["False", "False", name]
 
 
 def test_a_second_sector_is_built_recorded_published_and_distributed(desk: Path):
