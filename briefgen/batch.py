@@ -38,9 +38,9 @@ BATCH_DIR = "batch"
 CADENCES = ("twice-monthly",)
 MID_MONTH_DAY = 15
 LATE_MONTH_DAYS = 14  # the mid-month note's compare window: the previous month's last 14 days
-# Imported once by the forkserver, so each worker starts with the pipeline already loaded.
-_PRELOAD = ["briefgen.build", "briefgen.sectors.bitcoin_mining.inputs", "briefgen.sectors.bitcoin_mining.metrics", "briefgen.charts", "briefgen.html.render",
-            "briefgen.pdf"]
+# Imported once by the forkserver, so each worker starts with the pipeline already loaded; the
+# sector's own heavy modules (Sector.preload) are added to these.
+_PRELOAD = ("briefgen.build", "briefgen.charts", "briefgen.html.render", "briefgen.pdf")
 
 
 class BatchError(BriefgenError):
@@ -151,12 +151,14 @@ def _absolute(options: BuildOptions) -> BuildOptions:
                    templates_dir=resolve(options.templates_dir))
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def _context(sector: str) -> multiprocessing.context.BaseContext:
     """A fork server where the platform has one: workers start clean, without the parent's threads
-    (the progress bar's), and with the pipeline's modules already imported; spawn elsewhere."""
+    (the progress bar's), and with the pipeline's and the sector's modules already imported; spawn elsewhere."""
+    from briefgen.sector import load_sector
+
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(_PRELOAD)
+        context.set_forkserver_preload([*_PRELOAD, *load_sector(sector).preload])
         return context
     return multiprocessing.get_context("spawn")
 
@@ -183,7 +185,7 @@ def run_batch(dates: Iterable[date], options: BuildOptions, jobs: int | None = N
     if workers > 1:  # the other workers have the other cores: each draws its charts itself
         base = replace(base, parallel=False)
     results: dict[date, BatchResult] = {}
-    executor = ProcessPoolExecutor(max_workers=workers, mp_context=_context())
+    executor = ProcessPoolExecutor(max_workers=workers, mp_context=_context(options.sector))
     try:
         pending: dict[Future, date] = {executor.submit(_build_one, job_options(day, base)): day for day in days}
         while pending:

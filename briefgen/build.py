@@ -115,7 +115,7 @@ def build(options: BuildOptions) -> BuildResult:
     texts, prose_sources = load_commentary(options.inputs_dir)
     prose_warnings = tuple(commentary_warnings(texts))
     takeaways = texts.pop("takeaways", "")
-    prose = render_commentary(texts)
+    prose = render_commentary(texts, load_sector(options.sector).sections)
     sections = sorted(name for name, html in prose.items() if str(html).strip())
     skeleton, drawn, svgs = _skeleton(options, keys, cache, sections, prose_sources, takeaways)
     table_sources = [_source(s) for s in skeleton["sources"]]

@@ -1,10 +1,12 @@
 """Turn an empty folder into a new brief's inputs: the illustrative sample, or blank tables to fill in.
 
-`briefgen init DIR` writes the sample (briefgen.sectors.bitcoin_mining.sample); `--blank` writes each table with its header
-row only and a brief.yaml whose keys are all commented, with their units and defaults; `--xlsx`
-puts the same tables in one workbook, brief.xlsx, one sheet per table (what briefgen.sectors.bitcoin_mining.inputs reads:
-sheets named after the tables, the header in the first row), with a frozen header row, column
-widths, number formats and Excel data validation so an analyst can fill it in Excel.
+`briefgen init DIR` writes the sector's sample (briefgen.sector.Sector.sample); `--blank` writes
+each of the sector's tables (Sector.tables) with its header row only and a brief.yaml whose keys
+are all commented, with their units and defaults (the house's keys and the sector's,
+Sector.blank_config); `--xlsx` puts the same tables in one workbook, brief.xlsx, one sheet per
+table (what the sector's `load` reads: sheets named after the tables, the header in the first
+row), with a frozen header row, column widths, number formats and Excel data validation so an
+analyst can fill it in Excel.
 
 Nothing that exists is ever overwritten: if any file init would write is already there, it writes
 nothing and says which. Each file is written whole or not at all (a temporary file hard-linked
@@ -13,6 +15,7 @@ into place, which fails rather than replace a file that appeared meanwhile).
 
 from __future__ import annotations
 
+import csv
 import io
 import os
 import tempfile
@@ -21,18 +24,21 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from briefgen.inputs.cells import Column
-from briefgen.inputs.config import DEFAULT_FLEET_EFFICIENCY_J_PER_TH, DEFAULT_HOUSE, DEFAULT_POWER_PRICE_USD_PER_KWH
 from briefgen.errors import InputError, Problem
 from briefgen.files import FILE_MODE, _explain, ensure_dir
-from briefgen.sectors.bitcoin_mining.inputs import MINERS, TABLES, WORKBOOK, TableSpec
+from briefgen.inputs.cells import Column
+from briefgen.inputs.config import DEFAULT_HOUSE
+from briefgen.inputs.rawtables import WORKBOOK
+from briefgen.inputs.tables import TableSpec
+from briefgen.sector import DEFAULT_SECTOR, Sector, load_sector
 
-BLANK_BRIEF_YAML = f"""\
+# brief.yaml's house keys, commented; the sector's own keys (Sector.blank_config) go between the two parts.
+BLANK_WINDOWS = """\
 # brief.yaml: what this brief is about. Every key is optional: delete the '# ' before a key to set it.
 # Dates are written YYYY-MM-DD; text in "quotes". See the user guide, docs/inputs.md.
 
-# title: "Hashprice recovers"           # the headline; default: drafted from the figures
-# as_of: 2026-01-15                     # the note's date; default: the last day of the network table
+# title: "Margins recover"              # the headline; default: drafted from the figures
+# as_of: 2026-01-15                     # the note's date; default: the last day of the daily table
 # period:                               # the window the note reports on
 #   start: 2026-01-01                   # default: the first of as_of's month (the previous full
 #   end: 2026-01-14                     #   month when that is under a week) to as_of
@@ -41,9 +47,8 @@ BLANK_BRIEF_YAML = f"""\
 #   start: 2025-12-18                   # default: as many days as the period, ending the day before it
 #   end: 2025-12-31
 #   label: "late December"
-# assumptions:                          # behind gross margin
-#   power_price_usd_per_kwh: {DEFAULT_POWER_PRICE_USD_PER_KWH}         # USD per kWh; default {DEFAULT_POWER_PRICE_USD_PER_KWH}
-#   fleet_efficiency_j_per_th: {DEFAULT_FLEET_EFFICIENCY_J_PER_TH:g}          # the network fleet's J/TH; default {DEFAULT_FLEET_EFFICIENCY_J_PER_TH:g}
+"""
+BLANK_PEOPLE = f"""\
 # analysts:                             # default: none
 #   - name: "Dana Whitfield"
 #     email: "dana.whitfield@example.com"
@@ -64,10 +69,10 @@ class InitResult:
     written: tuple[Path, ...]
 
 
-def init_inputs(folder: Path, blank: bool = False, xlsx: bool = False) -> InitResult:
-    """Write a new inputs folder (see the module's docstring); raise InputError if any file exists."""
+def init_inputs(folder: Path, blank: bool = False, xlsx: bool = False, sector: str = DEFAULT_SECTOR) -> InitResult:
+    """Write a new inputs folder for a sector (see the module's docstring); raise InputError if any file exists."""
     folder = Path(folder)
-    files = planned_files(blank, xlsx)
+    files = planned_files(blank, xlsx, load_sector(sector))
     taken = [name for name in files if os.path.lexists(folder / name)]
     if taken:
         raise InputError([Problem(f"{folder}/{name}", "already exists; init never overwrites a file",
@@ -79,21 +84,27 @@ def init_inputs(folder: Path, blank: bool = False, xlsx: bool = False) -> InitRe
     return InitResult(folder, tuple(written))
 
 
-def planned_files(blank: bool, xlsx: bool) -> dict[str, bytes]:
-    """What init writes, by path in the inputs folder."""
-    from briefgen.sectors.bitcoin_mining import sample
+def blank_brief_yaml(sector: Sector) -> str:
+    """The blank brief.yaml: every key commented, the house's and the sector's."""
+    return BLANK_WINDOWS + sector.blank_config() + BLANK_PEOPLE
 
+
+def planned_files(blank: bool, xlsx: bool, sector: Sector) -> dict[str, bytes]:
+    """What init writes for a sector, by path in the inputs folder."""
     if blank:
-        files = {"brief.yaml": BLANK_BRIEF_YAML.encode("utf-8")}
+        files = {"brief.yaml": blank_brief_yaml(sector).encode("utf-8")}
         tables: dict[str, tuple[tuple[str, ...], list[tuple]]] = {
-            spec.name: (tuple(c.name for c in spec.columns), []) for spec in TABLES}
+            spec.name: (tuple(c.name for c in spec.columns), []) for spec in sector.tables()}
+    elif sector.sample is None:
+        raise InputError([Problem(sector.name, "this sector has no illustrative sample",
+                                  fix="run briefgen init --blank to write its tables empty")])
     else:
-        files = sample.sample_files(tables=False)
-        tables = sample.sample_tables()
+        sample = sector.sample()
+        files, tables = dict(sample.files), sample.tables
     if xlsx:
-        files[WORKBOOK] = workbook_bytes(tables)
+        files[WORKBOOK] = workbook_bytes(tables, sector.tables())
     else:
-        files.update({f"{name}.csv": sample.csv_bytes(*table) for name, table in tables.items()})
+        files.update({f"{name}.csv": csv_bytes(*table) for name, table in tables.items()})
     return dict(sorted(files.items(), key=lambda item: ("/" in item[0], item[0])))
 
 
@@ -121,24 +132,33 @@ def _write_new(path: Path, data: bytes) -> None:
         Path(tmp).unlink(missing_ok=True)
 
 
+def csv_bytes(header: tuple[str, ...], rows: Any) -> bytes:
+    """A table as UTF-8 CSV with LF line ends, the way init (and a sector's sample) writes it."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
 # --- the workbook ----------------------------------------------------------------------------
 
 
-def workbook_bytes(tables: dict[str, tuple[tuple[str, ...], list[tuple]]]) -> bytes:
-    """The tables as one .xlsx workbook, one sheet per table, ready to be filled in Excel."""
+def workbook_bytes(tables: dict[str, tuple[tuple[str, ...], list[tuple]]], specs: tuple[TableSpec, ...]) -> bytes:
+    """The tables as one .xlsx workbook, one sheet per table (declared in `specs`), ready to be filled in Excel."""
     from openpyxl import Workbook
 
     book = Workbook()
     book.remove(book.active)
-    specs = {spec.name: spec for spec in TABLES}
+    by_name = {spec.name: spec for spec in specs}
     for name, (header, rows) in tables.items():
-        spec = specs[name]
+        spec = by_name[name]
         sheet = book.create_sheet(name)
         sheet.append(list(header))
         columns = [spec.column(h) for h in header]
         for row in rows:
             sheet.append([_cell(column, value) for column, value in zip(columns, row)])
-        _dress(sheet, spec, columns)
+        _dress(sheet, spec, columns, specs)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -157,7 +177,7 @@ def _cell(column: Column, value: Any) -> Any:
     return str(value)
 
 
-def _dress(sheet: Any, spec: TableSpec, columns: list[Column]) -> None:
+def _dress(sheet: Any, spec: TableSpec, columns: list[Column], specs: tuple[TableSpec, ...]) -> None:
     """Header style, frozen header row, widths, number formats and data validation for one sheet."""
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -173,14 +193,19 @@ def _dress(sheet: Any, spec: TableSpec, columns: list[Column]) -> None:
         sheet.column_dimensions[letter].number_format = _FORMATS[column.kind]  # rows typed in later
         for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
             cell.number_format = _FORMATS[column.kind]
-        validation = _validation(column, spec)
+        validation = _validation(column, spec, specs)
         if validation is not None:
             validation.add(f"{letter}2:{letter}{MAX_VALIDATED_ROW}")
             sheet.add_data_validation(validation)
 
 
-def _validation(column: Column, spec: TableSpec) -> Any:
-    """Excel's check for a column: a date, a number in its range, or a ticker listed on the miners sheet."""
+def _listing(column: Column, specs: tuple[TableSpec, ...]) -> TableSpec | None:
+    """The table a ticker column refers to: the one whose rows are keyed by that ticker alone."""
+    return next((spec for spec in specs if spec.key == (column.name,)), None)
+
+
+def _validation(column: Column, spec: TableSpec, specs: tuple[TableSpec, ...]) -> Any:
+    """Excel's check for a column: a date, a number in its range, or a ticker listed on the table keyed by it."""
     from openpyxl.worksheet.datavalidation import DataValidation
 
     blank_ok = not column.required
@@ -199,8 +224,12 @@ def _validation(column: Column, spec: TableSpec) -> Any:
         return DataValidation(type=kind, operator=operator, formula1=formulas[0], formula2=formulas[1],
                               allow_blank=blank_ok, showErrorMessage=True, errorTitle="Not a valid figure",
                               error=f"{column.name}{unit}: type a plain number {bound}, without units.")
-    if column.kind == "ticker" and spec.name != MINERS.name:
-        return DataValidation(type="list", formula1=f"{MINERS.name}!$A$2:$A$1000", allow_blank=blank_ok,
+    listing = _listing(column, specs) if column.kind == "ticker" else None
+    if listing is not None and listing.name != spec.name:
+        from openpyxl.utils import get_column_letter
+
+        letter = get_column_letter(1 + [c.name for c in listing.columns].index(column.name))
+        return DataValidation(type="list", formula1=f"{listing.name}!${letter}$2:${letter}$1000", allow_blank=blank_ok,
                               showErrorMessage=True, errorTitle="Unknown ticker",
-                              error="Use a ticker listed on the miners sheet.")
+                              error=f"Use a ticker listed on the {listing.name} sheet.")
     return None

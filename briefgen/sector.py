@@ -8,11 +8,13 @@ nothing about a sector's subject. A sector is a module with a `SECTOR`, an insta
                                        +--context--> BriefContext --templates--> HTML --> PDF
 
 `load` reads and validates the folder against the sector's tables (briefgen.inputs does the
-reading, the typing and the messages) and returns an object with at least `config` (a
-briefgen.inputs.config.BriefConfig), `sources` (one SourceFile per input file) and `warnings`.
-`compute` is pure: the same inputs give the same metrics, which must be frozen dataclasses,
-DataFrames and scalars the cache's JSON snapshot can store (briefgen.store.snapshot). Everything
-else a sector returns is plain data.
+reading, the typing and the messages) and returns a frozen dataclass with at least `config` (a
+briefgen.inputs.config.BriefConfig, windows resolved), `sources` (one SourceFile per input file),
+`warnings` and `commentary` (the texts of commentary/*.md). `compute` is pure: the same inputs
+give the same metrics, which carry `period` and `compare` (Windows). The cache stores both as JSON
+(briefgen.store.snapshot) when they are briefgen's own dataclasses, DataFrames and scalars; a
+desk's sector outside the package is computed again on each build. Everything else a sector
+returns is plain data. docs/sectors.md shows how a desk writes one.
 
 The default sector is Bitcoin mining (briefgen/sectors/bitcoin_mining/). A name without a dot is a
 module in briefgen.sectors; a dotted name is any importable module (a desk's own sector).
@@ -35,14 +37,26 @@ if TYPE_CHECKING:
     from briefgen.charts.spec import ChartSpec
     from briefgen.html.render import BriefContext
     from briefgen.inputs.tables import TableSpec
-    from briefgen.store.history import KeyFigure
+    from briefgen.store.figures import KeyFigure
 
 DEFAULT_SECTOR = "bitcoin_mining"
 
 
 @dataclass(frozen=True)
+class SampleInputs:
+    """A sector's illustrative inputs, as `briefgen init` writes them (as CSV files or one workbook).
+
+    `files` are brief.yaml, the commentary and any other file by its path in the inputs folder;
+    `tables` each table by name: its header and its rows, every cell as the CSV writes it.
+    """
+
+    files: dict[str, bytes]
+    tables: dict[str, tuple[tuple[str, ...], list[tuple]]]
+
+
+@dataclass(frozen=True)
 class Sector:
-    """What one sector supplies. Every callable is pure but `sample` (which writes files)."""
+    """What one sector supplies. Every callable is pure; the module defining it imports its own code lazily."""
 
     name: str  # the module's name: "bitcoin_mining"
     series: str  # the note's name on the cover, in the running header and the PDF's title: "Bitcoin mining"
@@ -56,10 +70,20 @@ class Sector:
     # (inputs, metrics, charts, previous, commentary, sources, takeaways) -> BriefContext
     context: Callable[..., BriefContext]
     figures: Callable[[Any], dict]  # metrics -> plain data: the history's record, `briefgen metrics --format json`
-    key_figures: tuple[KeyFigure, ...] = ()  # the figures the history compares between briefs
+    # metrics -> text: `briefgen metrics` (--format table) and `briefgen metrics --format csv`
+    metrics_table: Callable[[Any], str]
+    metrics_csv: Callable[[Any], str]
+    # Commentary sections, file name (without .md) -> title, in the brief's order; a commentary file
+    # named after none of them is appended to the last one.
+    sections: Mapping[str, str] = field(default_factory=dict)
+    key_figures: tuple[KeyFigure, ...] = ()  # the figures compared with the previous brief, and listed by `history`
+    derived: tuple[str, ...] = ()  # recorded figures (dotted names) `briefgen diff` leaves out: they follow from others
     issuers: Callable[[Any], list[dict]] = lambda inputs: []  # the companies a note covers, for RIXML
     keywords: tuple[str, ...] = ()  # the PDF's and RIXML's keywords
-    sample: Callable[[Path], Any] | None = None  # writes illustrative inputs into a folder (`briefgen init`)
+    sample: Callable[[], SampleInputs] | None = None  # illustrative inputs for `briefgen init`
+    # The sector's own brief.yaml keys, commented, for `briefgen init --blank` (after the house's keys)
+    blank_config: Callable[[], str] = lambda: ""
+    preload: tuple[str, ...] = ()  # heavy modules a batch's fork server imports once, for every worker
     commands: Callable[[], Sequence[click.Command]] = field(default=lambda: ())  # `briefgen fetch` subcommands
 
 

@@ -317,9 +317,10 @@ def brief_context(folder: Path, metrics: SectorMetrics | None = None, **changes)
         charts=charts(folder),
         headline=draft_headline(metrics),
         takeaways=tuple(draft_takeaways(metrics)),
-        commentary=render_commentary({"outlook": OUTLOOK}),
+        commentary=render_commentary({"outlook": OUTLOOK}, SECTOR.sections),
         sources=SOURCES,
         series=SECTOR.series,
+        key_figures=SECTOR.key_figures,
     )
     return replace(context, **changes)
 

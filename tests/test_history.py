@@ -14,14 +14,12 @@ from click.testing import CliRunner
 
 from briefgen.cli import main
 from briefgen.errors import BriefgenError
+from briefgen.sectors.bitcoin_mining import SECTOR
+from briefgen.store.figures import flatten_figures, key_values
+from briefgen.store.historydb import HISTORY_FILE, SCHEMA_VERSION, HistoryError
 from briefgen.store.history import (
-    HISTORY_FILE,
-    SCHEMA_VERSION,
-    HistoryError,
     PreviousBrief,
     diff_builds,
-    flatten_figures,
-    key_figures,
     list_builds,
     previous_brief,
     previous_key,
@@ -128,9 +126,10 @@ def test_previous_brief_is_the_latest_publication_dated_strictly_before(tmp_path
 
     previous = previous_brief(tmp_path, date(2026, 1, 15))
 
-    assert previous == PreviousBrief(rebuilt, date(2025, 12, 31), {
+    assert previous == PreviousBrief(rebuilt, date(2025, 12, 31), figures(btc=88_000.0, cap=None))
+    assert key_values(SECTOR.key_figures, previous.figures) == {
         "btc_price_usd": 88_000.0, "hashrate_ehs": 1_022.0, "hashprice_usd_per_ph_day": 40.08,
-        "revenue_usd_per_eh_day": 40_080.0, "gross_margin_pct": 47.0, "market_cap_usd": None, "listed_share_pct": 41.0})
+        "revenue_usd_per_eh_day": 40_080.0, "gross_margin_pct": 47.0, "market_cap_usd": None, "listed_share_pct": 41.0}
     assert previous_brief(tmp_path, date(2025, 12, 31)).as_of == date(2025, 12, 15)
     assert previous_brief(tmp_path, date(2025, 12, 15)) is None
 
@@ -147,15 +146,15 @@ def test_a_recalled_version_is_not_the_previous_brief_and_the_version_before_it_
     published(tmp_path, record(tmp_path, date(2025, 12, 31), figures={"btc": 87_000.0}), date(2025, 12, 31),
               recalled=True)
 
-    assert previous_brief(tmp_path, date(2026, 1, 15)).figures["btc_price_usd"] == 85_000.0
+    assert previous_brief(tmp_path, date(2026, 1, 15)).figures["network"]["btc_price_usd"]["period"] == 85_000.0
 
 
 def test_a_schema_1_history_is_migrated_in_place_and_its_builds_count_as_drafts(tmp_path):
     import briefgen.publish.lifecycle as lifecycle
 
     with sqlite3.connect(tmp_path / HISTORY_FILE) as db:  # a history as briefgen wrote it before publishing
-        from briefgen.store.history import _SCHEMA
-        db.executescript(_SCHEMA + "; PRAGMA user_version = 1;")
+        from briefgen.store.historydb import SCHEMA_V1
+        db.executescript(SCHEMA_V1 + "; PRAGMA user_version = 1;")
         db.execute("INSERT INTO builds (recorded_at, as_of, period_start, period_end, compare_start, compare_end,"
                    " pdf_sha256, figures) VALUES ('x', '2025-12-31', '2025-12-01', '2025-12-31', '2025-11-01',"
                    " '2025-11-30', ?, '{}')", ("a" * 64,))
@@ -179,13 +178,13 @@ def test_no_history_means_no_previous_brief_and_no_file_is_created(tmp_path):
 
 
 def test_change_since_the_previous_brief_is_percent_for_levels_and_bp_for_shares():
-    previous = PreviousBrief(1, date(2025, 12, 31), {"btc_price_usd": 80_000.0, "gross_margin_pct": 45.5,
-                                                     "market_cap_usd": None})
+    key = {k.name: k for k in SECTOR.key_figures}
 
-    assert previous.change_to("btc_price_usd", 90_000.0) == pytest.approx(12.5)
-    assert previous.change_to("gross_margin_pct", 47.0) == pytest.approx(150.0)
-    assert previous.change_to("market_cap_usd", 62.0e9) is None
-    assert previous.change_to("btc_price_usd", None) is None
+    assert key["btc_price_usd"].change(90_000.0, 80_000.0) == pytest.approx(12.5)
+    assert key["gross_margin_pct"].change(47.0, 45.5) == pytest.approx(150.0)
+    assert key["market_cap_usd"].change(62.0e9, None) is None
+    assert key["btc_price_usd"].change(None, 80_000.0) is None
+    assert key["btc_price_usd"].change(90_000.0, 0.0) is None
 
 
 def test_key_figures_read_the_same_from_metrics_and_from_their_json():
@@ -193,10 +192,21 @@ def test_key_figures_read_the_same_from_metrics_and_from_their_json():
     from tests.brief_fixtures import sector_metrics
 
     metrics = sector_metrics()
+    keys = SECTOR.key_figures
 
-    assert key_figures(metrics) == key_figures(metrics_as_dict(metrics))
-    assert key_figures(metrics)["market_cap_usd"] == pytest.approx(62.0e9)
-    assert key_figures(sector_metrics(miners=False, equities=False))["listed_share_pct"] is None
+    assert key_values(keys, metrics) == key_values(keys, metrics_as_dict(metrics))
+    assert key_values(keys, metrics)["market_cap_usd"] == pytest.approx(62.0e9)
+    assert key_values(keys, sector_metrics(miners=False, equities=False))["listed_share_pct"] is None
+
+
+def test_since_names_a_key_figure_the_sector_declares(tmp_path):
+    from tests.brief_fixtures import brief_context
+
+    context = brief_context(tmp_path / "charts")
+
+    assert context.since("btc_price_usd") is None  # no previous brief
+    with pytest.raises(KeyError, match="'hash_price' is not one of the sector's key figures"):
+        context.since("hash_price")
 
 
 def test_a_history_from_a_newer_briefgen_is_refused(tmp_path):
@@ -253,9 +263,11 @@ def test_the_panel_shows_the_change_since_the_previous_brief_only_when_there_is_
     from tests.brief_fixtures import brief_context
 
     context = brief_context(tmp_path / "charts")
-    previous = PreviousBrief(3, date(2025, 12, 31), {
-        "btc_price_usd": 88_000.0, "hashrate_ehs": 1_000.0, "hashprice_usd_per_ph_day": 42.0,
-        "revenue_usd_per_eh_day": 42_000.0, "gross_margin_pct": 45.0, "market_cap_usd": None, "listed_share_pct": 40.0})
+    recorded = figures(btc=88_000.0, hashrate=1_000.0, margin=45.0, cap=None)
+    recorded["economics"]["hashprice_usd_per_ph_day"]["period"] = 42.0
+    recorded["economics"]["revenue_usd_per_eh_day"]["period"] = 42_000.0
+    recorded["miners"]["share_of_network_pct"]["period"] = 40.0
+    previous = PreviousBrief(3, date(2025, 12, 31), recorded)
 
     without = _key_figures_panel(render_html(context))
     with_previous = _key_figures_panel(render_html(replace(context, previous=previous)))
@@ -325,9 +337,10 @@ def test_diff_of_identical_builds_and_of_named_ids(tmp_path):
     assert diff_builds(tmp_path, 2).new.id == 3  # with one id: that build against the last one
 
 
-def test_flattened_figures_leave_out_derived_changes_and_the_sensitivity_grid():
-    flat = flatten_figures(figures())
+def test_flattened_figures_leave_out_derived_changes_and_the_sectors_derived_figures():
+    flat = flatten_figures(figures(), SECTOR.derived)
 
+    assert "economics.sensitivity.unit" in flatten_figures(figures())
     assert "economics.sensitivity.unit" not in flat
     assert not any(name.endswith(("change_pct", "change_bps")) for name in flat)
     assert flat["economics.gross_margin_pct.period"] == (47.0, "bp")
@@ -380,4 +393,7 @@ def test_the_previous_key_changes_only_when_what_the_brief_prints_from_history_c
     published(tmp_path, draft, date(2025, 12, 31))
 
     assert empty == same == still == "previous=none"
-    assert previous_key(tmp_path, date(2026, 1, 15)).startswith('previous=2025-12-31:{"btc_price_usd": 90000.0, ')
+    now = previous_key(tmp_path, date(2026, 1, 15))
+    assert re.fullmatch(r"previous=2025-12-31:[0-9a-f]{64}", now)
+    published(tmp_path, record(tmp_path, date(2025, 12, 31), figures={"btc": 91_000.0}), date(2025, 12, 31))
+    assert previous_key(tmp_path, date(2026, 1, 15)) not in (now, "previous=none")  # a revision with other figures

@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from briefgen.cli import main
 from briefgen.inputs.config import load_config
 from briefgen.errors import InputError
-from briefgen.init import BLANK_BRIEF_YAML, init_inputs
+from briefgen.init import blank_brief_yaml, init_inputs
+from briefgen.sectors.bitcoin_mining import SECTOR
 from briefgen.sectors.bitcoin_mining.inputs import TABLES, load_inputs
 from tests.conftest import ROOT
 
@@ -44,7 +45,8 @@ def test_a_blank_folder_says_what_to_fill_in(tmp_path: Path):
         assert (tmp_path / "blank" / spec.file).read_text() == ",".join(c.name for c in spec.columns) + "\n"
     config = load_config(tmp_path / "blank")  # every key commented: a valid, empty configuration
     assert config.title is None and config.analysts == ()
-    assert "power_price_usd_per_kwh: 0.04" in BLANK_BRIEF_YAML and "USD per kWh" in BLANK_BRIEF_YAML
+    blank = blank_brief_yaml(SECTOR)
+    assert "power_price_usd_per_kwh: 0.04" in blank and "USD per kWh" in blank
     result = CliRunner().invoke(main, ["check", "--inputs", str(tmp_path / "blank")])
     assert result.exit_code == 1
     assert "network.csv: header only, no data rows (add the data rows below the header)" in result.output

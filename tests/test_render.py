@@ -216,20 +216,20 @@ def test_markdown_images_are_dropped():
 
 
 def test_commentary_files_go_to_their_section_or_the_outlook():
-    rendered = render_commentary({"network": "Net.", "outlook": "Out.", "zeta-notes": "Zeta.", "alpha": "Alpha."})
+    rendered = render_commentary({"network": "Net.", "outlook": "Out.", "zeta-notes": "Zeta.", "alpha": "Alpha."}, SECTOR.sections)
     assert set(rendered) == {"network", "outlook"}
     assert rendered["network"] == Markup("<p>Net.</p>\n")
     assert rendered["outlook"] == Markup("<p>Out.</p>\n<p>Alpha.</p>\n<p>Zeta.</p>\n")
 
 
 def test_a_heading_that_repeats_the_section_title_is_dropped():
-    rendered = render_commentary({"outlook": "# Outlook\n\nText.\n\n## Risks\n", "network": "# Other\n"})
+    rendered = render_commentary({"outlook": "# Outlook\n\nText.\n\n## Risks\n", "network": "# Other\n"}, SECTOR.sections)
     assert rendered["outlook"] == Markup("<p>Text.</p>\n<h3>Risks</h3>\n")
     assert rendered["network"] == Markup("<h3>Other</h3>\n")
 
 
 def test_section_commentary_appears_in_its_section(context):
-    html = render_html(replace(context, commentary=render_commentary({"network": "Hashrate *fell*."})))
+    html = render_html(replace(context, commentary=render_commentary({"network": "Hashrate *fell*."}, SECTOR.sections)))
     network = html[html.index('id="network"'):html.index('id="economics"')]
     assert "Hashrate <em>fell</em>." in network
 

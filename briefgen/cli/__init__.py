@@ -20,6 +20,7 @@ import click
 
 from briefgen import __version__
 from briefgen.errors import BriefgenError
+from briefgen.sector import DEFAULT_SECTOR
 
 def _inputs_folder(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
     """Every command reads the inputs folder: a missing one is one clean error, before any work starts.
@@ -41,6 +42,10 @@ INPUTS_OPTION = click.option(
 )
 PERIOD_OPTION = click.option("--period", metavar="START:END", help="Override the period window (YYYY-MM-DD:YYYY-MM-DD).")
 COMPARE_OPTION = click.option("--compare", metavar="START:END", help="Override the compare window (YYYY-MM-DD:YYYY-MM-DD).")
+SECTOR_OPTION = click.option(
+    "--sector", metavar="NAME", default=DEFAULT_SECTOR, envvar="BRIEFGEN_SECTOR", show_default=True, show_envvar=True,
+    help="The sector the brief is about: a module of briefgen.sectors, or a dotted module name (a desk's own).",
+)
 
 
 class BriefgenGroup(click.Group):
@@ -57,7 +62,11 @@ class BriefgenGroup(click.Group):
 @click.group(cls=BriefgenGroup)
 @click.version_option(__version__, prog_name="briefgen")
 def main() -> None:
-    """Build the Bitcoin-mining sector brief from a folder of input figures."""
+    """Build a sector brief from a folder of input figures.
+
+    The sector (what the brief is about: its tables, figures, charts and templates) is chosen with
+    --sector or BRIEFGEN_SECTOR; the default is bitcoin_mining, the Bitcoin-mining brief.
+    """
 
 
 FAST_EXIT_VARIABLE = "BRIEFGEN_FAST_EXIT"  # set to 0 to exit the ordinary way (docs/development.md)

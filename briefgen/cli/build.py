@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from briefgen.cli import COMPARE_OPTION, INPUTS_OPTION, PERIOD_OPTION, main
+from briefgen.cli import COMPARE_OPTION, INPUTS_OPTION, PERIOD_OPTION, SECTOR_OPTION, main
 
 
 def _windows(period: str | None, compare: str | None):
@@ -34,14 +34,15 @@ def _windows(period: str | None, compare: str | None):
 @click.option("--strict", is_flag=True, help="Treat warnings (data gaps, refused resources) as errors.")
 @click.option("--no-cache", "no_cache", is_flag=True, help="Neither read nor write the cache in OUTPUT/.cache.")
 @click.option("--refresh", is_flag=True, help="Ignore cached results and rebuild every stage (the cache is rewritten).")
+@SECTOR_OPTION
 def build(inputs_dir: Path, output_dir: Path, period: str | None, compare: str | None, templates_dir: Path | None,
-          pdf_variant: str | None, strict: bool, no_cache: bool, refresh: bool) -> None:
+          pdf_variant: str | None, strict: bool, no_cache: bool, refresh: bool, sector: str) -> None:
     """Build output/brief.pdf and output/brief.html from the inputs."""
     from briefgen.build import BuildOptions, build as run_build
 
     period_dates, compare_dates = _windows(period, compare)
     result = run_build(BuildOptions(inputs_dir, output_dir, period_dates, compare_dates, templates_dir, pdf_variant,
-                                    strict, cache=not no_cache, refresh=refresh, parallel=True))
+                                    strict, cache=not no_cache, refresh=refresh, parallel=True, sector=sector))
     for warning in result.warnings:
         click.echo(f"Warning: {warning}", err=True)
     for file in result.files:
@@ -57,16 +58,16 @@ def build(inputs_dir: Path, output_dir: Path, period: str | None, compare: str |
 @main.command()
 @INPUTS_OPTION
 @click.option("--strict", is_flag=True, help="Treat warnings (such as gaps in the daily series) as errors.")
-def check(inputs_dir: Path, strict: bool) -> None:
+@SECTOR_OPTION
+def check(inputs_dir: Path, strict: bool, sector: str) -> None:
     """Validate the inputs (and clients.csv, when it is there) without building; print every problem, or what was found."""
     from briefgen.distribute.clients import CLIENTS_FILE, load_clients
     from briefgen.errors import InputError
-    from briefgen.sectors.bitcoin_mining.inputs import load_inputs
-    from briefgen.sectors.bitcoin_mining.report import inputs_summary
+    from briefgen.sector import load_sector
 
     problems = []
     try:
-        loaded = load_inputs(inputs_dir, strict=strict)
+        loaded = load_sector(sector).load(inputs_dir, strict=strict)
     except InputError as exc:
         problems.extend(exc.problems)
     clients = None
@@ -90,19 +91,41 @@ def check(inputs_dir: Path, strict: bool) -> None:
 @COMPARE_OPTION
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
               help="How to print the figures.")
-def metrics(inputs_dir: Path, period: str | None, compare: str | None, fmt: str) -> None:
+@SECTOR_OPTION
+def metrics(inputs_dir: Path, period: str | None, compare: str | None, fmt: str, sector: str) -> None:
     """Print every figure of the brief for the period and compare windows."""
-    from briefgen.sectors.bitcoin_mining.inputs import load_inputs
-    from briefgen.sectors.bitcoin_mining.metrics import compute
-    from briefgen.sectors.bitcoin_mining.report import metrics_as_csv, metrics_as_json, metrics_as_table
+    import json
 
+    from briefgen.sector import load_sector
+
+    chosen = load_sector(sector)
     period_dates, compare_dates = _windows(period, compare)
-    loaded = load_inputs(inputs_dir, period=period_dates, compare=compare_dates)
+    loaded = chosen.load(inputs_dir, period=period_dates, compare=compare_dates)
     for warning in loaded.warnings:
         click.echo(f"Warning: {warning}", err=True)
-    result = compute(loaded)
-    printer = {"json": metrics_as_json, "csv": metrics_as_csv, "table": metrics_as_table}[fmt]
-    click.echo(printer(result), nl=False)
+    result = chosen.compute(loaded)
+    if fmt == "json":  # the figures the history records, as plain data
+        click.echo(json.dumps(chosen.figures(result), indent=2, allow_nan=False) + "\n", nl=False)
+    else:
+        click.echo((chosen.metrics_csv if fmt == "csv" else chosen.metrics_table)(result), nl=False)
+
+
+def inputs_summary(inputs) -> str:
+    """One line saying what was found: files, rows and date ranges (for `briefgen check`).
+
+    `inputs` is what a sector's `load` returns: its `sources` (name, rows, first, last, later)
+    and its `config` (the period and compare windows).
+    """
+    parts = []
+    for source in inputs.sources:
+        if source.first and source.last:
+            later = f" (+{source.later:,} after the period, not used)" if source.later else ""
+            parts.append(f"{source.name} {source.rows:,} rows {source.first:%Y-%m-%d}..{source.last:%Y-%m-%d}{later}")
+        else:
+            parts.append(source.name)
+    config = inputs.config
+    windows = f"period {config.period.start}..{config.period.end}, compare {config.compare.start}..{config.compare.end}"
+    return f"OK: {len(inputs.sources)} files ({'; '.join(parts)}); {windows}\n"
 
 
 OUTPUT_OPTION = click.option("--output", "output_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -136,7 +159,8 @@ def report_rebuild(step) -> None:
 @INPUTS_OPTION
 @OUTPUT_OPTION
 @TEMPLATES_OPTION
-def watch(inputs_dir: Path, output_dir: Path, templates_dir: Path | None) -> None:
+@SECTOR_OPTION
+def watch(inputs_dir: Path, output_dir: Path, templates_dir: Path | None, sector: str) -> None:
     """Rebuild the brief whenever the inputs or templates change (Ctrl-C to stop)."""
     from briefgen.build import BuildOptions
     from briefgen.cli import long_running
@@ -145,6 +169,6 @@ def watch(inputs_dir: Path, output_dir: Path, templates_dir: Path | None) -> Non
     long_running()
     click.echo(f"watching {inputs_dir} and the templates; Ctrl-C to stop")
     try:
-        run_watch(BuildOptions(inputs_dir, output_dir, templates_dir=templates_dir), report_rebuild)
+        run_watch(BuildOptions(inputs_dir, output_dir, templates_dir=templates_dir, sector=sector), report_rebuild)
     except KeyboardInterrupt:
         click.echo("stopped")

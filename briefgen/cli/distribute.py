@@ -30,7 +30,7 @@ from briefgen.cli.publish import NOW_OPTION, parse_now
 @click.option("--smtp-user", metavar="U",
               help="Log in as U; the password is read from the environment variable BRIEFGEN_SMTP_PASSWORD.")
 @click.option("--from", "sender", metavar="ADDRESS", envvar="BRIEFGEN_MAIL_FROM",
-              help="From address, e.g. 'Mining desk <desk@example.com>' [default: $BRIEFGEN_MAIL_FROM, "
+              help="From address, e.g. 'Research desk <desk@example.com>' [default: $BRIEFGEN_MAIL_FROM, "
                    "else the first analyst with an email in brief.yaml beside the clients file].")
 @click.option("--templates", "templates_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Override folder, as for build: its email/brief.txt replaces the email's body template.")

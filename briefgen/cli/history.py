@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from briefgen.cli import INPUTS_OPTION, main
+from briefgen.cli import INPUTS_OPTION, SECTOR_OPTION, main
 
 
 HISTORY_OUTPUT_OPTION = click.option(
@@ -20,31 +20,41 @@ HISTORY_OUTPUT_OPTION = click.option(
 @click.option("--published", "published_only", is_flag=True, help="List publications only (no drafts).")
 @click.option("--builds", "builds_only", is_flag=True,
               help="The builds' table of old: period, PDF hash, variant and key figures.")
-def history_command(output_dir: Path, published_only: bool, builds_only: bool) -> None:
-    """List the briefs in OUTPUT: status (draft, published, revised, recalled), version, approver, key figures."""
-    from briefgen.store.history import history_table, list_builds
+@SECTOR_OPTION
+def history_command(output_dir: Path, published_only: bool, builds_only: bool, sector: str) -> None:
+    """List the briefs in OUTPUT: status (draft, published, revised, recalled), version, approver, key figures.
+
+    The key figures are the sector's (--sector).
+    """
     from briefgen.publish.lifecycle import lifecycle_table, publications
+    from briefgen.sector import load_sector
+    from briefgen.store.history import list_builds
+    from briefgen.store.historytext import history_table
 
     builds = list_builds(output_dir)
+    keys = load_sector(sector).key_figures
     if builds_only:
-        click.echo(history_table(builds), nl=False)
+        click.echo(history_table(builds, keys), nl=False)
         return
-    click.echo(lifecycle_table(builds, publications(output_dir), published_only=published_only), nl=False)
+    click.echo(lifecycle_table(builds, publications(output_dir), keys, published_only=published_only), nl=False)
 
 
 @main.command("diff")
 @click.argument("old_id", metavar="[A]", type=int, required=False)
 @click.argument("new_id", metavar="[B]", type=int, required=False)
 @HISTORY_OUTPUT_OPTION
-def diff_command(old_id: int | None, new_id: int | None, output_dir: Path) -> None:
+@SECTOR_OPTION
+def diff_command(old_id: int | None, new_id: int | None, output_dir: Path, sector: str) -> None:
     """Show the figures and input files that changed from build A to build B.
 
     Without ids, the last two builds; with only A, A against the last build. Ids are those of
     `briefgen history`. Figures show old -> new and the change (% for levels, bp for percentages).
     """
-    from briefgen.store.history import diff_builds, diff_text
+    from briefgen.sector import load_sector
+    from briefgen.store.history import diff_builds
+    from briefgen.store.historytext import diff_text
 
-    click.echo(diff_text(diff_builds(output_dir, old_id, new_id)), nl=False)
+    click.echo(diff_text(diff_builds(output_dir, old_id, new_id, skip=load_sector(sector).derived)), nl=False)
 
 
 def _iso_date(text: str, option: str):
@@ -67,8 +77,9 @@ def _iso_date(text: str, option: str):
               show_default=True, help="Each brief goes to OUTPUT/batch/<as-of>/.")
 @click.option("--jobs", type=click.IntRange(min=1), metavar="N",
               help="Briefs built at once, one process each [default: the number of CPUs].")
+@SECTOR_OPTION
 def batch_command(as_of_dates: str | None, start: str | None, end: str | None, cadence: str, inputs_dir: Path,
-                  output_dir: Path, jobs: int | None) -> None:
+                  output_dir: Path, jobs: int | None, sector: str) -> None:
     """Build one brief per as-of date, in parallel, each into its own folder.
 
     A note dated the 15th covers the 1st to the 14th against the previous month's last 14 days; a
@@ -93,7 +104,7 @@ def batch_command(as_of_dates: str | None, start: str | None, end: str | None, c
     else:
         raise click.UsageError("give the as-of dates: --as-of DATES, or --from DATE --to DATE")
     with _BatchProgress() as progress:
-        results = run_batch(dates, BuildOptions(inputs_dir, output_dir), jobs=jobs, progress=progress)
+        results = run_batch(dates, BuildOptions(inputs_dir, output_dir, sector=sector), jobs=jobs, progress=progress)
     for result in results:
         for warning in result.warnings:
             click.echo(f"Warning: {result.as_of}: {warning}", err=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from briefgen.cli import main
+from briefgen.cli import SECTOR_OPTION, main
 
 
 @main.command("init")
@@ -14,18 +14,26 @@ from briefgen.cli import main
 @click.option("--blank", is_flag=True, help="Write empty tables (header rows only) and a commented brief.yaml, "
               "not the illustrative sample.")
 @click.option("--xlsx", is_flag=True, help="Put the tables in one Excel workbook, brief.xlsx, one sheet per table.")
-def init(folder: Path, blank: bool, xlsx: bool) -> None:
+@SECTOR_OPTION
+def init(folder: Path, blank: bool, xlsx: bool, sector: str) -> None:
     """Create FOLDER as a new inputs folder: the illustrative sample, or blank tables to fill in.
 
     Never overwrites a file: if any file it would write exists, it writes nothing.
     """
     from briefgen.init import init_inputs
 
-    result = init_inputs(folder, blank=blank, xlsx=xlsx)
+    result = init_inputs(folder, blank=blank, xlsx=xlsx, sector=sector)
     for path in result.written:
         click.echo(f"wrote {path}")
     if blank:
         where = f"the sheets of {folder / 'brief.xlsx'}" if xlsx else f"the tables in {folder}"
-        click.echo(f"next: fill in {where} (and brief.yaml), then run: briefgen check --inputs {folder}")
+        click.echo(f"next: fill in {where} (and brief.yaml), then run: briefgen check --inputs {folder}{_named(sector)}")
     else:
-        click.echo(f"next: briefgen build --inputs {folder}")
+        click.echo(f"next: briefgen build --inputs {folder}{_named(sector)}")
+
+
+def _named(sector: str) -> str:
+    """The --sector a next command needs: none for the default sector."""
+    from briefgen.sector import DEFAULT_SECTOR
+
+    return "" if sector == DEFAULT_SECTOR else f" --sector {sector}"

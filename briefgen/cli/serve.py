@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from briefgen.cli import INPUTS_OPTION, main
+from briefgen.cli import INPUTS_OPTION, SECTOR_OPTION, main
 from briefgen.cli.build import OUTPUT_OPTION, TEMPLATES_OPTION, report_rebuild
 
 
@@ -18,7 +18,8 @@ from briefgen.cli.build import OUTPUT_OPTION, TEMPLATES_OPTION, report_rebuild
               help="Port to serve on (0: any free port).")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to serve on; the default is reachable from this machine only.")
-def serve(inputs_dir: Path, output_dir: Path, templates_dir: Path | None, port: int, host: str) -> None:
+@SECTOR_OPTION
+def serve(inputs_dir: Path, output_dir: Path, templates_dir: Path | None, port: int, host: str, sector: str) -> None:
     """Build, serve the brief in a browser, rebuild on every change and reload the page (Ctrl-C to stop)."""
     from briefgen.build import BuildOptions
     from briefgen.cli import long_running
@@ -31,7 +32,7 @@ def serve(inputs_dir: Path, output_dir: Path, templates_dir: Path | None, port: 
                    "Ctrl-C to stop")
 
     try:
-        run_serve(BuildOptions(inputs_dir, output_dir, templates_dir=templates_dir), report_rebuild,
+        run_serve(BuildOptions(inputs_dir, output_dir, templates_dir=templates_dir, sector=sector), report_rebuild,
                   host=host, port=port, ready=ready)
     except KeyboardInterrupt:
         click.echo("stopped")

@@ -34,10 +34,9 @@ from briefgen.resources import template_folders
 if TYPE_CHECKING:
     from briefgen.inputs.config import BriefConfig
     from briefgen.charts import Chart
-    from briefgen.store.history import PreviousBrief
-    from briefgen.sectors.bitcoin_mining.inputs import SourceFile
-    from briefgen.sectors.bitcoin_mining.metrics import SectorMetrics
     from briefgen.pdf import PdfMetadata
+    from briefgen.store.figures import KeyFigure
+    from briefgen.store.history import PreviousBrief
 
 ENTRY_TEMPLATE = "brief.html"
 DEFAULT_TITLE = "Sector brief"  # the series name when a sector names none (briefgen.sector.Sector.series)
@@ -47,47 +46,47 @@ DEFAULT_DISCLAIMER = (
 )
 # Where the PDF stage serves charts from; charts are referenced by file name under it.
 CHART_URL_PREFIX = "charts/"
-# Commentary files named after a section appear in it (under that title); any other file goes to the Outlook.
-COMMENTARY_SECTIONS = {
-    "summary": "Key takeaways", "network": "Network", "economics": "Mining economics", "miners": "Listed miners",
-    "equities": "Equities", "valuation": "Valuation", "deals": "Beyond block rewards", "outlook": "Outlook",
-}
 
 
 @dataclass(frozen=True, eq=False)
 class BriefContext:
     """Everything the templates print. Numbers come computed; templates only format and arrange.
 
-    commentary: sanitised HTML keyed by section (see COMMENTARY_SECTIONS), from render_commentary.
+    metrics: the sector's metrics, whatever its `compute` returns; `metrics.period` is the period's Window.
+    commentary: sanitised HTML keyed by section (the sector's Sector.sections), from render_commentary.
     sources: one entry per input file, with name, rows, first, last and sha256 attributes.
     recipient: printed in the footer of a per-client copy; None for the master copy.
     previous: the latest brief recorded with an earlier as-of date (briefgen.store.history), or None.
+    key_figures: the sector's key figures (Sector.key_figures), which `since` compares with `previous`.
     """
 
     config: BriefConfig
-    metrics: SectorMetrics
+    metrics: Any
     charts: tuple[Chart, ...]
     headline: str
     takeaways: tuple[str, ...]
     commentary: Mapping[str, Markup] = field(default_factory=dict)
-    sources: tuple[SourceFile, ...] = ()
+    sources: tuple[Any, ...] = ()
     disclaimer: str = DEFAULT_DISCLAIMER
     recipient: str | None = None
     generator: str = f"briefgen {__version__}"
-    series: str = DEFAULT_TITLE  # the note's name, the sector's: "Bitcoin mining"
+    series: str = DEFAULT_TITLE  # the note's name: the sector's Sector.series
     previous: PreviousBrief | None = None
+    key_figures: tuple[KeyFigure, ...] = ()
 
     @property
     def as_of(self) -> date:
         return self.config.as_of or self.metrics.period.end
 
     def since(self, name: str) -> float | None:
-        """A key figure's change since the previous brief (history.KEY_FIGURES name): % for levels, bp for shares."""
+        """A key figure's change since the previous brief (by KeyFigure name): % for levels, bp for shares."""
+        key = next((key for key in self.key_figures if key.name == name), None)
+        if key is None:
+            raise KeyError(f"{name!r} is not one of the sector's key figures "
+                           f"({', '.join(k.name for k in self.key_figures) or 'it declares none'})")
         if self.previous is None:
             return None
-        from briefgen.store.history import key_figures
-
-        return self.previous.change_to(name, key_figures(self.metrics)[name])
+        return key.change(key.value(self.metrics), key.value(self.previous.figures))
 
     def charts_for(self, section: str) -> tuple[Chart, ...]:
         """The section's charts in the order charts.py drew them."""
@@ -153,18 +152,23 @@ def render_markdown(text: str, section_title: str | None = None) -> Markup:
     return Markup(clean)
 
 
-def render_commentary(texts: Mapping[str, str]) -> dict[str, Markup]:
-    """Render each commentary file; files not named after a section are appended to the Outlook."""
+def render_commentary(texts: Mapping[str, str], sections: Mapping[str, str]) -> dict[str, Markup]:
+    """Render each commentary file by the sector's sections (name -> title, in the brief's order).
+
+    A file named after a section is that section's; any other is appended to the last section, in
+    file-name order.
+    """
     rendered: dict[str, Markup] = {}
     extra = []
     for name in sorted(texts):
-        html = render_markdown(texts[name], COMMENTARY_SECTIONS.get(name))
-        if name in COMMENTARY_SECTIONS:
+        html = render_markdown(texts[name], sections.get(name))
+        if name in sections:
             rendered[name] = html
         else:
             extra.append(html)
-    if extra:
-        rendered["outlook"] = Markup("").join([rendered.get("outlook", Markup("")), *extra])
+    if extra and sections:
+        last = list(sections)[-1]
+        rendered[last] = Markup("").join([rendered.get(last, Markup("")), *extra])
     return rendered
 
 
@@ -210,9 +214,9 @@ class Grid:
 
 
 def grid(frame: Any) -> Grid:
-    """The sensitivity DataFrame (index: hashrate, columns: price) as header cells and rows.
+    """A two-way grid (a DataFrame: one input along the index, another along the columns) as header cells and rows.
 
-    The base case is the middle row and column: the grid steps run symmetric around zero.
+    The base case is the middle row and column: the grid's steps run symmetric around it.
     """
     if frame is None or frame.empty:
         return Grid((), ())

@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from briefgen.store.history import HistoryError, _cause, _connect, _migrate, _reader, _version, history_path
+from briefgen.store.historydb import HistoryError, cause, connect, history_path, migrate, reader, schema_version
 
-# Added by schema 2; history._migrate runs it on an older history, in the same transaction.
+if TYPE_CHECKING:
+    from briefgen.store.figures import KeyFigure
+
+# Added by schema 2; historydb.migrate runs it on an older history, in the same transaction.
 SCHEMA_V2 = """
 ALTER TABLE builds ADD COLUMN final_sha256 TEXT;   -- the PDF without the draft mark (what publish sends)
 ALTER TABLE builds ADD COLUMN build_key TEXT;      -- keys.Keys.build: inputs, templates, code, options
@@ -61,6 +65,13 @@ class BuildProvenance:
     templates_dir: str | None
     options: tuple[str, ...]
     warnings: tuple[str, ...]
+
+    @property
+    def sector(self) -> str:
+        """The sector the build was about: its `sector=` option (BuildOptions.fingerprint), else the default."""
+        from briefgen.sector import DEFAULT_SECTOR
+
+        return next((o.split("=", 1)[1] for o in self.options if o.startswith("sector=")), DEFAULT_SECTOR)
 
 
 @dataclass(frozen=True)
@@ -103,16 +114,16 @@ def _publication(row: tuple) -> Publication:
 @contextmanager
 def _read(output_dir: Path) -> Iterator[sqlite3.Connection | None]:
     """The history open for reading, or None when it holds no schema-2 tables yet."""
-    opened = _reader(output_dir)
+    opened = reader(output_dir)
     if opened is None:
         yield None
         return
     db, path = opened
     with closing(db):
         try:
-            yield db if _version(db, path) >= 2 else None
+            yield db if schema_version(db, path) >= 2 else None
         except sqlite3.Error as exc:
-            raise HistoryError(f"{path}: cannot read the build history ({_cause(exc, path)})") from None
+            raise HistoryError(f"{path}: cannot read the build history ({cause(exc, path)})") from None
 
 
 @contextmanager
@@ -124,11 +135,11 @@ def writer(output_dir: Path) -> Iterator[sqlite3.Connection]:
     path = history_path(output_dir)
     if not path.is_file():
         raise HistoryError(f"no builds recorded yet in {path}; run briefgen build first")
-    with closing(_connect(path, create=True)) as db:
+    with closing(connect(path, create=True)) as db:
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
-                _migrate(db, path)
+                migrate(db, path)
                 yield db
                 db.execute("COMMIT")
             except BaseException:
@@ -136,7 +147,7 @@ def writer(output_dir: Path) -> Iterator[sqlite3.Connection]:
                     db.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
-            raise HistoryError(f"{path}: cannot write the build history ({_cause(exc, path)})") from None
+            raise HistoryError(f"{path}: cannot write the build history ({cause(exc, path)})") from None
 
 
 def last_build(output_dir: Path) -> BuildProvenance:
@@ -153,7 +164,7 @@ def last_build(output_dir: Path) -> BuildProvenance:
 
 
 def build_figures(output_dir: Path, build_id: int) -> dict:
-    """The figures a build recorded (metrics_as_dict's data)."""
+    """The figures a build recorded (the sector's figures, Sector.figures)."""
     with _read(output_dir) as db:
         row = None if db is None else db.execute("SELECT figures FROM builds WHERE id = ?", (build_id,)).fetchone()
     if row is None:
@@ -210,23 +221,22 @@ def by_sha256(output_dir: Path, sha256: str) -> Publication | None:
 
 
 
-def lifecycle_table(builds, published: list[Publication], *, published_only: bool = False) -> str:
+def lifecycle_table(builds, published: list[Publication], key_figures: Sequence[KeyFigure] = (), *,
+                    published_only: bool = False) -> str:
     """`briefgen history`: each build with its status (draft, published, revised, recalled), version and approver.
 
-    A build published more than once gets a line per version; `published_only` lists publications alone.
+    A build published more than once gets a line per version; `published_only` lists publications
+    alone. The sector's listed key figures follow (briefgen.store.historytext.key_cells).
     """
-    from briefgen.formatting import ehs, pct, usd
-    from briefgen.store.history import _table
+    from briefgen.store.historytext import aligned, key_cells, listed
 
     by_build: dict[int, list[Publication]] = {}
     for publication in published:
         by_build.setdefault(publication.build_id, []).append(publication)
-    rows = [("id", "as of", "status", "version", "approved by", "published (UTC)", "pdf", "BTC price", "hashrate",
-             "hashprice", "margin", "market cap")]
+    keys = listed(key_figures)
+    rows = [("id", "as of", "status", "version", "approved by", "published (UTC)", "pdf", *(key.label for key in keys))]
     for record in builds:
-        k = record.key_figures
-        figures = (usd(k["btc_price_usd"]), ehs(k["hashrate_ehs"]), usd(k["hashprice_usd_per_ph_day"]),
-                   pct(k["gross_margin_pct"]), usd(k["market_cap_usd"]))
+        figures = key_cells(keys, record.figures)
         versions = by_build.get(record.id, [])
         if not versions and not published_only:
             rows.append((str(record.id), record.as_of.isoformat(), DRAFT, "-", "-", "-", record.pdf_sha256[:12], *figures))
@@ -235,4 +245,4 @@ def lifecycle_table(builds, published: list[Publication], *, published_only: boo
                          p.published_at.replace("T", " ").rstrip("Z")[:16], p.pdf_sha256[:12], *figures))
     if len(rows) == 1:
         return "nothing published yet; briefgen publish --approved-by NAME publishes the last build\n"
-    return "\n".join(_table(rows, right={0, 7, 8, 9, 10, 11})) + "\n"
+    return "\n".join(aligned(rows, right={0, *range(7, 7 + len(keys))})) + "\n"

@@ -2,8 +2,9 @@
 
 The document follows the RIXML 2.x research schema (namespace http://www.rixml.org/2017/9/RIXML),
 its elements in the schema's order: Research > Product > StatusInfo, Source (the house and its
-analysts), Content (title, abstract, the PDF as a Resource), Context (the miners as issuers with
-their exchange tickers, the product details, equity / US classification). The research ID is the
+analysts), Content (title, abstract, the PDF as a Resource), Context (the companies the note
+covers as issuers with their exchange tickers: the sector's Sector.issuers; the product details,
+equity / US classification). The research ID is the
 same for every version of one as-of date; the product ID names the version. The schema files
 themselves are not shipped (their notice forbids it): tests validate against them when
 BRIEFGEN_RIXML_XSD names a local copy.
@@ -21,7 +22,7 @@ from lxml import etree
 NAMESPACE = "http://www.rixml.org/2017/9/RIXML"
 SIDECAR = "brief.rixml.xml"
 STATUS = {"published": "Published", "revised": "Revised", "recalled": "Recalled"}
-# ISO 10383 market identifier codes of the exchanges US-listed miners trade on
+# ISO 10383 market identifier codes of the US exchanges an issuer's `exchange` may name
 MIC = {"NASDAQ": "XNAS", "NYSE": "XNYS", "NYSE AMERICAN": "XASE", "NYSEAMERICAN": "XASE", "AMEX": "XASE",
        "CBOE": "BATS", "OTC": "OTCM"}
 

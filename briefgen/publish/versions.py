@@ -115,7 +115,7 @@ def publish(output_dir: Path, inputs_dir: Path, *, approved_by: str, note: str |
         raise PublishError(f"the templates folder of the last build, {templates}, is gone; build again")
     if not Path(inputs_dir).is_dir():
         raise PublishError(f"{inputs_dir}: no such inputs folder (give --inputs)")
-    if build_keys(inputs_dir, templates, build.options).build != build.build_key:
+    if build_keys(inputs_dir, templates, build.options, build.sector).build != build.build_key:
         raise PublishError(f"the inputs in {inputs_dir} or the templates changed since the last build (id {build.id});"
                            " build first, review the draft, then publish")
     config = load_config(Path(inputs_dir))

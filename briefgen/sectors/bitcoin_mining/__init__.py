@@ -13,8 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from briefgen.sector import Sector
+from briefgen.formatting import ehs, pct, usd
+from briefgen.sector import SampleInputs, Sector
 from briefgen.sectors.bitcoin_mining.context import SERIES
+from briefgen.store.figures import KeyFigure
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -49,6 +51,55 @@ def _figures(metrics) -> dict:
     return metrics_as_dict(metrics)
 
 
+def _metrics_table(metrics) -> str:
+    from briefgen.sectors.bitcoin_mining.report import metrics_as_table
+
+    return metrics_as_table(metrics)
+
+
+def _metrics_csv(metrics) -> str:
+    from briefgen.sectors.bitcoin_mining.report import metrics_as_csv
+
+    return metrics_as_csv(metrics)
+
+
+def _sample() -> SampleInputs:
+    from briefgen.sectors.bitcoin_mining import sample
+
+    return SampleInputs(sample.sample_files(tables=False), sample.sample_tables())
+
+
+# The cover's key-figures panel, in its order; those with a label are `briefgen history`'s columns.
+KEY_FIGURES = (
+    KeyFigure("btc_price_usd", ("network", "btc_price_usd"), "level", "BTC price", usd),
+    KeyFigure("hashrate_ehs", ("network", "hashrate_ehs"), "level", "hashrate", ehs),
+    KeyFigure("hashprice_usd_per_ph_day", ("economics", "hashprice_usd_per_ph_day"), "level", "hashprice", usd),
+    KeyFigure("revenue_usd_per_eh_day", ("economics", "revenue_usd_per_eh_day"), "level"),
+    KeyFigure("gross_margin_pct", ("economics", "gross_margin_pct"), "share", "margin", pct),
+    KeyFigure("market_cap_usd", ("equities", "market_cap_usd"), "level", "market cap", usd),
+    KeyFigure("listed_share_pct", ("miners", "share_of_network_pct"), "share"),
+)
+# Commentary files named after a section appear in it (under that title); any other file goes to the Outlook.
+SECTIONS = {
+    "summary": "Key takeaways", "network": "Network", "economics": "Mining economics", "miners": "Listed miners",
+    "equities": "Equities", "valuation": "Valuation", "deals": "Beyond block rewards", "outlook": "Outlook",
+}
+
+
+def _blank_config() -> str:
+    """brief.yaml's mining keys, commented, for `briefgen init --blank`."""
+    from briefgen.sectors.bitcoin_mining.assumptions import (
+        DEFAULT_FLEET_EFFICIENCY_J_PER_TH as FLEET,
+        DEFAULT_POWER_PRICE_USD_PER_KWH as POWER,
+    )
+
+    return (
+        "# assumptions:                          # behind gross margin\n"
+        f"#   power_price_usd_per_kwh: {POWER}         # USD per kWh; default {POWER}\n"
+        f"#   fleet_efficiency_j_per_th: {FLEET:g}          # the network fleet's J/TH; default {FLEET:g}\n"
+    )
+
+
 def _issuers(inputs) -> list[dict]:
     """The miners the note covers, once each: ticker, name, exchange ("" where left empty)."""
     miners = inputs.miners
@@ -76,6 +127,14 @@ SECTOR = Sector(
     charts=_charts,
     context=_context,
     figures=_figures,
+    metrics_table=_metrics_table,
+    metrics_csv=_metrics_csv,
+    sections=SECTIONS,
+    key_figures=KEY_FIGURES,
+    derived=("economics.sensitivity",),  # 35 cells that all move whenever hashprice does
     issuers=_issuers,
     keywords=("Bitcoin", "mining", "hashprice", "hashrate", "equities"),
+    sample=_sample,
+    blank_config=_blank_config,
+    preload=("briefgen.sectors.bitcoin_mining.inputs", "briefgen.sectors.bitcoin_mining.metrics"),
 )

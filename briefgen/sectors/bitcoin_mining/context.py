@@ -16,6 +16,7 @@ def brief_context(inputs, metrics, charts, previous, commentary, sources, takeaw
     """
     from briefgen.html.render import BriefContext
     from briefgen.inputs.commentary import list_items
+    from briefgen.sectors.bitcoin_mining import KEY_FIGURES
     from briefgen.sectors.bitcoin_mining.narrative import draft_headline, draft_takeaways
 
     config = inputs.config
@@ -33,4 +34,5 @@ def brief_context(inputs, metrics, charts, previous, commentary, sources, takeaw
         sources=sources,
         previous=previous,
         series=SERIES,
+        key_figures=KEY_FIGURES,
     )

@@ -160,17 +160,3 @@ def _fmt(value: float | None) -> str:
     if magnitude >= 1:
         return f"{value:,.2f}"
     return f"{value:.6g}"
-
-
-def inputs_summary(inputs) -> str:
-    """One line saying what was found: files, rows and date ranges (for `briefgen check`)."""
-    parts = []
-    for source in inputs.sources:
-        if source.first and source.last:
-            later = f" (+{source.later:,} after the period, not used)" if source.later else ""
-            parts.append(f"{source.name} {source.rows:,} rows {source.first:%Y-%m-%d}..{source.last:%Y-%m-%d}{later}")
-        else:
-            parts.append(source.name)
-    config = inputs.config
-    windows = f"period {config.period.start}..{config.period.end}, compare {config.compare.start}..{config.compare.end}"
-    return f"OK: {len(inputs.sources)} files ({'; '.join(parts)}); {windows}\n"

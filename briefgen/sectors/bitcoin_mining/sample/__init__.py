@@ -96,10 +96,9 @@ NYSE holidays in range (US_HOLIDAYS).
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
+from briefgen.init import csv_bytes
 from briefgen.sectors.bitcoin_mining.sample.common import (
     ANALYSTS, AS_OF, COMPARE, FLEET_EFFICIENCY_J_PER_TH, HOUSE, PERIOD, POWER_PRICE_USD_PER_KWH,
 )
@@ -127,15 +126,6 @@ def sample_tables() -> dict[str, tuple[tuple[str, ...], list[tuple]]]:
         "deals": list(DEALS),
     }
     return {name: (HEADERS[name], rows[name]) for name in HEADERS}
-
-
-def csv_bytes(header: tuple[str, ...], rows) -> bytes:
-    """A table as UTF-8 CSV with LF line ends, the way the sample's files are written."""
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue().encode("utf-8")
 
 
 def brief_yaml() -> str:
