@@ -22,10 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from briefgen.inputs.cells import Column
-from briefgen.inputs.config import DEFAULT_FLEET_EFFICIENCY_J_PER_TH, DEFAULT_HOUSE, DEFAULT_POWER_PRICE_USD_PER_KWH
+from briefgen.inputs.config import DEFAULT_HOUSE
+from briefgen.sectors.bitcoin_mining.assumptions import DEFAULT_FLEET_EFFICIENCY_J_PER_TH, DEFAULT_POWER_PRICE_USD_PER_KWH
 from briefgen.errors import InputError, Problem
 from briefgen.files import FILE_MODE, _explain, ensure_dir
-from briefgen.sectors.bitcoin_mining.inputs import MINERS, TABLES, WORKBOOK, TableSpec
+from briefgen.inputs.rawtables import WORKBOOK
+from briefgen.inputs.tables import TableSpec
+from briefgen.sectors.bitcoin_mining.contract import MINERS, TABLES
 
 BLANK_BRIEF_YAML = f"""\
 # brief.yaml: what this brief is about. Every key is optional: delete the '# ' before a key to set it.

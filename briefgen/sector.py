@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
     from briefgen.charts.spec import ChartSpec
     from briefgen.html.render import BriefContext
+    from briefgen.inputs.config import BriefModel
     from briefgen.inputs.tables import TableSpec
     from briefgen.store.history import KeyFigure
 
@@ -61,6 +62,8 @@ class Sector:
     keywords: tuple[str, ...] = ()  # the PDF's and RIXML's keywords
     sample: Callable[[Path], Any] | None = None  # writes illustrative inputs into a folder (`briefgen init`)
     commands: Callable[[], Sequence[click.Command]] = field(default=lambda: ())  # `briefgen fetch` subcommands
+    # brief.yaml's schema: a briefgen.inputs.config.BriefModel subclass adding the sector's keys (None: the house's only)
+    config_model: Callable[[], type[BriefModel]] | None = None
 
 
 class SectorError(BriefgenError):

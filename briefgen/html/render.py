@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from briefgen.inputs.config import BriefConfig
     from briefgen.charts import Chart
     from briefgen.store.history import PreviousBrief
-    from briefgen.sectors.bitcoin_mining.inputs import SourceFile
+    from briefgen.inputs.folder import SourceFile
     from briefgen.sectors.bitcoin_mining.metrics import SectorMetrics
     from briefgen.pdf import PdfMetadata
 
