@@ -1,8 +1,8 @@
 """The `fetch` group: bring input figures up to date from public sources, by the default sector's commands.
 
-The subcommands are the sector's (Sector.commands: for the mining brief `fetch network` and `fetch
-equities`, in briefgen/sectors/bitcoin_mining/fetch/commands.py), loaded when the group is used,
-so `briefgen --help` imports no sector. What every such command shares is here: the --since
+The subcommands are the default sector's (Sector.commands, e.g. `fetch network` and `fetch
+equities`, defined in the sector's fetch/commands.py), loaded when the group is used, so
+`briefgen --help` imports no sector. What every such command shares is here: the --since
 parser, the progress bar, and printing, then writing, a refresh plan.
 """
 

@@ -4,8 +4,9 @@
     print(describe(plan))      # new days, changes (old -> new)
     backup = apply_plan(plan)  # back up, then replace the file
 
-Modules: http (GET with retries, pacing and a same-origin guard), rows (source values -> checked
-cells of a Target table), merge (the plan, and writing it). The sources, their Targets and the
+Modules: http (GET with retries, pacing and a same-origin guard), deadline (the timer that ends a
+request past its deadline), rows (source values -> checked cells of a Target table), merge (the
+plan, and writing it). The sources, their Targets and the
 commands are the sector's (e.g. briefgen/sectors/<sector>/fetch/); cli/fetch.py mounts the default
 sector's commands (Sector.commands) on the `fetch` group. Only that group imports this package:
 building a brief never touches the network.
