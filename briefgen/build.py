@@ -323,7 +323,7 @@ def _skeleton(options: BuildOptions, keys: Keys, cache: Cache, sections: list[st
 
 
 def _source(entry: dict):
-    from briefgen.inputs.commentary import SourceFile
+    from briefgen.inputs.folder import SourceFile
 
     first, last = (date.fromisoformat(entry[k]) if entry[k] else None for k in ("first", "last"))
     return SourceFile(entry["name"], entry["rows"], first, last, entry["sha256"])

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
     from briefgen.charts.spec import ChartSpec
     from briefgen.html.render import BriefContext
+    from briefgen.inputs.config import BriefModel
     from briefgen.inputs.tables import TableSpec
     from briefgen.store.figures import KeyFigure
 
@@ -85,6 +86,8 @@ class Sector:
     blank_config: Callable[[], str] = lambda: ""
     preload: tuple[str, ...] = ()  # heavy modules a batch's fork server imports once, for every worker
     commands: Callable[[], Sequence[click.Command]] = field(default=lambda: ())  # `briefgen fetch` subcommands
+    # brief.yaml's schema: a briefgen.inputs.config.BriefModel subclass adding the sector's keys (None: the house's only)
+    config_model: Callable[[], type[BriefModel]] | None = None
 
 
 class SectorError(BriefgenError):

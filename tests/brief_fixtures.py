@@ -21,8 +21,10 @@ import pytest
 from briefgen.sectors.bitcoin_mining import SECTOR
 from briefgen.sectors.bitcoin_mining.assumptions import InForce
 from briefgen.charts.spec import Chart
-from briefgen.inputs.config import Analyst, Assumptions, BriefConfig, Window
-from briefgen.sectors.bitcoin_mining.inputs import SourceFile
+from briefgen.inputs.config import Analyst, Window
+from briefgen.inputs.folder import SourceFile
+from briefgen.sectors.bitcoin_mining.assumptions import Assumptions
+from briefgen.sectors.bitcoin_mining.contract import MiningConfig
 from briefgen.sectors.bitcoin_mining.metrics import (
     EconomicsFigures,
     EquityFigures,
@@ -241,8 +243,8 @@ def sector_metrics(miners: bool = True, equities: bool = True, with_deals: bool 
     )
 
 
-def brief_config(**changes) -> BriefConfig:
-    config = BriefConfig(
+def brief_config(**changes) -> MiningConfig:
+    config = MiningConfig(
         title="Bitcoin mining",
         as_of=AS_OF,
         period=PERIOD,

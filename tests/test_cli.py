@@ -11,7 +11,10 @@ from tests.conftest import ROOT, user_docs, write_inputs
 
 def _commands(group: click.Group, prefix: str = "briefgen") -> list[tuple[str, click.Command]]:
     found = []
-    for name, command in sorted(group.commands.items()):
+    context = click.Context(group)
+    for name in group.list_commands(context):  # not group.commands: `fetch` loads the sector's commands lazily
+        command = group.get_command(context, name)
+        assert command is not None, name
         found.append((f"{prefix} {name}", command))
         if isinstance(command, click.Group):
             found.extend(_commands(command, f"{prefix} {name}"))

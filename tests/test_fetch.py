@@ -25,8 +25,9 @@ from werkzeug import Request, Response
 
 from briefgen.cli import main
 from briefgen.errors import FetchError, InputError
-from briefgen.fetch import HttpPolicy, apply_plan, describe, plan_network_refresh
+from briefgen.fetch import HttpPolicy, apply_plan, describe
 from briefgen.sectors.bitcoin_mining.fetch.mempool import midnight, period_for
+from briefgen.sectors.bitcoin_mining.fetch.network import plan_network_refresh
 from briefgen.sectors.bitcoin_mining.inputs import load_inputs
 from tests.conftest import ROOT, user_docs, write_inputs
 

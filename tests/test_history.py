@@ -25,7 +25,7 @@ from briefgen.store.history import (
     previous_key,
     record_build,
 )
-from briefgen.sectors.bitcoin_mining.inputs import SourceFile
+from briefgen.inputs.folder import SourceFile
 from tests.conftest import user_docs
 
 pytestmark = pytest.mark.filterwarnings("error")

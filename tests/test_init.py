@@ -12,7 +12,8 @@ from briefgen.inputs.config import load_config
 from briefgen.errors import InputError
 from briefgen.init import blank_brief_yaml, init_inputs
 from briefgen.sectors.bitcoin_mining import SECTOR
-from briefgen.sectors.bitcoin_mining.inputs import TABLES, load_inputs
+from briefgen.sectors.bitcoin_mining.contract import TABLES
+from briefgen.sectors.bitcoin_mining.inputs import load_inputs
 from tests.conftest import ROOT
 
 SAMPLE = sorted(p.relative_to(ROOT / "inputs").as_posix() for p in (ROOT / "inputs").rglob("*") if p.is_file())

@@ -230,3 +230,67 @@ def test_as_of_defaults_to_the_period_end_not_to_the_last_day_of_data(tmp_path: 
     assert str(inputs.network["date"].max().date()) == "2025-03-04"
     source = inputs.sources[1]
     assert (source.rows, str(source.last), source.later) == (4, "2025-03-04", 2)
+
+
+# --- the generic machinery knows no sector ----------------------------------------------------
+
+
+def test_the_generic_layers_import_no_sector():
+    """briefgen.inputs and briefgen.fetch are the toolkit's: importing every module of them loads no sector."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    modules = ["briefgen.inputs." + m for m in ("cells", "rawtables", "tables", "config", "folder", "commentary",
+                                                "yamltext")]
+    modules += ["briefgen.fetch", "briefgen.fetch.rows", "briefgen.fetch.merge", "briefgen.fetch.http"]
+    code = (f"import sys; import {', '.join(modules)}; "
+            "print(sorted(m for m in sys.modules if m.startswith('briefgen.sectors')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"
+
+
+def test_brief_yaml_keys_are_the_house_s_plus_the_sector_s():
+    """The house's schema refuses a sector's keys; the mining model adds them, and names them in its hints."""
+    from briefgen.inputs.config import BriefModel, parse_config
+    from briefgen.sectors.bitcoin_mining.contract import MiningBriefModel, MiningConfig
+
+    with pytest.raises(InputError) as caught:
+        parse_config("title: t\nassumptions: {power_price_usd_per_kwh: 0.05}\n", BriefModel)
+    (problem,) = caught.value.problems
+    assert str(problem).startswith("brief.yaml: key 'assumptions': unknown key (known keys: title, as_of, period,")
+    assert "deals_since" not in str(problem)
+    with pytest.raises(InputError) as caught:
+        parse_config("title: t\nasumptions: {power_price_usd_per_kwh: 0.05}\n", MiningBriefModel)
+    assert [str(p) for p in caught.value.problems] == [
+        "brief.yaml: key 'asumptions': unknown key (did you mean 'assumptions'?)"]
+    config = parse_config("title: t\nassumptions: {power_price_usd_per_kwh: 0.05}\ndeals_since: 2025-02-01\n",
+                          MiningBriefModel)
+    assert isinstance(config, MiningConfig)
+    assert (config.assumptions.power_price_usd_per_kwh, str(config.deals_since)) == (0.05, "2025-02-01")
+    assert type(parse_config("title: t\n", BriefModel)).__name__ == "BriefConfig"
+
+
+def test_a_table_s_own_rules_are_hooks_of_its_spec():
+    """`either` asks for one of several optional columns; `check` runs once the cells are parsed."""
+    from briefgen.errors import Problem
+    from briefgen.inputs.cells import Column
+    from briefgen.inputs.rawtables import RawTable
+    from briefgen.inputs.tables import TableSpec, parse_table
+
+    def at_most_total(frame, label: str, problems: list[Problem]) -> None:
+        for _, row in frame[frame["part"] > frame["total"]].iterrows():
+            problems.append(Problem(label, "part exceeds total", row=int(row["_row"]), column="part"))
+
+    spec = TableSpec("loads", (Column("date", "date"), Column("part", "number", required=False, unit="MW"),
+                               Column("total", "number", required=False)),
+                     key=("date",), either=("part", "total"), check=at_most_total)
+    problems: list[Problem] = []
+    assert parse_table(spec, RawTable("loads.csv", ["date", "other"], [["2025-01-01", "1"]], ""), problems) is None
+    assert [str(p) for p in problems] == [
+        "loads.csv: row 1, column 'part': missing column (add a column 'part' (MW) or 'total')"]
+    problems.clear()
+    rows = [["2025-01-01", "1", "2"], ["2025-01-02", "3", "2"]]
+    frame = parse_table(spec, RawTable("loads.csv", ["date", "part", "total"], rows, ""), problems)
+    assert frame is not None and [str(p) for p in problems] == ["loads.csv: row 3, column 'part': part exceeds total"]

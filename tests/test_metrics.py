@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from briefgen.inputs.config import Assumptions
+from briefgen.sectors.bitcoin_mining.assumptions import Assumptions
 from briefgen.sectors.bitcoin_mining.inputs import load_inputs
 from briefgen.sectors.bitcoin_mining.metrics import compute, window_figures
 from briefgen.sectors.bitcoin_mining.schedule import block_reward_opportunity_btc, subsidy_at_height, subsidy_on

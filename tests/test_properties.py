@@ -19,9 +19,12 @@ import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from briefgen.inputs.config import Assumptions, parse_config
+from briefgen.inputs.config import parse_config
+from briefgen.sectors.bitcoin_mining.assumptions import Assumptions
 from briefgen.errors import BriefgenError
-from briefgen.sectors.bitcoin_mining.inputs import NETWORK, load_inputs, read_csv_bytes
+from briefgen.inputs.rawtables import read_csv_bytes
+from briefgen.sectors.bitcoin_mining.contract import NETWORK
+from briefgen.sectors.bitcoin_mining.inputs import load_inputs
 from briefgen.sectors.bitcoin_mining.metrics import compute, fleet_classes, window_figures
 
 pytestmark = pytest.mark.filterwarnings("error")

@@ -90,7 +90,7 @@ def test_missing_miners_equities_and_deals_drop_their_sections(tmp_path):
 
 
 def test_a_deals_file_without_deals_in_the_period_says_so(tmp_path):
-    from briefgen.sectors.bitcoin_mining.inputs import SourceFile
+    from briefgen.inputs.folder import SourceFile
 
     metrics = sector_metrics(with_deals=False)
     sources = (*brief_context(tmp_path).sources, SourceFile("deals.xlsx", 0, None, None, "4" * 64))
@@ -120,7 +120,7 @@ def test_every_table_caption_opens_a_header_that_says_continued(context):
 def test_the_sources_say_rows_after_the_period_end_are_not_used(tmp_path, context):
     from datetime import date
 
-    from briefgen.sectors.bitcoin_mining.inputs import SourceFile
+    from briefgen.inputs.folder import SourceFile
 
     assert "later rows are not used" not in _text(render_html(context))  # the fixture's data ends with the period
     later = (SourceFile("network.csv", 411, date(2024, 12, 1), date(2026, 1, 15), "3" * 64), *context.sources[1:])

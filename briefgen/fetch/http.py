@@ -15,13 +15,10 @@ parsed (Python's parser would overflow its stack on a deep enough one).
 from __future__ import annotations
 
 import email.utils
-import functools
 import http.client
 import json
 import re
 import socket
-import ssl
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -32,6 +29,7 @@ from typing import Any, Callable
 
 from briefgen import __version__
 from briefgen.errors import FetchError
+from briefgen.fetch.deadline import Watch, watched_handlers
 
 USER_AGENT = f"briefgen/{__version__} (network data refresh)"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
@@ -107,86 +105,6 @@ class NotFound(StatusError):
     """The source answered 404: what was asked for does not exist there (a ticker, a concept)."""
 
 
-class _Watch:
-    """Shuts down the connections of the request under way once its deadline passes."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._sockets: list[socket.socket] = []
-        self._timer: threading.Timer | None = None
-        self.fired = False
-
-    def arm(self, seconds: float) -> None:
-        self.fired, self._sockets = False, []
-        self._timer = threading.Timer(max(seconds, 0.0), self._cut)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def disarm(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        with self._lock:
-            self._sockets = []
-
-    def add(self, sock: socket.socket) -> None:
-        with self._lock:
-            self._sockets.append(sock)
-            if self.fired:
-                _shut(sock)
-
-    def _cut(self) -> None:
-        with self._lock:
-            self.fired = True
-            for sock in self._sockets:
-                _shut(sock)
-
-
-def _shut(sock: socket.socket) -> None:
-    try:
-        sock.shutdown(socket.SHUT_RDWR)  # a recv blocked on it returns at once
-    except OSError:
-        pass  # already closed
-
-
-class _WatchedHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, *args: Any, watch: _Watch, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.watch = watch
-
-    def connect(self) -> None:
-        super().connect()
-        self.watch.add(self.sock)
-
-
-class _WatchedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, *args: Any, watch: _Watch, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.watch = watch
-
-    def connect(self) -> None:
-        super().connect()
-        self.watch.add(self.sock)
-
-
-class _WatchedHTTP(urllib.request.HTTPHandler):
-    def __init__(self, watch: _Watch):
-        super().__init__()
-        self.watch = watch
-
-    def http_open(self, req):  # noqa: ANN001 - urllib's signature
-        return self.do_open(functools.partial(_WatchedHTTPConnection, watch=self.watch), req)
-
-
-class _WatchedHTTPS(urllib.request.HTTPSHandler):
-    def __init__(self, watch: _Watch):
-        self.tls = ssl.create_default_context()
-        super().__init__(context=self.tls)
-        self.watch = watch
-
-    def https_open(self, req):  # noqa: ANN001 - urllib's signature
-        return self.do_open(functools.partial(_WatchedHTTPSConnection, watch=self.watch), req, context=self.tls)
-
-
 class JsonClient:
     """GET JSON from one source's base URL, retrying 429 and 5xx answers, timeouts and dropped connections."""
 
@@ -200,8 +118,8 @@ class JsonClient:
         self._sleep = sleep
         self._clock = clock
         self._last_start: float | None = None
-        self._watch = _Watch()
-        self._opener = urllib.request.build_opener(_RefuseRedirects, _WatchedHTTP(self._watch), _WatchedHTTPS(self._watch))
+        self._watch = Watch()
+        self._opener = urllib.request.build_opener(_RefuseRedirects, *watched_handlers(self._watch))
         self._started = time.monotonic()
         self._slept = 0.0  # waits asked of `sleep` count against the run's deadline even when a test fakes them
 

@@ -1,4 +1,4 @@
-"""Turn fetched rows and the current table (network.csv, market_caps.csv) into a checked plan, and write it safely.
+"""Turn fetched rows and the current table (a Target's CSV file) into a checked plan, and write it safely.
 
 A plan says which rows are new, which change (old and new text of each cell) and which agree, and
 holds the bytes of the merged file. Nothing is written until apply_plan(): it keeps the previous
@@ -24,8 +24,9 @@ import pandas as pd
 
 from briefgen.errors import FetchError, InputError, OutputError, Problem
 from briefgen.files import write_atomic
-from briefgen.fetch.rows import NETWORK_TARGET, SourceResult, Target
-from briefgen.sectors.bitcoin_mining.inputs import NETWORK, WORKBOOK, TableSpec, parse_table, read_csv_bytes
+from briefgen.fetch.rows import SourceResult, Target
+from briefgen.inputs.rawtables import WORKBOOK, read_csv_bytes, read_workbook
+from briefgen.inputs.tables import TableSpec, parse_table
 
 BACKUP_DIR = "backups"
 MANUAL = "manual"  # the source of rows that were in the file before any fetch recorded one
@@ -38,7 +39,7 @@ DEFAULT_TOLERANCE = 1e-9
 class RowChange:
     """A row whose figures the fetch changes: (column, old text, new text) for each differing cell.
 
-    `label` names the row beyond its day where the table's key has more (the ticker in market_caps).
+    `label` names the row beyond its day where the table's key has more than the date.
     """
 
     day: date
@@ -50,7 +51,7 @@ class RowChange:
 class RefreshPlan:
     """What a fetch would do to its file; new_bytes is None when the file is already up to date.
 
-    fetched and added are days; in a table keyed by more than the date (market_caps) rows counts
+    fetched and added are days; in a table keyed by more than the date rows counts
     the rows fetched and added_rows the rows added, as (day, label).
     """
 
@@ -100,7 +101,7 @@ def fetch_window(existing: Existing, path: Path, since: date | None, today: date
     return since, today
 
 
-def read_existing(path: Path, spec: TableSpec = NETWORK) -> Existing:
+def read_existing(path: Path, spec: TableSpec) -> Existing:
     """Read and check the current file (it must pass the contract before anything is merged)."""
     if not path.exists():
         return Existing(None, [], [], [])
@@ -126,8 +127,6 @@ def refuse_workbook_table(inputs_dir: Path, spec: TableSpec) -> None:
     workbook = inputs_dir / WORKBOOK
     if not workbook.is_file():
         return
-    from briefgen.sectors.bitcoin_mining.inputs import read_workbook
-
     if spec.name in read_workbook(workbook):
         raise FetchError(f"the {spec.name.replace('_', ' ')} figures are in {WORKBOOK} (sheet '{spec.name}'), and "
                          f"fetch writes {spec.file}: move the sheet to {spec.file} (File > Save As > CSV UTF-8), "
@@ -150,7 +149,7 @@ def _key(values: dict[str, Any], target: Target) -> tuple[Any, ...]:
 
 
 def plan_merge(path: Path, existing: Existing, result: SourceResult, fetched: pd.DataFrame,
-               target: Target = NETWORK_TARGET) -> RefreshPlan:
+               target: Target) -> RefreshPlan:
     """Merge validated fetched rows (`fetched`, parsed, aligned with result.rows) into `existing`."""
     used = [c for c in target.values if any(row.cells.get(c, "").strip() for row in result.rows)]
     header = list(existing.header) or [*target.header]
@@ -187,10 +186,12 @@ def plan_merge(path: Path, existing: Existing, result: SourceResult, fetched: pd
             cells[at[column]] = row.cells[column]
         cells[at["source"]] = row.source or result.source
         changed.append(RowChange(row.day, diffs, label))
-        height = old.get("height")
-        if any(c == "blocks" for c, _, _ in diffs) and not _absent(height):
-            warnings.append(Problem(f"{result.source} {row.day}", f"blocks changed but the height {height} was kept",
-                                    fix="check the 'height' column from this day on"))
+        if target.running is not None:
+            total, count = target.running
+            kept = old.get(total)
+            if any(c == count for c, _, _ in diffs) and not _absent(kept):
+                warnings.append(Problem(f"{result.source} {row.day}", f"{count} changed but the {total} {kept} was kept",
+                                        fix=f"check the '{total}' column from this day on"))
     fetched_days = tuple(sorted({r.day for r in result.rows})) if target.key else tuple(r.day for r in result.rows)
     shape = {"rows": len(result.rows), "keyed": bool(target.key),
              "added_rows": tuple((k[0], " ".join(k[1:])) for k in sorted(added)) if target.key else ()}
@@ -203,8 +204,8 @@ def plan_merge(path: Path, existing: Existing, result: SourceResult, fetched: pd
     for key in ordered:
         if not rows[key][at["source"]].strip():
             rows[key][at["source"]] = MANUAL
-    if "height" in at:
-        _chain_heights(ordered, rows, at, set(added))
+    if target.running is not None and all(column in at for column in target.running):
+        _chain_totals(ordered, rows, at, set(added), *target.running)
     new_bytes = _serialize(header, [rows[key] for key in ordered], existing.data)
     problems: list[Problem] = []
     parse_table(target.spec, read_csv_bytes(new_bytes, f"{target.spec.file} (as merged)"), problems)
@@ -214,13 +215,13 @@ def plan_merge(path: Path, existing: Existing, result: SourceResult, fetched: pd
                        unchanged, existing.data, new_bytes, result.notes, tuple(warnings), **shape)
 
 
-def _chain_heights(ordered: list[tuple[Any, ...]], rows: dict[tuple[Any, ...], list[str]], at: dict[str, int],
-                   added: set[tuple[Any, ...]]) -> None:
-    """Give a new day the height of the day before plus its blocks, so a height column stays complete."""
+def _chain_totals(ordered: list[tuple[Any, ...]], rows: dict[tuple[Any, ...], list[str]], at: dict[str, int],
+                  added: set[tuple[Any, ...]], total: str, count: str) -> None:
+    """Give a new day the total of the day before plus its count, so a running-total column stays complete."""
     for before, key in zip(ordered, ordered[1:]):
-        cells, previous = rows[key], rows[before][at["height"]].strip()
-        if key in added and not cells[at["height"]].strip() and previous and key[0] - before[0] == timedelta(days=1):
-            cells[at["height"]] = str(int(float(previous)) + int(float(cells[at["blocks"]])))
+        cells, previous = rows[key], rows[before][at[total]].strip()
+        if key in added and not cells[at[total]].strip() and previous and key[0] - before[0] == timedelta(days=1):
+            cells[at[total]] = str(int(float(previous)) + int(float(cells[at[count]])))
 
 
 def _serialize(header: list[str], rows: list[list[str]], old: bytes | None) -> bytes:

@@ -1,9 +1,10 @@
 """Turn a source's daily values into cells of an input table, checked by the same rules as hand-made inputs.
 
-Sources hand over cell text, not floats: Coin Metrics sends decimal strings, and scaling them with
-Decimal (TH/s to EH/s is a shift of six places) writes exactly what the source said. The cells are
-then parsed by briefgen.sectors.bitcoin_mining.inputs.parse_table against the table's contract (a Target: network.csv,
-market_caps.csv), and each problem is renamed after the source, the row's key and the day it came from.
+Sources hand over cell text, not floats: an API that sends decimal strings, scaled with Decimal
+(a change of unit is a shift of places), gives exactly what the source said. The cells are then
+parsed by briefgen.inputs.tables.parse_table against the table's contract (a Target names its
+TableSpec; a sector's fetch modules declare them), and each problem is renamed after the source,
+the row's key and the day it came from.
 """
 
 from __future__ import annotations
@@ -16,34 +17,31 @@ from typing import Any, Callable
 import pandas as pd
 
 from briefgen.errors import FetchError, Problem
-from briefgen.sectors.bitcoin_mining.inputs import NETWORK, RawTable, TableSpec, parse_table
-
-# The contract columns a source may fill, in network.csv order.
-VALUE_COLUMNS = ("btc_price_usd", "hashrate_ehs", "blocks", "fees_btc", "difficulty")
+from briefgen.inputs.rawtables import RawTable
+from briefgen.inputs.tables import TableSpec, parse_table
 
 
 @dataclass(frozen=True)
 class Target:
     """A table a fetch writes: its contract, the columns sources fill, the header of a new file.
 
-    Rows are identified by the contract's key: the date, then (market_caps) the ticker, held in the
-    fetched row's cells. `tolerance` says how close (relative) a fetched number must be to the
-    file's to count as unchanged, for columns where the default (1e-9) is too strict.
+    Rows are identified by the contract's key: the date, then (a table keyed by more) the other key
+    columns, held in the fetched row's cells. `tolerance` says how close (relative) a fetched number
+    must be to the file's to count as unchanged, for columns where the default (1e-9) is too strict.
+    `running` names a running total and the column it adds up, (total, count): a new day gets the
+    day before's total plus its count, and a changed count that leaves a total standing is warned of.
     """
 
     spec: TableSpec
     values: tuple[str, ...]
     header: tuple[str, ...]
     tolerance: tuple[tuple[str, float], ...] = ()
+    running: tuple[str, str] | None = None
 
     @property
     def key(self) -> tuple[str, ...]:
         return self.spec.key[1:]  # the columns after the date
 
-
-# Difficulty from Coin Metrics is derived (from HashRate and BlkCnt), so it only agrees to about seven digits.
-NETWORK_TARGET = Target(NETWORK, VALUE_COLUMNS, ("date", "btc_price_usd", "hashrate_ehs", "blocks", "fees_btc"),
-                        (("difficulty", 1e-6),))
 
 # progress(done, total or None, what): called after each request.
 Progress = Callable[[int, "int | None", str], None]
@@ -69,7 +67,7 @@ class FetchedRow:
         return (self.day, *(self.cells.get(k, "") for k in target.key))
 
     def label(self, target: Target) -> str:
-        """The row in messages: '2025-03-05', or 'MARA 2025-03-05' where the key has a ticker."""
+        """The row in messages: '2025-03-05', or 'ABC 2025-03-05' where the key has more than the date."""
         return " ".join([*(self.cells.get(k, "") for k in target.key), self.day.isoformat()])
 
 
@@ -113,7 +111,7 @@ def cell_text(raw: Any) -> str:
     return "" if raw is None else str(raw)
 
 
-def validate(result: SourceResult, target: Target = NETWORK_TARGET) -> pd.DataFrame:
+def validate(result: SourceResult, target: Target) -> pd.DataFrame:
     """Check every fetched row against the target's contract; raise one FetchError naming source and day.
 
     Returns the parsed frame (one row per fetched row, in order; values typed as the loader types them).

@@ -34,6 +34,7 @@ from briefgen.resources import template_folders
 if TYPE_CHECKING:
     from briefgen.inputs.config import BriefConfig
     from briefgen.charts import Chart
+    from briefgen.inputs.folder import SourceFile
     from briefgen.pdf import PdfMetadata
     from briefgen.store.figures import KeyFigure
     from briefgen.store.history import PreviousBrief
@@ -66,7 +67,7 @@ class BriefContext:
     headline: str
     takeaways: tuple[str, ...]
     commentary: Mapping[str, Markup] = field(default_factory=dict)
-    sources: tuple[Any, ...] = ()
+    sources: tuple[SourceFile, ...] = ()
     disclaimer: str = DEFAULT_DISCLAIMER
     recipient: str | None = None
     generator: str = f"briefgen {__version__}"

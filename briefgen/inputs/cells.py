@@ -53,7 +53,7 @@ class Column:
     """One column of the contract.
 
     `minimum`/`maximum` bound numbers (`exclusive_minimum` refuses the minimum itself);
-    `magnitude` turns an out-of-range number into a hint about its unit (e.g. TH/s given for EH/s).
+    `magnitude` turns an out-of-range number into a hint about its unit (e.g. kW given for MW).
     """
 
     name: str
@@ -123,7 +123,7 @@ def _date(column: Column, raw: Any) -> date:
     raise CellError(f"expected a date as YYYY-MM-DD, got {_shown(text)}", "write every date as YYYY-MM-DD, e.g. 2026-01-15")
 
 
-def _plain(value: float) -> str:
+def plain_number(value: float) -> str:
     """Write a number the way the contract wants it: digits, no exponent, no separators."""
     if math.isfinite(value) and abs(value) < 1e16 and value == int(value):
         return str(int(value))
@@ -131,7 +131,7 @@ def _plain(value: float) -> str:
 
 
 def _number_hint(text: str, unit: str = "") -> str | None:
-    """Say how to rewrite a number typed as text ('1,234', '$62bn', '47%', '4.2 BTC' where BTC is the unit)."""
+    """Say how to rewrite a number typed as text ('1,234', '$62bn', '47%', '12 MW' where MW is the unit)."""
     cleaned = text.replace("\u2212", "-").replace("\u00a0", " ").strip()
     percent = cleaned.endswith("%")
     cleaned = re.sub(r"^(US\$|\$|USD)\s*", "", cleaned.removesuffix("%").strip())
@@ -146,14 +146,14 @@ def _number_hint(text: str, unit: str = "") -> str | None:
     if percent:
         return None if word else f"write the plain number {value:g} without the % sign"
     if word and word.lower() not in _SUFFIXES:
-        # Only the column's own unit can simply be dropped ('4.2 BTC' for BTC): '1050 PH/s' needs converting.
+        # Only the column's own unit can simply be dropped ('12 MW' for MW): '1050 kW' needs converting.
         if not unit.lower().replace(" ", "").startswith(word.lower()):
             return None
-        return f"write the plain number {_plain(value)} without the unit '{word}'"
+        return f"write the plain number {plain_number(value)} without the unit '{word}'"
     value *= _SUFFIXES.get(word.lower(), 1.0)
     if not math.isfinite(value):
         return None
-    return f"write the plain number {_plain(value)} without separators, currency signs or units"
+    return f"write the plain number {plain_number(value)} without separators, currency signs or units"
 
 
 def _number(column: Column, raw: Any) -> float:
@@ -198,7 +198,7 @@ def _bounded(column: Column, value: float) -> float:
 def _integer(column: Column, raw: Any) -> int:
     value = _number(column, raw)
     if value != int(value):
-        raise CellError(f"expected a whole number, got {_shown(raw)}", "blocks are counted in whole numbers")
+        raise CellError(f"expected a whole number, got {_shown(raw)}", f"{column.name} are counted in whole numbers")
     return int(value)
 
 
@@ -223,29 +223,3 @@ def _ticker(column: Column, raw: Any) -> str:
             fix = f"write it in capitals: {text.upper()}"
         raise CellError(f"not a ticker: {_shown(text)}", fix)
     return text
-
-
-def hashrate_unit_hint(value: float) -> str | None:
-    """Name the unit an out-of-range EH/s figure was probably given in."""
-    if value >= 5e7:
-        return "looks like TH/s, not EH/s (divide by 1,000,000)"
-    if value >= 5e4:
-        return "looks like PH/s, not EH/s (divide by 1,000)"
-    return None
-
-
-def market_cap_unit_hint(value: float) -> str | None:
-    if 0.001 <= value < 1e4:
-        # Under 100 reads best as billions (5.2 -> $5.2B), larger as millions (5,100 -> $5.1B).
-        scale = 1e9 if value < 100 else 1e6
-        return ("looks like billions or millions of dollars, not dollars "
-                f"(write the full figure, e.g. {_plain(round(value * scale))})")
-    if 0 < value < 1e6:
-        return "looks like thousands of dollars, not dollars (write the full figure)"
-    return None
-
-
-def difficulty_unit_hint(value: float) -> str | None:
-    if 0 < value < 1e6:
-        return "looks like trillions (T), not the full difficulty (e.g. 148.26T is 148260000000000)"
-    return None

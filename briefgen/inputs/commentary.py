@@ -1,38 +1,34 @@
-"""Turn the analysts' commentary files into texts, their sources, and warnings about what they name.
+"""Turn the analysts' commentary files into texts, their sources, and warnings about what the inputs name.
 
-Kept apart from the tables (inputs.py, pandas) so that a rebuild after a commentary edit reads the
-prose without importing pandas.
+Kept apart from the tables (pandas) so that a rebuild after a commentary edit reads the prose
+without importing pandas. resource_warnings also looks at brief.yaml's texts and the tables'
+text cells: an image, a style sheet or a file named anywhere is never loaded, and the desk is told.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from briefgen.inputs.cells import INVISIBLE, character_name
 from briefgen.errors import InputError, Problem
+from briefgen.inputs.cells import INVISIBLE, character_name
+from briefgen.inputs.folder import COMMENTARY_DIR, CONFIG_FILE, SourceFile
 
-COMMENTARY_DIR = "commentary"
+if TYPE_CHECKING:
+    from briefgen.inputs.config import BriefConfig
+    from briefgen.inputs.rawtables import RawTable
+    from briefgen.inputs.tables import TableSpec
+
+__all__ = ["COMMENTARY_DIR", "SourceFile", "commentary_warnings", "find_commentary", "list_items", "load_commentary",
+           "resource_warnings", "resources"]
 # Bidi embeddings, overrides and isolates reorder the text around them: refused in prose too. The
 # other invisible characters (zero-width spaces and joiners, soft hyphens, marks) are removed.
 BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 MAX_COMMENTARY_BYTES = 200 * 1024
 MAX_PROBLEMS = 50
-
-
-@dataclass(frozen=True)
-class SourceFile:
-    """What the appendix says of each input: rows used, their date range and SHA-256 of the file's bytes."""
-
-    name: str
-    rows: int | None  # None for prose (commentary), which has no rows
-    first: date | None
-    last: date | None
-    sha256: str
-    later: int = 0  # rows dated after the period's end: in the file, checked, never used
 
 
 def load_commentary(inputs_dir: Path) -> tuple[dict[str, str], tuple[SourceFile, ...]]:
@@ -121,6 +117,27 @@ def commentary_warnings(commentary: dict[str, str]) -> list[Problem]:
             found += [Problem(f"{COMMENTARY_DIR}/{name}.md", f"line {line}: refers to {what}", fix=RESOURCE_FIX)
                       for what in resources(content)]
     return found[:MAX_PROBLEMS]
+
+
+def resource_warnings(config: BriefConfig | None, specs: Sequence[TableSpec], frames: dict[str, Any],
+                      raw: dict[str, RawTable], commentary: dict[str, str]) -> list[Problem]:
+    """Warn of every resource reference in brief.yaml's texts, the tables' text cells and the commentary."""
+    found: list[Problem] = []
+    if config is not None:
+        texts = {"title": config.title, "house": config.house}
+        texts.update({f"analysts.{i}.{k}": getattr(a, k) for i, a in enumerate(config.analysts) for k in ("name", "phone")})
+        for key, text in texts.items():
+            found += [Problem(CONFIG_FILE, f"key '{key}': refers to {what}", fix=RESOURCE_FIX) for what in resources(text or "")]
+    for spec in specs:
+        frame = frames.get(spec.name)
+        if frame is None:
+            continue
+        for column in (c.name for c in spec.columns if c.kind == "text"):
+            for row, text in zip(frame["_row"], frame[column]):
+                if isinstance(text, str) and text:
+                    found += [Problem(raw[spec.name].label, f"refers to {what}", row=int(row), column=column, fix=RESOURCE_FIX)
+                              for what in resources(text)]
+    return (found + commentary_warnings(commentary))[:MAX_PROBLEMS]
 
 
 def list_items(markdown: str) -> list[str]:

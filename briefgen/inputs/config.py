@@ -1,32 +1,32 @@
-"""Turn brief.yaml and command-line overrides into a BriefConfig, collecting every problem."""
+"""Turn brief.yaml and command-line overrides into a BriefConfig, collecting every problem.
+
+The house's keys (title, as_of, period, compare, analysts, house, takeaways, distribution) are
+BriefModel's; a sector adds its own by subclassing it (Sector.config_model) and, for their
+values, BriefConfig: its model says which BriefConfig subclass it fills (`config_class`), and may
+take keys apart before the schema sees them (`take_apart`), name the fix for an out-of-range value
+(`range_fixes`) and check its keys against the resolved period (BriefConfig.window_problems).
+"""
 
 from __future__ import annotations
 
 import calendar
 import difflib
-from dataclasses import dataclass, field, replace
+import typing
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
-from briefgen.sectors.bitcoin_mining.assumptions import (
-    BOUNDS,
-    DEFAULT_FLEET_EFFICIENCY_J_PER_TH,
-    DEFAULT_POWER_PRICE_USD_PER_KWH,
-    Assumptions,
-    Schedule,
-    parse_schedule,
-)
-from briefgen.inputs.cells import INVISIBLE_FIX, invisible
 from briefgen.errors import ConfigError, InputError, Problem
+from briefgen.inputs.cells import INVISIBLE_FIX, invisible
+from briefgen.inputs.folder import CONFIG_FILE
+from briefgen.inputs.yamltext import load_yaml
 
-__all__ = ["Assumptions", "BriefConfig", "Schedule", "Window", "load_config", "parse_config", "prior_month"]
+__all__ = ["BriefConfig", "BriefModel", "Window", "load_config", "parse_config", "prior_month"]
 
-CONFIG_FILE = "brief.yaml"
 DEFAULT_HOUSE = "briefgen Research"
 MIN_DEFAULT_PERIOD_DAYS = 7
 
@@ -56,18 +56,23 @@ class Analyst:
 
 @dataclass(frozen=True)
 class BriefConfig:
-    """Everything the brief is configured with; windows are filled in once the data's dates are known."""
+    """Everything the brief is configured with; windows are filled in once the data's dates are known.
+
+    A sector's keys are fields of a frozen subclass (its model's `config_class`).
+    """
 
     title: str | None = None
     as_of: date | None = None
     period: Window | None = None
     compare: Window | None = None
-    assumptions: Assumptions = field(default_factory=Assumptions)
     analysts: tuple[Analyst, ...] = ()
     house: str = DEFAULT_HOUSE
     takeaways: Literal["replace", "extend"] = "replace"
-    deals_since: date | None = None  # list deals after this day (the previous brief's), not those in the period
     embargo_hours: tuple[tuple[str, float], ...] = ()  # (tier, hours after publication), from distribution:
+
+    def window_problems(self, period: Window) -> list[Problem]:
+        """A sector's keys checked against the resolved period (the house's have no such rule)."""
+        return []
 
 
 # --- brief.yaml schema -----------------------------------------------------------------------
@@ -92,15 +97,6 @@ class _WindowModel(BaseModel):
     @classmethod
     def _label_visible(cls, value: str | None) -> str | None:
         return _visible(value)
-
-
-class _AssumptionsModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    # A single number here; a dated schedule ({date: value}) is taken out before and checked by parse_schedule.
-    power_price_usd_per_kwh: float = Field(default=DEFAULT_POWER_PRICE_USD_PER_KWH,
-                                           gt=BOUNDS["power_price_usd_per_kwh"][0], le=BOUNDS["power_price_usd_per_kwh"][1])
-    fleet_efficiency_j_per_th: float = Field(default=DEFAULT_FLEET_EFFICIENCY_J_PER_TH,
-                                             gt=BOUNDS["fleet_efficiency_j_per_th"][0], le=BOUNDS["fleet_efficiency_j_per_th"][1])
 
 
 class _AnalystModel(BaseModel):
@@ -129,18 +125,31 @@ class _DistributionModel(BaseModel):
         return value
 
 
-class _BriefModel(BaseModel):
+class BriefModel(BaseModel):
+    """brief.yaml's house keys; a sector subclasses it to add its own (and overrides the hooks below)."""
+
     model_config = ConfigDict(extra="forbid")
+    config_class: ClassVar[type[BriefConfig]] = BriefConfig  # the BriefConfig (subclass) this model fills
+    range_fixes: ClassVar[dict[str, str]] = {}  # key path -> the fix for a value out of range (usually its unit)
+    example_title: ClassVar[str] = "Sector brief"  # the title a message gives as an example
+
     title: str | None = _Text
     as_of: date | None = None
     period: _WindowModel | None = None
     compare: _WindowModel | None = None
-    assumptions: _AssumptionsModel = Field(default_factory=_AssumptionsModel)
     analysts: list[_AnalystModel] = Field(default_factory=list, max_length=20)
     house: str | None = Field(default=None, max_length=120)
     takeaways: Literal["replace", "extend"] = "replace"
-    deals_since: date | None = None
     distribution: _DistributionModel = Field(default_factory=_DistributionModel)
+
+    @classmethod
+    def take_apart(cls, raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], list[Problem]]:
+        """Take out what the schema cannot check (a sector's dated schedules): (rest, taken, problems)."""
+        return raw, {}, []
+
+    def sector_values(self, taken: dict[str, Any]) -> dict[str, Any]:
+        """The values of config_class's own fields, from this model and what take_apart took."""
+        return {}
 
     @field_validator("title", "house")
     @classmethod
@@ -174,51 +183,14 @@ _MESSAGES = {
     "bool_type": ("expected true or false", "write true or false"),
     "invisible_character": ("holds an invisible character, {hidden}", INVISIBLE_FIX),
 }
-# Keys whose out-of-range values are usually a unit slip: the fix names the unit.
-_UNIT_FIXES = {f"assumptions.{name}": fix for name, (_low, _high, fix) in BOUNDS.items()}
 MAX_CONFIG_BYTES = 64 * 1024
-
-
-_BRACKETS = {"while parsing a flow mapping": "'{'", "while parsing a flow sequence": "'['"}
-
-
-class _DuplicateKey(yaml.constructor.ConstructorError):
-    """A mapping that gives the same key twice."""
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, except that a key given twice is an error, not a silent overwrite."""
-
-    def construct_mapping(self, node, deep=False):  # type: ignore[override]
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = self.construct_object(key_node, deep=deep)
-            try:
-                first = seen.setdefault(key, key_node.start_mark.line + 1)
-            except TypeError:
-                continue  # an unhashable key: PyYAML's own check below reports it
-            if first != key_node.start_mark.line + 1:
-                raise _DuplicateKey(None, None, f"key '{key}' appears twice (first on line {first})", key_node.start_mark)
-        return super().construct_mapping(node, deep=deep)
-
-    def construct_yaml_timestamp(self, node):  # type: ignore[override]
-        # PyYAML raises a bare ValueError for '2026-13-01'; keep the text, and the schema says what is wrong.
-        try:
-            return super().construct_yaml_timestamp(node)
-        except ValueError:
-            return self.construct_scalar(node)
-
-
-_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _UniqueKeyLoader.construct_yaml_timestamp)
 
 
 def _key_path(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc)
 
 
-def _describe(error: dict[str, Any], known: dict[str, list[str]]) -> Problem:
+def _describe(error: dict[str, Any], known: dict[str, list[str]], range_fixes: dict[str, str]) -> Problem:
     loc = tuple(error["loc"])
     key = _key_path(loc)
     if error["type"] == "extra_forbidden":
@@ -234,7 +206,7 @@ def _describe(error: dict[str, Any], known: dict[str, list[str]]) -> Problem:
     except (KeyError, IndexError, ValueError):
         pass  # a placeholder pydantic did not fill: keep the message as written
     if error["type"] in ("less_than_equal", "less_than", "greater_than", "greater_than_equal"):
-        fix = _UNIT_FIXES.get(_key_path(tuple(p for p in loc if not isinstance(p, int))), fix)
+        fix = range_fixes.get(_key_path(tuple(p for p in loc if not isinstance(p, int))), fix)
     if "email" in error["msg"]:
         fix = "write it as name@example.com"
     if loc in (("period",), ("compare",)) and error["type"] in ("model_type", "model_attributes_type"):
@@ -242,81 +214,58 @@ def _describe(error: dict[str, Any], known: dict[str, list[str]]) -> Problem:
     return Problem(CONFIG_FILE, f"key '{key}': {message}{got_text}", fix=fix)
 
 
-def _known_keys() -> dict[str, list[str]]:
-    return {
-        "": list(_BriefModel.model_fields),
-        "period": list(_WindowModel.model_fields),
-        "compare": list(_WindowModel.model_fields),
-        "assumptions": list(_AssumptionsModel.model_fields),
-        "analysts": list(_AnalystModel.model_fields),
-        "distribution": list(_DistributionModel.model_fields),
-    }
+def _known_keys(model: type[BaseModel]) -> dict[str, list[str]]:
+    """The keys at the top and one level down ({'': [title, ...], 'period': [start, end, label], ...})."""
+    known = {"": list(model.model_fields)}
+    for name, info in model.model_fields.items():
+        if (nested := _nested_model(info.annotation)) is not None:
+            known[name] = list(nested.model_fields)
+    return known
 
 
-def parse_config(text: str) -> BriefConfig:
-    """Parse the text of brief.yaml into a BriefConfig (windows may still be unset)."""
-    try:
-        raw = yaml.load(text, Loader=_UniqueKeyLoader) if text.strip() else {}  # noqa: S506 (a SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or "not valid YAML"
-        context, opened = getattr(exc, "context", None), getattr(exc, "context_mark", None)
-        if context and problem.startswith("but "):  # 'expected a single document in the stream, but found another document'
-            problem = f"{context}, {problem}"
-        fix = "check indentation and quoting"
-        if context in _BRACKETS and opened and mark and opened.line != mark.line:
-            fix = f"close the {_BRACKETS[context]} opened on line {opened.line + 1}"
-        elif isinstance(exc, _DuplicateKey):
-            fix = "delete one of them"
-        elif "'\\t'" in problem:
-            fix = "indent with spaces, not tabs"
-        raise InputError([Problem(CONFIG_FILE, f"{where}{problem}", fix=fix)]) from None
+def _nested_model(annotation: Any) -> type[BaseModel] | None:
+    """The model a field holds: itself, or inside `X | None` and `list[X]`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next((m for arg in typing.get_args(annotation) if (m := _nested_model(arg)) is not None), None)
+
+
+def default_model() -> type[BriefModel]:
+    """The default sector's brief.yaml schema (the house's keys alone when it adds none)."""
+    from briefgen.sector import load_sector
+
+    factory = load_sector().config_model
+    return factory() if factory is not None else BriefModel
+
+
+def parse_config(text: str, model: type[BriefModel] | None = None) -> BriefConfig:
+    """Parse the text of brief.yaml by `model` (the default sector's) into a BriefConfig (windows may still be unset)."""
+    model = model or default_model()
+    raw = load_yaml(text, CONFIG_FILE)
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
         raise InputError([Problem(CONFIG_FILE, "expected a mapping of keys (title: ..., as_of: ...)",
-                                  fix="start each line with a key, e.g. 'title: Bitcoin mining'")])
-    raw, schedules, problems = _take_schedules(raw)
+                                  fix=f"start each line with a key, e.g. 'title: {model.example_title}'")])
+    raw, taken, problems = model.take_apart(raw)
     try:
-        model = _BriefModel.model_validate(raw)
+        parsed = model.model_validate(raw)
     except ValidationError as exc:
-        known = _known_keys()
-        problems = [_describe(e, known) for e in exc.errors()] + problems
+        known = _known_keys(model)
+        problems = [_describe(e, known, model.range_fixes) for e in exc.errors()] + problems
     if problems:
         raise InputError(problems) from None
-    return BriefConfig(
-        title=model.title,
-        as_of=model.as_of,
-        period=_window(model.period),
-        compare=_window(model.compare),
-        assumptions=Assumptions(**{**model.assumptions.model_dump(), **schedules}),
-        analysts=tuple(Analyst(a.name, a.email or "", a.phone or "") for a in model.analysts),
-        house=model.house or DEFAULT_HOUSE,
-        takeaways=model.takeaways,
-        deals_since=model.deals_since,
-        embargo_hours=tuple((str(tier), float(hours)) for tier, hours in model.distribution.embargo_hours.items()),
+    return model.config_class(
+        title=parsed.title,
+        as_of=parsed.as_of,
+        period=_window(parsed.period),
+        compare=_window(parsed.compare),
+        analysts=tuple(Analyst(a.name, a.email or "", a.phone or "") for a in parsed.analysts),
+        house=parsed.house or DEFAULT_HOUSE,
+        takeaways=parsed.takeaways,
+        embargo_hours=tuple((str(tier), float(hours)) for tier, hours in parsed.distribution.embargo_hours.items()),
+        **parsed.sector_values(taken),
     )
-
-
-def _take_schedules(raw: dict) -> tuple[dict, dict[str, Schedule], list[Problem]]:
-    """Take dated schedules ({date: value}) out of raw['assumptions'] and check them apart from the schema."""
-    assumptions = raw.get("assumptions")
-    if not isinstance(assumptions, dict):
-        return raw, {}, []
-    schedules: dict[str, Schedule] = {}
-    problems: list[Problem] = []
-
-    def problem(key: str, message: str, fix: str) -> None:
-        problems.append(Problem(CONFIG_FILE, f"key '{key}': {message}", fix=fix))
-
-    rest = dict(assumptions)
-    for name in BOUNDS:
-        if isinstance(rest.get(name), dict):
-            schedule = parse_schedule(name, rest.pop(name), problem)
-            if schedule is not None:
-                schedules[name] = schedule
-    return {**raw, "assumptions": rest}, schedules, problems
 
 
 def _window(model: _WindowModel | None) -> Window | None:
@@ -325,8 +274,8 @@ def _window(model: _WindowModel | None) -> Window | None:
     return Window(model.start, model.end, model.label or label_for(model.start, model.end))
 
 
-def load_config(inputs_dir: Path, text: str | None = None) -> BriefConfig:
-    """Read brief.yaml from the inputs folder; a missing file is an error that says what to write."""
+def load_config(inputs_dir: Path, text: str | None = None, model: type[BriefModel] | None = None) -> BriefConfig:
+    """Read brief.yaml from the inputs folder (by `model`, the default sector's); a missing file says what to write."""
     if text is None:
         path = inputs_dir / CONFIG_FILE
         if not path.is_file():
@@ -339,7 +288,7 @@ def load_config(inputs_dir: Path, text: str | None = None) -> BriefConfig:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise InputError([Problem(CONFIG_FILE, "not UTF-8 text", fix="save it as UTF-8")]) from None
-    return parse_config(text)
+    return parse_config(text, model)
 
 
 # --- windows ---------------------------------------------------------------------------------
@@ -394,15 +343,16 @@ def prior_month(window: Window) -> Window:
     return Window(first, last, f"{first:%B %Y}")
 
 
-def resolve_windows(config: BriefConfig, first: date, last: date) -> BriefConfig:
-    """Fill as_of, period and compare from the data's dates where brief.yaml and flags left them unset.
+def resolve_windows(config: BriefConfig, first: date, last: date, daily: str) -> BriefConfig:
+    """Fill as_of, period and compare from the dates of the daily table (`daily`, its file name) where brief.yaml and flags left them unset.
 
     Defaults: as_of is the period's end when a period is given, else the last day of data; period
     runs from the first of as_of's month to as_of (the previous full month when that is under a
     week); compare is a window of equal length ending the day before the period starts. Windows are
     then checked against the data. Nothing dated after the period's end reaches a brief, so the
-    compare window and `deals_since` must end by then.
+    compare window (and what the sector's keys date, window_problems) must end by then.
     """
+    data = daily.removesuffix(".csv")
     as_of = config.as_of or (min(config.period.end, last) if config.period else last)
     period = config.period
     if period is None:
@@ -419,8 +369,8 @@ def resolve_windows(config: BriefConfig, first: date, last: date) -> BriefConfig
         start = max(end - timedelta(days=period.days - 1), first)
         compare = Window(start, end, label_for(start, end))
         if end < first:
-            raise InputError([Problem(CONFIG_FILE, f"compare: no network data before the period starts ({period.start})",
-                                      fix="add earlier days to network.csv, or set period and compare")])
+            raise InputError([Problem(CONFIG_FILE, f"compare: no {data} data before the period starts ({period.start})",
+                                      fix=f"add earlier days to {daily}, or set period and compare")])
     for name, window in (("period", period), ("compare", compare)):
         if window.end < window.start:
             problems.append(
@@ -430,8 +380,8 @@ def resolve_windows(config: BriefConfig, first: date, last: date) -> BriefConfig
             problems.append(
                 Problem(
                     CONFIG_FILE,
-                    f"{name}: {window.start} to {window.end} is outside the network data ({first} to {last})",
-                    fix="choose dates inside the data or add the missing days to network.csv",
+                    f"{name}: {window.start} to {window.end} is outside the {data} data ({first} to {last})",
+                    fix=f"choose dates inside the data or add the missing days to {daily}",
                 )
             )
     if not problems and as_of < period.end:
@@ -439,9 +389,7 @@ def resolve_windows(config: BriefConfig, first: date, last: date) -> BriefConfig
     if not problems and compare.end > period.end:
         problems.append(Problem(CONFIG_FILE, f"compare: ends ({compare.end}) after the period ends ({period.end})",
                                 fix="compare with a window before the period; nothing after the period's end reaches the brief"))
-    if config.deals_since is not None and config.deals_since >= period.end:
-        problems.append(Problem(CONFIG_FILE, f"deals_since: {config.deals_since} is not before the period ends ({period.end})",
-                                fix="give the as-of date of the previous published brief, or delete the key to list the period's deals"))
+    problems += config.window_problems(period)
     if problems:
         raise InputError(problems)
     return replace(config, as_of=as_of, period=period, compare=compare)

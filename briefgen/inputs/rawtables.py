@@ -1,6 +1,6 @@
 """Turn CSV bytes and the sheets of brief.xlsx into raw tables (header and rows), within fixed bounds.
 
-Nothing here knows a table's columns (briefgen.sectors.bitcoin_mining.inputs parses the cells). What it guarantees is
+Nothing here knows a table's columns (briefgen.inputs.tables parses the cells). What it guarantees is
 that a file is read whole and cheaply or refused: a CSV file is text in UTF-8; a workbook is a zip
 whose parts are bounded before openpyxl opens it (a small .xlsx can hold a gigabyte-long shared
 string) and again while they are read (the sizes a zip declares are the sender's word); every row

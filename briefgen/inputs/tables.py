@@ -1,41 +1,45 @@
-"""Turn raw rows into typed frames by the input contract: each table's columns, their rules and its row keys.
+"""Turn raw rows into typed frames by an input contract: each table's columns, their rules and its row keys.
 
-Every problem is collected with its file (and sheet), row and column; nothing is raised here.
+A sector declares its tables as TableSpecs (in its contract module); nothing here knows what they
+hold. Every problem is collected with its file (and sheet), row and column; nothing is raised here.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import pandas as pd
 
-from briefgen.inputs.cells import (
-    CellError,
-    Column,
-    difficulty_unit_hint,
-    hashrate_unit_hint,
-    is_blank,
-    market_cap_unit_hint,
-    parse_cell,
-)
+from briefgen.inputs.cells import CellError, Column, is_blank, parse_cell
 from briefgen.errors import Problem
 from briefgen.inputs.rawtables import RawTable
 
 MAX_PROBLEMS = 50  # per file: a badly broken file gets its first 50 problems, not 100,000
 
 
+# A table's own rule across columns, run once every cell is parsed: (frame, file label, problems).
+TableCheck = Callable[[pd.DataFrame, str, list[Problem]], None]
+
+
 @dataclass(frozen=True)
 class TableSpec:
-    """One input table: its file name, its columns and the columns that identify a row."""
+    """One input table: its file name, its columns and the columns that identify a row.
+
+    `either` names optional columns of which the header must hold at least one (the first is the
+    one a message asks for); `check` is the table's rule across columns; `dated` is the column that
+    dates a row (its range goes in the appendix, and rows dated after the period are left out).
+    """
 
     name: str
     columns: tuple[Column, ...]
     key: tuple[str, ...]
     required: bool = True
+    either: tuple[str, ...] = ()
+    check: TableCheck | None = None
+    dated: str | None = "date"
 
     @property
     def file(self) -> str:
@@ -43,91 +47,6 @@ class TableSpec:
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
-
-
-NETWORK = TableSpec(
-    "network",
-    (
-        Column("date", "date"),
-        Column("btc_price_usd", "number", minimum=0, exclusive_minimum=True, maximum=10_000_000, unit="USD per BTC"),
-        Column("hashrate_ehs", "number", required=False, minimum=0, exclusive_minimum=True, maximum=50_000,
-               unit="EH/s", magnitude=hashrate_unit_hint),
-        Column("blocks", "integer", minimum=1, maximum=1_000, unit="blocks per day"),
-        Column("fees_btc", "number", minimum=0, maximum=5_000, unit="BTC per day"),
-        Column("difficulty", "number", required=False, minimum=1e6, maximum=1e18, magnitude=difficulty_unit_hint),
-        Column("height", "integer", required=False, minimum=0, maximum=10_000_000, unit="block height"),
-        Column("source", "text", required=False, max_length=80),
-    ),
-    key=("date",),
-)
-MINERS = TableSpec(
-    "miners",
-    (
-        Column("ticker", "ticker"),
-        Column("name", "text", max_length=120),
-        Column("exchange", "text", required=False, max_length=40),
-        Column("from", "date"),
-        Column("to", "date", required=False),
-    ),
-    key=("ticker",),
-    required=False,
-)
-MINER_HASHRATE = TableSpec(
-    "miner_hashrate",
-    (
-        Column("date", "date"),
-        Column("ticker", "ticker"),
-        Column("hashrate_ehs", "number", minimum=0, exclusive_minimum=True, maximum=2_000, unit="EH/s",
-               magnitude=hashrate_unit_hint),
-    ),
-    key=("date", "ticker"),
-    required=False,
-)
-# shares_outstanding and close_usd are optional: written by `briefgen fetch equities` so that each
-# market cap can be traced (cap = shares x close), and checked against the cap wherever both are given.
-SHARES_OUTSTANDING = Column("shares_outstanding", "integer", minimum=1_000, maximum=1e12, unit="shares")
-MARKET_CAPS = TableSpec(
-    "market_caps",
-    (
-        Column("date", "date"),
-        Column("ticker", "ticker"),
-        Column("market_cap_usd", "number", minimum=1e6, maximum=1e13, unit="USD", magnitude=market_cap_unit_hint),
-        dataclasses.replace(SHARES_OUTSTANDING, required=False),
-        Column("close_usd", "number", required=False, minimum=0, exclusive_minimum=True, maximum=1e6,
-               unit="USD per share"),
-        Column("source", "text", required=False, max_length=80),
-    ),
-    key=("date", "ticker"),
-    required=False,
-)
-# inputs/shares.csv: the desk's share counts, read only by `briefgen fetch equities` (foreign private
-# issuers file 20-F / 6-K and often give the SEC no dei:EntityCommonStockSharesOutstanding).
-SHARES = TableSpec(
-    "shares",
-    (
-        Column("date", "date"),
-        Column("ticker", "ticker"),
-        SHARES_OUTSTANDING,
-        Column("source", "text", required=False, max_length=200),
-    ),
-    key=("date", "ticker"),
-    required=False,
-)
-DEALS = TableSpec(
-    "deals",
-    (
-        Column("date", "date"),
-        Column("ticker", "ticker"),
-        Column("kind", "text", max_length=40),
-        Column("counterparty", "text", required=False, max_length=120),
-        Column("value_usd", "number", required=False, minimum=0, maximum=1e13, unit="USD"),
-        Column("capacity_mw", "number", required=False, minimum=0, maximum=100_000, unit="MW"),
-        Column("description", "text", required=False, max_length=500),
-    ),
-    key=(),
-    required=False,
-)
-TABLES = (NETWORK, MINERS, MINER_HASHRATE, MARKET_CAPS, DEALS)
 
 
 def parse_table(spec: TableSpec, raw: RawTable, problems: list[Problem],
@@ -153,11 +72,13 @@ def parse_table(spec: TableSpec, raw: RawTable, problems: list[Problem],
         fix = f"rename column '{close[0]}' to '{column.name}'" if close else f"add a column '{column.name}'"
         problems.append(Problem(raw.label, "missing column", row=head, column=column.name, fix=fix))
         missing.append(column.name)
-    if spec is NETWORK and "hashrate_ehs" not in positions and "difficulty" not in positions:
-        close = difflib.get_close_matches("hashrate_ehs", unknown, n=1, cutoff=0.6)
-        fix = f"rename column '{close[0]}' to 'hashrate_ehs'" if close else "add a column 'hashrate_ehs' (EH/s) or 'difficulty'"
-        problems.append(Problem(raw.label, "missing column", row=head, column="hashrate_ehs", fix=fix))
-        missing.append("hashrate_ehs")
+    if spec.either and not any(name in positions for name in spec.either):
+        first = spec.column(spec.either[0])
+        close = difflib.get_close_matches(first.name, unknown, n=1, cutoff=0.6)
+        options = f"'{first.name}'" + (f" ({first.unit})" if first.unit else "") + "".join(f" or '{n}'" for n in spec.either[1:])
+        fix = f"rename column '{close[0]}' to '{first.name}'" if close else f"add a column {options}"
+        problems.append(Problem(raw.label, "missing column", row=head, column=first.name, fix=fix))
+        missing.append(first.name)
     if warnings is not None:
         absent = [c.name for c in spec.columns if c.name not in positions]
         for name in unknown:
@@ -203,36 +124,9 @@ def parse_table(spec: TableSpec, raw: RawTable, problems: list[Problem],
     frame = pd.DataFrame.from_records(records, columns=["_row", *[c.name for c in spec.columns]])
     if spec.key:
         _duplicates(frame, spec, raw.label, problems)
-    if spec is MARKET_CAPS:
-        _check_market_cap_product(frame, raw.label, problems)
+    if spec.check is not None:
+        spec.check(frame, raw.label, problems)
     return frame
-
-
-def _check_market_cap_product(frame: pd.DataFrame, label: str, problems: list[Problem]) -> None:
-    """Where a row gives shares_outstanding and close_usd, its market_cap_usd must be their product.
-
-    "Within rounding": the close as written stands for any price within half a unit of its last
-    decimal (15.95: 15.945 to 15.955), and the cap for any within half a dollar.
-    """
-    given = frame[["market_cap_usd", "shares_outstanding", "close_usd"]].notna().all(axis=1)
-    if not given.any():
-        return
-    traced = frame[given]
-    cap, shares, close = (traced[c].astype("float64") for c in ("market_cap_usd", "shares_outstanding", "close_usd"))
-    half_unit = close.map(_half_unit)
-    product = shares * close
-    wrong = (cap - product).abs() > shares * half_unit + 1.0  # + half a dollar of the cap's rounding, and float slack
-    for index in traced.index[wrong.to_numpy()][:MAX_PROBLEMS]:
-        problems.append(Problem(label, f"market_cap_usd {cap[index]:,.0f} is not shares_outstanding x close_usd "
-                                       f"({int(shares[index]):,} x {close[index]:g} = {product[index]:,.0f})",
-                                row=int(frame.at[index, "_row"]), column="market_cap_usd",
-                                fix="correct the figure that is wrong, or leave shares_outstanding and close_usd blank"))
-
-
-def _half_unit(value: float) -> float:
-    """Half a unit of the last decimal a number was written with (15.95 -> 0.005; 16, read as 16.0 -> 0.05)."""
-    exponent = Decimal(repr(value)).as_tuple().exponent
-    return 0.5 * 10.0 ** min(0, exponent if isinstance(exponent, int) else 0)
 
 
 def _duplicates(frame: pd.DataFrame, spec: TableSpec, label: str, problems: list[Problem]) -> None:

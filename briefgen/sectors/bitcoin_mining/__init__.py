@@ -1,7 +1,7 @@
 """The Bitcoin-mining sector: US-listed miners, the default brief (the bank's twice-monthly note).
 
-Everything about the subject lives in this package: the input contract (inputs.py, tables in
-briefgen.inputs.tables), the metrics (metrics.py, series.py, schedule.py, assumptions.py), the
+Everything about the subject lives in this package: the input contract (contract.py, read by
+inputs.py), the metrics (metrics.py, series.py, schedule.py, assumptions.py), the
 words (narrative.py, context.py), the charts (charts/), the templates (templates/), the sample
 (sample/) and the public sources `briefgen fetch` reads (fetch/). `SECTOR` is what the machinery
 sees (briefgen.sector.Sector); its callables import their modules on first use, so naming the
@@ -110,8 +110,20 @@ def _issuers(inputs) -> list[dict]:
             for row in miners.drop_duplicates("ticker").to_dict("records")]
 
 
+def _config_model():
+    from briefgen.sectors.bitcoin_mining.contract import MiningBriefModel
+
+    return MiningBriefModel
+
+
+def _commands():
+    from briefgen.sectors.bitcoin_mining.fetch.commands import COMMANDS
+
+    return COMMANDS
+
+
 def _tables():
-    from briefgen.inputs.tables import TABLES
+    from briefgen.sectors.bitcoin_mining.contract import TABLES
 
     return TABLES
 
@@ -137,4 +149,6 @@ SECTOR = Sector(
     sample=_sample,
     blank_config=_blank_config,
     preload=("briefgen.sectors.bitcoin_mining.inputs", "briefgen.sectors.bitcoin_mining.metrics"),
+    commands=_commands,
+    config_model=_config_model,
 )

@@ -9,8 +9,9 @@ from __future__ import annotations
 import pandas as pd
 
 from briefgen.errors import Problem
+from briefgen.inputs.tables import MAX_PROBLEMS, typed
+from briefgen.sectors.bitcoin_mining.contract import NETWORK
 from briefgen.sectors.bitcoin_mining.schedule import HALVING_DATES, block_reward_opportunity_btc
-from briefgen.inputs.tables import MAX_PROBLEMS, NETWORK, typed
 
 HASH_2_32 = 2.0**32
 

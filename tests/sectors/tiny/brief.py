@@ -80,7 +80,8 @@ def load(inputs_dir: Path, *, period: tuple[date, date] | None = None, compare: 
     if problems or frame is None:
         raise InputError(problems)
     frame = typed(frame.drop(columns="_row"), PRICES).sort_values("date").reset_index(drop=True)
-    config = resolve_windows(config, frame["date"].iloc[0].date(), frame["date"].iloc[-1].date())
+    config = resolve_windows(config, frame["date"].iloc[0].date(), frame["date"].iloc[-1].date(),
+                             daily=PRICES.file)
     assert config.period is not None  # resolve_windows fills both windows or raises
     used = frame[frame["date"] <= pd.Timestamp(config.period.end)].reset_index(drop=True)
     config_bytes = (inputs_dir / "brief.yaml").read_bytes()

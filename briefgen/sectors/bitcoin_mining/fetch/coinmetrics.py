@@ -18,7 +18,7 @@ from typing import Any
 from briefgen.errors import FetchError, Problem
 from briefgen.fetch.http import JsonClient, short
 from briefgen.fetch.rows import FetchedRow, Progress, SourceResult, cell_text, decimal_or_none, no_progress, plain
-from briefgen.sectors.bitcoin_mining.inputs import NETWORK
+from briefgen.sectors.bitcoin_mining.contract import NETWORK
 from briefgen.sectors.bitcoin_mining.schedule import HALVING_DATES, subsidy_on
 
 NAME = "coinmetrics"

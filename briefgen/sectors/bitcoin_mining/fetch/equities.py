@@ -28,17 +28,10 @@ from briefgen.sectors.bitcoin_mining.fetch import sec, stooq
 from briefgen.fetch.http import HttpPolicy, JsonClient
 from briefgen.fetch.merge import RefreshPlan, day_ranges, fetch_window, plan_merge, read_existing, refuse_workbook_table
 from briefgen.fetch.rows import FetchedRow, Progress, SourceResult, Target, check_rows, no_progress, plain, validate
-from briefgen.sectors.bitcoin_mining.inputs import (
-    MARKET_CAPS,
-    MINERS,
-    SHARES,
-    WORKBOOK,
-    TableSpec,
-    _check_members,
-    parse_table,
-    read_csv_bytes,
-    read_workbook,
-)
+from briefgen.inputs.rawtables import WORKBOOK, read_csv_bytes, read_workbook
+from briefgen.inputs.tables import TableSpec, parse_table
+from briefgen.sectors.bitcoin_mining.contract import MARKET_CAPS, MINERS, SHARES, MiningBriefModel
+from briefgen.sectors.bitcoin_mining.inputs import check_members
 
 SOURCE = "sec+stooq"
 DEADLINE_S = 600.0  # the whole run; tickers not reached by then fail with that reason
@@ -118,7 +111,7 @@ def plan_equities_refresh(
     if not inputs_dir.is_dir():
         raise InputError([Problem(str(inputs_dir), "inputs folder not found", fix="pass --inputs DIR")])
     refuse_workbook_table(inputs_dir, MARKET_CAPS)
-    config = load_config(inputs_dir)
+    config = load_config(inputs_dir, model=MiningBriefModel)
     address = (contact or next((a.email for a in config.analysts if a.email), "")).strip()
     if not address:
         raise FetchError("sec: the SEC asks every automated client to declare a contact address and none was "
@@ -295,7 +288,7 @@ def _desk_shares(inputs_dir: Path, miners: pd.DataFrame) -> dict[str, list[_Desk
     if frame is None:
         return {}
     problems: list[Problem] = []
-    _check_members(frame, frame.attrs["label"], miners, problems, dated=False)  # the loader's own check
+    check_members(frame, frame.attrs["label"], miners, problems, dated=False)  # the loader's own check
     if problems:
         raise InputError(problems + [Problem(frame.attrs["label"], "nothing was fetched",
                                              fix="fix the file first, then fetch again")])

@@ -14,12 +14,18 @@ from pathlib import Path
 from typing import Callable
 
 from briefgen.errors import FetchError, InputError, Problem
-from briefgen.sectors.bitcoin_mining.fetch import coinmetrics, mempool
 from briefgen.fetch.http import HttpPolicy, JsonClient
 from briefgen.fetch.merge import RefreshPlan, fetch_window, plan_merge, read_existing, refuse_workbook_table
-from briefgen.fetch.rows import Progress, no_progress, validate
-from briefgen.sectors.bitcoin_mining.inputs import NETWORK
+from briefgen.fetch.rows import Progress, Target, no_progress, validate
+from briefgen.sectors.bitcoin_mining.contract import NETWORK
+from briefgen.sectors.bitcoin_mining.fetch import coinmetrics, mempool
 
+# The contract columns a source may fill, in network.csv order.
+VALUE_COLUMNS = ("btc_price_usd", "hashrate_ehs", "blocks", "fees_btc", "difficulty")
+# Difficulty from Coin Metrics is derived (from HashRate and BlkCnt), so it only agrees to about seven
+# digits; the block height is the running total of the day's blocks.
+NETWORK_TARGET = Target(NETWORK, VALUE_COLUMNS, ("date", "btc_price_usd", "hashrate_ehs", "blocks", "fees_btc"),
+                        (("difficulty", 1e-6),), running=("height", "blocks"))
 SOURCES = {coinmetrics.NAME: coinmetrics.DEFAULT_BASE_URL, mempool.NAME: mempool.DEFAULT_BASE_URL}
 # Without --since, the last two weeks already in network.csv are fetched again: the days most likely
 # typed by hand, or revised at the source, show up as changes.
@@ -45,7 +51,7 @@ def plan_network_refresh(
         raise InputError([Problem(str(inputs_dir), "inputs folder not found", fix="pass --inputs DIR")])
     refuse_workbook_table(inputs_dir, NETWORK)
     path = inputs_dir / NETWORK.file
-    existing = read_existing(path)
+    existing = read_existing(path, NETWORK)
     since, today = fetch_window(existing, path, since, today)
     client = JsonClient(source, base_url or SOURCES[source], policy, sleep)
     try:
@@ -57,5 +63,5 @@ def plan_network_refresh(
         raise FetchError(f"{exc}\n{path} was not changed.") from None
     if not result.rows:
         return RefreshPlan(path, source, (), (), (), 0, existing.data, None, result.notes, result.warnings)
-    fetched = validate(result)
-    return plan_merge(path, existing, result, fetched)
+    fetched = validate(result, NETWORK_TARGET)
+    return plan_merge(path, existing, result, fetched, NETWORK_TARGET)
