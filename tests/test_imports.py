@@ -160,3 +160,17 @@ def test_the_checker_sees_local_imports_and_skips_type_checking_blocks():
     assert graph == {"p.a": {"p.b"}, "p.b": {"p.c"}, "p.c": {"p.a"}, "p.d": {"p.b"}}
     assert cycles(graph) == [["p.a", "p.b", "p.c", "p.a"]]
     assert cycles({"p.a": {"p.b"}, "p.b": set()}) == []
+
+
+def test_help_imports_neither_matplotlib_nor_pandas():
+    """`briefgen --help` answers without the heavy libraries: the commands import them when they run."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "briefgen", "--help"], capture_output=True,
+                          text=True, cwd=ROOT, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "Usage:" in done.stdout
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "briefgen.cli" in imported  # the listing is read right
+    assert not {name for name in imported if name.split(".")[0] in ("matplotlib", "pandas")}
