@@ -85,7 +85,7 @@ def build(options: BuildOptions) -> BuildResult:
     keys = build_keys(options.inputs_dir, options.templates_dir, options.fingerprint(), options.sector)
     overrides = override_warnings(options.templates_dir, options.strict, options.sector)  # a mistyped override's name
     recovered = recover_history(output)  # a damaged history is moved aside: a record, not a dependency
-    notes = (recovered,) if recovered is not None else ()
+    notes: tuple[Problem, ...] = (recovered,) if recovered is not None else ()
     previous = unchanged(output, keys, cache)
     if previous is not None:
         return dataclasses.replace(previous, seconds=time.perf_counter() - started, unchanged=True, drawn=(),
@@ -225,7 +225,8 @@ def _skeleton(options: BuildOptions, keys: Keys, cache: Cache,
         svgs = [cache.get("chart", chart["key"]) for chart in skeleton["charts"]]
         current = previous_key(options.output_dir, date.fromisoformat(skeleton["as_of"]))
         if skeleton["previous"] == current and all(svg is not None for svg in svgs):
-            return skeleton, (), Background.done({chart["name"]: svg for chart, svg in zip(skeleton["charts"], svgs)})
+            return skeleton, (), Background.done({chart["name"]: svg for chart, svg in zip(skeleton["charts"], svgs)
+                                                  if svg is not None})
 
     from markupsafe import Markup
 
@@ -315,9 +316,9 @@ def _charts(metrics, sector: str, keys: Keys, cache: Cache, parallel: bool):
         entries = json.loads(listing)
         svgs = [cache.get("chart", entry["key"]) for entry in entries]
         if all(svg is not None for svg in svgs):
-            charts = tuple(Chart(e["name"], Path("charts", f"{e['name']}.svg"), e["title"], e["alt"], e["section"],
+            listed = tuple(Chart(e["name"], Path("charts", f"{e['name']}.svg"), e["title"], e["alt"], e["section"],
                                  e["source"], e["width"]) for e in entries)
-            return charts, entries, (), Background.done({e["name"]: svg for e, svg in zip(entries, svgs)})
+            return listed, entries, (), Background.done({e["name"]: svg for e, svg in zip(entries, svgs) if svg is not None})
 
     from briefgen.charts import data_key
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import itertools
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Literal
@@ -167,7 +167,7 @@ class _DeskTicks(Formatter):
     def __init__(self, fn: Callable[[float, int], str], scale: float) -> None:
         self.fn, self.scale, self.decimals = fn, scale, 0
 
-    def set_locs(self, locs: Sequence[float]) -> None:
+    def set_locs(self, locs: list[float]) -> None:
         super().set_locs(locs)
         steps = [b - a for a, b in itertools.pairwise(locs) if b > a]
         step = min(steps) / self.scale if steps else 1.0
@@ -182,7 +182,7 @@ def ticks(fn: Callable[[float, int], str]) -> Formatter:
 
     The form is called with the tick and its decimals: 1,000 / $40 / 41% / +5% / $40k / $62bn.
     """
-    scale = {fmt.usd_k: 1e3, fmt.usd_bn: 1e9}.get(fn, 1.0)
+    scale = 1e3 if fn is fmt.usd_k else 1e9 if fn is fmt.usd_bn else 1.0  # the steps of a scaled axis, in its unit
     return _DeskTicks(fn, scale)
 
 
