@@ -11,6 +11,9 @@ forked process while the HTML is rendered and the PDF stage lays out the pages t
 the PDF stage renders its last chunk in another while the first one writes. The bytes are the same
 as doing everything in order here. `briefgen build` asks for it (`BuildOptions(parallel=True)`); the
 library's default is off, and background.can_fork() refuses to fork a process that has other threads.
+
+What happens after the stages (publishing the staged files, the history record, the manifest and
+the unchanged check against it) is briefgen.outputs.
 """
 
 from __future__ import annotations
@@ -21,23 +24,24 @@ import hashlib
 import json
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from briefgen.store.cache import CACHE_DIR, Cache, digest
-from briefgen.publish.draft import PUBLISHABLE
 from briefgen.errors import Problem
+from briefgen.outputs import BuildResult, OutputFile, publish_stage, record, unchanged, write_manifest
 from briefgen.sector import DEFAULT_SECTOR, Sector, load_sector
+from briefgen.store.cache import CACHE_DIR, Cache, digest
 from briefgen.store.keys import Keys, build_keys
 
 if TYPE_CHECKING:
     from briefgen.background import Background
+    from briefgen.inputs.folder import SourceFile
+
+__all__ = ["PDF_VARIANTS", "BuildOptions", "BuildResult", "OutputFile", "build"]
 
 PDF_VARIANTS = ("pdf/a-3u", "pdf/ua-1")
-MANIFEST = "last-build.json"
-CHARTS_MANIFEST = ".briefgen-charts.json"  # in charts/: the charts briefgen published there, by SHA-256
 
 
 @dataclass(frozen=True)
@@ -66,103 +70,79 @@ class BuildOptions:
                 f"variant={self.pdf_variant}", f"strict={self.strict}", f"sector={self.sector}")
 
 
-@dataclass(frozen=True)
-class OutputFile:
-    path: Path
-    size: int
-    pages: int | None = None
-
-
-@dataclass(frozen=True)
-class BuildResult:
-    files: tuple[OutputFile, ...]
-    charts: int
-    seconds: float
-    warnings: tuple[Problem | str, ...]
-    unchanged: bool = False  # nothing changed since the last build: nothing was rewritten
-    drawn: tuple[str, ...] = ()  # the charts drawn by this build (the rest came from the cache)
-    cache_hits: dict[str, int] = field(default_factory=dict)
-
-
 def build(options: BuildOptions) -> BuildResult:
     """Build brief.pdf and brief.html (charts beside them) in options.output_dir."""
     started = time.perf_counter()
-    from briefgen.files import inside
+    from briefgen.errors import InputError
+    from briefgen.files import inside, staging
+    from briefgen.html.overrides import override_warnings
+    from briefgen.publish.draft import keep_publishable
     from briefgen.store.history import recover_history
 
     output = Path(options.output_dir)
     inside(output, "charts")  # refused before anything is done: a link out of the output folder
     cache = Cache.for_output(output, enabled=options.cache, refresh=options.refresh)
     keys = build_keys(options.inputs_dir, options.templates_dir, options.fingerprint(), options.sector)
-    from briefgen.html.overrides import override_warnings
-
     overrides = override_warnings(options.templates_dir, options.strict, options.sector)  # a mistyped override's name
     recovered = recover_history(output)  # a damaged history is moved aside: a record, not a dependency
-    notes = (recovered,) if recovered is not None else ()
-    previous = _unchanged(output, keys, cache)
+    notes: tuple[Problem, ...] = (recovered,) if recovered is not None else ()
+    previous = unchanged(output, keys, cache)
     if previous is not None:
         return dataclasses.replace(previous, seconds=time.perf_counter() - started, unchanged=True, drawn=(),
                                    warnings=(*notes, *previous.warnings))
 
-    from briefgen.inputs.commentary import commentary_warnings, load_commentary
-    from briefgen.publish.draft import keep_publishable
-    from briefgen.errors import InputError
-    from briefgen.files import staging
-    from briefgen.store.history import HistoryError, record_build
-    from briefgen.html.render import render_commentary
-
-    # The prose is read and checked on every build; everything else comes from the skeleton.
-    texts, prose_sources = load_commentary(options.inputs_dir)
-    prose_warnings = tuple(commentary_warnings(texts))
-    takeaways = texts.pop("takeaways", "")
-    prose = render_commentary(texts, load_sector(options.sector).sections)
-    sections = sorted(name for name, html in prose.items() if str(html).strip())
-    skeleton, drawn, svgs = _skeleton(options, keys, cache, sections, prose_sources, takeaways)
-    table_sources = [_source(s) for s in skeleton["sources"]]
+    prose = _prose(options)  # read and checked on every build; everything else comes from the skeleton
+    skeleton, drawn, svgs = _skeleton(options, keys, cache, prose)
+    sources = (*(_source(s) for s in skeleton["sources"]), *prose.sources)
     try:
-        if options.strict and prose_warnings:  # a skeleton made now already refused them with the tables'
-            raise InputError(prose_warnings)
+        if options.strict and prose.warnings:  # a skeleton made now already refused them with the tables'
+            raise InputError(prose.warnings)
         with staging(output) as stage:
-            html = _fill(skeleton["html"], prose, prose_sources)
-            pdf = _write_brief(options, stage, html, skeleton["metadata"], svgs, (*table_sources, *prose_sources),
-                               cache)
+            html = _fill(skeleton["html"], prose)
+            pdf = _write_brief(options, stage, html, skeleton["metadata"], svgs, sources, cache)
             keep_publishable(stage, html, skeleton["publication"], cache)
-            charts, static = _publish(stage, output, options, cache)
+            charts, static = publish_stage(stage, output, options.templates_dir, options.sector, cache)
     finally:
         svgs.cancel()  # a failed build: stop drawing charts nobody will use
     files = (
         OutputFile(output / "brief.pdf", (output / "brief.pdf").stat().st_size, pdf.pages),
         OutputFile(output / "brief.html", (output / "brief.html").stat().st_size),
     )
-    as_of = date.fromisoformat(skeleton["as_of"])
-    warnings = (*overrides, *skeleton["warnings"], *prose_warnings, *pdf.warnings)
-    from briefgen.store.audit import AuditError, append
-
-    provenance = {"final_sha256": _sha256(output / PUBLISHABLE / "brief.pdf"), "build_key": keys.build,
-                  "inputs_dir": str(Path(options.inputs_dir).resolve()),
-                  "templates_dir": str(Path(options.templates_dir).resolve()) if options.templates_dir else None,
-                  "options": json.dumps(list(options.fingerprint())),
-                  "warnings": json.dumps([str(w) for w in warnings], ensure_ascii=False)}
-    try:
-        build_id = record_build(output, as_of=as_of, period=_span(skeleton["period"]),
-                                compare=_span(skeleton["compare"]), figures=skeleton["figures"],
-                                sources=(*table_sources, *prose_sources), pdf_sha256=_sha256(output / "brief.pdf"),
-                                pdf_variant=options.pdf_variant, provenance=provenance)
-    except HistoryError as exc:  # the brief is published by now: say the history missed it, do not fail
-        warnings += (Problem("history.sqlite", f"this build was not recorded: {exc}"),)
-    else:
-        try:
-            append(output, "build", {"build": build_id, "as_of": as_of.isoformat(), "status": "draft",
-                                     "pdf_sha256": provenance["final_sha256"], "warnings": len(warnings)})
-        except AuditError as exc:
-            warnings += (Problem("audit.jsonl", f"the audit trail missed this build: {exc}"),)
+    warnings = (*overrides, *skeleton["warnings"], *prose.warnings, *pdf.warnings)
+    warnings += record(output, options, keys, skeleton, sources, warnings)
     result = BuildResult(files, len(charts), time.perf_counter() - started, warnings, drawn=drawn,
                          cache_hits=dict(cache.hits))
-    _write_manifest(output, keys, cache, result, as_of, static)
+    write_manifest(output, keys, cache, result, date.fromisoformat(skeleton["as_of"]), static)
     # Said once, not kept in the manifest: the next build has nothing to repair.
     notes += tuple(Problem(f"{CACHE_DIR}/{name}", "damaged cache entry ignored; rebuilt and replaced")
                    for name in dict.fromkeys(cache.damaged))
     return dataclasses.replace(result, warnings=(*notes, *warnings)) if notes else result
+
+
+@dataclass(frozen=True)
+class Prose:
+    """The commentary of one build: rendered by section, its files, its warnings and the takeaways' text."""
+
+    html: dict[str, Any]  # section -> rendered Markup
+    sources: tuple[SourceFile, ...]
+    warnings: tuple[Problem, ...]
+    takeaways: str
+
+    @property
+    def sections(self) -> list[str]:
+        """The sections with commentary, sorted: part of the skeleton's key."""
+        return sorted(name for name, html in self.html.items() if str(html).strip())
+
+
+def _prose(options: BuildOptions) -> Prose:
+    """Read, check and render the commentary."""
+    from briefgen.html.render import render_commentary
+    from briefgen.inputs.commentary import commentary_warnings, load_commentary
+
+    texts, sources = load_commentary(options.inputs_dir)
+    warnings = tuple(commentary_warnings(texts))
+    takeaways = texts.pop("takeaways", "")
+    return Prose(render_commentary(texts, load_sector(options.sector).sections), tuple(sources), warnings, takeaways)
 
 
 def _write_brief(options: BuildOptions, stage: Path, html: str, meta: dict, svgs: Background[dict[str, bytes]],
@@ -202,41 +182,6 @@ def _write_brief(options: BuildOptions, stage: Path, html: str, meta: dict, svgs
     return pdf
 
 
-def _publish(stage: Path, output: Path, options: BuildOptions, cache: Cache) -> tuple[list[Path], set[str]]:
-    """Move the staged files over the published ones, the PDF last; the charts and static files published.
-
-    The stylesheets and fonts go first (briefgen.html.static), so brief.html opened from disk finds them.
-    """
-    from briefgen.files import inside, listed, publish, remove_stale, write_listing
-    from briefgen.html.static import remove_stale_static, stage_static
-
-    folder, publishable = inside(output, "charts"), inside(output, PUBLISHABLE)
-    charts = sorted((stage / "charts").glob("*.svg"))
-    moves, static = stage_static(stage, output, options.templates_dir, options.sector)
-    # The listing names every chart published there, old and new, until the stale ones are gone:
-    # a build killed in between leaves the next one what it needs to remove them.
-    old = listed(folder / CHARTS_MANIFEST)
-    kept = {**old, **write_listing(stage / CHARTS_MANIFEST, charts, old, folder)}
-    moves.update({chart: folder / chart.name for chart in charts})
-    moves[stage / CHARTS_MANIFEST] = folder / CHARTS_MANIFEST
-    for name in ("brief.json", "brief.html", "brief.pdf"):  # before the draft: a publish reads the pair
-        moves[stage / PUBLISHABLE / name] = publishable / name
-    moves[stage / "brief.html"] = output / "brief.html"
-    moves[stage / "brief.pdf"] = output / "brief.pdf"  # last: the PDF is what the desk sends
-    publish(moves)
-    remove_stale(folder / CHARTS_MANIFEST, kept, {chart.name for chart in charts})
-    remove_stale_static(output, _manifest_files(cache), static)
-    return charts, static
-
-
-def _manifest_files(cache: Cache) -> set[str]:
-    """The files the last build's manifest says it published (none without the cache)."""
-    try:
-        return set(json.loads((cache.root / MANIFEST).read_text())["files"]) if cache.root is not None else set()
-    except (OSError, ValueError, KeyError, TypeError):
-        return set()
-
-
 # --- the skeleton: the whole brief but its prose ---------------------------------------------
 
 PROSE_MARK = "<!--briefgen:commentary:{}-->"
@@ -247,22 +192,22 @@ def _digest_mark(name: str) -> str:
     return "briefgen-sha256-" + hashlib.sha256(name.encode()).hexdigest()[:16]
 
 
-def _fill(skeleton: str, prose: dict, prose_sources) -> str:
+def _fill(skeleton: str, prose: Prose) -> str:
     """Put the rendered commentary and the commentary files' digests into the skeleton, in one pass.
 
     The marks cannot come from an input: every input string is escaped (a '<' prints as '&lt;')
     and the sanitiser drops comments from commentary.
     """
-    values = {PROSE_MARK.format(name): str(html) for name, html in prose.items() if str(html).strip()}
-    values.update({_digest_mark(source.name): source.sha256 for source in prose_sources})
+    values = {PROSE_MARK.format(name): str(html) for name, html in prose.html.items() if str(html).strip()}
+    values.update({_digest_mark(source.name): source.sha256 for source in prose.sources})
     if not values:
         return skeleton
     pattern = re.compile("|".join(re.escape(mark) for mark in values))
     return pattern.sub(lambda match: values[match.group(0)], skeleton)
 
 
-def _skeleton(options: BuildOptions, keys: Keys, cache: Cache, sections: list[str], prose_sources,
-              takeaways: str) -> tuple[dict, tuple[str, ...], Background[dict[str, bytes]]]:
+def _skeleton(options: BuildOptions, keys: Keys, cache: Cache,
+              prose: Prose) -> tuple[dict, tuple[str, ...], Background[dict[str, bytes]]]:
     """The brief's HTML with marks where the prose goes, what else the PDF and history need, the charts.
 
     Keyed by everything but the prose itself, so a commentary edit reuses it without importing
@@ -272,14 +217,16 @@ def _skeleton(options: BuildOptions, keys: Keys, cache: Cache, sections: list[st
     from briefgen.background import Background
     from briefgen.store.history import previous_key
 
-    key = digest(keys.data, keys.templates, ",".join(sections), ",".join(s.name for s in prose_sources), takeaways)
+    key = digest(keys.data, keys.templates, ",".join(prose.sections), ",".join(s.name for s in prose.sources),
+                 prose.takeaways)
     cached = cache.get("skeleton", key)
     if cached is not None:
         skeleton = json.loads(cached)
         svgs = [cache.get("chart", chart["key"]) for chart in skeleton["charts"]]
         current = previous_key(options.output_dir, date.fromisoformat(skeleton["as_of"]))
         if skeleton["previous"] == current and all(svg is not None for svg in svgs):
-            return skeleton, (), Background.done({chart["name"]: svg for chart, svg in zip(skeleton["charts"], svgs)})
+            return skeleton, (), Background.done({chart["name"]: svg for chart, svg in zip(skeleton["charts"], svgs)
+                                                  if svg is not None})
 
     from markupsafe import Markup
 
@@ -292,11 +239,11 @@ def _skeleton(options: BuildOptions, keys: Keys, cache: Cache, sections: list[st
     charts, entries, drawn, svgs = _charts(metrics, options.sector, keys, cache, options.parallel)
     try:  # the charts are being drawn meanwhile
         config = inputs.config
-        marks = {name: Markup(PROSE_MARK.format(name)) for name in sections}
+        marks = {name: Markup(PROSE_MARK.format(name)) for name in prose.sections}
         sources = (*(s for s in inputs.sources if not s.name.startswith("commentary/")),
-                   *(dataclasses.replace(s, sha256=_digest_mark(s.name)) for s in prose_sources))
+                   *(dataclasses.replace(s, sha256=_digest_mark(s.name)) for s in prose.sources))
         previous = previous_brief(options.output_dir, config.as_of)
-        context = sector.context(inputs, metrics, charts, previous, marks, sources, takeaways)
+        context = sector.context(inputs, metrics, charts, previous, marks, sources, prose.takeaways)
         metadata = pdf_metadata(context, sector.keywords)
         skeleton = {
             "html": render_html(context, options.templates_dir, options.sector),
@@ -327,10 +274,6 @@ def _source(entry: dict):
 
     first, last = (date.fromisoformat(entry[k]) if entry[k] else None for k in ("first", "last"))
     return SourceFile(entry["name"], entry["rows"], first, last, entry["sha256"])
-
-
-def _span(window: dict) -> tuple[date, date]:
-    return date.fromisoformat(window["start"]), date.fromisoformat(window["end"])
 
 
 # --- the cached stages -----------------------------------------------------------------------
@@ -373,9 +316,9 @@ def _charts(metrics, sector: str, keys: Keys, cache: Cache, parallel: bool):
         entries = json.loads(listing)
         svgs = [cache.get("chart", entry["key"]) for entry in entries]
         if all(svg is not None for svg in svgs):
-            charts = tuple(Chart(e["name"], Path("charts", f"{e['name']}.svg"), e["title"], e["alt"], e["section"],
+            listed = tuple(Chart(e["name"], Path("charts", f"{e['name']}.svg"), e["title"], e["alt"], e["section"],
                                  e["source"], e["width"]) for e in entries)
-            return charts, entries, (), Background.done({e["name"]: svg for e, svg in zip(entries, svgs)})
+            return listed, entries, (), Background.done({e["name"]: svg for e, svg in zip(entries, svgs) if svg is not None})
 
     from briefgen.charts import data_key
 
@@ -410,53 +353,3 @@ def _charts(metrics, sector: str, keys: Keys, cache: Cache, parallel: bool):
 def _draw(jobs: list[tuple[str, str, Any]]) -> dict[str, bytes]:
     """Each (sector, chart name, data slice) drawn to SVG bytes."""
     return {name: load_sector(sector).charts()[name].svg(data) for sector, name, data in jobs}
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _unchanged(output: Path, keys: Keys, cache: Cache) -> BuildResult | None:
-    """The last build's result when its key matches and its files are intact; else None."""
-    if cache.root is None or cache.refresh:
-        return None
-    from briefgen.files import inside
-    from briefgen.store.history import previous_key
-
-    try:
-        manifest = json.loads(inside(cache.root, MANIFEST).read_text())
-        if manifest["key"] != keys.build:
-            return None
-        # A brief recorded since with an earlier date changes this one's "since" column.
-        if manifest["previous"] != previous_key(output, date.fromisoformat(manifest["as_of"])):
-            return None
-        for name, sha in manifest["files"].items():
-            if _sha256(output / name) != sha:
-                return None
-    except (OSError, ValueError, KeyError):
-        return None
-    files = tuple(OutputFile(output / f["path"], f["size"], f["pages"]) for f in manifest["outputs"])
-    return BuildResult(files, manifest["charts"], 0.0, tuple(manifest["warnings"]))
-
-
-def _write_manifest(output: Path, keys: Keys, cache: Cache, result: BuildResult, as_of: date,
-                    static: set[str]) -> None:
-    if cache.root is None:
-        return
-    from briefgen.files import ensure_dir, write_atomic
-    from briefgen.store.history import previous_key
-
-    names = ["brief.pdf", "brief.html", *(f"{PUBLISHABLE}/{n}" for n in ("brief.pdf", "brief.html", "brief.json")),
-             *(f"charts/{p.name}" for p in sorted((output / "charts").glob("*.svg"))), *sorted(static)]
-    manifest: dict[str, Any] = {
-        "key": keys.build,
-        "files": {name: _sha256(output / name) for name in names},
-        "outputs": [{"path": f.path.relative_to(output).as_posix(), "size": f.size, "pages": f.pages}
-                    for f in result.files],
-        "charts": result.charts,
-        "warnings": [str(w) for w in result.warnings],
-        "as_of": as_of.isoformat(),
-        "previous": previous_key(output, as_of),
-    }
-    ensure_dir(cache.root)
-    write_atomic(cache.root / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True).encode())

@@ -1,15 +1,26 @@
 """Turn numbers and dates into the research desk's printed form: $62.0bn, 47.1%, +300 bp, 15 Jan 2026.
 
-Plain functions, registered once as Jinja filters by `briefgen.html.render` (see FILTERS). A missing
-value (None, NaN, pandas NA) prints as an en dash. Negative numbers use a true minus sign (U+2212).
+The one number vocabulary of the brief: the body text, the tables (registered once as Jinja filters
+by `briefgen.html.render`, see FILTERS), the narrative, the charts' alt text and the charts' own tick
+and value labels (briefgen.charts.style.ticks wraps these same functions) all print through it.
+
+One rounding rule everywhere: a number is rounded to the decimals asked for, and the sign is that of
+the rounded value, so -0.3 with no decimals prints "0", never "-0" (and zero never takes a + sign).
+A missing value (None, NaN, pandas NA, infinite) prints as an en dash. Negative numbers use a true
+minus sign (U+2212).
+
+The mining units (btc, ehs, j_per_th, difficulty) are here too, not in the sector package: they are
+template filters, and the templates' filters have one registry (FILTERS), which the house's Jinja
+environment reads for every sector.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, Callable
+from typing import Any
 
 from markupsafe import Markup, escape
 
@@ -80,6 +91,27 @@ def usd(value: Any, digits: int | None = None, sign: bool = False) -> str:
     places = digits if digits is not None else (0 if size >= 999.5 else 2 if size >= 0.9995 else 3)
     text, negative = _magnitude(number, places)
     return _signed(f"${text}", negative, sign and not _is_zero(text))
+
+
+def _fixed_scale(value: Any, scale: float, suffix: str, digits: int | None) -> str:
+    number = _number(value)
+    if number is None:
+        return MISSING
+    scaled = number / scale
+    if digits is None:  # whole from 100 (or when whole), else one decimal
+        digits = 0 if abs(scaled) >= 100 or scaled == round(scaled) else 1
+    text, negative = _magnitude(scaled, digits)
+    return "$0" if _is_zero(text) else _signed(f"${text}{suffix}", negative, False)
+
+
+def usd_k(value: Any, digits: int | None = None) -> str:
+    """$42.4k from 42,350, zero $0: thousands whatever the size, so every tick of an axis shares the scale."""
+    return _fixed_scale(value, 1e3, "k", digits)
+
+
+def usd_bn(value: Any, digits: int | None = None) -> str:
+    """$62bn, $4.5bn, zero $0: billions whatever the size (an axis's scale; usd() picks its own)."""
+    return _fixed_scale(value, 1e9, "bn", digits)
 
 
 def usd_compact(value: Any, sign: bool = False) -> str:

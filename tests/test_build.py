@@ -1,4 +1,8 @@
-"""build(): each kind of change re-renders exactly what depends on it; cached equals uncached."""
+"""build(): each kind of change re-renders exactly what depends on it; cached equals uncached.
+
+Each test works in its own folder: the cold build and the uncached one are made once per session
+and only read; a test that builds on top of them copies them first (the `workspace` fixture).
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,13 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from briefgen.build import BuildOptions, build
+from briefgen.build import BuildOptions, BuildResult, build
 from briefgen.live.watch import Rebuild, watch
 from tests.conftest import ROOT
 
@@ -23,11 +28,40 @@ ALL_CHARTS = {"network_hashrate", "hashprice", "revenue_per_eh", "hashprice_sens
 MARKET_CAP_CHARTS = {"market_cap", "equities_vs_btc", "market_cap_to_opportunity"}
 
 
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("build")
+@dataclass(frozen=True)
+class Built:
+    """A finished build, shared read-only: its inputs, its output folder and what build() returned."""
+
+    inputs: Path
+    output: Path
+    result: BuildResult
+
+
+@pytest.fixture(scope="session")
+def cold(tmp_path_factory) -> Built:
+    """One cold build of the sample inputs with its cache. Read only: a test that changes it copies it."""
+    root = tmp_path_factory.mktemp("cold")
     shutil.copytree(ROOT / "inputs", root / "inputs")
-    return root
+    result = build(BuildOptions(root / "inputs", root / "output"))
+    return Built(root / "inputs", root / "output", result)
+
+
+@pytest.fixture(scope="session")
+def uncached(cold: Built, tmp_path_factory) -> Path:
+    """The same inputs built without a cache, charts drawn in a child (read only): the reference bytes."""
+    output = tmp_path_factory.mktemp("uncached") / "output"
+    result = build(BuildOptions(cold.inputs, output, cache=False, parallel=True))
+    assert set(result.drawn) == ALL_CHARTS
+    assert not (output / ".cache").exists()
+    return output
+
+
+@pytest.fixture
+def workspace(cold: Built, tmp_path: Path) -> Path:
+    """This test's own copy of the cold build: inputs/ and output/ (its cache and history too)."""
+    shutil.copytree(cold.inputs, tmp_path / "inputs")
+    shutil.copytree(cold.output, tmp_path / "output", symlinks=True)
+    return tmp_path
 
 
 def _outputs(output: Path) -> dict[str, bytes]:
@@ -36,10 +70,9 @@ def _outputs(output: Path) -> dict[str, bytes]:
     return {p.relative_to(output).as_posix(): p.read_bytes() for p in files}
 
 
-def test_each_kind_of_change_redoes_only_what_depends_on_it(workspace: Path):
+def test_each_kind_of_change_redoes_only_what_depends_on_it(cold: Built, workspace: Path):
+    assert set(cold.result.drawn) == ALL_CHARTS and not cold.result.unchanged
     options = BuildOptions(workspace / "inputs", workspace / "output")
-    first = build(options)
-    assert set(first.drawn) == ALL_CHARTS and not first.unchanged
     before = _outputs(workspace / "output")
     mtimes = {name: (workspace / "output" / name).stat().st_mtime_ns for name in before}
 
@@ -63,37 +96,50 @@ def test_each_kind_of_change_redoes_only_what_depends_on_it(workspace: Path):
     assert set(market.drawn) == MARKET_CAP_CHARTS
 
 
-def test_cached_build_is_byte_identical_to_an_uncached_one(workspace: Path):
-    cached = BuildOptions(workspace / "inputs", workspace / "output")
-    build(cached)  # everything from the cache after the test above (or built now)
-    fresh = BuildOptions(workspace / "inputs", workspace / "fresh", cache=False, parallel=True)
-    result = build(fresh)
-    assert set(result.drawn) == ALL_CHARTS
-    assert not (workspace / "fresh" / ".cache").exists()
-    assert _outputs(workspace / "output") == _outputs(workspace / "fresh")
+def test_cached_build_is_byte_identical_to_an_uncached_one(workspace: Path, uncached: Path):
+    output = workspace / "output"
+    for name in ("brief.pdf", "brief.html"):  # not unchanged: built again, every stage from the cache
+        (output / name).unlink()
+    cached = build(BuildOptions(workspace / "inputs", output))
+    assert not cached.unchanged and cached.drawn == ()
+    assert _outputs(output) == _outputs(uncached)
     # Charts drawn and the Outlook rendered in forked processes, or all here: the same bytes.
     serial = build(BuildOptions(workspace / "inputs", workspace / "serial", cache=False, parallel=False))
     assert set(serial.drawn) == ALL_CHARTS
-    assert _outputs(workspace / "serial") == _outputs(workspace / "fresh")
+    assert _outputs(workspace / "serial") == _outputs(uncached)
 
 
-def test_a_cold_build_draws_its_charts_in_a_child_and_never_imports_matplotlib(workspace: Path):
+def test_a_cold_build_draws_its_charts_in_a_child_and_never_imports_matplotlib(cold: Built, uncached: Path,
+                                                                                tmp_path: Path):
     script = (
         "import sys; from pathlib import Path; from briefgen.build import BuildOptions, build; "
-        f"r = build(BuildOptions(Path({str(workspace / 'inputs')!r}), Path(sys.argv[1]), cache=False, parallel=True)); "
+        f"r = build(BuildOptions(Path({str(cold.inputs)!r}), Path(sys.argv[1]), cache=False, parallel=True)); "
         "print(len(r.drawn), 'matplotlib' in sys.modules)"
     )
-    done = subprocess.run([sys.executable, "-c", script, str(workspace / "cold")], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "cold")], capture_output=True, text=True,
                           cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [str(len(ALL_CHARTS)), "False"]
-    reference = workspace / "fresh"
-    if not reference.exists():  # run alone: the test above did not build it
-        build(BuildOptions(workspace / "inputs", reference, cache=False))
-    assert _outputs(workspace / "cold") == _outputs(reference)
+    assert _outputs(tmp_path / "cold") == _outputs(uncached)
 
 
-def test_a_chart_that_fails_to_draw_fails_the_build_with_its_own_error(workspace: Path, monkeypatch):
+def test_a_build_that_takes_every_chart_from_the_cache_never_imports_matplotlib(workspace: Path):
+    """A template change renders the brief again; the charts, keyed by the tables, come from the cache."""
+    from tests.test_publish import desk_templates
+
+    desk = desk_templates(workspace / "desk")
+    script = (
+        "import sys; from pathlib import Path; from briefgen.build import BuildOptions, build; "
+        "r = build(BuildOptions(Path(sys.argv[1]), Path(sys.argv[2]), templates_dir=Path(sys.argv[3]))); "
+        "print(r.unchanged, len(r.drawn), r.charts, 'matplotlib' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(workspace / "inputs"), str(workspace / "output"),
+                           str(desk)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "0", str(len(ALL_CHARTS)), "False"]
+
+
+def test_a_chart_that_fails_to_draw_fails_the_build_with_its_own_error(cold: Built, tmp_path: Path, monkeypatch):
     import briefgen.build
 
     def broken(jobs):
@@ -101,13 +147,13 @@ def test_a_chart_that_fails_to_draw_fails_the_build_with_its_own_error(workspace
 
     monkeypatch.setattr(briefgen.build, "_draw", broken)  # inherited by the forked child
     with pytest.raises(ZeroDivisionError, match="divided by zero") as caught:
-        build(BuildOptions(workspace / "inputs", workspace / "undrawn", cache=False, parallel=True))
+        build(BuildOptions(cold.inputs, tmp_path / "undrawn", cache=False, parallel=True))
     assert "In the background process" in "".join(caught.value.__notes__)  # drawn in a child, reported here
     assert multiprocessing.active_children() == []
-    assert not (workspace / "undrawn" / "brief.pdf").exists()
+    assert not (tmp_path / "undrawn" / "brief.pdf").exists()
 
 
-def test_a_build_that_fails_while_charts_are_drawn_stops_the_drawing(workspace: Path, monkeypatch):
+def test_a_build_that_fails_while_charts_are_drawn_stops_the_drawing(cold: Built, tmp_path: Path, monkeypatch):
     import briefgen.html.render
     from briefgen.errors import RenderError
 
@@ -116,9 +162,9 @@ def test_a_build_that_fails_while_charts_are_drawn_stops_the_drawing(workspace: 
 
     monkeypatch.setattr(briefgen.html.render, "render_html", broken)
     with pytest.raises(RenderError, match="broken override"):
-        build(BuildOptions(workspace / "inputs", workspace / "broken", cache=False, parallel=True))
+        build(BuildOptions(cold.inputs, tmp_path / "broken", cache=False, parallel=True))
     assert multiprocessing.active_children() == []
-    assert not (workspace / "broken" / "brief.pdf").exists()
+    assert not (tmp_path / "broken" / "brief.pdf").exists()
 
 
 def test_refresh_ignores_the_cache(workspace: Path):
@@ -128,7 +174,7 @@ def test_refresh_ignores_the_cache(workspace: Path):
 
 
 def test_watch_rebuilds_on_change_and_survives_a_bad_edit(workspace: Path):
-    options = BuildOptions(workspace / "inputs", workspace / "watched")
+    options = BuildOptions(workspace / "inputs", workspace / "output")  # the copy: the first build is unchanged
     reports: list[Rebuild] = []
     done = threading.Event()
     thread = threading.Thread(target=watch, args=(options, reports.append),

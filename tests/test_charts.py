@@ -1,4 +1,8 @@
-"""Charts: every chart drawn as real-text SVG in the house style, described, deterministic, skippable."""
+"""Charts: every chart drawn as real-text SVG in the house style, described, deterministic, skippable.
+
+Drawn the way the build draws them: each ChartSpec's data(metrics) and chart(...), and the SVG
+bytes from briefgen.build._draw (spec.svg in this process, or in the build's child).
+"""
 
 from __future__ import annotations
 
@@ -15,9 +19,9 @@ import matplotlib
 import pandas as pd
 import pytest
 
-from briefgen.charts import data_key
-from briefgen.sectors.bitcoin_mining.charts import CHARTS, draw_charts
-from briefgen.charts.style import num, pct, signed_pct, usd, usd_bn, usd_k
+from briefgen.build import _draw
+from briefgen.charts import Chart, data_key
+from briefgen.sectors.bitcoin_mining.charts import CHARTS
 from tests.brief_fixtures import sector_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,26 +35,34 @@ def metrics():
     return sector_metrics()
 
 
+def draw(metrics) -> list[tuple[Chart, bytes]]:
+    """Every chart whose data is present, as build._charts places it and build._draw draws it, in order."""
+    slices = {name: spec.data(metrics) for name, spec in CHARTS.items()}
+    present = {name: data for name, data in slices.items() if data is not None}
+    svgs = _draw([("bitcoin_mining", name, data) for name, data in present.items()])
+    assert list(svgs) == list(present)
+    return [(CHARTS[name].chart(data, Path("charts", f"{name}.svg")), svgs[name]) for name, data in present.items()]
+
+
 @pytest.fixture(scope="module")
-def drawn(metrics, tmp_path_factory):
-    return draw_charts(metrics, tmp_path_factory.mktemp("charts"))
+def drawn(metrics) -> list[tuple[Chart, bytes]]:
+    return draw(metrics)
 
 
 def test_draws_every_chart_when_all_inputs_are_present(drawn):
-    assert [c.name for c in drawn] == list(CHARTS)
+    assert [c.name for c, _ in drawn] == list(CHARTS)
     assert len(drawn) >= 9
-    for chart in drawn:
-        assert chart.path.name == f"{chart.name}.svg" and chart.path.is_file()
+    for chart, svg in drawn:
+        assert chart.path == Path("charts", f"{chart.name}.svg") and svg.startswith(b"<?xml")
         assert chart.section in {"network", "economics", "miners", "equities", "valuation"}
         assert chart.width in {"full", "half"}
         assert chart.title and chart.source.startswith("Source: ")
-    assert not list(drawn[0].path.parent.glob("*.tmp"))
 
 
 def test_each_chart_is_svg_of_its_page_size_with_real_inter_text(drawn):
     sizes = {"full": "481.889764pt", "half": "232.440945pt"}  # 17 cm and 8.2 cm wide
-    for chart in drawn:
-        text = chart.path.read_text(encoding="utf-8")
+    for chart, svg in drawn:
+        text = svg.decode("utf-8")
         root = ET.fromstring(text)
         assert root.tag == f"{SVG}svg"
         assert root.get("width") == sizes[chart.width], chart.name
@@ -64,7 +76,7 @@ def test_each_chart_is_svg_of_its_page_size_with_real_inter_text(drawn):
 
 
 def test_svgs_carry_their_axis_labels_as_searchable_text(drawn):
-    by_name = {c.name: c.path.read_text(encoding="utf-8") for c in drawn}
+    by_name = {c.name: svg.decode("utf-8") for c, svg in drawn}
     assert "Hashrate, 7-day average, EH/s" in by_name["network_hashrate"]
     assert "$/PH/s/day" in by_name["hashprice"]  # one unit style everywhere: $/PH/s/day, never USD/PH/s/day
     assert "USD" not in by_name["hashprice"] + by_name["hashprice_sensitivity"] + by_name["revenue_per_eh"]
@@ -74,7 +86,7 @@ def test_svgs_carry_their_axis_labels_as_searchable_text(drawn):
 
 
 def test_alt_text_states_the_latest_values(drawn, metrics):
-    alt = {c.name: c.alt for c in drawn}
+    alt = {c.name: c.alt for c, _ in drawn}
     daily = metrics.series.daily.iloc[-1]
     month = metrics.series.monthly.iloc[-1]
     share = metrics.series.listed_share.iloc[-1]
@@ -106,24 +118,24 @@ def test_alt_text_states_the_latest_values(drawn, metrics):
         assert len(re.findall(r"[.;]( |$)", text)) <= 3, text  # one or two sentences
 
 
-def test_charts_needing_miners_or_equities_are_skipped_without_them(tmp_path):
-    without_miners = draw_charts(sector_metrics(miners=False), tmp_path / "a")
-    assert {c.name for c in without_miners} == set(CHARTS) - MINER_CHARTS
-    bare = draw_charts(sector_metrics(miners=False, equities=False), tmp_path / "b")
-    assert {c.name for c in bare} == set(CHARTS) - MINER_CHARTS - EQUITY_CHARTS
-    assert sorted(p.stem for p in (tmp_path / "b").iterdir()) == sorted(c.name for c in bare)
+def test_charts_needing_miners_or_equities_are_skipped_without_them():
+    without_miners = draw(sector_metrics(miners=False))
+    assert {c.name for c, _ in without_miners} == set(CHARTS) - MINER_CHARTS
+    bare = sector_metrics(miners=False, equities=False)
+    assert {name for name, spec in CHARTS.items() if spec.data(bare) is None} == MINER_CHARTS | EQUITY_CHARTS
+    assert {c.name for c, _ in draw(bare)} == set(CHARTS) - MINER_CHARTS - EQUITY_CHARTS
 
 
-def test_charts_with_empty_frames_are_skipped(metrics, tmp_path):
+def test_charts_with_empty_frames_are_skipped(metrics):
     empty_miners = replace(metrics.miners, by_ticker=metrics.miners.by_ticker.iloc[0:0])
     empty_equities = replace(metrics.equities, by_ticker=metrics.equities.by_ticker.iloc[0:0])
     thin = replace(metrics, miners=empty_miners, equities=empty_equities, sensitivity=pd.DataFrame(),
                    fleet_classes=metrics.fleet_classes.iloc[0:0])
-    names = {c.name for c in draw_charts(thin, tmp_path)}
+    names = {c.name for c, _ in draw(thin)}
     assert names == set(CHARTS) - {"miner_hashrate", "equities_vs_btc", "hashprice_sensitivity", "fleet_classes"}
 
 
-def test_charts_draw_from_a_few_rows_and_losses(metrics, tmp_path):
+def test_charts_draw_from_a_few_rows_and_losses(metrics):
     series = metrics.series
     losing = metrics.equities.by_ticker.assign(change_pct=lambda f: -f["change_pct"].abs() - 1).tail(2)
     monthly = series.monthly.tail(1).assign(gross_profit_usd_per_eh_day=-5_000.0, gross_margin_pct=-12.5)
@@ -136,18 +148,18 @@ def test_charts_draw_from_a_few_rows_and_losses(metrics, tmp_path):
     )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        charts = draw_charts(few, tmp_path)
-    assert [c.name for c in charts] == list(CHARTS)
-    alt = {c.name: c.alt for c in charts}
+        charts = draw(few)
+    assert [c.name for c, _ in charts] == list(CHARTS)
+    alt = {c.name: c.alt for c, _ in charts}
     assert "a \u221212.5% gross margin" in alt["revenue_per_eh"]
     assert "beat BTC's \u221212.0%" in alt["equities_vs_btc"]
 
 
-def test_drawing_raises_no_warnings_and_leaves_global_rcparams_alone(metrics, tmp_path):
+def test_drawing_raises_no_warnings_and_leaves_global_rcparams_alone(metrics):
     before = dict(matplotlib.rcParams)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        draw_charts(metrics, tmp_path)
+        draw(metrics)
     assert [str(w.message) for w in caught] == []
     assert dict(matplotlib.rcParams) == before
 
@@ -155,7 +167,8 @@ def test_drawing_raises_no_warnings_and_leaves_global_rcparams_alone(metrics, tm
 def test_svg_bytes_are_identical_across_processes(tmp_path):
     script = (
         "import sys; from pathlib import Path; from tests.brief_fixtures import sector_metrics; "
-        "from briefgen.sectors.bitcoin_mining.charts import draw_charts; draw_charts(sector_metrics(), Path(sys.argv[1]))"
+        "from tests.test_charts import draw; out = Path(sys.argv[1]); out.mkdir(); "
+        "[(out / chart.path.name).write_bytes(svg) for chart, svg in draw(sector_metrics())]"
     )
     runs = [
         subprocess.Popen([sys.executable, "-c", script, str(tmp_path / run)], cwd=ROOT,
@@ -186,30 +199,15 @@ def test_svg_of_a_slice_is_a_pure_function_of_it(metrics):
     assert spec.svg(spec.data(metrics)) == spec.svg(spec.data(metrics))
 
 
-def test_numbers_are_formatted_the_desk_way():
-    assert usd(40) == "$40"
-    assert usd(1234.5, 2) == "$1,234.50"
-    assert usd_k(42_350) == "$42.4k"
-    assert usd_k(0) == "$0"
-    assert usd_bn(0) == "$0"
-    assert usd_bn(62e9) == "$62bn"
-    assert usd_bn(4.5e9) == "$4.5bn"
-    assert num(1_000) == "1,000"
-    assert pct(41.2) == "41%"
-    assert signed_pct(5) == "+5%"
-    assert signed_pct(-3) == "\u22123%"
-    assert signed_pct(0.2) == "0%"
-
-
-def test_charts_draw_from_the_sample_inputs(tmp_path):
+def test_charts_draw_from_the_sample_inputs():
     inputs = ROOT / "inputs"
     if not (inputs / "network.csv").is_file():
         pytest.skip("sample inputs not present")
     from briefgen.sectors.bitcoin_mining.inputs import load_inputs
     from briefgen.sectors.bitcoin_mining.metrics import compute
 
-    charts = draw_charts(compute(load_inputs(inputs)), tmp_path)
-    assert [c.name for c in charts] == list(CHARTS)
+    charts = draw(compute(load_inputs(inputs)))
+    assert [c.name for c, _ in charts] == list(CHARTS)
 
 
 # --- legibility: heat-map labels, one precision per chart ---------------------------------------
@@ -248,3 +246,20 @@ def test_bar_labels_have_one_precision_per_chart(metrics):
     plt.close(fig)
     assert len(labels) == len(data.by_ticker) and all(re.fullmatch(r"\d[\d,]*\.\d( \([+\u2212]\d+\.\d\))?", label) for label in labels), labels
 
+
+
+def test_tick_labels_print_through_the_desk_forms_with_decimals_from_the_step():
+    """An axis's ticks use briefgen.formatting: a tick a float error below zero is 0, never -0."""
+    from briefgen import formatting as fmt
+    from briefgen.charts.style import ticks
+
+    def labels(fn, locs: list[float]) -> list[str]:
+        formatter = ticks(fn)
+        formatter.set_locs(locs)
+        return [formatter(x) for x in locs]
+
+    assert labels(fmt.num, [-0.5, -2.7e-17, 0.5, 1.0]) == ["\u22120.5", "0.0", "0.5", "1.0"]
+    assert labels(fmt.usd_k, [-20_000.0, -1e-12, 20_000.0, 40_000.0]) == ["\u2212$20k", "$0", "$20k", "$40k"]
+    assert labels(fmt.usd_bn, [0.0, 0.5e9, 1e9]) == ["$0", "$0.5bn", "$1.0bn"]
+    assert labels(fmt.signed_pct, [-10.0, -1e-15, 10.0]) == ["\u221210%", "0%", "+10%"]
+    assert labels(fmt.usd, [38.0, 39.0, 40.0]) == ["$38", "$39", "$40"]

@@ -1,4 +1,4 @@
-"""The desk's number formats, as exact strings."""
+"""The desk's number formats, as exact strings: the one vocabulary of the text, the tables and the charts."""
 
 from __future__ import annotations
 
@@ -35,7 +35,9 @@ from briefgen.formatting import (
     signed_pct,
     two_lines,
     usd,
+    usd_bn,
     usd_compact,
+    usd_k,
     window,
 )
 from briefgen.inputs.config import Window
@@ -224,3 +226,40 @@ def test_fleet_efficiency_always_has_one_decimal():
     assert j_per_th(22) == "22.0 J/TH"
     assert j_per_th(25.46) == "25.5 J/TH"
     assert j_per_th(27.1) == "27.1 J/TH"
+
+
+def test_axis_forms_keep_one_scale():
+    """usd_k and usd_bn hold their scale whatever the size, so every tick of an axis shares it."""
+    assert usd_k(42_350) == "$42.4k"
+    assert usd_k(40_000) == "$40k"
+    assert usd_k(123_456) == "$123k"
+    assert usd_k(0) == "$0"
+    assert usd_k(-5_000) == f"{MINUS}$5k"
+    assert usd_k(42_350, 0) == "$42k"
+    assert usd_bn(0) == "$0"
+    assert usd_bn(62e9) == "$62bn"
+    assert usd_bn(4.5e9) == "$4.5bn"
+    assert usd_bn(250e6) == "$0.2bn"  # round half to even, as everywhere
+    assert usd_bn(None) == MISSING
+    # What the charts print with a tick's decimals: the same functions, the digits given.
+    assert usd(40, 0) == "$40"
+    assert usd(1234.5, 2) == "$1,234.50"
+    assert num(1_000) == "1,000"
+    assert pct(41.2, 0) == "41%"
+    assert signed_pct(5, 0) == "+5%"
+    assert signed_pct(-3, 0) == f"{MINUS}3%"
+    assert signed_pct(0.2, 0) == "0%"
+
+
+@pytest.mark.parametrize("form", [num, pct, signed_pct, usd, usd_k, usd_bn, signed, multiple])
+def test_a_negative_that_rounds_to_zero_prints_zero_never_minus_zero(form):
+    """The one rounding rule: the sign is the rounded value's. -0.3 to no decimals is 0 (so is -0.0)."""
+    for value in (-0.3, -0.0, -1e-17, -0.004):
+        text = form(value, 0)
+        assert MINUS not in text and "-" not in text and "+" not in text, (form.__name__, value, text)
+    assert num(-0.3) == "0"
+    assert num(-0.3, 1) == f"{MINUS}0.3"
+    assert num(-0.04, 1) == "0.0"
+    assert signed(-0.04, 1) == "0.0"
+    assert usd(-0.0004) == "$0.000"
+    assert usd_k(-30) == "$0"  # -0.03k to one decimal: zero

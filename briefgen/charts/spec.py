@@ -3,12 +3,15 @@
 A ChartSpec names the SectorMetrics attributes it reads; `select` receives exactly those values, in
 that order, and returns the slice the chart draws (None to skip the chart). Drawing and alt text are
 pure functions of the slice, so a cache can key each chart by `data_key(name, slice)`.
+
+Nothing here imports matplotlib: `svg` imports the house style (briefgen.charts.style) when it draws,
+and a sector's drawing functions import matplotlib inside themselves, so a build reads every
+chart's data and alt text, and takes its SVGs from the cache, without it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date
@@ -63,25 +66,10 @@ class ChartSpec:
 
     def svg(self, data: Any) -> bytes:
         """Draw the slice in the house style and return SVG bytes (pure: equal slices, equal bytes)."""
-        from briefgen.charts.style import house_style, to_svg  # matplotlib only when drawing
+        from briefgen.charts.style import house_style, to_svg
 
         with house_style():
             return to_svg(self.draw(data))
-
-
-class LazyModule:
-    """A module imported on first use of one of its names.
-
-    The chart modules reach matplotlib (and the house style, which imports it) through these, so
-    a build reads the specs, data slices and alt text without importing matplotlib, and the
-    drawing, wherever it runs, pays for it.
-    """
-
-    def __init__(self, name: str):
-        self._name = name
-
-    def __getattr__(self, attr: str) -> Any:
-        return getattr(importlib.import_module(self._name), attr)
 
 
 def _lookup(obj: Any, path: str) -> Any:

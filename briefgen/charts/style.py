@@ -1,4 +1,4 @@
-"""Turn a drawn Figure into house-style SVG bytes: palette, fonts, sizes, number formats, axes helpers.
+"""Turn a drawn Figure into house-style SVG bytes: palette, fonts, sizes, tick formats, axes helpers.
 
 The one place the brief's chart look is defined. Text stays real text in the SVG (svg.fonttype
 "none") so WeasyPrint sets it in the document's Inter and it stays searchable in the PDF; matplotlib
@@ -8,12 +8,12 @@ lays it out with the same Inter files, so widths match.
 from __future__ import annotations
 
 import io
+import itertools
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
-from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import matplotlib
 import matplotlib.dates as mdates
@@ -25,8 +25,11 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import TextToPath
 from matplotlib.ticker import Formatter, MaxNLocator, MultipleLocator
 
-from briefgen.charts.spec import Width  # noqa: E402  (one definition, in spec)
+from briefgen import formatting as fmt
 from briefgen.resources import FONTS_DIR
+
+if TYPE_CHECKING:  # a name for the type checker only: spec imports this module when it draws, never the reverse
+    from briefgen.charts.spec import Width
 
 FONT_DIR = FONTS_DIR
 FONT_FAMILY = "Inter"
@@ -155,76 +158,18 @@ def to_svg(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-# --- numbers on axes and labels: compact, whole where they can be --------------------------------
-# (Alt text uses briefgen.formatting, so it reads exactly like the body text.)
-
-MINUS = "\u2212"
-
-
-def _sign(x: float) -> str:
-    return MINUS if x < 0 else ""
-
-
-def num(x: float, decimals: int = 0) -> str:
-    """1,012 / 146.5"""
-    return f"{_sign(x)}{abs(x):,.{decimals}f}"
-
-
-def usd(x: float, decimals: int = 0) -> str:
-    """$40 / $1,234 / \u2212$5"""
-    return f"{_sign(x)}${abs(x):,.{decimals}f}"
-
-
-def _scaled(x: float, scale: float, suffix: str, decimals: int | None) -> str:
-    if x == 0:
-        return "$0"
-    value = abs(x) / scale
-    if decimals is None:  # whole from 100 (or when whole), else one decimal
-        decimals = 0 if value >= 100 or value == round(value) else 1
-    return f"{_sign(x)}${value:,.{decimals}f}{suffix}"
-
-
-def usd_k(x: float, decimals: int | None = None) -> str:
-    """$42.4k from 42,350; zero is $0."""
-    return _scaled(x, 1e3, "k", decimals)
-
-
-def usd_bn(x: float, decimals: int | None = None) -> str:
-    """$62bn / $4.5bn from a value in USD; zero is $0."""
-    return _scaled(x, 1e9, "bn", decimals)
-
-
-def pct(x: float, decimals: int = 0) -> str:
-    """41%"""
-    return f"{_sign(x)}{abs(x):,.{decimals}f}%"
-
-
-def signed_pct(x: float, decimals: int = 0) -> str:
-    """+5% / \u22123% (zero is unsigned)."""
-    rounded = round(x, decimals)
-    sign = "+" if rounded > 0 else (MINUS if rounded < 0 else "")
-    return f"{sign}{abs(rounded):,.{decimals}f}%"
-
-
-def btc(x: float, decimals: int = 5) -> str:
-    """0.00045: a hashprice in BTC."""
-    return f"{_sign(x)}{abs(x):.{decimals}f}"
-
-
-def short_day(d: date) -> str:
-    """14 Jan"""
-    return f"{d.day} {d:%b}"
+# --- numbers on axes: the desk's own forms (briefgen.formatting), decimals from the tick step ---
 
 
 class _DeskTicks(Formatter):
-    """Tick labels in one of the formats above, with as many decimals as the tick step needs."""
+    """Tick labels in one of briefgen.formatting's forms, with as many decimals as the tick step needs."""
 
-    def __init__(self, fn: Callable[[float, int], str], scale: float):
+    def __init__(self, fn: Callable[[float, int], str], scale: float) -> None:
         self.fn, self.scale, self.decimals = fn, scale, 0
 
-    def set_locs(self, locs) -> None:
+    def set_locs(self, locs: list[float]) -> None:
         super().set_locs(locs)
-        steps = [b - a for a, b in zip(locs, locs[1:]) if b > a]
+        steps = [b - a for a, b in itertools.pairwise(locs) if b > a]
         step = min(steps) / self.scale if steps else 1.0
         self.decimals = max(0, -math.floor(math.log10(step) + 1e-9)) if step > 0 else 0
 
@@ -233,8 +178,11 @@ class _DeskTicks(Formatter):
 
 
 def ticks(fn: Callable[[float, int], str]) -> Formatter:
-    """A tick formatter from one of the number formats above ($40, 1,000, 41%, +5%, $62bn)."""
-    scale = {usd_k: 1e3, usd_bn: 1e9}.get(fn, 1.0)
+    """A tick formatter from one of briefgen.formatting's number forms: num, usd, pct, signed_pct, usd_k, usd_bn.
+
+    The form is called with the tick and its decimals: 1,000 / $40 / 41% / +5% / $40k / $62bn.
+    """
+    scale = 1e3 if fn is fmt.usd_k else 1e9 if fn is fmt.usd_bn else 1.0  # the steps of a scaled axis, in its unit
     return _DeskTicks(fn, scale)
 
 
@@ -274,7 +222,7 @@ def date_axis(ax: Axes, start: date, end: date) -> None:
         days = (end - start).days + 1
         step = next((n for n in (1, 2, 7, 14) if days / n <= most), 28)
         ticks = [start + timedelta(days=k) for k in range(0, days, step)]
-        labels = [short_day(d) for d in ticks]
+        labels = [fmt.day_month(d) for d in ticks]
     ax.set_xticks(mdates.date2num(ticks), labels)
     ax.set_xlim(mdates.date2num(start), mdates.date2num(end + timedelta(days=1)))
 

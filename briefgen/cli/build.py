@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from briefgen.cli import COMPARE_OPTION, INPUTS_OPTION, PERIOD_OPTION, SECTOR_OPTION, main
+from briefgen.cli.main import COMPARE_OPTION, INPUTS_OPTION, PERIOD_OPTION, SECTOR_OPTION, main
 
 
 def _windows(period: str | None, compare: str | None):
@@ -163,7 +163,7 @@ def report_rebuild(step) -> None:
 def watch(inputs_dir: Path, output_dir: Path, templates_dir: Path | None, sector: str) -> None:
     """Rebuild the brief whenever the inputs or templates change (Ctrl-C to stop)."""
     from briefgen.build import BuildOptions
-    from briefgen.cli import long_running
+    from briefgen.cli.main import long_running
     from briefgen.live.watch import watch as run_watch
 
     long_running()

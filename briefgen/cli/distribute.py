@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from briefgen.cli import main
+from briefgen.cli.main import main
 from briefgen.cli.publish import NOW_OPTION, parse_now
 
 

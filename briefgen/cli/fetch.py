@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from briefgen.cli import main
+from briefgen.cli.main import main
 
 if TYPE_CHECKING:
     from briefgen.fetch.merge import RefreshPlan

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from briefgen.cli import INPUTS_OPTION, SECTOR_OPTION, main
+from briefgen.cli.main import INPUTS_OPTION, SECTOR_OPTION, main
 
 
 HISTORY_OUTPUT_OPTION = click.option(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from briefgen.cli import SECTOR_OPTION, main
+from briefgen.cli.main import SECTOR_OPTION, main
 
 
 @main.command("init")

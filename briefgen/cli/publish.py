@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from briefgen.cli import INPUTS_OPTION, main
+from briefgen.cli.main import INPUTS_OPTION, main
 
 OUTPUT_OPTION = click.option(
     "--output", "output_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from briefgen.cli import INPUTS_OPTION, SECTOR_OPTION, main
+from briefgen.cli.main import INPUTS_OPTION, SECTOR_OPTION, main
 from briefgen.cli.build import OUTPUT_OPTION, TEMPLATES_OPTION, report_rebuild
 
 
@@ -22,7 +22,7 @@ from briefgen.cli.build import OUTPUT_OPTION, TEMPLATES_OPTION, report_rebuild
 def serve(inputs_dir: Path, output_dir: Path, templates_dir: Path | None, port: int, host: str, sector: str) -> None:
     """Build, serve the brief in a browser, rebuild on every change and reload the page (Ctrl-C to stop)."""
     from briefgen.build import BuildOptions
-    from briefgen.cli import long_running
+    from briefgen.cli.main import long_running
     from briefgen.live.serve import serve as run_serve
 
     long_running()

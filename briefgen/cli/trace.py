@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from briefgen.cli import main
+from briefgen.cli.main import main
 
 PASSWORD_ENV = "BRIEFGEN_TRACE_PASSWORD"
 

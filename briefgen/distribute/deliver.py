@@ -9,7 +9,6 @@ is rewritten from the ledger at the end of every run, whatever happened.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -31,6 +30,7 @@ from briefgen.distribute.ledger import (
 )
 from briefgen.distribute.mail import MessageTemplate, parse_sender, render_body, sender_address
 from briefgen.distribute.mailbody import BriefSummary, read_summary
+from briefgen.distribute.naming import attachment_name, message_id
 from briefgen.distribute.manifest import (  # noqa: F401  (StatusReport, distribution_status, safe_stem: this module's interface too)
     StatusReport,
     check_disk,
@@ -95,27 +95,6 @@ class DistributionReport:
             if o.status == ALREADY_SENT and o.via != self.via:
                 counts[o.via or "?"] = counts.get(o.via or "?", 0) + 1
         return counts
-
-
-# --- names -------------------------------------------------------------------------------
-
-
-def message_id(version: str, client_id: str, domain: str) -> str:
-    """The Message-ID of a (brief version, client) pair: the same on every run and every retry."""
-    domain = domain if domain.isascii() else domain.encode("idna").decode("ascii")
-    client = hashlib.sha256(client_id.encode("utf-8")).hexdigest()[:16]
-    return f"<briefgen.{version[:16]}.{client}@{domain}>"
-
-
-def attachment_name(title: str | None, brief: Path, limit: int = 80) -> str:
-    """The attachment's file name from the title: ASCII words joined by '-', never cut mid-word."""
-    words = [w for w in re.split(r"[^A-Za-z0-9]+", title or "") if w]
-    kept: list[str] = []
-    for word in words:
-        if len("-".join([*kept, word])) > limit:
-            break
-        kept.append(word)
-    return f"{'-'.join(kept) or brief.stem}.pdf"  # one word too long for the limit: the brief's own name
 
 
 # --- the run -----------------------------------------------------------------------------

@@ -19,36 +19,20 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from briefgen.store.historydb import HistoryError, cause, connect, history_path, migrate, reader, schema_version
+from briefgen.store.historydb import (
+    PROVENANCE,
+    HistoryError,
+    cause,
+    connect,
+    history_path,
+    migrate,
+    reader,
+    schema_version,
+)
 
 if TYPE_CHECKING:
     from briefgen.store.figures import KeyFigure
 
-# Added by schema 2; historydb.migrate runs it on an older history, in the same transaction.
-SCHEMA_V2 = """
-ALTER TABLE builds ADD COLUMN final_sha256 TEXT;   -- the PDF without the draft mark (what publish sends)
-ALTER TABLE builds ADD COLUMN build_key TEXT;      -- keys.Keys.build: inputs, templates, code, options
-ALTER TABLE builds ADD COLUMN inputs_dir TEXT;
-ALTER TABLE builds ADD COLUMN templates_dir TEXT;
-ALTER TABLE builds ADD COLUMN options TEXT;        -- JSON: BuildOptions.fingerprint()
-ALTER TABLE builds ADD COLUMN warnings TEXT;       -- JSON list of the build's warnings, as printed
-CREATE TABLE publications (
-    id            INTEGER PRIMARY KEY AUTOINCREMENT,
-    build_id      INTEGER NOT NULL REFERENCES builds (id),
-    as_of         TEXT NOT NULL,
-    version       INTEGER NOT NULL,
-    approved_by   TEXT NOT NULL,
-    note          TEXT,
-    published_at  TEXT NOT NULL,   -- UTC, ISO 8601 with Z
-    pdf_sha256    TEXT NOT NULL,
-    pdf_size      INTEGER NOT NULL,
-    folder        TEXT NOT NULL,   -- relative to the output folder: published/<as-of>/v<N>
-    recalled_at   TEXT,
-    recall_reason TEXT,
-    UNIQUE (as_of, version)
-);
-"""
-PROVENANCE = ("final_sha256", "build_key", "inputs_dir", "templates_dir", "options", "warnings")
 DRAFT, PUBLISHED, REVISED, RECALLED = "draft", "published", "revised", "recalled"
 
 

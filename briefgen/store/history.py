@@ -23,6 +23,7 @@ from typing import Any
 
 from briefgen.store.figures import figure_change, flatten_figures
 from briefgen.store.historydb import (  # noqa: F401 (HistoryError, recover_history: the build's names for them)
+    PROVENANCE,
     HistoryError,
     cause,
     connect,
@@ -125,7 +126,7 @@ def record_build(
     `period` and `compare` are config Windows or (start, end) pairs; `figures` is the sector's
     figures (Sector.figures: JSON-safe data); `sources` are the inputs' SourceFiles (anything with
     name and sha256); `provenance` fills the columns that publishing checks
-    (briefgen.publish.lifecycle.PROVENANCE).
+    (briefgen.store.historydb.PROVENANCE).
     """
     path = history_path(output_dir)
     when = (recorded_at or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
@@ -148,8 +149,6 @@ def record_build(
                 )
                 build_id = int(cursor.lastrowid)
                 if provenance:
-                    from briefgen.publish.lifecycle import PROVENANCE
-
                     names = [name for name in PROVENANCE if name in provenance]
                     db.execute(f"UPDATE builds SET {', '.join(f'{n} = ?' for n in names)} WHERE id = ?",
                                (*(provenance[n] for n in names), build_id))

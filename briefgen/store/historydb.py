@@ -48,6 +48,33 @@ CREATE TABLE sources (
     PRIMARY KEY (build_id, name)
 );
 """
+# Added by schema 2, for publishing (briefgen.publish.lifecycle); migrate runs it on an older history, in the
+# same transaction. PROVENANCE: the build columns it adds, which record_build fills and publish checks.
+SCHEMA_V2 = """
+ALTER TABLE builds ADD COLUMN final_sha256 TEXT;   -- the PDF without the draft mark (what publish sends)
+ALTER TABLE builds ADD COLUMN build_key TEXT;      -- keys.Keys.build: inputs, templates, code, options
+ALTER TABLE builds ADD COLUMN inputs_dir TEXT;
+ALTER TABLE builds ADD COLUMN templates_dir TEXT;
+ALTER TABLE builds ADD COLUMN options TEXT;        -- JSON: BuildOptions.fingerprint()
+ALTER TABLE builds ADD COLUMN warnings TEXT;       -- JSON list of the build's warnings, as printed
+CREATE TABLE publications (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    build_id      INTEGER NOT NULL REFERENCES builds (id),
+    as_of         TEXT NOT NULL,
+    version       INTEGER NOT NULL,
+    approved_by   TEXT NOT NULL,
+    note          TEXT,
+    published_at  TEXT NOT NULL,   -- UTC, ISO 8601 with Z
+    pdf_sha256    TEXT NOT NULL,
+    pdf_size      INTEGER NOT NULL,
+    folder        TEXT NOT NULL,   -- relative to the output folder: published/<as-of>/v<N>
+    recalled_at   TEXT,
+    recall_reason TEXT,
+    UNIQUE (as_of, version)
+);
+"""
+PROVENANCE = ("final_sha256", "build_key", "inputs_dir", "templates_dir", "options", "warnings")
+
 
 
 class HistoryError(BriefgenError):
@@ -170,8 +197,6 @@ def migrate(db: sqlite3.Connection, path: Path) -> None:
                 db.execute(statement)
         db.execute("PRAGMA user_version = 1")
     if schema_version(db, path) < 2:  # publishing: what a build leaves to publish, and the publications
-        from briefgen.publish.lifecycle import SCHEMA_V2
-
         for statement in SCHEMA_V2.split(";"):
             if statement.strip():
                 db.execute(statement)

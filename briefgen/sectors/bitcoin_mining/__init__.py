@@ -15,7 +15,6 @@ from typing import Any
 
 from briefgen.formatting import ehs, pct, usd
 from briefgen.sector import SampleInputs, Sector
-from briefgen.sectors.bitcoin_mining.context import SERIES
 from briefgen.store.figures import KeyFigure
 
 PACKAGE = Path(__file__).resolve().parent
@@ -42,7 +41,7 @@ def _charts():
 def _context(*args: Any, **kwargs: Any):
     from briefgen.sectors.bitcoin_mining.context import brief_context
 
-    return brief_context(*args, **kwargs)
+    return brief_context(*args, **kwargs, series=SERIES, key_figures=KEY_FIGURES)
 
 
 def _figures(metrics) -> dict:
@@ -69,6 +68,7 @@ def _sample() -> SampleInputs:
     return SampleInputs(sample.sample_files(tables=False), sample.sample_tables())
 
 
+SERIES = "Bitcoin mining"  # the note's name; brief.yaml's `title` overrides the headline, not this
 # The cover's key-figures panel, in its order; those with a label are `briefgen history`'s columns.
 KEY_FIGURES = (
     KeyFigure("btc_price_usd", ("network", "btc_price_usd"), "level", "BTC price", usd),

@@ -6,17 +6,21 @@ wrote them (brief.yaml's `title`, commentary/takeaways.md).
 
 from __future__ import annotations
 
-SERIES = "Bitcoin mining"  # the note's name; brief.yaml's `title` overrides the headline, not this
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from briefgen.store.figures import KeyFigure
 
 
-def brief_context(inputs, metrics, charts, previous, commentary, sources, takeaways: str):
+def brief_context(inputs, metrics, charts, previous, commentary, sources, takeaways: str, *, series: str,
+                  key_figures: tuple[KeyFigure, ...]):
     """Assemble what the templates print: drafted headline and takeaways, unless the analysts wrote them.
 
-    `commentary` is rendered by section, `takeaways` the text of commentary/takeaways.md.
+    `commentary` is rendered by section, `takeaways` the text of commentary/takeaways.md; `series`
+    and `key_figures` are the sector's (its SECTOR).
     """
     from briefgen.html.render import BriefContext
     from briefgen.inputs.commentary import list_items
-    from briefgen.sectors.bitcoin_mining import KEY_FIGURES
     from briefgen.sectors.bitcoin_mining.narrative import draft_headline, draft_takeaways
 
     config = inputs.config
@@ -33,6 +37,6 @@ def brief_context(inputs, metrics, charts, previous, commentary, sources, takeaw
         commentary=commentary,
         sources=sources,
         previous=previous,
-        series=SERIES,
-        key_figures=KEY_FIGURES,
+        series=series,
+        key_figures=key_figures,
     )

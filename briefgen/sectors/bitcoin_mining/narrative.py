@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from briefgen.formatting import bps, btc, dates, ehs, j_per_th, label, num, pct, short_date, usd, usd_compact
+from briefgen.formatting import bps, btc, dates, ehs, j_per_th, label, month_name, num, pct, short_date, usd, usd_compact
 
 if TYPE_CHECKING:
     from briefgen.inputs.config import Window
@@ -24,10 +24,6 @@ RECORD_TOLERANCE_PP = 0.05  # a share within 0.05 pp of the highest on file coun
 
 def _ok(value: float | None) -> bool:
     return value is not None and math.isfinite(value)
-
-
-def _month(day: Any) -> str:
-    return f"{day:%B}"
 
 
 def _is_month(window: Window) -> bool:
@@ -43,35 +39,35 @@ def period_phrase(window: Window) -> str:
     same_month = (window.start.year, window.start.month) == (window.end.year, window.end.month)
     if same_month and window.start.day == 1:
         if 13 <= window.days <= 15:
-            return f"over the first two weeks of {_month(window.start)}"
+            return f"over the first two weeks of {month_name(window.start)}"
         if window.days == 7:
-            return f"over the first week of {_month(window.start)}"
-        return f"over the first {window.days} days of {_month(window.start)}"
+            return f"over the first week of {month_name(window.start)}"
+        return f"over the first {window.days} days of {month_name(window.start)}"
     return f"over {dates(window)}"
 
 
 def _headline_time(window: Window) -> str:
     """'in early January', 'in late January', 'in January'."""
     if _is_month(window):
-        return f"in {_month(window.start)}"
+        return f"in {month_name(window.start)}"
     same_month = (window.start.year, window.start.month) == (window.end.year, window.end.month)
     if same_month and window.end.day <= 16:
-        return f"in early {_month(window.start)}"
+        return f"in early {month_name(window.start)}"
     if same_month and window.start.day >= 15:
-        return f"in late {_month(window.start)}"
-    return f"in {_month(window.end)}"
+        return f"in late {month_name(window.start)}"
+    return f"in {month_name(window.end)}"
 
 
 def compare_phrase(window: Window) -> str:
     """'late December' for the second half of a month, else the window's label."""
     if _is_month(window):
-        return _month(window.start)
+        return month_name(window.start)
     last_day = calendar.monthrange(window.end.year, window.end.month)[1]
     same_month = (window.start.year, window.start.month) == (window.end.year, window.end.month)
     if same_month and window.start.day >= 14 and window.end.day >= last_day - 1:
-        return f"late {_month(window.start)}"
+        return f"late {month_name(window.start)}"
     if same_month and window.start.day == 1 and window.end.day <= 16:
-        return f"early {_month(window.start)}"
+        return f"early {month_name(window.start)}"
     return window.label
 
 
@@ -162,7 +158,7 @@ def _margin(m: SectorMetrics) -> str | None:
     by_month = [f.change_vs_prior_month for f, _ in margins]
     by_compare = [f.change_bps for f, _ in margins]
     if all(_ok(v) for v in by_month):
-        text += f", {' and '.join(bps(v) for v in by_month)} on {_month(m.prior_month.start)} as a whole"
+        text += f", {' and '.join(bps(v) for v in by_month)} on {month_name(m.prior_month.start)} as a whole"
     elif all(_ok(v) for v in by_compare):
         text += f", {' and '.join(bps(v) for v in by_compare)} on {compare_phrase(m.compare)}"
     used = m.used

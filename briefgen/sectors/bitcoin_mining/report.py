@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from briefgen.formatting import change, change_vs_prior_month, num
 from briefgen.sectors.bitcoin_mining.metrics import Figure, SectorMetrics
 
 
@@ -132,12 +133,8 @@ def metrics_as_table(m: SectorMetrics) -> str:
     for header in ("section", "figure", m.period.label, m.compare.label, "change", m.prior_month.label, "vs month"):
         table.add_column(header, justify="left" if header in ("section", "figure") else "right")
     for section, name, fig in _rows(m):
-        change = fig.change_bps if fig.kind == "share" else fig.change_pct
-        suffix = " bp" if fig.kind == "share" else "%"
-        vs_month = fig.change_vs_prior_month
-        table.add_row(section, name, _fmt(fig.period), _fmt(fig.compare),
-                      "" if change is None else f"{change:+,.1f}{suffix}", _fmt(fig.prior_month),
-                      "" if vs_month is None else f"{vs_month:+,.1f}{suffix}")
+        table.add_row(section, name, _fmt(fig.period), _fmt(fig.compare), change(fig), _fmt(fig.prior_month),
+                      change_vs_prior_month(fig))
     v = m.valuation
     table.add_row("valuation", "opportunity_4y_btc", _fmt(v.opportunity_4y_btc), "", "", "", "")
     table.add_row("valuation", "opportunity_4y_usd", _fmt(v.opportunity_4y_usd), "", "", "", "")
@@ -152,11 +149,10 @@ def metrics_as_table(m: SectorMetrics) -> str:
 
 
 def _fmt(value: float | None) -> str:
+    """A figure in the terminal: whole from 1,000, two decimals from 1, else three significant figures."""
     if value is None:
         return ""
     magnitude = abs(value)
-    if magnitude >= 1000:
-        return f"{value:,.0f}"
-    if magnitude >= 1:
-        return f"{value:,.2f}"
-    return f"{value:.6g}"
+    digits = 0 if magnitude >= 1000 else 2 if magnitude >= 1 or magnitude == 0 else 2 - math.floor(math.log10(magnitude))
+    return num(value, digits)
+

@@ -9,15 +9,14 @@ import numpy as np
 import pandas as pd
 
 from briefgen import formatting as fmt
-from briefgen.charts.spec import ChartSpec, LazyModule
+from briefgen.charts.spec import ChartSpec
 
-# matplotlib and the house style load when a chart is drawn, not when its data or alt text is read.
-mcolors = LazyModule("matplotlib.colors")
-mlines = LazyModule("matplotlib.lines")
-mpatches = LazyModule("matplotlib.patches")
-s = LazyModule("briefgen.charts.style")
-
+# matplotlib and the house style (briefgen.charts.style) are imported inside the drawing functions,
+# so reading a chart's data or alt text never loads them.
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from matplotlib.colors import Colormap
     from matplotlib.figure import Figure
 
 MONTHS_SHOWN = 13  # a year and the month before it: the same month last year is on the chart
@@ -42,6 +41,11 @@ def select_monthly(monthly: pd.DataFrame) -> MonthlyData | None:
 
 
 def draw_monthly(data: MonthlyData) -> Figure:
+    import matplotlib.lines as mlines
+    import matplotlib.patches as mpatches
+
+    from briefgen.charts import style as s
+
     fig, (ax,) = s.new_figure("full", top=0.65)
     frame = data.monthly
     x = np.arange(len(frame))
@@ -51,11 +55,11 @@ def draw_monthly(data: MonthlyData) -> Figure:
     ax.bar(x - width / 2, revenue, width, color=s.PALETTE["navy"], zorder=2)
     ax.bar(x + width / 2, profit, width, color=s.PALETTE["teal"], zorder=2)
     s.y_range(ax, float(min(profit.min(), 0.0)), float(revenue.max()) * 1.07, nbins=8, zero=True)
-    ax.yaxis.set_major_formatter(s.ticks(s.usd_k))
+    ax.yaxis.set_major_formatter(s.ticks(fmt.usd_k))
     ax.axhline(0, color=s.PALETTE["axis"], lw=0.6, zorder=3)
     for xi, top, margin in zip(x, np.maximum(revenue, profit), frame["gross_margin_pct"].to_numpy(dtype=float)):
         ax.annotate(
-            s.pct(margin), xy=(xi, top), xytext=(0, 2.5), textcoords="offset points", ha="center", va="bottom",
+            fmt.pct(margin, 0), xy=(xi, top), xytext=(0, 2.5), textcoords="offset points", ha="center", va="bottom",
             fontsize=s.SMALL_SIZE, fontweight="semibold",
             color=s.PALETTE["amber_text"] if margin >= 0 else s.PALETTE["red"],
         )
@@ -86,17 +90,21 @@ def describe_monthly(data: MonthlyData) -> str:
 # --- hashprice sensitivity grid ----------------------------------------------------------------
 
 @functools.cache
-def _heat():
+def _heat() -> Colormap:
     """The sensitivity grid's colour scale: pale where hashprice is low, navy where it is high.
 
     It steps at the middle from a light blue to a mid-dark one, skipping the band of mid blues on
     which neither white nor dark labels reach 4.5:1 contrast.
     """
+    import matplotlib.colors as mcolors
+
+    from briefgen.charts import style as s
+
     return mcolors.LinearSegmentedColormap.from_list(
         "briefgen_heat", [(0.0, "#EEF3F8"), (0.5, "#A9C0D8"), (0.5, "#3F6690"), (1.0, s.PALETTE["navy"])])
 
 
-def _luminance(rgb) -> float:
+def _luminance(rgb: Sequence[float]) -> float:
     """WCAG relative luminance of an sRGB colour (components 0-1)."""
     def linear(c: float) -> float:
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
@@ -108,8 +116,12 @@ def _contrast(a: float, b: float) -> float:
     return (max(a, b) + 0.05) / (min(a, b) + 0.05)
 
 
-def _label_colour(fill) -> str:
+def _label_colour(fill: Sequence[float]) -> str:
     """White or the text colour, whichever reads better on the cell (the larger WCAG contrast)."""
+    import matplotlib.colors as mcolors
+
+    from briefgen.charts import style as s
+
     white, dark = s.PALETTE["white"], s.PALETTE["text"]
     cell = _luminance(fill)
     on_white = _contrast(cell, _luminance(mcolors.to_rgb(white)))
@@ -129,6 +141,10 @@ def select_sensitivity(sensitivity: pd.DataFrame) -> SensitivityData | None:
 
 
 def draw_sensitivity(data: SensitivityData) -> Figure:
+    import matplotlib.patches as mpatches
+
+    from briefgen.charts import style as s
+
     fig, (ax,) = s.new_figure("half", left=1.45, bottom=0.85, right=0.15)
     grid = data.grid
     values = grid.to_numpy()
@@ -142,7 +158,7 @@ def draw_sensitivity(data: SensitivityData) -> Figure:
             level = (values[r, c] - lo) / span
             ax.add_patch(mpatches.Rectangle((c, r), 1, 1, facecolor=_heat()(level), edgecolor=s.PALETTE["white"], lw=0.8))
             ax.text(
-                c + 0.5, r + 0.5, s.usd(values[r, c], decimals), ha="center", va="center", fontsize=s.SMALL_SIZE,
+                c + 0.5, r + 0.5, fmt.usd(values[r, c], decimals), ha="center", va="center", fontsize=s.SMALL_SIZE,
                 color=_label_colour(_heat()(level)),
                 fontweight="bold" if (r, c) == base else "normal",
             )
@@ -152,8 +168,8 @@ def draw_sensitivity(data: SensitivityData) -> Figure:
     ax.grid(False)
     ax.spines["bottom"].set_visible(False)
     ax.tick_params(axis="x", length=0)
-    ax.set_xticks(np.arange(cols) + 0.5, [s.usd_k(p) for p in grid.columns])
-    ax.set_yticks(np.arange(rows) + 0.5, [s.num(h) for h in grid.index])
+    ax.set_xticks(np.arange(cols) + 0.5, [fmt.usd_k(p) for p in grid.columns])
+    ax.set_yticks(np.arange(rows) + 0.5, [fmt.num(h) for h in grid.index])
     ax.set_xlabel("BTC price", labelpad=3)
     ax.set_ylabel("Network hashrate, EH/s", labelpad=4)
     s.unit_label(ax, "Hashprice, $/PH/s/day (outlined: the period)")
@@ -190,6 +206,10 @@ def select_fleet(fleet_classes: pd.DataFrame) -> FleetData | None:
 
 
 def draw_fleet(data: FleetData) -> Figure:
+    import matplotlib.patches as mpatches
+
+    from briefgen.charts import style as s
+
     fig, (ax,) = s.new_figure("half", top=0.65)
     frame = data.classes
     x = np.arange(len(frame))
@@ -199,10 +219,10 @@ def draw_fleet(data: FleetData) -> Figure:
     ax.bar(x - width / 2, revenue, width, color=s.PALETTE["navy"], zorder=2)
     ax.bar(x + width / 2, power, width, color=s.PALETTE["grey"], zorder=2)
     s.y_range(ax, 0.0, float(max(revenue.max(), power.max())) * 1.15, nbins=5, zero=True)
-    ax.yaxis.set_major_formatter(s.ticks(s.usd))
+    ax.yaxis.set_major_formatter(s.ticks(fmt.usd))
     for xi, top, margin in zip(x, np.maximum(revenue, power), frame["margin_pct"].to_numpy(dtype=float)):
         ax.annotate(
-            f"{s.pct(margin)} margin", xy=(xi, top), xytext=(0, 2.5), textcoords="offset points", ha="center",
+            f"{fmt.pct(margin, 0)} margin", xy=(xi, top), xytext=(0, 2.5), textcoords="offset points", ha="center",
             va="bottom", fontsize=s.SMALL_SIZE, fontweight="semibold",
             color=s.PALETTE["amber_text"] if margin >= 0 else s.PALETTE["red"],
         )

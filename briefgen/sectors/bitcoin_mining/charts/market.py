@@ -9,15 +9,12 @@ import numpy as np
 import pandas as pd
 
 from briefgen import formatting as fmt
-from briefgen.charts.spec import ChartSpec, LazyModule
+from briefgen.charts.spec import ChartSpec
 
-# matplotlib and the house style load when a chart is drawn, not when its data or alt text is read.
-mdates = LazyModule("matplotlib.dates")
-mlines = LazyModule("matplotlib.lines")
-mpatches = LazyModule("matplotlib.patches")
-s = LazyModule("briefgen.charts.style")
-
+# matplotlib and the house style (briefgen.charts.style) are imported inside the drawing functions,
+# so reading a chart's data or alt text never loads them.
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 SOURCE_MINERS = "Source: miner_hashrate.csv, network.csv; briefgen calculations"
@@ -26,7 +23,7 @@ SOURCE_VALUATION = "Source: market_caps.csv, network.csv; briefgen calculations"
 MARKERS_UP_TO = 40  # sparse series (monthly reports, a few dates) get a marker on each point
 
 
-def _day(value) -> date:
+def _day(value: object) -> date:
     return pd.Timestamp(value).date()
 
 
@@ -41,7 +38,11 @@ def _line_slice(frame: pd.DataFrame | None, columns: list[str]) -> LineData | No
     return LineData(frame) if not frame.empty else None
 
 
-def _line(ax, frame: pd.DataFrame, y: np.ndarray, color: str, label: str, fill: bool = False) -> None:
+def _line(ax: Axes, frame: pd.DataFrame, y: np.ndarray, color: str, label: str, fill: bool = False) -> None:
+    import matplotlib.dates as mdates
+
+    from briefgen.charts import style as s
+
     x = mdates.date2num(frame["date"].to_numpy(dtype="datetime64[s]"))
     marker = "o" if len(x) <= MARKERS_UP_TO else None
     ax.plot(x, y, color=color, lw=1.3, marker=marker, markersize=2.2, zorder=3)
@@ -65,11 +66,13 @@ def select_share(listed_share: pd.DataFrame) -> LineData | None:
 
 
 def draw_share(data: LineData) -> Figure:
+    from briefgen.charts import style as s
+
     fig, (ax,) = s.new_figure("half")
     share = data.frame["share_pct"].to_numpy(dtype=float)
     s.y_range(ax, float(share.min()) - 2, float(share.max()) + 2, nbins=5)
-    ax.yaxis.set_major_formatter(s.ticks(s.pct))
-    _line(ax, data.frame, share, s.PALETTE["navy"], s.pct(share[-1]))
+    ax.yaxis.set_major_formatter(s.ticks(fmt.pct))
+    _line(ax, data.frame, share, s.PALETTE["navy"], fmt.pct(share[-1], 0))
     s.unit_label(ax, "Listed miners' share of network hashrate, %")
     return fig
 
@@ -102,6 +105,10 @@ def select_miners(by_ticker: pd.DataFrame | None, since: date | None, to: date |
 
 
 def draw_miners(data: MinerData) -> Figure:
+    import matplotlib.patches as mpatches
+
+    from briefgen.charts import style as s
+
     frame = data.by_ticker
     fig, (ax,) = s.new_figure("half", left=0.95, right=0.2, top=0.65, bottom=0.45)
     now = frame["hashrate_ehs"].to_numpy(dtype=float)
@@ -120,18 +127,18 @@ def draw_miners(data: MinerData) -> Figure:
     ax.tick_params(axis="x", length=0)
     right = float(np.maximum(now, now - added).max())
     ax.set_xlim(0, right * 1.25)
-    ax.xaxis.set_major_formatter(s.ticks(s.num))
+    ax.xaxis.set_major_formatter(s.ticks(fmt.num))
     for yi, total, change in zip(y, now, added):
-        text = s.num(total, 1)  # one precision for every bar, as in the table beside it
+        text = fmt.num(total, 1)  # one precision for every bar, as in the table beside it
         if round(change, 1) != 0:
-            text += f" ({'+' if change > 0 else s.MINUS}{abs(change):.1f})"
+            text += f" ({'+' if change > 0 else fmt.MINUS}{abs(change):.1f})"
         ax.annotate(text, xy=(max(total, total - change), yi), xytext=(3, 0), textcoords="offset points",
                     ha="left", va="center", fontsize=s.SMALL_SIZE - 0.5, color=s.PALETTE["text"])
     ax.set_yticks(y, list(frame["ticker"]))
     ax.set_ylim(len(frame) - 0.4, -0.6)
     s.unit_label(ax, "EH/s")
     s.top_legend(ax, [
-        mpatches.Patch(color=s.PALETTE["navy"], label=f"Held on {s.short_day(data.since)}"),
+        mpatches.Patch(color=s.PALETTE["navy"], label=f"Held on {fmt.day_month(data.since)}"),
         mpatches.Patch(color=s.PALETTE["amber"], label="Added since"),
     ])
     return fig
@@ -159,11 +166,13 @@ def select_caps(market_cap: pd.DataFrame) -> LineData | None:
 
 
 def draw_caps(data: LineData) -> Figure:
+    from briefgen.charts import style as s
+
     fig, (ax,) = s.new_figure("half")
     caps = data.frame["market_cap_usd"].to_numpy(dtype=float)
     s.y_range(ax, 0.0, float(caps.max()) * 1.05, nbins=5, zero=True)
-    ax.yaxis.set_major_formatter(s.ticks(s.usd_bn))
-    _line(ax, data.frame, caps, s.PALETTE["navy"], s.usd_bn(caps[-1]), fill=True)
+    ax.yaxis.set_major_formatter(s.ticks(fmt.usd_bn))
+    _line(ax, data.frame, caps, s.PALETTE["navy"], fmt.usd_bn(caps[-1]), fill=True)
     s.unit_label(ax, "Combined market cap, USD")
     return fig
 
@@ -184,12 +193,14 @@ def select_opportunity(market_cap: pd.DataFrame) -> LineData | None:
 
 
 def draw_opportunity(data: LineData) -> Figure:
+    from briefgen.charts import style as s
+
     fig, (ax,) = s.new_figure("full")
     ratio = data.frame["market_cap_to_opportunity_pct"].to_numpy(dtype=float)
     s.y_range(ax, min(float(ratio.min()), 100.0) - 5, max(float(ratio.max()), 100.0) + 5, nbins=5)
-    ax.yaxis.set_major_formatter(s.ticks(s.pct))
+    ax.yaxis.set_major_formatter(s.ticks(fmt.pct))
     ax.axhline(100, color=s.PALETTE["muted"], lw=0.7, ls=(0, (3, 2)), zorder=2)
-    _line(ax, data.frame, ratio, s.PALETTE["teal"], s.pct(ratio[-1]))
+    _line(ax, data.frame, ratio, s.PALETTE["teal"], fmt.pct(ratio[-1], 0))
     s.unit_label(ax, "Combined market cap / 4-year block-reward opportunity, %")
     return fig
 
@@ -223,6 +234,10 @@ def select_equities(by_ticker: pd.DataFrame | None, btc_change_pct: float | None
 
 
 def draw_equities(data: EquityData) -> Figure:
+    import matplotlib.lines as mlines
+
+    from briefgen.charts import style as s
+
     frame = data.by_ticker
     fig, (ax,) = s.new_figure("half", left=0.95, right=0.2, top=0.65, bottom=0.45)
     change = frame["change_pct"].to_numpy(dtype=float)
@@ -235,7 +250,7 @@ def draw_equities(data: EquityData) -> Figure:
     pad = (hi - lo) * 0.16
     ax.set_xlim(lo - (pad if lo < 0 else 0), hi + pad)
     for yi, value in zip(y, change):
-        ax.annotate(s.signed_pct(value), xy=(value, yi), xytext=(3 if value >= 0 else -3, 0), textcoords="offset points",
+        ax.annotate(fmt.signed_pct(value, 0), xy=(value, yi), xytext=(3 if value >= 0 else -3, 0), textcoords="offset points",
                     ha="left" if value >= 0 else "right", va="center", fontsize=s.SMALL_SIZE - 0.5, color=s.PALETTE["text"],
                     bbox={"boxstyle": "square,pad=0.1", "facecolor": s.PALETTE["white"], "edgecolor": "none"}, zorder=5)
     ax.grid(axis="x")
@@ -243,12 +258,12 @@ def draw_equities(data: EquityData) -> Figure:
     ax.spines["bottom"].set_visible(False)
     ax.tick_params(axis="x", length=0)
     ax.tick_params(axis="y", length=0)
-    ax.xaxis.set_major_formatter(s.ticks(s.signed_pct))
+    ax.xaxis.set_major_formatter(s.ticks(fmt.signed_pct))
     ax.set_yticks(y, list(frame["ticker"]))
     ax.set_ylim(len(frame) - 0.4, -0.6)
-    s.unit_label(ax, f"Market-cap change, {s.short_day(data.start)} to {s.short_day(data.end)}")
+    s.unit_label(ax, f"Market-cap change, {fmt.day_month(data.start)} to {fmt.day_month(data.end)}")
     s.top_legend(ax, [mlines.Line2D([], [], color=s.PALETTE["amber"], lw=1.0, ls=(0, (3, 2)),
-                             label=f"BTC {s.signed_pct(data.btc_change_pct)}")])
+                             label=f"BTC {fmt.signed_pct(data.btc_change_pct, 0)}")])
     return fig
 
 

@@ -9,13 +9,12 @@ import numpy as np
 import pandas as pd
 
 from briefgen import formatting as fmt
-from briefgen.charts.spec import ChartSpec, LazyModule
+from briefgen.charts.spec import ChartSpec
 
-# matplotlib and the house style load when a chart is drawn, not when its data or alt text is read.
-mdates = LazyModule("matplotlib.dates")
-s = LazyModule("briefgen.charts.style")
-
+# matplotlib and the house style (briefgen.charts.style) are imported inside the drawing functions,
+# so reading a chart's data or alt text never loads them.
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
@@ -48,10 +47,14 @@ def _daily_slice(daily: pd.DataFrame, period: Window, compare: Window, columns: 
 
 
 def _x(frame: pd.DataFrame) -> np.ndarray:
+    import matplotlib.dates as mdates
+
     return mdates.date2num(frame["date"].to_numpy(dtype="datetime64[s]"))
 
 
-def _windows(ax, data: DailyData) -> list[Patch]:
+def _windows(ax: Axes, data: DailyData) -> list[Patch]:
+    from briefgen.charts import style as s
+
     return [
         s.shade_window(ax, data.compare.start, data.compare.end, s.PALETTE["compare"], f"Compare: {data.compare.label}"),
         s.shade_window(ax, data.period.start, data.period.end, s.PALETTE["period"], f"Period: {data.period.label}"),
@@ -68,11 +71,13 @@ def select_hashprice(daily: pd.DataFrame, period: Window, compare: Window) -> Da
 
 
 def draw_hashprice(data: DailyData) -> Figure:
+    from briefgen.charts import style as s
+
     fig, (left, right) = s.new_figure("full", ncols=2, bottom=0.95, right=0.2)
     x = _x(data.daily)
     panels = (
-        (left, "hashprice_usd_per_ph_day", s.PALETTE["navy"], "$/PH/s/day", s.ticks(s.usd), lambda v: s.usd(v, 2)),
-        (right, "hashprice_btc_per_ph_day", s.PALETTE["teal"], "BTC/PH/s/day", s.ticks(s.btc), lambda v: s.btc(v, 6)),
+        (left, "hashprice_usd_per_ph_day", s.PALETTE["navy"], "$/PH/s/day", s.ticks(fmt.usd), lambda v: fmt.usd(v, 2)),
+        (right, "hashprice_btc_per_ph_day", s.PALETTE["teal"], "BTC/PH/s/day", s.ticks(fmt.num), lambda v: fmt.num(v, 6)),
     )
     for ax, column, color, unit, formatter, label in panels:
         y = data.daily[column].to_numpy(dtype=float)
@@ -105,6 +110,8 @@ def select_hashrate(daily: pd.DataFrame, period: Window, compare: Window) -> Dai
 
 
 def draw_hashrate(data: DailyData) -> Figure:
+    from briefgen.charts import style as s
+
     fig, (ax,) = s.new_figure("full", right=1.0)
     x = _x(data.daily)
     hashrate = data.daily["hashrate_7d_ehs"].to_numpy(dtype=float)
@@ -113,15 +120,15 @@ def draw_hashrate(data: DailyData) -> Figure:
     ax.plot(x, hashrate, color=s.PALETTE["navy"], lw=1.2, zorder=3)
     s.date_axis(ax, data.start, data.end)
     intervals = s.y_range(ax, float(hashrate.min()), float(hashrate.max()), nbins=5)
-    ax.yaxis.set_major_formatter(s.ticks(s.num))
+    ax.yaxis.set_major_formatter(s.ticks(fmt.num))
     s.unit_label(ax, "Hashrate, 7-day average, EH/s", color=s.PALETTE["navy"])
-    s.end_label(ax, x[-1], float(hashrate[-1]), s.num(float(hashrate[-1])), s.PALETTE["navy"])
+    s.end_label(ax, x[-1], float(hashrate[-1]), fmt.num(float(hashrate[-1])), s.PALETTE["navy"])
 
     twin = ax.twinx()
     twin.spines["right"].set_visible(False)
     twin.plot(x, difficulty, color=s.PALETTE["teal"], lw=1.0, drawstyle="steps-post", zorder=2)
     s.twin_range(twin, float(difficulty.min()), float(difficulty.max()), intervals)
-    twin.yaxis.set_major_formatter(s.ticks(s.num))
+    twin.yaxis.set_major_formatter(s.ticks(fmt.num))
     s.unit_label(twin, "Difficulty, T", side="right", color=s.PALETTE["teal"])
     ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, borderaxespad=0.5)
     return fig

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from briefgen.cli import INPUTS_OPTION
+from briefgen.cli.main import INPUTS_OPTION
 from briefgen.cli.fetch import FetchProgress, parse_since, write_plan
 
 
