@@ -18,10 +18,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from briefgen.charts.spec import Chart
+from briefgen.html.render import BriefContext, render_commentary
+from briefgen.inputs.config import Analyst, Assumptions, BriefConfig, Window
 from briefgen.sectors.bitcoin_mining import SECTOR
 from briefgen.sectors.bitcoin_mining.assumptions import InForce
-from briefgen.charts.spec import Chart
-from briefgen.inputs.config import Analyst, Assumptions, BriefConfig, Window
 from briefgen.sectors.bitcoin_mining.inputs import SourceFile
 from briefgen.sectors.bitcoin_mining.metrics import (
     EconomicsFigures,
@@ -34,7 +35,6 @@ from briefgen.sectors.bitcoin_mining.metrics import (
     Series,
     Valuation,
 )
-from briefgen.html.render import BriefContext, render_commentary
 
 PERIOD = Window(date(2026, 1, 1), date(2026, 1, 14), "1\u201314 Jan 2026")
 COMPARE = Window(date(2025, 12, 18), date(2025, 12, 31), "18\u201331 Dec 2025")

@@ -7,13 +7,13 @@ import shutil
 import subprocess
 
 import pikepdf
-from pikepdf.models.encryption import EncryptionMethod
 import pytest
+from pikepdf.models.encryption import EncryptionMethod
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import FileNotDecryptedError
 
+from briefgen.distribute.stamp import PERMISSIONS, Stamper, StampFont, stamp_text, unsupported_characters
 from briefgen.errors import DistributionError
-from briefgen.distribute.stamp import PERMISSIONS, StampFont, Stamper, stamp_text, unsupported_characters
 from tests.test_distribute_support import brief_bytes, no_warnings, page_texts  # noqa: F401
 
 ANA = stamp_text("Ana Łukasiewicz, Acme Capital", "15 Jan 2026")
@@ -29,7 +29,7 @@ def test_every_page_carries_the_stamp_and_keeps_its_own_text(stamper):
     original = page_texts(brief_bytes())
     copy = page_texts(stamper.copy(ANA, {}))
     assert len(copy) == len(original) == 3
-    for before, after in zip(original, copy):
+    for before, after in zip(original, copy, strict=True):
         assert before.strip() in after
         assert after.rstrip().endswith("Prepared for Ana Łukasiewicz, Acme Capital · 15 Jan 2026 · not for redistribution")
 

@@ -21,8 +21,6 @@ from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 
-from briefgen.errors import DistributionError
-from briefgen.resources import EMAIL_TEMPLATES_DIR
 from briefgen.distribute.transport import (  # noqa: F401  (delivery lives in transport.py; these names stay importable here)
     Outcome,
     Result,
@@ -31,6 +29,8 @@ from briefgen.distribute.transport import (  # noqa: F401  (delivery lives in tr
     SmtpTransport,
     one_line,
 )
+from briefgen.errors import DistributionError
+from briefgen.resources import EMAIL_TEMPLATES_DIR
 
 BODY_TEMPLATE = "brief.txt"
 HTML_TEMPLATE = "brief.html"
@@ -181,7 +181,7 @@ class MessageTemplate:
             "pdf": base64.encodebytes(attachment).replace(b"\n", b"\r\n").removesuffix(b"\r\n"),
         }
         out = [self._pieces[0]]
-        for slot, piece in zip(self._slots, self._pieces[1:]):
+        for slot, piece in zip(self._slots, self._pieces[1:], strict=True):
             out += (filled[slot], piece)
         return b"".join(out)
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from briefgen.distribute.clients import Client, load_clients
 from briefgen.distribute.csvout import csv_text
-from briefgen.errors import DistributionError
-from briefgen.files import write_atomic
 from briefgen.distribute.ledger import IN_DOUBT, LEDGER_FILE, SENDING, SENT, Delivery, Ledger, VersionCounts
 from briefgen.distribute.stamp import Stamper
+from briefgen.errors import DistributionError
+from briefgen.files import write_atomic
 
 MANIFEST_COLUMNS = ("client_id", "name", "firm", "email", "tier", "file", "sha256", "status", "via", "time",
                     "message_id", "attempts", "error")

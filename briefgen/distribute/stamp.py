@@ -22,7 +22,6 @@ import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Pdf, Stream, String
@@ -191,7 +190,7 @@ class Stamper:
         for stream, frame in self._stamps:
             stream.write(self._stamp_content(text, frame, mark))
         info = self._pdf.docinfo  # one object for every copy, so the document does not grow copy by copy
-        for key in [key for key in info.keys() if key not in self._info]:
+        for key in [key for key in info if key not in self._info]:
             del info[key]
         for key, value in self._info.items():
             info[key] = value

@@ -29,8 +29,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from briefgen.errors import DistributionError
 from briefgen.distribute.ledger import Delivery, Ledger, Version
+from briefgen.errors import DistributionError
 
 KEY_FILE = ".distribution.key"
 MARK_PREFIX = "bgm1."

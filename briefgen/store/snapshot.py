@@ -95,7 +95,8 @@ def _values(array: Any) -> tuple[str, list]:
     if isinstance(dtype, pd.api.extensions.ExtensionDtype) and dtype.name in _NULLABLE_INTEGERS:
         # pandas' nullable integers (shares_outstanding): whole numbers, or None for <NA>
         return f"nullable:{dtype.name}", [None if item is pd.NA else int(item) for item in array]
-    if isinstance(dtype, pd.StringDtype) or dtype == object:
+    is_object = isinstance(dtype, np.dtype) and dtype.kind == "O"
+    if is_object or isinstance(dtype, pd.StringDtype):
         values = []
         for item in array:
             if item is None or isinstance(item, str):
@@ -104,7 +105,7 @@ def _values(array: Any) -> tuple[str, list]:
                 values.append({"$": "nan"})
             else:
                 values.append(_encode(item))
-        kind = "object" if dtype == object else f"string:{dtype.storage}:{dtype.na_value!r}"
+        kind = "object" if is_object else f"string:{dtype.storage}:{dtype.na_value!r}"
         return kind, values
     raise Unsupported(f"dtype {dtype}")
 
