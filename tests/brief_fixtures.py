@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from briefgen.charts.spec import Chart
+from briefgen.charts.spec import Chart, Section, Width
 from briefgen.html.render import BriefContext, render_commentary
 from briefgen.inputs.config import Analyst, Assumptions, BriefConfig, Window
 from briefgen.sectors.bitcoin_mining import SECTOR
@@ -277,7 +277,7 @@ def write_chart(folder: Path, name: str, width: str = "full") -> Path:
 
 def charts(folder: Path) -> tuple[Chart, ...]:
     """One chart per section, full and half width, written to `folder`."""
-    specs = [
+    specs: list[tuple[str, str, Section, Width]] = [
         ("network_hashrate", "Network hashrate (7-day average) and difficulty", "network", "full"),
         ("hashprice", "Hashprice, USD and BTC per PH/s per day", "economics", "half"),
         ("margin", "Revenue, power cost and gross profit per EH/s per day", "economics", "half"),

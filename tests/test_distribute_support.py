@@ -6,6 +6,7 @@ the fixtures built on these helpers (workdir, smtp_server) are in tests/conftest
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import io
@@ -127,6 +128,7 @@ class LoopbackController(Controller):
         super().__init__(handler, hostname="127.0.0.1", port=0, ready_timeout=10, **server_options)
 
     def _trigger_server(self):
+        assert isinstance(self.server, asyncio.Server)  # typed as the AbstractServer it is created as
         self.port = self.server.sockets[0].getsockname()[1]
         super()._trigger_server()
 

@@ -170,10 +170,10 @@ def test_a_build_killed_at_any_moment_leaves_a_whole_brief(briefs: Briefs, tmp_p
         outcomes.append((f"t={fraction:.2f}", ended, assert_whole(briefs.output, briefs, scratch)))
     # Moments timing cannot hit reliably, inside the publishing: each staged file is renamed into
     # output/, the PDF last. Kill before the first rename into output/, before the PDF's, and after it.
-    for moment in (dict(before="*"), dict(before="brief.pdf"), dict(after="brief.pdf")):
+    for before, after in (("*", None), ("brief.pdf", None), (None, "brief.pdf")):
         restore(briefs.output, briefs.old)
-        ended = killed_build(briefs.inputs, briefs.output, **moment)
-        outcomes.append((str(moment), ended, assert_whole(briefs.output, briefs, scratch)))
+        ended = killed_build(briefs.inputs, briefs.output, before=before, after=after)
+        outcomes.append((f"before={before} after={after}", ended, assert_whole(briefs.output, briefs, scratch)))
     assert [version for name, _, version in outcomes[-3:]] == ["old", "old", "new"], outcomes
     assert all(ended == "killed" for name, ended, _ in outcomes[-3:]), outcomes
 

@@ -12,6 +12,7 @@ import csv
 import io
 import math
 import os
+from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -157,7 +158,7 @@ def input_folders(draw) -> dict[str, str]:
     return files
 
 
-def _write(folder: Path, files: dict[str, str | bytes]) -> Path:
+def _write(folder: Path, files: Mapping[str, str | bytes]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.iterdir():
         stale.unlink()
@@ -188,7 +189,7 @@ def test_valid_inputs_never_crash_the_engine(tmp_path: Path, files: dict[str, st
 
 GOOD_BRIEF = "title: t\nperiod: {start: 2026-01-02, end: 2026-01-02}\ncompare: {start: 2026-01-01, end: 2026-01-01}\n"
 GOOD_NETWORK = "date,btc_price_usd,hashrate_ehs,blocks,fees_btc\n2026-01-01,87000,1050,144,4.2\n2026-01-02,88000,1040,150,4.5\n"
-text_cells = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
+text_cells = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
 cells = st.one_of(
     text_cells,
     st.sampled_from(["2026-01-01", "2026-01-02", "87000", "1,234", "$62bn", "47%", "nan", "-inf", "1e400", "#N/A",

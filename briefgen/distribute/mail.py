@@ -144,13 +144,15 @@ class MessageTemplate:
         part.add_header("Content-Disposition", "attachment", filename=filename)
         part["Content-Transfer-Encoding"] = "base64"
         part.set_payload(self._markers["pdf"])
-        msg.attach(part)
+        # typeshed types attach(payload: Self), so an EmailMessage takes only EmailMessages; the email
+        # package attaches any Message, and a bare MIMEPart is the point (no MIME-Version of its own).
+        msg.attach(part)  # type: ignore[arg-type]
         wire = msg.as_bytes()  # the SMTP policies write CRLF line ends
         self._pieces: list[bytes] = []
         self._slots: list[str] = []
         for slot, header in (("to", "X-Briefgen-To"), ("dated", "X-Briefgen-Dated")):
-            marker = self._markers[slot].encode("ascii")
-            wire = wire.replace(f"{header}: ".encode("ascii") + marker + b"\r\n", marker)
+            placeholder = self._markers[slot].encode("ascii")
+            wire = wire.replace(f"{header}: ".encode("ascii") + placeholder + b"\r\n", placeholder)
         wanted = {name: marker for name, marker in self._markers.items() if html or name != "html"}
         for name, marker in sorted(wanted.items(), key=lambda item: wire.find(item[1].encode("ascii"))):
             head, found, wire = wire.partition(marker.encode("ascii"))

@@ -216,7 +216,8 @@ def simulate_chain(days: list[date]) -> Chain:
         if seg.target_ehs is None:
             chain = run(multiplier)
             continue
-        lo, hi, best = 0.6, 1.6, None
+        lo, hi = 0.6, 1.6
+        best: tuple[float, float, Chain] | None = None
         for _ in range(48):
             mid = (lo + hi) / 2
             trial = run(mid)
@@ -227,6 +228,7 @@ def simulate_chain(days: list[date]) -> Chain:
                 lo = mid
             else:
                 hi = mid
+        assert best is not None  # the search ran its 48 rounds
         _, multiplier, chain = best
     return chain
 
