@@ -8,13 +8,25 @@ STAMP := $(VENV)/.installed
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils fonts-dejavu-core \
 	chromium chromium-driver
 
-.PHONY: brief test bench system clean inputs docs serve
+.PHONY: brief test lint lint-code format-check bench system clean inputs docs serve
 
 brief: $(STAMP)
 	$(BIN)/briefgen build --inputs inputs --output output
 
-test: $(STAMP)
+# The gates, configured in pyproject.toml: `make lint` is ruff check, ruff format --check and mypy.
+# `make test` runs lint-code (ruff check, mypy) before pytest; once the tree has had its one-time
+# `ruff format` commit, it runs all of lint (`test: $(STAMP) lint`).
+test: $(STAMP) lint-code
 	$(BIN)/pytest -q
+
+lint: lint-code format-check
+
+lint-code: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+format-check: $(STAMP)
+	$(BIN)/ruff format --check .
 
 # The live preview: http://127.0.0.1:8000/, rebuilt and reloaded on every change to inputs/.
 serve: $(STAMP)

@@ -20,7 +20,9 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any, Generic, TypeVar, cast
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -43,7 +45,8 @@ def can_fork() -> bool:
 class Background(Generic[T]):
     """A value computed in a forked child, or one already known."""
 
-    def __init__(self, value: Any = None, child: Any = None, pipe: Any = None, then: Callable | None = None):
+    def __init__(self, value: T | None = None, child: BaseProcess | Background[Any] | None = None,
+                 pipe: Connection | None = None, then: Callable[[Any], T] | None = None):
         self._value = value
         self._child = child
         self._pipe = pipe
@@ -76,9 +79,11 @@ class Background(Generic[T]):
         if not self._done:
             try:
                 if isinstance(self._child, Background):  # a then(): the inner value, transformed
-                    self._value = self._then(self._child.result())  # type: ignore[misc]
+                    assert self._then is not None  # then() makes the only Backgrounds of a Background
+                    self._value = self._then(self._child.result())
                 else:
-                    self._value = self._receive()
+                    assert self._child is not None and self._pipe is not None  # start()'s, until done
+                    self._value = self._receive(self._child, self._pipe)
             except BaseException as exc:
                 self._error = exc
                 raise
@@ -87,7 +92,7 @@ class Background(Generic[T]):
                 self._done = True
         if self._error is not None:
             raise self._error
-        return self._value
+        return cast(T, self._value)  # done without an error: fn's value, or the one done() was given
 
     def cancel(self) -> None:
         """Stop the child if its result was never collected (the build failed meanwhile); idempotent."""
@@ -102,25 +107,27 @@ class Background(Generic[T]):
         elif self._child is not None:
             self._child.kill()  # nothing happens to a child that has exited and been joined
             self._child.join()
+        if self._pipe is not None:
             self._pipe.close()
         self._child = self._pipe = None
 
-    def _receive(self) -> Any:
+    @staticmethod
+    def _receive(child: BaseProcess, pipe: Connection) -> Any:
         try:
-            ok, value = self._pipe.recv()
+            ok, value = pipe.recv()
         except EOFError:
-            self._child.join()
+            child.join()
             raise BackgroundError(f"the background process stopped without a result (exit status "
-                                  f"{self._child.exitcode})") from None
+                                  f"{child.exitcode})") from None
         finally:
-            self._pipe.close()
-        self._child.join()
+            pipe.close()
+        child.join()
         if ok:
             return value
         raise value
 
 
-def _child(pipe: Any, fn: Callable, args: tuple) -> None:
+def _child(pipe: Connection, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
     """In the child: compute, send (True, value) or (False, exception), leave without cleanup."""
     try:
         outcome: tuple[bool, Any] = (True, fn(*args))

@@ -7,6 +7,7 @@ symbolic link that stays inside the folder is followed, one that leads out of it
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -16,9 +17,9 @@ import shutil
 import stat
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from briefgen.errors import BriefgenError, OutputError
 
@@ -204,7 +205,6 @@ def remove_stale(listing: Path, published: dict[str, str], keep: set[str]) -> No
         except OSError:
             continue
     if set(published) != keep:
-        try:
+        # the brief is published: a listing that still names removed files is harmless
+        with contextlib.suppress(OutputError):
             _dump(listing, {name: sha for name, sha in published.items() if name in keep})
-        except OutputError:
-            pass  # the brief is published: a listing that still names removed files is harmless

@@ -5,9 +5,10 @@
 
 Copies the sample into a temporary folder, runs briefgen.live.watch.watch in this process as `briefgen
 watch` does (long_running(): the default garbage collector), and edits the inputs once per rebuild:
-the commentary most times, market_caps.csv every fifth (metrics and charts redone). After each rebuild it reads this process's resident set size
-(/proc/self/status, Linux) and at the end compares the last with the first. Exit status 1 when the
-ratio is over the limit. A measurement, not a test: it takes minutes and depends on the machine.
+the commentary most times, market_caps.csv every fifth (metrics and charts redone). After each
+rebuild it reads this process's resident set size (/proc/self/status, Linux) and at the end
+compares the last with the first. Exit status 1 when the ratio is over the limit. A measurement,
+not a test: it takes minutes and depends on the machine.
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ import pytest
 
 from briefgen.sectors.bitcoin_mining import SECTOR
 from briefgen.sectors.bitcoin_mining.assumptions import InForce
-from briefgen.charts.spec import Chart
+from briefgen.charts.spec import Chart, Section, Width
+from briefgen.html.render import BriefContext, render_commentary
 from briefgen.inputs.config import Analyst, Window
 from briefgen.inputs.folder import SourceFile
 from briefgen.sectors.bitcoin_mining.assumptions import Assumptions
@@ -36,7 +37,6 @@ from briefgen.sectors.bitcoin_mining.metrics import (
     Series,
     Valuation,
 )
-from briefgen.html.render import BriefContext, render_commentary
 
 PERIOD = Window(date(2026, 1, 1), date(2026, 1, 14), "1\u201314 Jan 2026")
 COMPARE = Window(date(2025, 12, 18), date(2025, 12, 31), "18\u201331 Dec 2025")
@@ -279,7 +279,7 @@ def write_chart(folder: Path, name: str, width: str = "full") -> Path:
 
 def charts(folder: Path) -> tuple[Chart, ...]:
     """One chart per section, full and half width, written to `folder`."""
-    specs = [
+    specs: list[tuple[str, str, Section, Width]] = [
         ("network_hashrate", "Network hashrate (7-day average) and difficulty", "network", "full"),
         ("hashprice", "Hashprice, USD and BTC per PH/s per day", "economics", "half"),
         ("margin", "Revenue, power cost and gross profit per EH/s per day", "economics", "half"),

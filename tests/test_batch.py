@@ -75,11 +75,11 @@ def test_the_summary_table():
 
 def test_two_briefs_build_in_parallel_into_their_own_folders_and_a_failure_stays_isolated(tmp_path):
     output = tmp_path / "output"
-    calls = []
+    calls: list[tuple[int, int, date | None]] = []
     dates = [date(2026, 1, 31), date(2025, 12, 31), date(2026, 1, 15)]  # 31 Jan is past the data: it fails
 
     results = run_batch(dates, BuildOptions(SAMPLE, output), jobs=2,
-                        progress=lambda done, total, result: calls.append((done, total, result and result.as_of)))
+                        progress=lambda done, total, result: calls.append((done, total, result.as_of if result else None)))
 
     assert [(r.as_of, r.status, r.output_dir) for r in results] == [
         (date(2025, 12, 31), "built", output / "batch" / "2025-12-31"),

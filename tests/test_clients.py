@@ -6,15 +6,15 @@ import csv
 import email
 import email.policy
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from briefgen.distribute.clients import Client, load_clients, parse_clients
-from briefgen.errors import InputError
 from briefgen.distribute.mail import build_message, parse_sender
+from briefgen.errors import InputError
 from tests.test_distribute_support import no_warnings  # noqa: F401  (autouse guard)
 
 HEADER = "client_id,name,firm,email,password,tier\n"
@@ -67,7 +67,8 @@ def test_every_problem_is_listed_with_file_row_and_column():
     assert problems(text) == [
         "clients.csv: row 2, column 'email': not a valid address: An email address must have an @-sign. "
         "(write one plain address, e.g. ana@example.com)",
-        "clients.csv: row 3, column 'client_id': duplicate client_id 'a' (first on row 2) (give every client a unique id)",
+        "clients.csv: row 3, column 'client_id': duplicate client_id 'a' (first on row 2) "
+        "(give every client a unique id)",
         "clients.csv: row 4, column 'client_id': empty (give every client a unique id)",
         "clients.csv: row 5, column 'name': empty (fill in the client's name)",
         "clients.csv: row 6, column 'email': address bob@example.com is listed twice (first on row 3) "
@@ -160,9 +161,9 @@ def test_any_accepted_name_yields_exactly_one_recipient_and_no_extra_header(name
         return  # refused: nothing reaches a header
     msg = build_message(sender=parse_sender("Desk <desk@example.com>"), to_name=client.name,
                         to_email=client.email, subject=f"Brief for {client.firm}", body="Hello", message_id="<m@x>",
-                        attachment=b"%PDF-1.7", filename="brief.pdf", date=datetime(2026, 1, 15, tzinfo=timezone.utc))
+                        attachment=b"%PDF-1.7", filename="brief.pdf", date=datetime(2026, 1, 15, tzinfo=UTC))
     parsed = email.message_from_bytes(msg, policy=email.policy.default)
-    assert [k for k in parsed.keys()] == ["From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type"]
+    assert parsed.keys() == ["From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type"]
     (to,) = parsed["To"].addresses
     assert to.addr_spec == "ana@example.com"
     # Compared without whitespace: a long name is folded into adjacent encoded words, and the

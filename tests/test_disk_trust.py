@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from briefgen.store.cache import DEFAULT_MAX_BYTES, HEADER_BYTES, MAGIC, Cache, digest
 from briefgen.cli import main
 from briefgen.errors import OutputError, RenderError
+from briefgen.store.cache import DEFAULT_MAX_BYTES, HEADER_BYTES, MAGIC, Cache, digest
 from tests.conftest import ROOT
 
 
@@ -188,9 +188,9 @@ def test_snapshot_round_trips_inputs_and_metrics_exactly():
 
     import pandas as pd
 
-    from briefgen.store import snapshot
     from briefgen.sectors.bitcoin_mining.inputs import load_inputs
     from briefgen.sectors.bitcoin_mining.metrics import compute
+    from briefgen.store import snapshot
 
     inputs = load_inputs(ROOT / "inputs")
     value = (dataclasses.replace(inputs, commentary={}), compute(inputs))
@@ -206,7 +206,7 @@ def test_snapshot_round_trips_inputs_and_metrics_exactly():
             assert [str(t) for t in a.dtypes] == [str(t) for t in b.dtypes], where
         elif isinstance(a, (list, tuple)):
             assert len(a) == len(b), where
-            for i, (x, y) in enumerate(zip(a, b)):
+            for i, (x, y) in enumerate(zip(a, b, strict=True)):
                 same(x, y, f"{where}[{i}]")
         elif isinstance(a, float) and a != a:
             assert b != b, where
@@ -295,7 +295,7 @@ def test_a_damaged_history_is_moved_aside_and_the_build_goes_on(built, tmp_path:
     assert "Traceback" not in result.output
     aside = output / f"history.sqlite.damaged-{date.today().isoformat()}"  # UTC date; the test is not run at midnight
     assert aside.read_bytes() == broken
-    assert f"Warning: history.sqlite: the build history was damaged" in result.output
+    assert "Warning: history.sqlite: the build history was damaged" in result.output
     assert f"moved to {aside.name}" in result.output
     with sqlite3.connect(history) as db:
         assert db.execute("SELECT count(*) FROM builds").fetchone() == (1,)
@@ -324,8 +324,8 @@ def test_a_template_linking_out_of_its_folder_is_refused_by_name(built, tmp_path
 
 
 def test_the_loader_and_the_fetcher_refuse_links_out_of_the_templates_folder(tmp_path: Path):
-    from briefgen.pdf.fetcher import Refused, Resolver
     from briefgen.html.render import environment
+    from briefgen.pdf.fetcher import Refused, Resolver
 
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET")

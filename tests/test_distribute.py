@@ -18,9 +18,9 @@ import pytest
 
 from briefgen.distribute.clients import load_clients
 from briefgen.distribute.deliver import distribute, distribution_status, safe_stem
-from briefgen.errors import DistributionError, InputError
 from briefgen.distribute.ledger import Ledger
 from briefgen.distribute.mail import RetryPolicy, SmtpSettings
+from briefgen.errors import DistributionError, InputError
 from tests.test_distribute_support import (  # noqa: F401  (fixtures)
     SENDER,
     Mailbox,
@@ -28,9 +28,7 @@ from tests.test_distribute_support import (  # noqa: F401  (fixtures)
     brief_bytes,
     no_warnings,
     page_texts,
-    smtp_server,
     stop_soon,
-    workdir,
 )
 
 DAY = date(2026, 1, 15)
@@ -171,7 +169,8 @@ def test_names_the_stamp_font_cannot_print_are_refused_with_row_and_column(workd
     with pytest.raises(InputError) as caught:
         run(workdir)
     assert [str(p) for p in caught.value.problems] == [
-        "clients.csv: row 7, column 'name': the stamp font cannot print '田中' (write it in Latin, Greek or Cyrillic script)"
+        "clients.csv: row 7, column 'name': the stamp font cannot print '田中' "
+        "(write it in Latin, Greek or Cyrillic script)"
     ]
     assert not (workdir / "output" / "distribution.sqlite").exists()
 

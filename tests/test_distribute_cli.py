@@ -11,8 +11,7 @@ from click.testing import CliRunner
 
 from briefgen.cli import main
 from tests.conftest import user_docs
-from tests.test_distribute_support import SENDER, Mailbox, no_warnings, smtp_server, workdir  # noqa: F401
-
+from tests.test_distribute_support import SENDER, Mailbox, no_warnings  # noqa: F401
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import socketserver
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -18,12 +18,10 @@ from tests.test_distribute_support import (  # noqa: F401  (fixtures)
     SENDER,
     Mailbox,
     no_warnings,
-    smtp_server,
-    workdir,
 )
 
 FAST = RetryPolicy(attempts=5, first_delay=0.01, max_delay=0.02)
-WHEN = datetime(2026, 1, 15, tzinfo=timezone.utc)
+WHEN = datetime(2026, 1, 15, tzinfo=UTC)
 
 
 class RawSmtp(socketserver.ThreadingTCPServer):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import itertools
 import re
 import shutil
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from briefgen.distribute.deliver import attachment_name, distribute
 from briefgen.distribute.mailbody import read_summary
 from briefgen.resources import EMAIL_TEMPLATES_DIR
-from tests.test_distribute_support import SENDER, brief_bytes, no_warnings, workdir  # noqa: F401
+from tests.test_distribute_support import SENDER, brief_bytes, no_warnings  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 TITLE = "Bitcoin mining: <b>hashprice</b> & margins rise"
@@ -117,7 +118,7 @@ def test_the_email_templates_break_no_sentence_across_lines():
     for name in ("brief.txt", "brief.html"):
         text = (EMAIL_TEMPLATES_DIR / name).read_text("utf-8")
         body = re.sub(r"\{#.*?#\}", "", text, flags=re.S)  # the template's own comments are not sent
-        for line, after in zip(body.splitlines(), body.splitlines()[1:]):
+        for line, after in itertools.pairwise(body.splitlines()):
             words = re.sub(r"<[^>]*>|\{[{%].*?[%}]\}", "", line).strip()
             following = re.sub(r"<[^>]*>|\{[{%].*?[%}]\}", "", after).strip()
             # A sentence cut by a hard break: a line of prose ending without punctuation, prose going on.

@@ -12,15 +12,13 @@ from click.testing import CliRunner
 
 from briefgen.cli import main
 from briefgen.distribute.deliver import distribute, distribution_status
-from briefgen.errors import DistributionError
 from briefgen.distribute.mail import SmtpSettings, parse_sender
+from briefgen.errors import DistributionError
 from tests.test_distribute_support import (  # noqa: F401  (fixtures)
     SENDER,
     Mailbox,
     brief_bytes,
     no_warnings,
-    smtp_server,
-    workdir,
 )
 
 
@@ -183,8 +181,8 @@ def test_a_from_flag_cannot_inject_headers_or_add_recipients(text):
 def test_a_run_failing_mid_batch_leaves_every_client_one_message_after_the_next_run(workdir, monkeypatch):
     """The outbox commits its ledger rows by the batch: a failure inside one loses and doubles nothing."""
     import briefgen.distribute.transport as transport
-    from briefgen.errors import OutputError
     from briefgen.distribute.ledger import Ledger
+    from briefgen.errors import OutputError
 
     real = transport.write_atomic
     written: list[str] = []

@@ -6,8 +6,8 @@ import sqlite3
 
 import pytest
 
-from briefgen.errors import DistributionError
 from briefgen.distribute.ledger import FAILED, PENDING, SENDING, SENT, Ledger, VersionCounts
+from briefgen.errors import DistributionError
 from tests.test_distribute_support import no_warnings  # noqa: F401
 
 V1, V2 = "a" * 64, "b" * 64

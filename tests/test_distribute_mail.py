@@ -11,8 +11,6 @@ from pathlib import Path
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from briefgen.errors import DistributionError
-from briefgen.distribute.mailbody import BriefSummary
 from briefgen.distribute.mail import (
     Outcome,
     RetryPolicy,
@@ -22,10 +20,12 @@ from briefgen.distribute.mail import (
     parse_sender,
     render_body,
 )
-from tests.test_distribute_support import LoopbackController, Mailbox, no_warnings, smtp_server  # noqa: F401
+from briefgen.distribute.mailbody import BriefSummary
+from briefgen.errors import DistributionError
+from tests.test_distribute_support import LoopbackController, Mailbox, no_warnings  # noqa: F401
 
 SENDER = parse_sender("Mining desk <desk@bank.example.com>")
-WHEN = dt.datetime(2026, 1, 15, 7, 30, tzinfo=dt.timezone.utc)
+WHEN = dt.datetime(2026, 1, 15, 7, 30, tzinfo=dt.UTC)
 FAST = RetryPolicy(attempts=3, first_delay=0.01, max_delay=0.02)
 
 
@@ -185,7 +185,7 @@ def _self_signed() -> tuple[ssl.SSLContext, ssl.SSLContext]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
             .not_valid_after(now + dt.timedelta(hours=1))

@@ -1,10 +1,12 @@
-"""Shared fixtures for the distribution tests: a small brief, a clients file, a real SMTP server.
+"""Helpers for the distribution tests: a small brief, a clients file, a real SMTP server, the warnings guard.
 
-Imported by tests/test_distribute*.py and tests/test_clients.py; it holds no tests itself.
+Imported by tests/test_distribute*.py and tests/test_clients.py (the autouse no_warnings guard, per module);
+the fixtures built on these helpers (workdir, smtp_server) are in tests/conftest.py. It holds no tests itself.
 """
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import io
@@ -13,7 +15,6 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -41,7 +42,8 @@ def brief_bytes(title: str = "Bitcoin mining: mid-January update", pages: int = 
         + ("<div style='page-break-after: always'></div>" if n < pages else "")
         for n in range(1, pages + 1)
     )
-    html = f"<html><head><title>{title}</title><style>@page {{ size: A4; margin: 2cm }}</style></head><body>{body}</body></html>"
+    style = "<style>@page { size: A4; margin: 2cm }</style>"
+    html = f"<html><head><title>{title}</title>{style}</head><body>{body}</body></html>"
     return HTML(string=html).write_pdf()
 
 
@@ -54,16 +56,6 @@ def no_warnings(recwarn: pytest.WarningsRecorder, caplog: pytest.LogCaptureFixtu
     logged = [f"{r.name}: {r.getMessage()}" for r in caplog.get_records("call")
               if r.levelno >= logging.WARNING and r.name.split(".")[0] in WATCHED_LOGGERS]
     assert not warnings and not logged, warnings + logged
-
-
-@pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    """A project folder with output/brief.pdf and inputs/clients.csv."""
-    (tmp_path / "output").mkdir()
-    (tmp_path / "inputs").mkdir()
-    (tmp_path / "output" / "brief.pdf").write_bytes(brief_bytes())
-    (tmp_path / "inputs" / "clients.csv").write_text(CLIENTS_CSV, encoding="utf-8")
-    return tmp_path
 
 
 # --- a real SMTP server on loopback ------------------------------------------------------
@@ -136,25 +128,9 @@ class LoopbackController(Controller):
         super().__init__(handler, hostname="127.0.0.1", port=0, ready_timeout=10, **server_options)
 
     def _trigger_server(self):
+        assert isinstance(self.server, asyncio.Server)  # typed as the AbstractServer it is created as
         self.port = self.server.sockets[0].getsockname()[1]
         super()._trigger_server()
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[Callable[[Mailbox], LoopbackController]]:
-    """Start SMTP servers on loopback for a test; every one is stopped at the end."""
-    started: list[LoopbackController] = []
-
-    def start(mailbox: Mailbox) -> LoopbackController:
-        controller = LoopbackController(mailbox)
-        controller.start()
-        started.append(controller)
-        return controller
-
-    yield start
-    for controller in started:
-        if controller._thread is not None:
-            controller.stop()
 
 
 def stop_soon(controller: LoopbackController) -> None:

@@ -117,10 +117,8 @@ def killed_build(inputs: Path, output: Path, *, after_seconds: float | None = No
             os._exit(0)
     if after_seconds is not None:
         time.sleep(after_seconds)
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     _, status = os.waitpid(pid, 0)
     return "killed" if os.WIFSIGNALED(status) else "finished"
 
@@ -172,10 +170,10 @@ def test_a_build_killed_at_any_moment_leaves_a_whole_brief(briefs: Briefs, tmp_p
         outcomes.append((f"t={fraction:.2f}", ended, assert_whole(briefs.output, briefs, scratch)))
     # Moments timing cannot hit reliably, inside the publishing: each staged file is renamed into
     # output/, the PDF last. Kill before the first rename into output/, before the PDF's, and after it.
-    for moment in (dict(before="*"), dict(before="brief.pdf"), dict(after="brief.pdf")):
+    for before, after in (("*", None), ("brief.pdf", None), (None, "brief.pdf")):
         restore(briefs.output, briefs.old)
-        ended = killed_build(briefs.inputs, briefs.output, **moment)
-        outcomes.append((str(moment), ended, assert_whole(briefs.output, briefs, scratch)))
+        ended = killed_build(briefs.inputs, briefs.output, before=before, after=after)
+        outcomes.append((f"before={before} after={after}", ended, assert_whole(briefs.output, briefs, scratch)))
     assert [version for name, _, version in outcomes[-3:]] == ["old", "old", "new"], outcomes
     assert all(ended == "killed" for name, ended, _ in outcomes[-3:]), outcomes
 
@@ -185,7 +183,8 @@ def test_a_build_killed_at_any_moment_leaves_a_whole_brief(briefs: Briefs, tmp_p
 
 @pytest.fixture
 def small_disk(tmp_path: Path):
-    """A 16 MB tmpfs mounted for the test (a build writes about 5 MB: draft, publishable copy, fonts, cache); skip where mounting is not allowed."""
+    """A 16 MB tmpfs mounted for the test (a build writes about 5 MB: draft, publishable copy, fonts,
+    cache); skip where mounting is not allowed."""
     mount = tmp_path / "disk"
     mount.mkdir()
     if shutil.which("mount") is None:
@@ -262,7 +261,7 @@ def test_a_full_disk_is_a_clean_error_and_the_previous_brief_stays(small_disk: P
 
 def test_a_full_disk_leaves_no_temporary_files(small_disk: Path, tmp_path: Path):
     output = small_disk / "output"
-    inputs, before = built_then_revised(tmp_path, output)
+    inputs, _ = built_then_revised(tmp_path, output)
     fill(small_disk)
     assert cli_build(inputs, output).exit_code == 1
     assert [name for name in snapshot(output) if ".tmp" in name] == []

@@ -57,7 +57,7 @@ SDIG,Stronghold,NASDAQ,2024-01-01,2025-03-14
 DEALS = """\
 date,ticker,kind,counterparty,value_usd,capacity_mw,description
 2026-01-05,RIOT,"<iframe src=file:///etc/passwd>","AMD{{7*7}} ${7*7} #{7*7} <%= 7*7 %>",311000000,25,"<img src=""file:///etc/passwd""> <link rel=stylesheet href=http://127.0.0.1:9/x.css> url(http://127.0.0.1:9/y.png) {{ lipsum.__globals__ }}"
-"""
+"""  # noqa: E501 - one hostile CSV row, which cannot be split
 SUMMARY = """\
 **Bold** and *em*, a [good link](https://example.com/note) and a [bad link](javascript:alert(1)) and [a file](file:///etc/passwd).
 
@@ -174,7 +174,7 @@ def test_commentary_keeps_the_safe_markdown_subset_only(built: Built):
                     "blockquote", "code", "br"}, tags
     for tag, attrs in parser.found:
         for name, value in attrs:
-            assert (tag, name) == ("a", "href") and value.startswith(("https://", "http://", "mailto:")) or \
+            assert ((tag, name) == ("a", "href") and value.startswith(("https://", "http://", "mailto:"))) or \
                 (tag, name, value) == ("a", "rel", "noopener"), (tag, name, value)
 
 
@@ -204,7 +204,10 @@ def test_strict_refuses_urls_in_the_inputs(built: Built, tmp_path: Path):
     result = CliRunner().invoke(main, ["build", "--inputs", str(built.inputs), "--output", str(output), "--strict"])
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: ")
-    assert "deals.csv: row 2, column 'description': refers to file:///etc/passwd (in an HTML tag), which briefgen never loads" in result.stderr
+    assert (
+        "deals.csv: row 2, column 'description': refers to file:///etc/passwd (in an HTML tag), "
+        "which briefgen never loads" in result.stderr
+    )
     assert "commentary/summary.md: line 5: refers to file:///etc/passwd (a Markdown image)" in result.stderr
     assert not (output / "brief.pdf").exists()
 
@@ -285,7 +288,8 @@ def test_an_input_value_is_data_to_the_template_never_source():
 # --- the PDF stage loads only the brief's own folders ------------------------------------------
 
 HOSTILE_TEMPLATE = """{% extends "base.html" %}
-{% block head %}<link rel="stylesheet" href="https://example.com/x.css"><link rel="stylesheet" href="http://127.0.0.1:9/y.css">{% endblock %}
+{% block head %}<link rel="stylesheet" href="https://example.com/x.css">
+<link rel="stylesheet" href="http://127.0.0.1:9/y.css">{% endblock %}
 {% block sections %}<p>Body</p><img src="file:///etc/passwd" alt="a"><img src="../../../../etc/passwd" alt="b">
 <img src="data:image/png;base64,""" + "A" * (300 * 1024) + """" alt="c">{% endblock %}
 """

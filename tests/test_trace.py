@@ -16,7 +16,7 @@ from briefgen.cli import main
 from briefgen.distribute.deliver import distribute, safe_stem
 from briefgen.distribute.trace import KEY_FILE, copy_mark, mark_key, read_marks
 from tests.conftest import user_docs
-from tests.test_distribute_support import SENDER, brief_bytes, no_warnings, workdir  # noqa: F401
+from tests.test_distribute_support import SENDER, brief_bytes, no_warnings  # noqa: F401
 
 
 def run(*args: str, env: dict | None = None):
@@ -120,7 +120,7 @@ def test_a_copy_marked_by_another_output_folder_is_refused(distributed, tmp_path
 def test_a_forged_mark_is_refused(distributed, tmp_path):
     """A mark built for a real delivery under a guessed key, or an edited mark, does not pass."""
     version = hashlib.sha256((distributed / "output" / "brief.pdf").read_bytes()).hexdigest()
-    from briefgen.distribute.stamp import StampFont, Stamper, stamp_text
+    from briefgen.distribute.stamp import Stamper, StampFont, stamp_text
 
     text = stamp_text("Ζωή Παπαδοπούλου, Αθήνα Partners", "1 Jan 2026")
     stamper = Stamper(brief_bytes(), StampFont.for_texts([text]))
@@ -199,7 +199,7 @@ def test_help_and_docs_describe_trace():
 
 
 def test_an_authentic_mark_without_a_delivery_or_without_the_key_exits_1(distributed, tmp_path):
-    from briefgen.distribute.stamp import StampFont, Stamper, stamp_text
+    from briefgen.distribute.stamp import Stamper, StampFont, stamp_text
 
     output = distributed / "output"
     version = hashlib.sha256((output / "brief.pdf").read_bytes()).hexdigest()

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 
-from briefgen.inputs.cells import INVISIBLE, INVISIBLE_FIX, invisible
 from briefgen.errors import InputError, Problem
+from briefgen.inputs.cells import INVISIBLE, INVISIBLE_FIX, invisible
 
 CLIENTS_FILE = "clients.csv"
 REQUIRED_COLUMNS = ("client_id", "name", "firm", "email")
@@ -97,7 +97,7 @@ def parse_clients(data: bytes, label: str = CLIENTS_FILE) -> tuple[Client, ...]:
             problems.append(Problem(label, f"{len(record)} cells but {len(header)} columns", row=index,
                                     fix="check for a stray comma; quote cells that contain commas"))
             continue
-        cells = dict(zip(header, record))
+        cells = dict(zip(header, record, strict=True))
         ids.append((index, unicodedata.normalize("NFC", cells["client_id"].strip())))
         client = _client(cells, index, label, problems)
         if client is not None:

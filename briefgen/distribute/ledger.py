@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from briefgen.errors import DistributionError
@@ -54,7 +54,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
 
 def now() -> str:
     """The current UTC time as the ledger writes it."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -249,7 +249,8 @@ class Ledger:
         """The record of a brief version, created on its first run (its stamp date stays fixed)."""
         with self.transaction() as db:
             db.execute(
-                "INSERT OR IGNORE INTO versions (version, title, brief_path, stamp_date, first_seen) VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO versions (version, title, brief_path, stamp_date, first_seen)"
+                " VALUES (?, ?, ?, ?, ?)",
                 (version, title, brief_path, stamp_date, now()),
             )
             row = db.execute("SELECT * FROM versions WHERE version = ?", (version,)).fetchone()

@@ -21,8 +21,6 @@ from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 
-from briefgen.errors import DistributionError
-from briefgen.resources import EMAIL_TEMPLATES_DIR
 from briefgen.distribute.transport import (  # noqa: F401  (delivery lives in transport.py; these names stay importable here)
     Outcome,
     Result,
@@ -31,6 +29,8 @@ from briefgen.distribute.transport import (  # noqa: F401  (delivery lives in tr
     SmtpTransport,
     one_line,
 )
+from briefgen.errors import DistributionError
+from briefgen.resources import EMAIL_TEMPLATES_DIR
 
 BODY_TEMPLATE = "brief.txt"
 HTML_TEMPLATE = "brief.html"
@@ -144,13 +144,15 @@ class MessageTemplate:
         part.add_header("Content-Disposition", "attachment", filename=filename)
         part["Content-Transfer-Encoding"] = "base64"
         part.set_payload(self._markers["pdf"])
-        msg.attach(part)
+        # typeshed types attach(payload: Self), so an EmailMessage takes only EmailMessages; the email
+        # package attaches any Message, and a bare MIMEPart is the point (no MIME-Version of its own).
+        msg.attach(part)  # type: ignore[arg-type]
         wire = msg.as_bytes()  # the SMTP policies write CRLF line ends
         self._pieces: list[bytes] = []
         self._slots: list[str] = []
         for slot, header in (("to", "X-Briefgen-To"), ("dated", "X-Briefgen-Dated")):
-            marker = self._markers[slot].encode("ascii")
-            wire = wire.replace(f"{header}: ".encode("ascii") + marker + b"\r\n", marker)
+            placeholder = self._markers[slot].encode("ascii")
+            wire = wire.replace(f"{header}: ".encode("ascii") + placeholder + b"\r\n", placeholder)
         wanted = {name: marker for name, marker in self._markers.items() if html or name != "html"}
         for name, marker in sorted(wanted.items(), key=lambda item: wire.find(item[1].encode("ascii"))):
             head, found, wire = wire.partition(marker.encode("ascii"))
@@ -181,7 +183,7 @@ class MessageTemplate:
             "pdf": base64.encodebytes(attachment).replace(b"\n", b"\r\n").removesuffix(b"\r\n"),
         }
         out = [self._pieces[0]]
-        for slot, piece in zip(self._slots, self._pieces[1:]):
+        for slot, piece in zip(self._slots, self._pieces[1:], strict=True):
             out += (filled[slot], piece)
         return b"".join(out)
 

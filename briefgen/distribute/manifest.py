@@ -15,10 +15,10 @@ from pathlib import Path
 
 from briefgen.distribute.clients import Client, load_clients
 from briefgen.distribute.csvout import csv_text
-from briefgen.errors import DistributionError
-from briefgen.files import write_atomic
 from briefgen.distribute.ledger import IN_DOUBT, LEDGER_FILE, SENDING, SENT, Delivery, Ledger, VersionCounts
 from briefgen.distribute.stamp import Stamper
+from briefgen.errors import DistributionError
+from briefgen.files import write_atomic
 
 MANIFEST_COLUMNS = ("client_id", "name", "firm", "email", "tier", "file", "sha256", "status", "via", "time",
                     "message_id", "attempts", "error")
@@ -122,7 +122,8 @@ def write_manifest(ledger: Ledger, version: str, clients: tuple[Client, ...], ou
 def distribution_status(output_dir: Path, brief: Path | None = None, clients_file: Path | None = None) -> StatusReport:
     """Sent, pending, in doubt and failed per brief version; the brief on disk counts its unserved clients."""
     ledger = Ledger(output_dir)
-    current = hashlib.sha256(brief.read_bytes()).hexdigest() if brief is not None and brief.is_file() else None
+    data = brief.read_bytes() if brief is not None and brief.is_file() else None
+    current = hashlib.sha256(data).hexdigest() if data is not None else None
     versions: list[VersionCounts] = []
     running = False
     if ledger.path.exists():
@@ -135,10 +136,10 @@ def distribution_status(output_dir: Path, brief: Path | None = None, clients_fil
     served = set(rows)
     if current:
         check_disk(output_dir, current, rows)  # what a run would refuse, --status refuses too
-    if current and clients_file is not None and clients_file.is_file():
+    if current and data is not None and clients_file is not None and clients_file.is_file():
         unserved = sum(1 for c in load_clients(clients_file, clients_file.name) if c.client_id not in served)
         if not any(v.version == current for v in versions):
-            versions.insert(0, VersionCounts(current, Stamper.title_of(brief.read_bytes()), ""))
+            versions.insert(0, VersionCounts(current, Stamper.title_of(data), ""))
         versions = [VersionCounts(**{**asdict(v), "pending": v.pending + unserved}) if v.version == current else v
                     for v in versions]
     return StatusReport(tuple(versions), current, running)

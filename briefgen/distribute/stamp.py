@@ -22,7 +22,6 @@ import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Pdf, Stream, String
@@ -171,7 +170,7 @@ class Stamper:
             raise DistributionError("this PDF is already a client's marked copy; distribute the brief itself")
         self.font = font
         self.title = _title(self._pdf)
-        self._info = {key: value for key, value in self._pdf.docinfo.items()}
+        self._info: dict[str, pikepdf.Object] = dict(self._pdf.docinfo.items())
         self._stamps = self._prepare()
 
     @staticmethod
@@ -191,12 +190,12 @@ class Stamper:
         for stream, frame in self._stamps:
             stream.write(self._stamp_content(text, frame, mark))
         info = self._pdf.docinfo  # one object for every copy, so the document does not grow copy by copy
-        for key in [key for key in info.keys() if key not in self._info]:
-            del info[key]
-        for key, value in self._info.items():
-            info[key] = value
-        for key, value in metadata.items():
-            info[Name(key)] = String(value)
+        for name in sorted(info.keys() - self._info.keys()):
+            del info[name]
+        for name, value in self._info.items():
+            info[name] = value
+        for key, text in metadata.items():
+            info[Name(key)] = String(text)
         out = io.BytesIO()
         try:
             if password:

@@ -29,8 +29,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from briefgen.errors import DistributionError
 from briefgen.distribute.ledger import Delivery, Ledger, Version
+from briefgen.errors import DistributionError
 
 KEY_FILE = ".distribution.key"
 MARK_PREFIX = "bgm1."
@@ -119,7 +119,8 @@ def read_marks(pdf: bytes, password: str | None = None) -> PageMarks:
                 points = pikepdf.parse_content_stream(page, "DP")
             except pikepdf.PdfError:
                 continue  # a page whose content cannot be read carries no mark we can trust
-            for operands, _ in points:
+            for point in points:
+                operands = point.operands
                 if len(operands) == 2 and operands[0] == pikepdf.Name(MARK_PROPERTY) \
                         and isinstance(operands[1], pikepdf.Dictionary):
                     value = operands[1].get("/ID")
@@ -169,7 +170,8 @@ def trace(pdf_path: Path, output_dir: Path, password: str | None = None) -> Trac
         raise DistributionError(f"{output_dir} has no delivery ledger ({ledger.path.name}): nothing was "
                                 "distributed from it; pass --output with the folder the copies were made in")
     with ledger.open(exclusive=False):
-        versions = {v.version: ledger.find_version(v.version) for v in ledger.counts()}
+        records = (ledger.find_version(v.version) for v in ledger.counts())
+        versions = {record.version: record for record in records if record is not None}
         deliveries = {version: ledger.deliveries(version) for version in versions}
     by_digest = [(versions[version], delivery) for version, rows in deliveries.items()
                  for delivery in rows.values() if delivery.copy_sha256 == digest]

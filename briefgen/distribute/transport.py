@@ -9,6 +9,7 @@ tests run in seconds.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import os
 import re
@@ -19,9 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from briefgen.distribute.manifest import inside
 from briefgen.errors import DistributionError
 from briefgen.files import write_atomic
-from briefgen.distribute.manifest import inside
 
 PASSWORD_ENV = "BRIEFGEN_SMTP_PASSWORD"
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
@@ -260,10 +261,8 @@ class SmtpTransport:
     def _drop(self) -> None:
         smtp, self._smtp = self._smtp, None
         if smtp is not None:
-            try:
+            with contextlib.suppress(OSError):
                 smtp.close()
-            except OSError:
-                pass
 
     def close(self) -> None:
         if self._smtp is not None:

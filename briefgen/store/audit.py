@@ -9,12 +9,13 @@ on the file, so two builds at once (a batch, two terminals) still chain one afte
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -61,17 +62,16 @@ def _last_hash(handle) -> str:
     for raw in handle:
         raw = raw.strip()
         if raw:
-            try:
+            # a damaged line: the next entry chains to the last good one; verify reports it
+            with contextlib.suppress(ValueError, AttributeError):
                 last = json.loads(raw).get("hash", last)
-            except (ValueError, AttributeError):
-                pass  # a damaged line: the next entry chains to the last good one; verify reports it
     return last
 
 
 def append(output_dir: Path, event: str, details: Mapping[str, Any], *, at: datetime | None = None) -> dict[str, Any]:
     """Append one entry (`event`: build, publish, recall, distribute) and return it."""
     path = audit_path(output_dir)
-    when = (at or datetime.now(timezone.utc)).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    when = (at or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.is_symlink():
@@ -125,7 +125,7 @@ def audit_text(check: AuditCheck) -> str:
         data = entry.data
         shown = {k: v for k, v in data.items() if k not in ("at", "event", "prev", "hash")}
         detail = "  ".join(f"{k}={_short(v)}" for k, v in sorted(shown.items()))
-        lines.append(f"{entry.line:>4}  {data.get('at', '?')}  {str(data.get('event', '?')):<10}  {detail}".rstrip())
+        lines.append(f"{entry.line:>4}  {data.get('at', '?')}  {data.get('event', '?')!s:<10}  {detail}".rstrip())
     if not check.entries and check.intact:
         lines.append("no entries yet")
     if check.intact:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from briefgen.store.cache import digest
 from briefgen.resources import PACKAGE_DIR, template_folders
+from briefgen.store.cache import digest
 
 # The libraries whose versions can change a chart, a table or a PDF byte.
 RENDERING_LIBRARIES = ("pandas", "numpy", "matplotlib", "jinja2", "markupsafe", "weasyprint", "pydyf", "fonttools",

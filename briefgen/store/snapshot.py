@@ -16,7 +16,7 @@ import json
 import sys
 from datetime import date, datetime
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, Literal, TypeGuard, get_args
 
 _PACKAGE = "briefgen."
 
@@ -79,7 +79,18 @@ def _encode(value: Any) -> Any:
     raise Unsupported(type(value).__qualname__)
 
 
-_NULLABLE_INTEGERS = ("Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64")
+NullableInteger = Literal["Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64"]
+StringStorage = Literal["python", "pyarrow"]
+_NULLABLE_INTEGERS: tuple[NullableInteger, ...] = get_args(NullableInteger)
+_STRING_STORAGES: tuple[StringStorage, ...] = get_args(StringStorage)
+
+
+def _is_nullable_integer(name: str) -> TypeGuard[NullableInteger]:
+    return name in _NULLABLE_INTEGERS
+
+
+def _is_string_storage(name: str) -> TypeGuard[StringStorage]:
+    return name in _STRING_STORAGES
 
 
 def _values(array: Any) -> tuple[str, list]:
@@ -95,8 +106,9 @@ def _values(array: Any) -> tuple[str, list]:
     if isinstance(dtype, pd.api.extensions.ExtensionDtype) and dtype.name in _NULLABLE_INTEGERS:
         # pandas' nullable integers (shares_outstanding): whole numbers, or None for <NA>
         return f"nullable:{dtype.name}", [None if item is pd.NA else int(item) for item in array]
-    if isinstance(dtype, pd.StringDtype) or dtype == object:
-        values = []
+    is_object = isinstance(dtype, np.dtype) and dtype.kind == "O"
+    if is_object or isinstance(dtype, pd.StringDtype):
+        values: list[Any] = []  # JSON values
         for item in array:
             if item is None or isinstance(item, str):
                 values.append(item)
@@ -104,7 +116,7 @@ def _values(array: Any) -> tuple[str, list]:
                 values.append({"$": "nan"})
             else:
                 values.append(_encode(item))
-        kind = "object" if dtype == object else f"string:{dtype.storage}:{dtype.na_value!r}"
+        kind = "object" if is_object else f"string:{dtype.storage}:{dtype.na_value!r}"
         return kind, values
     raise Unsupported(f"dtype {dtype}")
 
@@ -187,14 +199,19 @@ def _array(dtype: str, values: list) -> Any:
         return np.array([_decode(v) for v in values] or [], dtype=object)
     if dtype.startswith("nullable:"):
         name = dtype.split(":", 1)[1]
-        if name not in _NULLABLE_INTEGERS:
+        if not _is_nullable_integer(name):
             raise Damaged(f"dtype {dtype}")
         return pd.array(values, dtype=name)
     if dtype.startswith("string:"):
         _, storage, na = dtype.split(":", 2)
+        if not _is_string_storage(storage):
+            raise Damaged(f"dtype {dtype}")
         items = [float("nan") if isinstance(v, dict) else v for v in values]
         na_value = pd.NA if na == "<NA>" else float("nan")
-        return pd.array(items, dtype=pd.StringDtype(storage=storage, na_value=na_value))
+        # pandas-stubs types the two storages' arrays apart, so each gets its own call
+        if storage == "python":
+            return pd.array(items, dtype=pd.StringDtype(storage="python", na_value=na_value))
+        return pd.array(items, dtype=pd.StringDtype(storage="pyarrow", na_value=na_value))
     numpy_dtype = np.dtype(dtype)
     if numpy_dtype.kind == "M":
         return np.array(values, dtype="i8").view(numpy_dtype)
@@ -208,7 +225,8 @@ def _index_from(spec: dict) -> Any:
 
     name = _decode(spec["name"])
     if "range" in spec:
-        return pd.RangeIndex(*spec["range"], name=name)
+        start, stop, step = spec["range"]
+        return pd.RangeIndex(start, stop, step, name=name)
     return pd.Index(_array(spec["dtype"], spec["v"]), name=name, copy=False)
 
 

@@ -35,14 +35,16 @@ How the network series is built (network.csv)
    840,000, the first block of 2024-04-20, backwards and forwards. When a day's blocks include a
    multiple of 2,016 the next difficulty is old x (2,016 x 600 s / actual time of the last 2,016
    blocks), clamped to [1/4, 4], in force from the next UTC day. Blocks within a day are spread
-   evenly to time them; difficulty is written as an integer. The reported hashrate is Coin Metrics' way: difficulty x 2^32 x blocks /
-   86,400 / 1e18, so it is noisy day to day (about +/-8%) and exactly consistent with the columns.
+   evenly to time them; difficulty is written as an integer. The reported hashrate is Coin Metrics'
+   way: difficulty x 2^32 x blocks / 86,400 / 1e18, so it is noisy day to day (about +/-8%) and
+   exactly consistent with the columns.
 4. Calibration: one multiplier per segment (each calendar month to Nov 2025, then 1-17 Dec,
    18-31 Dec, 1-14 Jan), solved in time order by bisection so the *reported* segment mean hits
-   MONTHLY_HASHRATE_EHS and the December/period constants. Those are the public monthly means (631 EH/s Aug-24, 810 Feb-25, 816 Mar-25,
-   897 May-25, 1,082 Oct-25 as the peak month; the rest near the Coin Metrics record), 1,078 for Nov
-   and 1,048 for Dec (-2.8% m/m; the note says 1,045 and -3%), split 1,052 / 1,043 between early and
-   late December, and 1-14 Jan exactly 2.0% below 18-31 Dec.
+   MONTHLY_HASHRATE_EHS and the December/period constants. Those are the public monthly means
+   (631 EH/s Aug-24, 810 Feb-25, 816 Mar-25, 897 May-25, 1,082 Oct-25 as the peak month; the rest
+   near the Coin Metrics record), 1,078 for Nov and 1,048 for Dec (-2.8% m/m; the note says 1,045
+   and -3%), split 1,052 / 1,043 between early and late December, and 1-14 Jan exactly 2.0% below
+   18-31 Dec.
 5. Fees: a fee-per-block level (FEE_KNOTS: the April 2024 halving/Runes spike, then ~0.1 BTC in
    late 2024 falling to ~0.02 in late 2025) times lognormal daily noise, times the day's blocks.
 6. Price: a log-linear path through dated levels (PRICE_KNOTS, the 2024-25 record rounded to $500:
@@ -79,9 +81,10 @@ approval in deals.csv is its news) and HIVE Digital. Argo (ARBK, to 2024-10-25) 
 `to` is the last tracked day, inclusive; no `from`/`to` falls on a month-end, so no value's
 membership is ambiguous. Hashrates are linear between per-ticker knots (MINER_KNOTS: rounded to
 public scale, e.g. MARA ~61, CLSK/IREN/CANG ~50, BTDR ~51 and growing fastest) with +/-0.4%
-noise, except on 2025-11-30 and 2026-01-14 (MINER_EXACT), which carry the headline figures. On 2026-01-14 the 14 sum to 419.2 EH/s = 41.0% of the 1-14 Jan mean network
-hashrate, a record; at 2025-11-30 (the last value on or before 18 Dec) they sum to 407.2, so
-12.0 EH/s were added, led by BTDR (+5.6) and RIOT (+3.2).
+noise, except on 2025-11-30 and 2026-01-14 (MINER_EXACT), which carry the headline figures. On
+2026-01-14 the 14 sum to 419.2 EH/s = 41.0% of the 1-14 Jan mean network hashrate, a record; at
+2025-11-30 (the last value on or before 18 Dec) they sum to 407.2, so 12.0 EH/s were added, led
+by BTDR (+5.6) and RIOT (+3.2).
 
 Equities (market_caps.csv)
 --------------------------

@@ -1,4 +1,4 @@
-"""Turn `python -m briefgen.sectors.bitcoin_mining.sample [DIR]` into the sample inputs written to DIR (default: inputs)."""
+"""Turn `python -m briefgen.sectors.bitcoin_mining.sample [DIR]` into the sample inputs in DIR (default: inputs)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Turn the sample's seed into network.csv: chain, difficulty, fees and price (see briefgen.sectors.bitcoin_mining.sample)."""
+"""Turn the sample's seed into network.csv: chain, difficulty, fees, price (see the sample package's docstring)."""
 
 from __future__ import annotations
 
@@ -165,7 +165,7 @@ class Chain:
         if boundary >= first:  # a multiple of 2,016 was mined today: retarget from tomorrow
             mined_s = i * 86_400 + (boundary - first + 0.5) * 86_400 / blocks
             ratio = EXPECTED_EPOCH_SECONDS / (mined_s - self.epoch_start_s)
-            self.current = int(round(self.current * min(4.0, max(0.25, ratio))))
+            self.current = round(self.current * min(4.0, max(0.25, ratio)))
             self.epoch_start_s = mined_s
 
     def reported_mean(self, idx: range) -> float:
@@ -216,7 +216,8 @@ def simulate_chain(days: list[date]) -> Chain:
         if seg.target_ehs is None:
             chain = run(multiplier)
             continue
-        lo, hi, best = 0.6, 1.6, None
+        lo, hi = 0.6, 1.6
+        best: tuple[float, float, Chain] | None = None
         for _ in range(48):
             mid = (lo + hi) / 2
             trial = run(mid)
@@ -227,6 +228,7 @@ def simulate_chain(days: list[date]) -> Chain:
                 lo = mid
             else:
                 hi = mid
+        assert best is not None  # the search ran its 48 rounds
         _, multiplier, chain = best
     return chain
 
@@ -280,10 +282,10 @@ def build_network() -> list[tuple]:
     days = days_between(FIRST_DAY, LAST_DAY)
     chain = simulate_chain(days)
     blocks = np.array(chain.blocks)
-    hashrate = np.array([reported_ehs(d, b) for d, b in zip(chain.difficulty, chain.blocks)])
+    hashrate = np.array([reported_ehs(d, b) for d, b in zip(chain.difficulty, chain.blocks, strict=True)])
     fees = np.round(fee_per_block(days) * blocks, 8)
     price = price_path(days, price_targets(days, hashrate, blocks, fees))
     return [
         (d.isoformat(), f"{p:.2f}", f"{h:.3f}", str(b), f"{f:.8f}", str(diff))
-        for d, p, h, b, f, diff in zip(days, price, hashrate, chain.blocks, fees, chain.difficulty)
+        for d, p, h, b, f, diff in zip(days, price, hashrate, chain.blocks, fees, chain.difficulty, strict=True)
     ]

@@ -146,7 +146,7 @@ def month_ends(first: date, last: date) -> list[date]:
 
 
 def build_miner_hashrate() -> list[tuple]:
-    dates = month_ends(FIRST_MONTH_END, LAST_MONTH_END) + [MID_MONTH_UPDATE]
+    dates = [*month_ends(FIRST_MONTH_END, LAST_MONTH_END), MID_MONTH_UPDATE]
     rng = _rng(5)
     rows = []
     for day in dates:
@@ -188,7 +188,7 @@ def build_market_caps() -> list[tuple]:
     for ticker, (knots, _, _) in CAP_KNOTS.items():
         anchors = [_d(k) for k in CAP_KNOT_DATES] + [YEAR_END, CAP_LAST_DAY]
         jitter = np.exp(rng.standard_normal(len(knots)) * CAP_KNOT_JITTER)
-        values = [v * 1e9 * j for v, j in zip(knots, jitter)] + list(levels[ticker])
+        values = [v * 1e9 * j for v, j in zip(knots, jitter, strict=True)] + list(levels[ticker])
         ax = np.array([days.index(a) for a in anchors], dtype=float)
         walk = np.cumsum(rng.standard_normal(len(days)) * CAP_DAILY_SIGMA.get(ticker, CAP_DEFAULT_SIGMA))
         bridge = walk - np.interp(x, ax, walk[ax.astype(int)])  # zero at every anchor
@@ -196,7 +196,7 @@ def build_market_caps() -> list[tuple]:
     members = [m[0] for m in MINERS if is_member(m[0], CAP_LAST_DAY)]
     assert sorted(members) == sorted(CAP_KNOTS), "market caps must cover exactly the current members"
     return [
-        (d.isoformat(), t, str(int(round(series[t][i]))))
+        (d.isoformat(), t, str(round(series[t][i])))
         for i, d in enumerate(days)
         for t in members
     ]
