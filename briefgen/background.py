@@ -38,15 +38,23 @@ def can_fork() -> bool:
     A thread of this process (a server's, a library caller's) may hold a lock at the moment of the
     fork, which the child would then wait on for ever; with one thread there is none to hold it.
     """
-    return (sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
-            and threading.active_count() == 1)
+    return (
+        sys.platform.startswith("linux")
+        and "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+    )
 
 
 class Background(Generic[T]):
     """A value computed in a forked child, or one already known."""
 
-    def __init__(self, value: T | None = None, child: BaseProcess | Background[Any] | None = None,
-                 pipe: Connection | None = None, then: Callable[[Any], T] | None = None):
+    def __init__(
+        self,
+        value: T | None = None,
+        child: BaseProcess | Background[Any] | None = None,
+        pipe: Connection | None = None,
+        then: Callable[[Any], T] | None = None,
+    ):
         self._value = value
         self._child = child
         self._pipe = pipe
@@ -117,8 +125,9 @@ class Background(Generic[T]):
             ok, value = pipe.recv()
         except EOFError:
             child.join()
-            raise BackgroundError(f"the background process stopped without a result (exit status "
-                                  f"{child.exitcode})") from None
+            raise BackgroundError(
+                f"the background process stopped without a result (exit status {child.exitcode})"
+            ) from None
         finally:
             pipe.close()
         child.join()

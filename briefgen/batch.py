@@ -28,8 +28,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from briefgen.inputs.config import Window, label_for
 from briefgen.errors import BriefgenError
+from briefgen.inputs.config import Window, label_for
 
 if TYPE_CHECKING:
     from briefgen.build import BuildOptions
@@ -100,12 +100,16 @@ def note_windows(as_of: date) -> tuple[Window, Window]:
         return period, compare
     if as_of == month_end(as_of):
         previous_first = previous_end.replace(day=1)
-        return (Window(first, as_of, label_for(first, as_of)),
-                Window(previous_first, previous_end, label_for(previous_first, previous_end)))
+        return (
+            Window(first, as_of, label_for(first, as_of)),
+            Window(previous_first, previous_end, label_for(previous_first, previous_end)),
+        )
     days = (as_of - first).days + 1
     compare_start = previous_end - timedelta(days=days - 1)
-    return (Window(first, as_of, label_for(first, as_of)),
-            Window(compare_start, previous_end, label_for(compare_start, previous_end)))
+    return (
+        Window(first, as_of, label_for(first, as_of)),
+        Window(compare_start, previous_end, label_for(compare_start, previous_end)),
+    )
 
 
 def batch_folder(output_dir: Path, as_of: date) -> Path:
@@ -125,20 +129,33 @@ def _build_one(options: BuildOptions) -> BatchResult:
     try:
         result = build(options)
     except BriefgenError as exc:
-        return BatchResult(options.as_of, options.output_dir, "failed", seconds=time.perf_counter() - started,
-                           error=str(exc))
+        return BatchResult(
+            options.as_of, options.output_dir, "failed", seconds=time.perf_counter() - started, error=str(exc)
+        )
     pdf = next((f for f in result.files if f.path.name.endswith(".pdf")), None)
     peak_mb = _peak_mb()
-    return BatchResult(options.as_of, options.output_dir, "built", pages=pdf.pages if pdf else None,
-                       seconds=time.perf_counter() - started, warnings=tuple(str(w) for w in result.warnings),
-                       worker_peak_mb=peak_mb)
+    return BatchResult(
+        options.as_of,
+        options.output_dir,
+        "built",
+        pages=pdf.pages if pdf else None,
+        seconds=time.perf_counter() - started,
+        warnings=tuple(str(w) for w in result.warnings),
+        worker_peak_mb=peak_mb,
+    )
 
 
 def job_options(as_of: date, options: BuildOptions) -> BuildOptions:
     """The build options of one brief: `options` with this note's date, windows and folder."""
     period, compare = note_windows(as_of)
-    return replace(options, as_of=as_of, period=(period.start, period.end), compare=(compare.start, compare.end),
-                   labels=(period.label, compare.label), output_dir=batch_folder(options.output_dir, as_of))
+    return replace(
+        options,
+        as_of=as_of,
+        period=(period.start, period.end),
+        compare=(compare.start, compare.end),
+        labels=(period.label, compare.label),
+        output_dir=batch_folder(options.output_dir, as_of),
+    )
 
 
 def _absolute(options: BuildOptions) -> BuildOptions:
@@ -147,8 +164,12 @@ def _absolute(options: BuildOptions) -> BuildOptions:
     def resolve(path: Path | None) -> Path | None:
         return None if path is None else Path(path).absolute()
 
-    return replace(options, inputs_dir=resolve(options.inputs_dir), output_dir=resolve(options.output_dir),
-                   templates_dir=resolve(options.templates_dir))
+    return replace(
+        options,
+        inputs_dir=resolve(options.inputs_dir),
+        output_dir=resolve(options.output_dir),
+        templates_dir=resolve(options.templates_dir),
+    )
 
 
 def _context(sector: str) -> multiprocessing.context.BaseContext:
@@ -166,8 +187,9 @@ def _context(sector: str) -> multiprocessing.context.BaseContext:
 Progress = Callable[[int, int, "BatchResult | None"], None]
 
 
-def run_batch(dates: Iterable[date], options: BuildOptions, jobs: int | None = None,
-              progress: Progress | None = None) -> list[BatchResult]:
+def run_batch(
+    dates: Iterable[date], options: BuildOptions, jobs: int | None = None, progress: Progress | None = None
+) -> list[BatchResult]:
     """Build one brief per as-of date, `jobs` at a time (default: one per CPU); results in date order.
 
     `options` gives the inputs, the output folder (briefs go to OUTPUT/batch/<as-of>/), templates,
@@ -208,7 +230,7 @@ def _outcome(future: Future, day: date, options: BuildOptions) -> BatchResult:
     folder = batch_folder(options.output_dir, day)
     try:
         return replace(future.result(), output_dir=folder)
-    except Exception as exc:  # noqa: BLE001 - one brief's bug must not stop the others; its traceback is kept
+    except Exception as exc:
         text = "".join(traceback.format_exception(exc))
         return BatchResult(day, folder, "failed", error=f"{type(exc).__name__}: {exc}", traceback=text)
 
@@ -226,8 +248,15 @@ def summary_table(results: list[BatchResult]) -> str:
     """The table that ends a batch: as of, status, pages, seconds, error; then a count."""
     rows = [("as of", "status", "pages", "seconds", "error")]
     for r in results:
-        rows.append((r.as_of.isoformat(), r.status, "-" if r.pages is None else str(r.pages),
-                     "-" if r.seconds is None else f"{r.seconds:.1f}", one_line(r.error) if r.error else ""))
+        rows.append(
+            (
+                r.as_of.isoformat(),
+                r.status,
+                "-" if r.pages is None else str(r.pages),
+                "-" if r.seconds is None else f"{r.seconds:.1f}",
+                one_line(r.error) if r.error else "",
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = []
     for row in rows:

@@ -66,8 +66,15 @@ class BuildOptions:
 
     def fingerprint(self) -> tuple[str, ...]:
         """The options that change the output, as text for the cache keys."""
-        return (f"period={self.period}", f"compare={self.compare}", f"as_of={self.as_of}", f"labels={self.labels}",
-                f"variant={self.pdf_variant}", f"strict={self.strict}", f"sector={self.sector}")
+        return (
+            f"period={self.period}",
+            f"compare={self.compare}",
+            f"as_of={self.as_of}",
+            f"labels={self.labels}",
+            f"variant={self.pdf_variant}",
+            f"strict={self.strict}",
+            f"sector={self.sector}",
+        )
 
 
 def build(options: BuildOptions) -> BuildResult:
@@ -88,8 +95,13 @@ def build(options: BuildOptions) -> BuildResult:
     notes: tuple[Problem, ...] = (recovered,) if recovered is not None else ()
     previous = unchanged(output, keys, cache)
     if previous is not None:
-        return dataclasses.replace(previous, seconds=time.perf_counter() - started, unchanged=True, drawn=(),
-                                   warnings=(*notes, *previous.warnings))
+        return dataclasses.replace(
+            previous,
+            seconds=time.perf_counter() - started,
+            unchanged=True,
+            drawn=(),
+            warnings=(*notes, *previous.warnings),
+        )
 
     prose = _prose(options)  # read and checked on every build; everything else comes from the skeleton
     skeleton, drawn, svgs = _skeleton(options, keys, cache, prose)
@@ -110,12 +122,15 @@ def build(options: BuildOptions) -> BuildResult:
     )
     warnings = (*overrides, *skeleton["warnings"], *prose.warnings, *pdf.warnings)
     warnings += record(output, options, keys, skeleton, sources, warnings)
-    result = BuildResult(files, len(charts), time.perf_counter() - started, warnings, drawn=drawn,
-                         cache_hits=dict(cache.hits))
+    result = BuildResult(
+        files, len(charts), time.perf_counter() - started, warnings, drawn=drawn, cache_hits=dict(cache.hits)
+    )
     write_manifest(output, keys, cache, result, date.fromisoformat(skeleton["as_of"]), static)
     # Said once, not kept in the manifest: the next build has nothing to repair.
-    notes += tuple(Problem(f"{CACHE_DIR}/{name}", "damaged cache entry ignored; rebuilt and replaced")
-                   for name in dict.fromkeys(cache.damaged))
+    notes += tuple(
+        Problem(f"{CACHE_DIR}/{name}", "damaged cache entry ignored; rebuilt and replaced")
+        for name in dict.fromkeys(cache.damaged)
+    )
     return dataclasses.replace(result, warnings=(*notes, *warnings)) if notes else result
 
 
@@ -145,8 +160,9 @@ def _prose(options: BuildOptions) -> Prose:
     return Prose(render_commentary(texts, load_sector(options.sector).sections), tuple(sources), warnings, takeaways)
 
 
-def _write_brief(options: BuildOptions, stage: Path, html: str, meta: dict, svgs: Background[dict[str, bytes]],
-                 sources, cache: Cache):
+def _write_brief(
+    options: BuildOptions, stage: Path, html: str, meta: dict, svgs: Background[dict[str, bytes]], sources, cache: Cache
+):
     """brief.html, the charts and brief.pdf, written into the staging folder; the PdfInfo.
 
     The charts may still be being drawn (briefgen.background): the PDF stage lays out what shows
@@ -165,16 +181,30 @@ def _write_brief(options: BuildOptions, stage: Path, html: str, meta: dict, svgs
             write_atomic(chart_dir / f"{name}.svg", svg)
 
     write_atomic(stage / "brief.html", html.encode("utf-8"))
-    metadata = PdfMetadata(meta["title"], tuple(meta["authors"]), meta["subject"], tuple(meta["keywords"]),
-                           meta["lang"], date.fromisoformat(meta["created"]))
+    metadata = PdfMetadata(
+        meta["title"],
+        tuple(meta["authors"]),
+        meta["subject"],
+        tuple(meta["keywords"]),
+        meta["lang"],
+        date.fromisoformat(meta["created"]),
+    )
     archive = options.pdf_variant == "pdf/a-3u"
     attachments = [(options.inputs_dir / s.name.split("[")[0], s.name) for s in sources] if archive else []
     try:
         with charts_pending(chart_dir, place_charts):
-            pdf = write_pdf(html, stage, stage / "brief.pdf", metadata=metadata, variant=options.pdf_variant,
-                            attachments=attachments, strict=options.strict,
-                            template_dirs=template_folders(options.templates_dir, options.sector),
-                            cache=cache, parallel=options.parallel)
+            pdf = write_pdf(
+                html,
+                stage,
+                stage / "brief.pdf",
+                metadata=metadata,
+                variant=options.pdf_variant,
+                attachments=attachments,
+                strict=options.strict,
+                template_dirs=template_folders(options.templates_dir, options.sector),
+                cache=cache,
+                parallel=options.parallel,
+            )
     except PdfError:
         place_charts()  # charts that failed to draw: their own error, not WeasyPrint's "could not load"
         raise
@@ -206,8 +236,9 @@ def _fill(skeleton: str, prose: Prose) -> str:
     return pattern.sub(lambda match: values[match.group(0)], skeleton)
 
 
-def _skeleton(options: BuildOptions, keys: Keys, cache: Cache,
-              prose: Prose) -> tuple[dict, tuple[str, ...], Background[dict[str, bytes]]]:
+def _skeleton(
+    options: BuildOptions, keys: Keys, cache: Cache, prose: Prose
+) -> tuple[dict, tuple[str, ...], Background[dict[str, bytes]]]:
     """The brief's HTML with marks where the prose goes, what else the PDF and history need, the charts.
 
     Keyed by everything but the prose itself, so a commentary edit reuses it without importing
@@ -217,22 +248,28 @@ def _skeleton(options: BuildOptions, keys: Keys, cache: Cache,
     from briefgen.background import Background
     from briefgen.store.history import previous_key
 
-    key = digest(keys.data, keys.templates, ",".join(prose.sections), ",".join(s.name for s in prose.sources),
-                 prose.takeaways)
+    key = digest(
+        keys.data, keys.templates, ",".join(prose.sections), ",".join(s.name for s in prose.sources), prose.takeaways
+    )
     cached = cache.get("skeleton", key)
     if cached is not None:
         skeleton = json.loads(cached)
         svgs = [cache.get("chart", chart["key"]) for chart in skeleton["charts"]]
         current = previous_key(options.output_dir, date.fromisoformat(skeleton["as_of"]))
         if skeleton["previous"] == current and all(svg is not None for svg in svgs):
-            return skeleton, (), Background.done({chart["name"]: svg for chart, svg in zip(skeleton["charts"], svgs)
-                                                  if svg is not None})
+            return (
+                skeleton,
+                (),
+                Background.done(
+                    {chart["name"]: svg for chart, svg in zip(skeleton["charts"], svgs, strict=False) if svg is not None}
+                ),
+            )
 
     from markupsafe import Markup
 
-    from briefgen.store.history import previous_brief
     from briefgen.html.render import pdf_metadata, render_html
     from briefgen.publish.versions import publication_facts
+    from briefgen.store.history import previous_brief
 
     sector = load_sector(options.sector)
     inputs, metrics = _inputs_and_metrics(options, sector, keys, cache)
@@ -240,23 +277,38 @@ def _skeleton(options: BuildOptions, keys: Keys, cache: Cache,
     try:  # the charts are being drawn meanwhile
         config = inputs.config
         marks = {name: Markup(PROSE_MARK.format(name)) for name in prose.sections}
-        sources = (*(s for s in inputs.sources if not s.name.startswith("commentary/")),
-                   *(dataclasses.replace(s, sha256=_digest_mark(s.name)) for s in prose.sources))
+        sources = (
+            *(s for s in inputs.sources if not s.name.startswith("commentary/")),
+            *(dataclasses.replace(s, sha256=_digest_mark(s.name)) for s in prose.sources),
+        )
         previous = previous_brief(options.output_dir, config.as_of)
         context = sector.context(inputs, metrics, charts, previous, marks, sources, prose.takeaways)
         metadata = pdf_metadata(context, sector.keywords)
         skeleton = {
             "html": render_html(context, options.templates_dir, options.sector),
-            "metadata": {"title": metadata.title, "authors": list(metadata.authors), "subject": metadata.subject,
-                         "keywords": list(metadata.keywords), "lang": metadata.lang,
-                         "created": metadata.created.isoformat()},
+            "metadata": {
+                "title": metadata.title,
+                "authors": list(metadata.authors),
+                "subject": metadata.subject,
+                "keywords": list(metadata.keywords),
+                "lang": metadata.lang,
+                "created": metadata.created.isoformat(),
+            },
             "figures": sector.figures(metrics),
             "as_of": config.as_of.isoformat(),
             "period": config.period.as_dict(),
             "compare": config.compare.as_dict(),
-            "sources": [{"name": s.name, "rows": s.rows, "first": s.first and s.first.isoformat(),
-                         "last": s.last and s.last.isoformat(), "sha256": s.sha256}
-                        for s in inputs.sources if not s.name.startswith("commentary/")],
+            "sources": [
+                {
+                    "name": s.name,
+                    "rows": s.rows,
+                    "first": s.first and s.first.isoformat(),
+                    "last": s.last and s.last.isoformat(),
+                    "sha256": s.sha256,
+                }
+                for s in inputs.sources
+                if not s.name.startswith("commentary/")
+            ],
             "warnings": [str(w) for w in inputs.warnings if not w.file.startswith("commentary/")],
             "charts": [{"name": e["name"], "key": e["key"]} for e in entries],
             "previous": previous_key(options.output_dir, config.as_of),
@@ -290,8 +342,14 @@ def _inputs_and_metrics(options: BuildOptions, sector: Sector, keys: Keys, cache
             return inputs, metrics
         except (snapshot.Damaged, ValueError, TypeError):
             cache.damaged.append(f"metrics/{keys.data}")  # sealed yet unreadable: written by another briefgen
-    inputs = sector.load(options.inputs_dir, period=options.period, compare=options.compare, strict=options.strict,
-                         as_of=options.as_of, labels=options.labels)
+    inputs = sector.load(
+        options.inputs_dir,
+        period=options.period,
+        compare=options.compare,
+        strict=options.strict,
+        as_of=options.as_of,
+        labels=options.labels,
+    )
     metrics = sector.compute(inputs)
     try:  # JSON, not pickle: reading a cache entry can never run code
         cache.put("metrics", keys.data, snapshot.dumps((dataclasses.replace(inputs, commentary={}), metrics)))
@@ -316,9 +374,24 @@ def _charts(metrics, sector: str, keys: Keys, cache: Cache, parallel: bool):
         entries = json.loads(listing)
         svgs = [cache.get("chart", entry["key"]) for entry in entries]
         if all(svg is not None for svg in svgs):
-            listed = tuple(Chart(e["name"], Path("charts", f"{e['name']}.svg"), e["title"], e["alt"], e["section"],
-                                 e["source"], e["width"]) for e in entries)
-            return listed, entries, (), Background.done({e["name"]: svg for e, svg in zip(entries, svgs) if svg is not None})
+            listed = tuple(
+                Chart(
+                    e["name"],
+                    Path("charts", f"{e['name']}.svg"),
+                    e["title"],
+                    e["alt"],
+                    e["section"],
+                    e["source"],
+                    e["width"],
+                )
+                for e in entries
+            )
+            return (
+                listed,
+                entries,
+                (),
+                Background.done({e["name"]: svg for e, svg in zip(entries, svgs, strict=False) if svg is not None}),
+            )
 
     from briefgen.charts import data_key
 
@@ -335,8 +408,17 @@ def _charts(metrics, sector: str, keys: Keys, cache: Cache, parallel: bool):
             cached[spec.name] = svg
         chart = spec.chart(data, Path("charts", f"{spec.name}.svg"))
         charts.append(chart)
-        entries.append({"name": chart.name, "key": key, "title": chart.title, "alt": chart.alt,
-                        "section": chart.section, "source": chart.source, "width": chart.width})
+        entries.append(
+            {
+                "name": chart.name,
+                "key": key,
+                "title": chart.title,
+                "alt": chart.alt,
+                "section": chart.section,
+                "source": chart.source,
+                "width": chart.width,
+            }
+        )
 
     def keep(drawn: dict[str, bytes]) -> dict[str, bytes]:
         for name, key, _ in todo:

@@ -66,8 +66,10 @@ def inside(root: Path, *parts: str | Path, error: type[BriefgenError] = OutputEr
     found = outside_link(root, *parts)
     if found is not None:
         link, target = found
-        raise error(f"{link}: a symbolic link leading out of {root} (to {target}); briefgen never reads or "
-                    f"writes through it: remove the link, or put the real file or folder there")
+        raise error(
+            f"{link}: a symbolic link leading out of {root} (to {target}); briefgen never reads or "
+            f"writes through it: remove the link, or put the real file or folder there"
+        )
     return Path(root).joinpath(*parts)
 
 
@@ -172,8 +174,11 @@ def listed(listing: Path) -> dict[str, str]:
         return {}
     if not isinstance(names, dict):
         return {}
-    return {name: sha for name, sha in names.items()
-            if isinstance(name, str) and isinstance(sha, str) and re.fullmatch(r"[\w-][\w.-]*", name)}
+    return {
+        name: sha
+        for name, sha in names.items()
+        if isinstance(name, str) and isinstance(sha, str) and re.fullmatch(r"[\w-][\w.-]*", name)
+    }
 
 
 def _dump(listing: Path, names: dict[str, str]) -> None:

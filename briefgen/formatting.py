@@ -308,8 +308,10 @@ def direction(value: Any) -> str:
 
 # A figure and its unit, or a date, that must not break across lines: "$40.08/PH/s/day", "+280 bp",
 # "419 EH/s", "30 Nov 2025", "1–14 Jan 2026". Matched in text only, never inside a tag.
-_MONTHS = ("January|February|March|April|June|July|August|September|October|November|December"
-           "|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec")
+_MONTHS = (
+    "January|February|March|April|June|July|August|September|October|November|December"
+    "|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
+)
 _UNITS = r"EH/s|PH/s|TH/s|J/TH|bp|pp|BTC|MW|GW|MWh|kWh|days?|blocks"
 _UNBROKEN = re.compile(
     rf"(?:(?<![\w.,])\d{{1,2}}(?:–\d{{1,2}})?\s(?:{_MONTHS})(?:\s\d{{4}})?\b"  # 30 Nov 2025, 18–31 Dec 2025

@@ -75,8 +75,16 @@ def init_inputs(folder: Path, blank: bool = False, xlsx: bool = False, sector: s
     files = planned_files(blank, xlsx, load_sector(sector))
     taken = [name for name in files if os.path.lexists(folder / name)]
     if taken:
-        raise InputError([Problem(f"{folder}/{name}", "already exists; init never overwrites a file",
-                                  fix="choose a new or empty folder, or move the file away") for name in taken])
+        raise InputError(
+            [
+                Problem(
+                    f"{folder}/{name}",
+                    "already exists; init never overwrites a file",
+                    fix="choose a new or empty folder, or move the file away",
+                )
+                for name in taken
+            ]
+        )
     written = []
     for name, data in files.items():
         _write_new(folder / name, data)
@@ -94,10 +102,18 @@ def planned_files(blank: bool, xlsx: bool, sector: Sector) -> dict[str, bytes]:
     if blank:
         files = {"brief.yaml": blank_brief_yaml(sector).encode("utf-8")}
         tables: dict[str, tuple[tuple[str, ...], list[tuple]]] = {
-            spec.name: (tuple(c.name for c in spec.columns), []) for spec in sector.tables()}
+            spec.name: (tuple(c.name for c in spec.columns), []) for spec in sector.tables()
+        }
     elif sector.sample is None:
-        raise InputError([Problem(sector.name, "this sector has no illustrative sample",
-                                  fix="run briefgen init --blank to write its tables empty")])
+        raise InputError(
+            [
+                Problem(
+                    sector.name,
+                    "this sector has no illustrative sample",
+                    fix="run briefgen init --blank to write its tables empty",
+                )
+            ]
+        )
     else:
         sample = sector.sample()
         files, tables = dict(sample.files), sample.tables
@@ -124,8 +140,15 @@ def _write_new(path: Path, data: bytes) -> None:
             os.fsync(handle.fileno())
         os.link(tmp, path)  # fails with FileExistsError instead of replacing a file
     except FileExistsError:
-        raise InputError([Problem(str(path), "appeared while init was writing; it was left as it is",
-                                  fix="run init again in a new folder")]) from None
+        raise InputError(
+            [
+                Problem(
+                    str(path),
+                    "appeared while init was writing; it was left as it is",
+                    fix="run init again in a new folder",
+                )
+            ]
+        ) from None
     except OSError as exc:
         raise _explain(exc, path) from None
     finally:
@@ -157,7 +180,7 @@ def workbook_bytes(tables: dict[str, tuple[tuple[str, ...], list[tuple]]], specs
         sheet.append(list(header))
         columns = [spec.column(h) for h in header]
         for row in rows:
-            sheet.append([_cell(column, value) for column, value in zip(columns, row)])
+            sheet.append([_cell(column, value) for column, value in zip(columns, row, strict=False)])
         _dress(sheet, spec, columns, specs)
     out = io.BytesIO()
     book.save(out)
@@ -210,9 +233,16 @@ def _validation(column: Column, spec: TableSpec, specs: tuple[TableSpec, ...]) -
 
     blank_ok = not column.required
     if column.kind == "date":
-        return DataValidation(type="date", operator="between", formula1="DATE(2009,1,3)", formula2="DATE(2100,12,31)",
-                              allow_blank=blank_ok, showErrorMessage=True, errorTitle="Not a date",
-                              error="Type a date, e.g. 2026-01-15.")
+        return DataValidation(
+            type="date",
+            operator="between",
+            formula1="DATE(2009,1,3)",
+            formula2="DATE(2100,12,31)",
+            allow_blank=blank_ok,
+            showErrorMessage=True,
+            errorTitle="Not a date",
+            error="Type a date, e.g. 2026-01-15.",
+        )
     if column.kind in ("number", "integer") and column.minimum is not None:
         kind = "whole" if column.kind == "integer" else "decimal"
         low = column.minimum
@@ -221,15 +251,27 @@ def _validation(column: Column, spec: TableSpec, specs: tuple[TableSpec, ...]) -
             operator, formulas = "greaterThan", (f"{low:g}", None)
         unit = f" ({column.unit})" if column.unit else ""
         bound = f"above {low:g}" if column.exclusive_minimum else f"from {low:g} to {column.maximum:g}"
-        return DataValidation(type=kind, operator=operator, formula1=formulas[0], formula2=formulas[1],
-                              allow_blank=blank_ok, showErrorMessage=True, errorTitle="Not a valid figure",
-                              error=f"{column.name}{unit}: type a plain number {bound}, without units.")
+        return DataValidation(
+            type=kind,
+            operator=operator,
+            formula1=formulas[0],
+            formula2=formulas[1],
+            allow_blank=blank_ok,
+            showErrorMessage=True,
+            errorTitle="Not a valid figure",
+            error=f"{column.name}{unit}: type a plain number {bound}, without units.",
+        )
     listing = _listing(column, specs) if column.kind == "ticker" else None
     if listing is not None and listing.name != spec.name:
         from openpyxl.utils import get_column_letter
 
         letter = get_column_letter(1 + [c.name for c in listing.columns].index(column.name))
-        return DataValidation(type="list", formula1=f"{listing.name}!${letter}$2:${letter}$1000", allow_blank=blank_ok,
-                              showErrorMessage=True, errorTitle="Unknown ticker",
-                              error=f"Use a ticker listed on the {listing.name} sheet.")
+        return DataValidation(
+            type="list",
+            formula1=f"{listing.name}!${letter}$2:${letter}$1000",
+            allow_blank=blank_ok,
+            showErrorMessage=True,
+            errorTitle="Unknown ticker",
+            error=f"Use a ticker listed on the {listing.name} sheet.",
+        )
     return None

@@ -46,8 +46,9 @@ class BuildResult:
     cache_hits: dict[str, int] = field(default_factory=dict)
 
 
-def publish_stage(stage: Path, output: Path, templates_dir: Path | None, sector: str,
-                  cache: Cache) -> tuple[list[Path], set[str]]:
+def publish_stage(
+    stage: Path, output: Path, templates_dir: Path | None, sector: str, cache: Cache
+) -> tuple[list[Path], set[str]]:
     """Move the staged files over the published ones, the PDF last; the charts and static files published.
 
     The stylesheets and fonts go first (briefgen.html.static), so brief.html opened from disk finds them.
@@ -74,8 +75,14 @@ def publish_stage(stage: Path, output: Path, templates_dir: Path | None, sector:
     return charts, static
 
 
-def record(output: Path, options: BuildOptions, keys: Keys, skeleton: dict[str, Any],
-           sources: tuple[SourceFile, ...], warnings: tuple[Problem | str, ...]) -> tuple[Problem, ...]:
+def record(
+    output: Path,
+    options: BuildOptions,
+    keys: Keys,
+    skeleton: dict[str, Any],
+    sources: tuple[SourceFile, ...],
+    warnings: tuple[Problem | str, ...],
+) -> tuple[Problem, ...]:
     """Record the published brief in the history and the audit trail; a Problem for each that missed it.
 
     The brief is published by then: a record that fails is said, not a failed build.
@@ -84,21 +91,40 @@ def record(output: Path, options: BuildOptions, keys: Keys, skeleton: dict[str, 
     from briefgen.store.history import HistoryError, record_build
 
     as_of = date.fromisoformat(skeleton["as_of"])
-    provenance = {"final_sha256": sha256(output / PUBLISHABLE / "brief.pdf"), "build_key": keys.build,
-                  "inputs_dir": str(Path(options.inputs_dir).resolve()),
-                  "templates_dir": str(Path(options.templates_dir).resolve()) if options.templates_dir else None,
-                  "options": json.dumps(list(options.fingerprint())),
-                  "warnings": json.dumps([str(w) for w in warnings], ensure_ascii=False)}
+    provenance = {
+        "final_sha256": sha256(output / PUBLISHABLE / "brief.pdf"),
+        "build_key": keys.build,
+        "inputs_dir": str(Path(options.inputs_dir).resolve()),
+        "templates_dir": str(Path(options.templates_dir).resolve()) if options.templates_dir else None,
+        "options": json.dumps(list(options.fingerprint())),
+        "warnings": json.dumps([str(w) for w in warnings], ensure_ascii=False),
+    }
     try:
-        build_id = record_build(output, as_of=as_of, period=_span(skeleton["period"]),
-                                compare=_span(skeleton["compare"]), figures=skeleton["figures"],
-                                sources=sources, pdf_sha256=sha256(output / "brief.pdf"),
-                                pdf_variant=options.pdf_variant, provenance=provenance)
+        build_id = record_build(
+            output,
+            as_of=as_of,
+            period=_span(skeleton["period"]),
+            compare=_span(skeleton["compare"]),
+            figures=skeleton["figures"],
+            sources=sources,
+            pdf_sha256=sha256(output / "brief.pdf"),
+            pdf_variant=options.pdf_variant,
+            provenance=provenance,
+        )
     except HistoryError as exc:
         return (Problem("history.sqlite", f"this build was not recorded: {exc}"),)
     try:
-        append(output, "build", {"build": build_id, "as_of": as_of.isoformat(), "status": "draft",
-                                 "pdf_sha256": provenance["final_sha256"], "warnings": len(warnings)})
+        append(
+            output,
+            "build",
+            {
+                "build": build_id,
+                "as_of": as_of.isoformat(),
+                "status": "draft",
+                "pdf_sha256": provenance["final_sha256"],
+                "warnings": len(warnings),
+            },
+        )
     except AuditError as exc:
         return (Problem("audit.jsonl", f"the audit trail missed this build: {exc}"),)
     return ()
@@ -143,21 +169,26 @@ def unchanged(output: Path, keys: Keys, cache: Cache) -> BuildResult | None:
     return BuildResult(files, manifest["charts"], 0.0, tuple(manifest["warnings"]))
 
 
-def write_manifest(output: Path, keys: Keys, cache: Cache, result: BuildResult, as_of: date,
-                   static: set[str]) -> None:
+def write_manifest(output: Path, keys: Keys, cache: Cache, result: BuildResult, as_of: date, static: set[str]) -> None:
     """The manifest `unchanged` reads next time: the key, every published file's SHA-256, the result."""
     if cache.root is None:
         return
     from briefgen.files import ensure_dir, write_atomic
     from briefgen.store.history import previous_key
 
-    names = ["brief.pdf", "brief.html", *(f"{PUBLISHABLE}/{n}" for n in ("brief.pdf", "brief.html", "brief.json")),
-             *(f"charts/{p.name}" for p in sorted((output / "charts").glob("*.svg"))), *sorted(static)]
+    names = [
+        "brief.pdf",
+        "brief.html",
+        *(f"{PUBLISHABLE}/{n}" for n in ("brief.pdf", "brief.html", "brief.json")),
+        *(f"charts/{p.name}" for p in sorted((output / "charts").glob("*.svg"))),
+        *sorted(static),
+    ]
     manifest: dict[str, Any] = {
         "key": keys.build,
         "files": {name: sha256(output / name) for name in names},
-        "outputs": [{"path": f.path.relative_to(output).as_posix(), "size": f.size, "pages": f.pages}
-                    for f in result.files],
+        "outputs": [
+            {"path": f.path.relative_to(output).as_posix(), "size": f.size, "pages": f.pages} for f in result.files
+        ],
         "charts": result.charts,
         "warnings": [str(w) for w in result.warnings],
         "as_of": as_of.isoformat(),

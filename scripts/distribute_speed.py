@@ -25,8 +25,9 @@ def clients_csv(n: int) -> str:
     rows = ["client_id,name,firm,email,password,tier"]
     for i in range(n):
         password = f"pw-{i}" if i % 10 == 0 else ""
-        rows.append(f"c{i},Client {i} Łukasiewicz-Ørsted,Firm {i} Ζήτα Капитал,client{i}@firm{i}.example.com,"
-                    f"{password},gold")
+        rows.append(
+            f"c{i},Client {i} Łukasiewicz-Ørsted,Firm {i} Ζήτα Капитал,client{i}@firm{i}.example.com,{password},gold"
+        )
     return "\n".join(rows) + "\n"
 
 
@@ -41,8 +42,9 @@ def measure(brief: Path, n: int, profile: bool = False) -> dict:
         started, cpu = time.perf_counter(), time.process_time()
         if profiler:
             profiler.enable()
-        report = distribute(folder / "brief.pdf", folder / "clients.csv", folder / "out",
-                            sender="Mining desk <desk@bank.example.com>")
+        report = distribute(
+            folder / "brief.pdf", folder / "clients.csv", folder / "out", sender="Mining desk <desk@bank.example.com>"
+        )
         if profiler:
             profiler.disable()
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -50,8 +52,12 @@ def measure(brief: Path, n: int, profile: bool = False) -> dict:
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
         assert report.ok and report.count("sent") == n
         # CPU time too: on a shared machine the wall clock mostly measures the other processes.
-        return {"copies": n, "seconds": round(seconds, 3), "ms_per_copy": round(seconds / n * 1000, 2),
-                "cpu_ms_per_copy": round(cpu / n * 1000, 2)}
+        return {
+            "copies": n,
+            "seconds": round(seconds, 3),
+            "ms_per_copy": round(seconds / n * 1000, 2),
+            "cpu_ms_per_copy": round(cpu / n * 1000, 2),
+        }
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

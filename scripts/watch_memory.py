@@ -58,12 +58,19 @@ def main() -> int:
             if step.error:
                 errors.append(step.error)
             sizes.append(rss_mb())
-            print(f"rebuild {len(sizes):3d}: {step.seconds:5.2f} s, RSS {sizes[-1]:6.1f} MB, "
-                  f"gc threshold {gc.get_threshold()[0]}", flush=True)
+            print(
+                f"rebuild {len(sizes):3d}: {step.seconds:5.2f} s, RSS {sizes[-1]:6.1f} MB, "
+                f"gc threshold {gc.get_threshold()[0]}",
+                flush=True,
+            )
             seen.release()
 
-        thread = threading.Thread(target=watch, args=(BuildOptions(work / "inputs", work / "output"), report),
-                                  kwargs={"stop": stop}, daemon=True)
+        thread = threading.Thread(
+            target=watch,
+            args=(BuildOptions(work / "inputs", work / "output"), report),
+            kwargs={"stop": stop},
+            daemon=True,
+        )
         thread.start()
         assert seen.acquire(timeout=300), "the first build did not finish"
         for edit in range(1, args.rebuilds + 1):  # the first build, then N rebuilds
@@ -84,8 +91,10 @@ def main() -> int:
         print(f"{len(errors)} rebuild(s) failed; first: {errors[0]}", file=sys.stderr)
         return 1
     ratio = sizes[-1] / sizes[0]
-    print(f"RSS after the first build {sizes[0]:.1f} MB, after {len(sizes) - 1} rebuilds {sizes[-1]:.1f} MB, "
-          f"peak {max(sizes):.1f} MB: ratio {ratio:.3f} (limit {args.limit})")
+    print(
+        f"RSS after the first build {sizes[0]:.1f} MB, after {len(sizes) - 1} rebuilds {sizes[-1]:.1f} MB, "
+        f"peak {max(sizes):.1f} MB: ratio {ratio:.3f} (limit {args.limit})"
+    )
     return 0 if ratio <= args.limit else 1
 
 

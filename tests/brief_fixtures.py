@@ -18,13 +18,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from briefgen.sectors.bitcoin_mining import SECTOR
-from briefgen.sectors.bitcoin_mining.assumptions import InForce
 from briefgen.charts.spec import Chart, Section, Width
 from briefgen.html.render import BriefContext, render_commentary
 from briefgen.inputs.config import Analyst, Window
 from briefgen.inputs.folder import SourceFile
-from briefgen.sectors.bitcoin_mining.assumptions import Assumptions
+from briefgen.sectors.bitcoin_mining import SECTOR
+from briefgen.sectors.bitcoin_mining.assumptions import Assumptions, InForce
 from briefgen.sectors.bitcoin_mining.contract import MiningConfig
 from briefgen.sectors.bitcoin_mining.metrics import (
     EconomicsFigures,
@@ -88,11 +87,18 @@ def series() -> Series:
     price = 97_000 + 14_000 * np.sin(t * 5.5) - 12_000 * t
     hashrate = 760 + 330 * np.clip(t * 1.15, 0, 1) - 60 * np.clip((t - 0.85) * 6, 0, 1)
     btc = 144 * REWARD / (1_000 * hashrate)
-    daily = pd.DataFrame({
-        "date": dates, "btc_price_usd": price, "hashrate_ehs": hashrate, "hashrate_7d_ehs": hashrate,
-        "difficulty": hashrate * 1e18 * 600 / 2**32, "height": 874_000 + 144 * np.arange(len(dates)),
-        "hashprice_usd_per_ph_day": btc * price, "hashprice_btc_per_ph_day": btc,
-    })
+    daily = pd.DataFrame(
+        {
+            "date": dates,
+            "btc_price_usd": price,
+            "hashrate_ehs": hashrate,
+            "hashrate_7d_ehs": hashrate,
+            "difficulty": hashrate * 1e18 * 600 / 2**32,
+            "height": 874_000 + 144 * np.arange(len(dates)),
+            "hashprice_usd_per_ph_day": btc * price,
+            "hashprice_btc_per_ph_day": btc,
+        }
+    )
     month = daily["date"].dt.to_period("M").dt.to_timestamp()
     monthly = daily.groupby(month)[["hashrate_ehs", "btc_price_usd"]].mean().rename_axis("month").reset_index()
     monthly["revenue_usd_per_eh_day"] = 144 * REWARD * monthly["btc_price_usd"] / monthly["hashrate_ehs"]
@@ -102,13 +108,20 @@ def series() -> Series:
     ends = pd.DatetimeIndex([*pd.date_range("2025-01-31", "2025-12-31", freq="ME"), pd.Timestamp("2026-01-14")])
     listed = np.linspace(255.0, 419.0, len(ends))
     network = daily.set_index("date").loc[ends, "hashrate_7d_ehs"].to_numpy()
-    listed_share = pd.DataFrame({"date": ends, "listed_ehs": listed, "network_ehs": network,
-                                 "share_pct": 100 * listed / network})
+    listed_share = pd.DataFrame(
+        {"date": ends, "listed_ehs": listed, "network_ehs": network, "share_pct": 100 * listed / network}
+    )
     caps_days = daily[daily["date"] >= "2025-03-01"].reset_index(drop=True)
     caps = 22e9 * np.exp(np.linspace(0, np.log(62.0 / 22), len(caps_days)))
     opportunity = 512_094.0 * caps_days["btc_price_usd"].to_numpy()
-    market_cap = pd.DataFrame({"date": caps_days["date"], "market_cap_usd": caps, "opportunity_4y_usd": opportunity,
-                               "market_cap_to_opportunity_pct": 100 * caps / opportunity})
+    market_cap = pd.DataFrame(
+        {
+            "date": caps_days["date"],
+            "market_cap_usd": caps,
+            "opportunity_4y_usd": opportunity,
+            "market_cap_to_opportunity_pct": 100 * caps / opportunity,
+        }
+    )
     return Series(daily, monthly, listed_share, market_cap)
 
 
@@ -158,12 +171,28 @@ def equity_figures() -> EquityFigures:
 def deals() -> pd.DataFrame:
     rows = [
         (date(2026, 1, 6), "RIOT", "Land acquisition", None, 96e6, None, "About 200 acres at Rockdale, Texas"),
-        (date(2026, 1, 8), "RIOT", "HPC lease", "AMD", 311e6, 25.0,
-         "10-year data-centre lease; up to about $1bn with extensions"),
-        (date(2026, 1, 12), "GLXY", "Grid approval", "ERCOT", None, 830.0,
-         "830 MW more at Helios; over 1.6 GW approved in all"),
+        (
+            date(2026, 1, 8),
+            "RIOT",
+            "HPC lease",
+            "AMD",
+            311e6,
+            25.0,
+            "10-year data-centre lease; up to about $1bn with extensions",
+        ),
+        (
+            date(2026, 1, 12),
+            "GLXY",
+            "Grid approval",
+            "ERCOT",
+            None,
+            830.0,
+            "830 MW more at Helios; over 1.6 GW approved in all",
+        ),
     ]
-    frame = pd.DataFrame(rows, columns=["date", "ticker", "kind", "counterparty", "value_usd", "capacity_mw", "description"])
+    frame = pd.DataFrame(
+        rows, columns=["date", "ticker", "kind", "counterparty", "value_usd", "capacity_mw", "description"]
+    )
     frame["date"] = pd.to_datetime(frame["date"])
     frame[["value_usd", "capacity_mw"]] = frame[["value_usd", "capacity_mw"]].astype("Float64")
     return frame
@@ -174,15 +203,20 @@ def fleet_classes(revenue_per_eh_day: float = 39_920.0) -> pd.DataFrame:
     for label, efficiency in (("Below 19 J/TH", 17.0), ("19\u201325 J/TH", 22.0), ("25\u201338 J/TH", 31.5)):
         revenue = revenue_per_eh_day / (24 * efficiency)
         rows.append((label, efficiency, revenue, 40.0, 100 * (1 - 40.0 / revenue)))
-    return pd.DataFrame(rows, columns=["class", "efficiency_j_per_th", "revenue_usd_per_mwh", "power_usd_per_mwh", "margin_pct"])
+    return pd.DataFrame(
+        rows, columns=["class", "efficiency_j_per_th", "revenue_usd_per_mwh", "power_usd_per_mwh", "margin_pct"]
+    )
 
 
 def sensitivity(price: float = 90_250.0, hashrate: float = 1_027.0) -> pd.DataFrame:
     prices = [round(price * (1 + s), -2) for s in (-0.30, -0.20, -0.10, 0.0, 0.10, 0.20, 0.30)]
     hashrates = [round(hashrate * (1 + s)) for s in (-0.10, -0.05, 0.0, 0.05, 0.10)]
     cells = [[144 * REWARD * p / (1_000 * h) for p in prices] for h in hashrates]
-    return pd.DataFrame(cells, index=pd.Index(hashrates, name="hashrate_ehs", dtype=float),
-                        columns=pd.Index(prices, name="btc_price_usd", dtype=float))
+    return pd.DataFrame(
+        cells,
+        index=pd.Index(hashrates, name="hashrate_ehs", dtype=float),
+        columns=pd.Index(prices, name="btc_price_usd", dtype=float),
+    )
 
 
 def sector_metrics(miners: bool = True, equities: bool = True, with_deals: bool = True) -> SectorMetrics:
@@ -287,8 +321,15 @@ def charts(folder: Path) -> tuple[Chart, ...]:
         ("market_cap", "Combined market cap vs 4-year block-reward opportunity", "valuation", "full"),
     ]
     return tuple(
-        Chart(name, write_chart(folder, name, width), title, f"Chart of {title.lower()}.", section,
-              "Source: Coin Metrics Community Data, company reports, Example Securities Research.", width)
+        Chart(
+            name,
+            write_chart(folder, name, width),
+            title,
+            f"Chart of {title.lower()}.",
+            section,
+            "Source: Coin Metrics Community Data, company reports, Example Securities Research.",
+            width,
+        )
         for name, title, section, width in specs
     )
 
@@ -363,7 +404,7 @@ def stream_bytes(data: bytes) -> bytes:
     parts = [data]
     for match in re.finditer(rb"stream\r?\n", data):
         try:
-            parts.append(zlib.decompressobj().decompress(data[match.end():]))
+            parts.append(zlib.decompressobj().decompress(data[match.end() :]))
         except zlib.error:
             continue
     return b"\n".join(parts)

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from briefgen.sectors.bitcoin_mining.assumptions import Assumptions, Schedule
 from briefgen.cli import main
-from briefgen.inputs.config import parse_config
 from briefgen.errors import InputError
+from briefgen.inputs.config import parse_config
+from briefgen.sectors.bitcoin_mining.assumptions import Assumptions, Schedule
 from briefgen.sectors.bitcoin_mining.inputs import load_inputs
 from briefgen.sectors.bitcoin_mining.metrics import compute
 from briefgen.sectors.bitcoin_mining.report import metrics_as_dict
@@ -56,8 +56,10 @@ def test_a_schedule_is_sorted_and_each_value_holds_from_its_date():
 
 
 def test_a_window_across_a_change_uses_the_day_weighted_values():
-    a = Assumptions(Schedule(((date(2025, 3, 1), 0.05), (date(2025, 3, 6), 0.04))),
-                    Schedule(((date(2025, 3, 1), 24.0), (date(2025, 3, 5), 20.0))))
+    a = Assumptions(
+        Schedule(((date(2025, 3, 1), 0.05), (date(2025, 3, 6), 0.04))),
+        Schedule(((date(2025, 3, 1), 24.0), (date(2025, 3, 5), 20.0))),
+    )
     used = a.over([date(2025, 3, 4), date(2025, 3, 5), date(2025, 3, 6)])
     # Days: (24 J/TH, $50/MWh), (20, 50), (20, 40): power per EH/s per day 28,800, 24,000 and 19,200.
     assert used.power_cost_usd_per_eh_day == pytest.approx((28_800 + 24_000 + 19_200) / 3)
@@ -65,17 +67,23 @@ def test_a_window_across_a_change_uses_the_day_weighted_values():
     assert used.power_price_usd_per_kwh == pytest.approx(0.14 / 3)
     assert used.spans_change
     inside = a.over([date(2025, 3, 1), date(2025, 3, 2)])
-    assert (inside.fleet_efficiency_j_per_th, inside.power_price_usd_per_kwh, inside.spans_change) == (24.0, 0.05, False)
+    assert (inside.fleet_efficiency_j_per_th, inside.power_price_usd_per_kwh, inside.spans_change) == (
+        24.0,
+        0.05,
+        False,
+    )
 
 
 # --- validation: every fault named by brief.yaml and its key ----------------------------------
 
 
 def test_schedule_faults_name_the_file_the_key_and_the_fix():
-    text = ("assumptions:\n"
-            "  fleet_efficiency_j_per_th: {2024-13-01: 27.1, 2025-02-01: 0.5, 2025-03-01: abc, 2025-04-01: true,"
-            " '2025-5-1': 22, 2025-06-01 10:00:00: 22}\n"
-            "  power_price_usd_per_kwh: {2025-01-01: 40}\n")
+    text = (
+        "assumptions:\n"
+        "  fleet_efficiency_j_per_th: {2024-13-01: 27.1, 2025-02-01: 0.5, 2025-03-01: abc, 2025-04-01: true,"
+        " '2025-5-1': 22, 2025-06-01 10:00:00: 22}\n"
+        "  power_price_usd_per_kwh: {2025-01-01: 40}\n"
+    )
     assert _problems(text) == [
         "brief.yaml: key 'assumptions.power_price_usd_per_kwh.2025-01-01': must be above 0 and at most 1, got 40 "
         "(give dollars per kWh, e.g. 0.04 for $40/MWh)",
@@ -108,7 +116,8 @@ def test_a_bad_schedule_is_one_clean_error_from_the_cli(tmp_path: Path):
     assert result.output == (
         "Error: 1 problem in the inputs:\n"
         "  - brief.yaml: key 'assumptions.fleet_efficiency_j_per_th.2025-03-05': must be above 1 and at most 200, "
-        "got -20 (give joules per terahash, e.g. 22)\n")
+        "got -20 (give joules per terahash, e.g. 22)\n"
+    )
     assert "Traceback" not in result.output
 
 
@@ -137,8 +146,10 @@ def test_each_window_uses_the_values_in_force_on_its_days(scheduled):
 
 def test_the_json_prints_the_schedule_and_the_values_each_window_used(scheduled):
     data = metrics_as_dict(scheduled)
-    assert data["assumptions"] == {"power_price_usd_per_kwh": {"2025-03-01": 0.05, "2025-03-06": 0.04},
-                                   "fleet_efficiency_j_per_th": {"2025-03-01": 24.0, "2025-03-05": 20.0}}
+    assert data["assumptions"] == {
+        "power_price_usd_per_kwh": {"2025-03-01": 0.05, "2025-03-06": 0.04},
+        "fleet_efficiency_j_per_th": {"2025-03-01": 24.0, "2025-03-05": 20.0},
+    }
     period = data["assumptions_in_force"]["period"]
     assert period["fleet_efficiency_j_per_th"] == pytest.approx(64 / 3)
     assert period["power_cost_usd_per_eh_day"] == pytest.approx(24_000)
@@ -148,17 +159,19 @@ def test_the_json_prints_the_schedule_and_the_values_each_window_used(scheduled)
 
 
 def test_the_methodology_appendix_prints_the_schedule_and_what_each_window_used(tmp_path: Path, scheduled):
+    from briefgen.html.render import render_html
     from tests.brief_fixtures import brief_context
     from tests.test_render import _text
-
-    from briefgen.html.render import render_html
 
     context = brief_context(tmp_path / "charts", scheduled)
     text = _text(render_html(context).replace('<span class="nb">', "").replace("</span>", ""))
     appendix = text.split("Appendix A: Methodology and assumptions", 2)[2]
     assert "Power price $0.050/kWh from 1 Mar 2025; $0.040/kWh from 6 Mar 2025" in appendix
     assert "Network fleet efficiency 24.0 J/TH from 1 Mar 2025; 20.0 J/TH from 5 Mar 2025" in appendix
-    assert "In force, 4–6 Mar 2025 21.3 J/TH at $0.047/kWh (day-weighted: the schedule changes inside the window)" in appendix
+    assert (
+        "In force, 4–6 Mar 2025 21.3 J/TH at $0.047/kWh (day-weighted: the schedule changes inside the window)"
+        in appendix
+    )
     assert "In force, 1–3 Mar 2025 24.0 J/TH at $0.050/kWh" in appendix
     # The cover's margin takeaway and the economics section print the period's values.
     assert "at $0.047/kWh and 21.3 J/TH" in text

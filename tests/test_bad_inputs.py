@@ -61,8 +61,9 @@ def write_workbook(spec: dict, path: Path) -> None:
             sheet.append([_cell(value) for value in row])
     book.save(path)
     if spec.get("edits"):
-        edit_workbook(path, {part: [(old, new) for p, old, new in spec["edits"] if p == part]
-                             for part, _, _ in spec["edits"]})
+        edit_workbook(
+            path, {part: [(old, new) for p, old, new in spec["edits"] if p == part] for part, _, _ in spec["edits"]}
+        )
 
 
 def edit_workbook(path: Path, edits: dict[str, list[tuple[str, str]]]) -> None:
@@ -103,8 +104,10 @@ def make_inputs(case: str, folder: Path) -> Path:
     escapes = source / "escapes.txt"
     for name in escapes.read_text().split() if escapes.is_file() else []:
         target = folder / name  # \\u202e in the fixture (readable in a diff) becomes the character itself
-        target.write_text(re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)),
-                                 target.read_text(encoding="utf-8")), encoding="utf-8")
+        target.write_text(
+            re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), target.read_text(encoding="utf-8")),
+            encoding="utf-8",
+        )
     encode = source / "encode.json"
     for name, encoding in (json.loads(encode.read_text()) if encode.is_file() else {}).items():
         target = folder / name
@@ -156,7 +159,10 @@ def test_every_problem_names_file_and_fix():
         for line in lines[1:]:
             assert line.startswith("  - "), (case, line)
             name = line[4:].split(":", 1)[0]
-            assert name.split("[")[0].endswith((".csv", ".yaml", ".xlsx", ".md")) or name.startswith("commentary/"), (case, line)
+            assert name.split("[")[0].endswith((".csv", ".yaml", ".xlsx", ".md")) or name.startswith("commentary/"), (
+                case,
+                line,
+            )
             if "too many problems" not in line:
                 assert line.endswith(")"), (case, line)
 
@@ -201,10 +207,20 @@ def _files(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-BUILD_CASES = ["01-missing-network-file", "20-numbers-as-text", "32-gap-in-daily-series-strict", "43-excel-formula-errors",
-               "53-yaml-duplicate-key", "68-every-file-at-once", "74-resource-urls-strict", "75-workbook-declares-fewer-rows",
-               "76-invisible-characters", "77-commentary-bidi-control",
-               "78-compare-after-period", "79-deals-since-not-before-period-end"]
+BUILD_CASES = [
+    "01-missing-network-file",
+    "20-numbers-as-text",
+    "32-gap-in-daily-series-strict",
+    "43-excel-formula-errors",
+    "53-yaml-duplicate-key",
+    "68-every-file-at-once",
+    "74-resource-urls-strict",
+    "75-workbook-declares-fewer-rows",
+    "76-invisible-characters",
+    "77-commentary-bidi-control",
+    "78-compare-after-period",
+    "79-deals-since-not-before-period-end",
+]
 
 
 @pytest.mark.parametrize("case", BUILD_CASES)
@@ -222,8 +238,12 @@ def test_a_build_failing_after_it_started_leaves_the_previous_brief(tmp_path: Pa
     output, before = previous_brief
     templates = tmp_path / "templates"
     templates.mkdir()
-    (templates / "brief.html").write_text("{% extends 'base.html' %}{% block sections %}{{ m.no_such_figure }}{% endblock %}")
-    result = CliRunner().invoke(main, ["build", "--inputs", str(BASE), "--output", str(output), "--templates", str(templates)])
+    (templates / "brief.html").write_text(
+        "{% extends 'base.html' %}{% block sections %}{{ m.no_such_figure }}{% endblock %}"
+    )
+    result = CliRunner().invoke(
+        main, ["build", "--inputs", str(BASE), "--output", str(output), "--templates", str(templates)]
+    )
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: template brief.html, line 1: ") and "no_such_figure" in result.stderr
     assert _files(output) == before
@@ -267,8 +287,13 @@ def test_a_million_rows_is_refused_fast_and_small(tmp_path: Path):
     with open(folder / "network.csv", "w", encoding="utf-8") as handle:
         handle.write("date,btc_price_usd,hashrate_ehs,blocks,fees_btc\n")
         handle.writelines(f"{day + timedelta(days=i)},87000,1050,144,4.2\n" for i in range(1_000_000))
-    done = subprocess.run([sys.executable, "-c", MEASURE, "check", "--inputs", str(folder)],
-                          capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONWARNINGS": "error"})
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, "check", "--inputs", str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONWARNINGS": "error"},
+    )
     report = json.loads(done.stdout.splitlines()[-1])
     assert done.stderr == (
         "Error: 1 problem in the inputs:\n"
@@ -299,8 +324,10 @@ def test_a_long_workbook_sheet_is_refused(tmp_path: Path, monkeypatch):
     )
 
 
-NETWORK_SHEET = [["date", "btc_price_usd", "hashrate_ehs", "blocks", "fees_btc"],
-                 *[[{"date": f"2026-01-0{d}"}, 87000, 1050, 144, 4.2] for d in range(1, 7)]]
+NETWORK_SHEET = [
+    ["date", "btc_price_usd", "hashrate_ehs", "blocks", "fees_btc"],
+    *[[{"date": f"2026-01-0{d}"}, 87000, 1050, 144, 4.2] for d in range(1, 7)],
+]
 
 
 def _lengthen(path: Path, part: str, after: str, count: int) -> None:
@@ -332,13 +359,13 @@ def _understate(path: Path, part: str, size: int) -> None:
         info = book.getinfo(part)
     name = part.encode()
     local = info.header_offset
-    assert data[local:local + 4] == b"PK\x03\x04"
+    assert data[local : local + 4] == b"PK\x03\x04"
     struct.pack_into("<I", data, local + 22, size)
     central = struct.unpack_from("<I", data, data.rindex(b"PK\x05\x06") + 16)[0]  # the directory's offset
     while True:
-        assert data[central:central + 4] == b"PK\x01\x02"
+        assert data[central : central + 4] == b"PK\x01\x02"
         length = struct.unpack_from("<H", data, central + 28)[0]
-        if data[central + 46:central + 46 + length] == name:
+        if data[central + 46 : central + 46 + length] == name:
             struct.pack_into("<I", data, central + 24, size)
             break
         extra, comment = struct.unpack_from("<HH", data, central + 30)
@@ -357,18 +384,25 @@ def test_a_workbook_that_unpacks_to_gigabytes_is_refused_before_openpyxl_reads_i
     if understated:
         _understate(book, "xl/worksheets/sheet1.xml", 2_000)
     assert book.stat().st_size < 1_000_000
-    done = subprocess.run([sys.executable, "-c", MEASURE, "check", "--inputs", str(folder)],
-                          capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONWARNINGS": "error"})
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, "check", "--inputs", str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONWARNINGS": "error"},
+    )
     report = json.loads(done.stdout.splitlines()[-1])
     assert report["code"] == 1
     if understated:
         assert done.stderr == (
             "Error: 1 problem in the inputs:\n  - brief.xlsx: not a readable .xlsx workbook (part 'xl/worksheets/sheet1.xml': "
-            "BadZipFile) (save it from Excel as 'Excel Workbook (.xlsx)')\n")
+            "BadZipFile) (save it from Excel as 'Excel Workbook (.xlsx)')\n"
+        )
     else:
         assert done.stderr == (
             "Error: 1 problem in the inputs:\n  - brief.xlsx: part 'xl/worksheets/sheet1.xml' unpacks to 67 MB (at most 64 MB "
-            "uncompressed) (save only the tables the brief reads, as values, from Excel)\n")
+            "uncompressed) (save only the tables the brief reads, as values, from Excel)\n"
+        )
     assert report["peak_mb"] < 200  # openpyxl used to take 2.9 GB (and 15 s) to say the header was wrong
 
 
@@ -378,15 +412,22 @@ def test_a_cell_far_below_the_table_is_refused_not_read_for_minutes(tmp_path: Pa
     folder = make_inputs("01-missing-network-file", tmp_path / "inputs")
     book = folder / "brief.xlsx"
     write_workbook({"sheets": {"network": NETWORK_SHEET}}, book)
-    edit_workbook(book, {"xl/worksheets/sheet1.xml": [
-        ("</sheetData>", '<row r="1048576"><c r="XFD1048576" t="n"><v>1</v></c></row></sheetData>'),
-        ('<dimension ref="[^"]*" ?/>', '<dimension ref="A1:XFD1048576"/>')]})
+    edit_workbook(
+        book,
+        {
+            "xl/worksheets/sheet1.xml": [
+                ("</sheetData>", '<row r="1048576"><c r="XFD1048576" t="n"><v>1</v></c></row></sheetData>'),
+                ('<dimension ref="[^"]*" ?/>', '<dimension ref="A1:XFD1048576"/>'),
+            ]
+        },
+    )
     result = run("check", folder)
     assert result.exit_code == 1
     assert result.stderr == (
         "Error: 1 problem in the inputs:\n  - brief.xlsx[network]: more than 200,000 rows; briefgen reads at most "
         "200,000 rows a table (keep only the rows the brief needs; delete any stray cell far below the table, which "
-        "Ctrl+End in Excel finds)\n")
+        "Ctrl+End in Excel finds)\n"
+    )
     output, before = previous_brief
     built = CliRunner().invoke(main, ["build", "--inputs", str(folder), "--output", str(output)])
     assert (built.exit_code, built.stderr) == (1, result.stderr)
@@ -403,7 +444,8 @@ def test_the_cells_read_from_a_workbook_are_bounded(tmp_path: Path, monkeypatch)
     assert result.exit_code == 1
     assert result.stderr == (
         "Error: 1 problem in the inputs:\n  - brief.xlsx[network]: the workbook holds more than 30 cells; briefgen "
-        "reads at most 30 (keep only the rows the brief needs, one sheet per table)\n")
+        "reads at most 30 (keep only the rows the brief needs, one sheet per table)\n"
+    )
 
 
 def test_an_oversized_brief_yaml_is_refused(tmp_path: Path):
@@ -437,7 +479,9 @@ def regenerate(cases: list[str]) -> None:
         path = CORPUS / case / "expected.txt"
         old = path.read_text(encoding="utf-8") if path.is_file() else ""
         if old != text:
-            sys.stdout.writelines(difflib.unified_diff(old.splitlines(True), text.splitlines(True), f"{case} (old)", f"{case} (new)"))
+            sys.stdout.writelines(
+                difflib.unified_diff(old.splitlines(True), text.splitlines(True), f"{case} (old)", f"{case} (new)")
+            )
             path.write_text(text, encoding="utf-8")
 
 

@@ -18,8 +18,10 @@ pytestmark = pytest.mark.filterwarnings("error")
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "inputs"  # network data 2024-04-01 to 2026-01-15
-OUT_OF_DATA = ("1 problem in the inputs: brief.yaml: period: 2026-01-01 to 2026-01-31 is outside the network data "
-               "(2024-04-01 to 2026-01-15) (choose dates inside the data or add the missing days to network.csv)")
+OUT_OF_DATA = (
+    "1 problem in the inputs: brief.yaml: period: 2026-01-01 to 2026-01-31 is outside the network data "
+    "(2024-04-01 to 2026-01-15) (choose dates inside the data or add the missing days to network.csv)"
+)
 
 
 # --- dates and windows -----------------------------------------------------------------------
@@ -27,7 +29,13 @@ OUT_OF_DATA = ("1 problem in the inputs: brief.yaml: period: 2026-01-01 to 2026-
 
 def test_twice_monthly_is_every_15th_and_every_month_end_in_the_range():
     assert twice_monthly(date(2025, 12, 10), date(2026, 2, 28)) == [
-        date(2025, 12, 15), date(2025, 12, 31), date(2026, 1, 15), date(2026, 1, 31), date(2026, 2, 15), date(2026, 2, 28)]
+        date(2025, 12, 15),
+        date(2025, 12, 31),
+        date(2026, 1, 15),
+        date(2026, 1, 31),
+        date(2026, 2, 15),
+        date(2026, 2, 28),
+    ]
     assert twice_monthly(date(2024, 2, 16), date(2024, 3, 15)) == [date(2024, 2, 29), date(2024, 3, 15)]
     assert twice_monthly(date(2026, 1, 16), date(2026, 1, 30)) == []
 
@@ -58,8 +66,13 @@ def test_any_other_date_covers_the_month_to_date_against_as_many_days_before():
 def test_the_summary_table():
     results = [
         BatchResult(date(2025, 12, 31), Path("out/batch/2025-12-31"), "built", pages=9, seconds=6.14),
-        BatchResult(date(2026, 1, 31), Path("out/batch/2026-01-31"), "failed", seconds=0.12,
-                    error="1 problem in the inputs:\n  - brief.yaml: period: outside the network data"),
+        BatchResult(
+            date(2026, 1, 31),
+            Path("out/batch/2026-01-31"),
+            "failed",
+            seconds=0.12,
+            error="1 problem in the inputs:\n  - brief.yaml: period: outside the network data",
+        ),
     ]
 
     assert summary_table(results) == (
@@ -78,8 +91,12 @@ def test_two_briefs_build_in_parallel_into_their_own_folders_and_a_failure_stays
     calls: list[tuple[int, int, date | None]] = []
     dates = [date(2026, 1, 31), date(2025, 12, 31), date(2026, 1, 15)]  # 31 Jan is past the data: it fails
 
-    results = run_batch(dates, BuildOptions(SAMPLE, output), jobs=2,
-                        progress=lambda done, total, result: calls.append((done, total, result.as_of if result else None)))
+    results = run_batch(
+        dates,
+        BuildOptions(SAMPLE, output),
+        jobs=2,
+        progress=lambda done, total, result: calls.append((done, total, result.as_of if result else None)),
+    )
 
     assert [(r.as_of, r.status, r.output_dir) for r in results] == [
         (date(2025, 12, 31), "built", output / "batch" / "2025-12-31"),
@@ -103,8 +120,9 @@ def test_two_briefs_build_in_parallel_into_their_own_folders_and_a_failure_stays
 
 
 def test_batch_command_prints_the_table_and_exits_1_when_a_brief_failed(tmp_path):
-    result = CliRunner().invoke(main, ["batch", "--as-of", "2026-01-31", "--inputs", str(SAMPLE),
-                                       "--output", str(tmp_path), "--jobs", "2"])
+    result = CliRunner().invoke(
+        main, ["batch", "--as-of", "2026-01-31", "--inputs", str(SAMPLE), "--output", str(tmp_path), "--jobs", "2"]
+    )
 
     assert result.exit_code == 1
     output = re.sub(r"\b\d+\.\d\b", "S.S", result.output)  # the seconds vary
@@ -116,14 +134,28 @@ def test_batch_command_prints_the_table_and_exits_1_when_a_brief_failed(tmp_path
     )
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    ([], "Error: give the as-of dates: --as-of DATES, or --from DATE --to DATE"),
-    (["--as-of", "2026-01-15", "--from", "2026-01-01"], "Error: give either --as-of DATES or --from DATE --to DATE, not both"),
-    (["--as-of", "2026-01-15,15/01/2026"], "Error: Invalid value for --as-of: expected a date as YYYY-MM-DD, got '15/01/2026'"),
-    (["--from", "2026-02-01", "--to", "2026-01-01"], "Error: Invalid value for --to: 2026-01-01 is before --from 2026-02-01"),
-    (["--from", "2026-01-16", "--to", "2026-01-20"],
-     "Error: no twice-monthly as-of date (a 15th or a month end) from 2026-01-16 to 2026-01-20"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "Error: give the as-of dates: --as-of DATES, or --from DATE --to DATE"),
+        (
+            ["--as-of", "2026-01-15", "--from", "2026-01-01"],
+            "Error: give either --as-of DATES or --from DATE --to DATE, not both",
+        ),
+        (
+            ["--as-of", "2026-01-15,15/01/2026"],
+            "Error: Invalid value for --as-of: expected a date as YYYY-MM-DD, got '15/01/2026'",
+        ),
+        (
+            ["--from", "2026-02-01", "--to", "2026-01-01"],
+            "Error: Invalid value for --to: 2026-01-01 is before --from 2026-02-01",
+        ),
+        (
+            ["--from", "2026-01-16", "--to", "2026-01-20"],
+            "Error: no twice-monthly as-of date (a 15th or a month end) from 2026-01-16 to 2026-01-20",
+        ),
+    ],
+)
 def test_batch_command_says_what_dates_it_needs(args, message):
     result = CliRunner().invoke(main, ["batch", *args])
 

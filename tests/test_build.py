@@ -23,8 +23,18 @@ from briefgen.build import BuildOptions, BuildResult, build
 from briefgen.live.watch import Rebuild, watch
 from tests.conftest import ROOT
 
-ALL_CHARTS = {"network_hashrate", "hashprice", "revenue_per_eh", "hashprice_sensitivity", "fleet_classes",
-              "listed_share", "miner_hashrate", "market_cap", "equities_vs_btc", "market_cap_to_opportunity"}
+ALL_CHARTS = {
+    "network_hashrate",
+    "hashprice",
+    "revenue_per_eh",
+    "hashprice_sensitivity",
+    "fleet_classes",
+    "listed_share",
+    "miner_hashrate",
+    "market_cap",
+    "equities_vs_btc",
+    "market_cap_to_opportunity",
+}
 MARKET_CAP_CHARTS = {"market_cap", "equities_vs_btc", "market_cap_to_opportunity"}
 
 
@@ -87,8 +97,9 @@ def test_each_kind_of_change_redoes_only_what_depends_on_it(cold: Built, workspa
     after = _outputs(workspace / "output")
     assert after["brief.pdf"] != before["brief.pdf"]
     assert "power contracts" in after["brief.html"].decode()
-    assert {k: v for k, v in after.items() if k.startswith("charts/")} == \
-           {k: v for k, v in before.items() if k.startswith("charts/")}
+    assert {k: v for k, v in after.items() if k.startswith("charts/")} == {
+        k: v for k, v in before.items() if k.startswith("charts/")
+    }
 
     caps = workspace / "inputs" / "market_caps.csv"
     caps.write_text(caps.read_text().replace("2026-01-14,MARA,", "2026-01-14,MARA,1"))
@@ -109,15 +120,17 @@ def test_cached_build_is_byte_identical_to_an_uncached_one(workspace: Path, unca
     assert _outputs(workspace / "serial") == _outputs(uncached)
 
 
-def test_a_cold_build_draws_its_charts_in_a_child_and_never_imports_matplotlib(cold: Built, uncached: Path,
-                                                                                tmp_path: Path):
+def test_a_cold_build_draws_its_charts_in_a_child_and_never_imports_matplotlib(
+    cold: Built, uncached: Path, tmp_path: Path
+):
     script = (
         "import sys; from pathlib import Path; from briefgen.build import BuildOptions, build; "
         f"r = build(BuildOptions(Path({str(cold.inputs)!r}), Path(sys.argv[1]), cache=False, parallel=True)); "
         "print(len(r.drawn), 'matplotlib' in sys.modules)"
     )
-    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "cold")], capture_output=True, text=True,
-                          cwd=ROOT, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "cold")], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [str(len(ALL_CHARTS)), "False"]
     assert _outputs(tmp_path / "cold") == _outputs(uncached)
@@ -133,8 +146,13 @@ def test_a_build_that_takes_every_chart_from_the_cache_never_imports_matplotlib(
         "r = build(BuildOptions(Path(sys.argv[1]), Path(sys.argv[2]), templates_dir=Path(sys.argv[3]))); "
         "print(r.unchanged, len(r.drawn), r.charts, 'matplotlib' in sys.modules)"
     )
-    done = subprocess.run([sys.executable, "-c", script, str(workspace / "inputs"), str(workspace / "output"),
-                           str(desk)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(workspace / "inputs"), str(workspace / "output"), str(desk)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["False", "0", str(len(ALL_CHARTS)), "False"]
 
@@ -177,8 +195,7 @@ def test_watch_rebuilds_on_change_and_survives_a_bad_edit(workspace: Path):
     options = BuildOptions(workspace / "inputs", workspace / "output")  # the copy: the first build is unchanged
     reports: list[Rebuild] = []
     done = threading.Event()
-    thread = threading.Thread(target=watch, args=(options, reports.append),
-                              kwargs={"stop": done}, daemon=True)
+    thread = threading.Thread(target=watch, args=(options, reports.append), kwargs={"stop": done}, daemon=True)
     thread.start()
 
     def wait_for(count: int) -> Rebuild:
@@ -211,9 +228,14 @@ def test_history_adds_the_since_column_and_rebuilds_stay_identical(tmp_path: Pat
     shutil.copytree(ROOT / "inputs", tmp_path / "inputs")
     output = tmp_path / "output"
     desk = desk_templates(tmp_path / "desk")
-    month_end = BuildOptions(tmp_path / "inputs", output, period=(date(2025, 12, 1), date(2025, 12, 31)),
-                             compare=(date(2025, 11, 1), date(2025, 11, 30)), as_of=date(2025, 12, 31),
-                             templates_dir=desk)
+    month_end = BuildOptions(
+        tmp_path / "inputs",
+        output,
+        period=(date(2025, 12, 1), date(2025, 12, 31)),
+        compare=(date(2025, 11, 1), date(2025, 11, 30)),
+        as_of=date(2025, 12, 31),
+        templates_dir=desk,
+    )
     build(month_end)
     assert "Since 31 Dec" not in (output / "brief.html").read_text()
     publish(output, tmp_path / "inputs", approved_by="Carla Compliance")  # only a publication is "previous"
@@ -245,7 +267,7 @@ def test_nothing_dated_after_the_period_end_reaches_the_brief(tmp_path: Path):
         "miner_hashrate.csv": "2026-02-01,MARA,99.9\n2026-02-01,NEWM,12.3\n",
         "market_caps.csv": "2026-02-03,MARA,77777000000\n2026-02-03,NEWM,1234000000\n",
         "deals.csv": "2026-02-02,MARA,hpc_lease,FutureCo,9990000000,999,Signed after the period\n"
-                     "2026-01-16,NEWM,land,LaterCo,5000000,,Announced the day after the note\n",
+        "2026-01-16,NEWM,land,LaterCo,5000000,,Announced the day after the note\n",
         "miners.csv": "NEWM,Future Miner Inc.,NASDAQ,2026-02-01,\n",
     }
     for name, rows in additions.items():
@@ -259,8 +281,10 @@ def test_nothing_dated_after_the_period_end_reaches_the_brief(tmp_path: Path):
         build(BuildOptions(folder, folder.parent / f"{folder.name}-out", cache=False))
         out = folder.parent / f"{folder.name}-out"
         html = (out / "brief.html").read_text(encoding="utf-8")
-        built[folder.name] = (re.sub(r"\b[0-9a-f]{64}\b", "<sha256>", html),
-                              {p.name: p.read_bytes() for p in sorted((out / "charts").glob("*.svg"))})
+        built[folder.name] = (
+            re.sub(r"\b[0-9a-f]{64}\b", "<sha256>", html),
+            {p.name: p.read_bytes() for p in sorted((out / "charts").glob("*.svg"))},
+        )
     html = built["future"][0]
     for text in ("FutureCo", "LaterCo", "NEWM", "Future Miner", "123,457", "Feb 2026", "16 Jan 2026"):
         assert text not in html, text

@@ -103,17 +103,23 @@ def test_alt_text_states_the_latest_values(drawn, metrics):
     caps_by_ticker = metrics.equities.by_ticker.set_index("ticker")["change_pct"]
     best, worst = caps_by_ticker.idxmax(), caps_by_ticker.idxmin()
     beat = int((caps_by_ticker > metrics.equities.btc_change_pct).sum())
-    assert (f"{best}'s market cap did best (+{caps_by_ticker[best]:.1f}%) and {worst}'s worst "
-            f"(\u2212{-caps_by_ticker[worst]:.1f}%); {beat} of {len(caps_by_ticker)} beat BTC's "
-            f"+{metrics.equities.btc_change_pct:.1f}%") in alt["equities_vs_btc"]
+    assert (
+        f"{best}'s market cap did best (+{caps_by_ticker[best]:.1f}%) and {worst}'s worst "
+        f"(\u2212{-caps_by_ticker[worst]:.1f}%); {beat} of {len(caps_by_ticker)} beat BTC's "
+        f"+{metrics.equities.btc_change_pct:.1f}%"
+    ) in alt["equities_vs_btc"]
     miners = metrics.miners.by_ticker.set_index("ticker")
     leader = miners["added_ehs"].idxmax()
-    assert (f"had {miners['hashrate_ehs'].sum():,.0f} EH/s on 14 Jan 2026, {miners['added_ehs'].sum():.1f} EH/s more "
-            f"than on 30 Nov 2025, led by {leader} (+{miners.loc[leader, 'added_ehs']:.1f} EH/s)") in alt["miner_hashrate"]
+    assert (
+        f"had {miners['hashrate_ehs'].sum():,.0f} EH/s on 14 Jan 2026, {miners['added_ehs'].sum():.1f} EH/s more "
+        f"than on 30 Nov 2025, led by {leader} (+{miners.loc[leader, 'added_ehs']:.1f} EH/s)"
+    ) in alt["miner_hashrate"]
     base = metrics.sensitivity.iloc[2, 3]
     assert f"hashprice is ${base:.2f}/PH/s/day" in alt["hashprice_sensitivity"]
     first = metrics.fleet_classes.iloc[0]
-    assert f"Below 19 J/TH ${first['revenue_usd_per_mwh']:.0f} ({first['margin_pct']:.1f}% margin)" in alt["fleet_classes"]
+    assert (
+        f"Below 19 J/TH ${first['revenue_usd_per_mwh']:.0f} ({first['margin_pct']:.1f}% margin)" in alt["fleet_classes"]
+    )
     for text in alt.values():
         assert len(re.findall(r"[.;]( |$)", text)) <= 3, text  # one or two sentences
 
@@ -129,8 +135,13 @@ def test_charts_needing_miners_or_equities_are_skipped_without_them():
 def test_charts_with_empty_frames_are_skipped(metrics):
     empty_miners = replace(metrics.miners, by_ticker=metrics.miners.by_ticker.iloc[0:0])
     empty_equities = replace(metrics.equities, by_ticker=metrics.equities.by_ticker.iloc[0:0])
-    thin = replace(metrics, miners=empty_miners, equities=empty_equities, sensitivity=pd.DataFrame(),
-                   fleet_classes=metrics.fleet_classes.iloc[0:0])
+    thin = replace(
+        metrics,
+        miners=empty_miners,
+        equities=empty_equities,
+        sensitivity=pd.DataFrame(),
+        fleet_classes=metrics.fleet_classes.iloc[0:0],
+    )
     names = {c.name for c, _ in draw(thin)}
     assert names == set(CHARTS) - {"miner_hashrate", "equities_vs_btc", "hashprice_sensitivity", "fleet_classes"}
 
@@ -141,8 +152,13 @@ def test_charts_draw_from_a_few_rows_and_losses(metrics):
     monthly = series.monthly.tail(1).assign(gross_profit_usd_per_eh_day=-5_000.0, gross_margin_pct=-12.5)
     few = replace(
         metrics,
-        series=replace(series, daily=series.daily.tail(3), monthly=monthly, listed_share=series.listed_share.tail(1),
-                       market_cap=series.market_cap.tail(2)),
+        series=replace(
+            series,
+            daily=series.daily.tail(3),
+            monthly=monthly,
+            listed_share=series.listed_share.tail(1),
+            market_cap=series.market_cap.tail(2),
+        ),
         miners=replace(metrics.miners, by_ticker=metrics.miners.by_ticker.head(1)),
         equities=replace(metrics.equities, by_ticker=losing, btc_change_pct=-12.0),
     )
@@ -171,8 +187,9 @@ def test_svg_bytes_are_identical_across_processes(tmp_path):
         "[(out / chart.path.name).write_bytes(svg) for chart, svg in draw(sector_metrics())]"
     )
     runs = [
-        subprocess.Popen([sys.executable, "-c", script, str(tmp_path / run)], cwd=ROOT,
-                         env={**os.environ, "PYTHONHASHSEED": seed})
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(tmp_path / run)], cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": seed}
+        )
         for run, seed in (("one", "1"), ("two", "2"))
     ]
     assert [run.wait(timeout=120) for run in runs] == [0, 0]
@@ -222,6 +239,7 @@ def test_every_heat_map_label_reads_at_4_5_to_1_or_better():
     def luminance(rgb) -> float:  # WCAG 2 relative luminance, written out here
         def linear(c: float) -> float:
             return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
         r, g, b = (linear(c) for c in rgb[:3])
         return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
@@ -244,8 +262,9 @@ def test_bar_labels_have_one_precision_per_chart(metrics):
 
     labels = [t.get_text() for t in fig.axes[0].texts if isinstance(t, Annotation) and t.get_text()[:1].isdigit()]
     plt.close(fig)
-    assert len(labels) == len(data.by_ticker) and all(re.fullmatch(r"\d[\d,]*\.\d( \([+\u2212]\d+\.\d\))?", label) for label in labels), labels
-
+    assert len(labels) == len(data.by_ticker) and all(
+        re.fullmatch(r"\d[\d,]*\.\d( \([+\u2212]\d+\.\d\))?", label) for label in labels
+    ), labels
 
 
 def test_tick_labels_print_through_the_desk_forms_with_decimals_from_the_step():

@@ -24,9 +24,17 @@ def _commands(group: click.Group, prefix: str = "briefgen") -> list[tuple[str, c
 def test_every_command_has_help_and_is_in_the_docs():
     readme = user_docs()
     commands = _commands(main)
-    assert {name for name, _ in commands} >= {"briefgen build", "briefgen check", "briefgen metrics", "briefgen watch",
-                                             "briefgen history", "briefgen diff", "briefgen batch",
-                                             "briefgen distribute", "briefgen fetch network"}
+    assert {name for name, _ in commands} >= {
+        "briefgen build",
+        "briefgen check",
+        "briefgen metrics",
+        "briefgen watch",
+        "briefgen history",
+        "briefgen diff",
+        "briefgen batch",
+        "briefgen distribute",
+        "briefgen fetch network",
+    }
     for name, command in commands:
         assert command.help and command.help.strip(), f"{name} has no help text"
         assert f"`{name}" in readme, f"{name} is not documented in README.md or docs/"
@@ -86,8 +94,9 @@ def test_the_program_exits_fast_yet_prints_everything_and_keeps_its_exit_status(
     import sys
 
     def program(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "briefgen", *args], capture_output=True, text=True, cwd=ROOT,
-                              timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "briefgen", *args], capture_output=True, text=True, cwd=ROOT, timeout=120
+        )
 
     in_process = CliRunner().invoke(main, ["metrics", "--inputs", str(ROOT / "inputs"), "--format", "csv"])
     piped = program("metrics", "--inputs", str(ROOT / "inputs"), "--format", "csv")
@@ -104,9 +113,14 @@ def test_a_missing_inputs_folder_is_one_clean_error_for_every_command(tmp_path):
     """build, batch and watch used to end in a FileNotFoundError traceback; every command now says the same."""
     missing = tmp_path / "no-such-folder"
     expected = f"Error: 1 problem in the inputs:\n  - {missing}: inputs folder not found (pass --inputs DIR)\n"
-    for args in (["build", "--output", str(tmp_path / "out")], ["batch", "--as-of", "2026-01-15", "--output",
-                 str(tmp_path / "out")], ["watch", "--output", str(tmp_path / "out")], ["check"], ["metrics"],
-                 ["fetch", "network"]):
+    for args in (
+        ["build", "--output", str(tmp_path / "out")],
+        ["batch", "--as-of", "2026-01-15", "--output", str(tmp_path / "out")],
+        ["watch", "--output", str(tmp_path / "out")],
+        ["check"],
+        ["metrics"],
+        ["fetch", "network"],
+    ):
         result = CliRunner().invoke(main, [*args, "--inputs", str(missing)])
         assert result.exit_code == 1, (args, result.output)
         assert result.output == expected, args
@@ -120,13 +134,17 @@ def test_check_reads_the_clients_file_when_it_is_there(tmp_path):
 
     folder = tmp_path / "inputs"
     shutil.copytree(ROOT / "tests" / "data" / "bad" / "_base", folder)
-    (folder / "clients.csv").write_text("client_id,name,firm,email\nc-1,Ana Smith,Acme,ana@acme.example.com\n"
-                                        "c-2,Bob Jones,Jones,bob@jones.example.com\n", encoding="utf-8")
+    (folder / "clients.csv").write_text(
+        "client_id,name,firm,email\nc-1,Ana Smith,Acme,ana@acme.example.com\n"
+        "c-2,Bob Jones,Jones,bob@jones.example.com\n",
+        encoding="utf-8",
+    )
     result = CliRunner().invoke(main, ["check", "--inputs", str(folder)])
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[-1] == "OK: clients.csv, 2 clients"
-    (folder / "clients.csv").write_text("client_id,name,firm,email\nc-1,Ana Smith,Acme,Ana <ana@acme.example.com>\n",
-                                        encoding="utf-8")
+    (folder / "clients.csv").write_text(
+        "client_id,name,firm,email\nc-1,Ana Smith,Acme,Ana <ana@acme.example.com>\n", encoding="utf-8"
+    )
     result = CliRunner().invoke(main, ["check", "--inputs", str(folder)])
     assert result.exit_code == 1
     assert result.output.startswith("Error: 1 problem in the inputs:\n  - clients.csv: row 2, column 'email': ")

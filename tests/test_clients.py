@@ -79,36 +79,60 @@ def test_every_problem_is_listed_with_file_row_and_column():
 @pytest.mark.parametrize(
     ("row", "expected"),
     [
-        ('x,"Bob\r\nBcc: all@example.com",Acme,bob@example.com,,',
-         "row 2, column 'name': holds a line break or control character (write it on one line)"),
-        ('x,"Bob\nSmith",Acme,bob@example.com,,',
-         "row 2, column 'name': holds a line break or control character (write it on one line)"),
-        ("x,Bob\u2028Smith,Acme,bob@example.com,,",
-         "row 2, column 'name': holds a line break or control character (write it on one line)"),
-        ("x,Bob <ceo@bank.example.com>,Acme,bob@example.com,,",
-         "row 2, column 'name': holds mail-header syntax ('<') "
-         "(write the plain name only; put the address in the 'email' column)"),
-        ("x,ceo@bank.example.com,Acme,bob@example.com,,",
-         "row 2, column 'name': holds mail-header syntax ('@') "
-         "(write the plain name only; put the address in the 'email' column)"),
-        ("x,Bob,=?utf-8?q?Bcc=3A_x?=,bob@example.com,,",
-         "row 2, column 'firm': holds mail-header syntax ('=?') "
-         "(write the plain name only; put the address in the 'email' column)"),
-        ("x,Bob Bcc: all,Acme,bob@example.com,,",
-         "row 2, column 'name': holds mail-header syntax ('Bcc:') "
-         "(write the plain name only; put the address in the 'email' column)"),
-        ('x,Bob,Acme,"bob@example.com\r\nBcc: all@example.com",,',
-         "row 2, column 'email': holds a line break or control character (write one address, on one line)"),
-        ("x,Bob,Acme,Bob <bob@example.com>,,",
-         "row 2, column 'email': not a valid address: A display name and angle brackets around the email "
-         "address are not permitted here. (write one plain address, e.g. ana@example.com)"),
-        ('x,Bob,Acme,"bob@example.com, eve@example.com",,',
-         "row 2, column 'email': not a valid address: The part after the @-sign contains invalid characters: "
-         "',', '@', SPACE. (write one plain address, e.g. ana@example.com)"),
-        ('"x\ny",Bob,Acme,bob@example.com,,',
-         "row 2, column 'client_id': must be one line of at most 80 characters (use letters, digits, '-' or '_')"),
-        ('x,Bob,Acme,bob@example.com,"pass\nword",',
-         "row 2, column 'password': holds a line break or control character (use printable characters only)"),
+        (
+            'x,"Bob\r\nBcc: all@example.com",Acme,bob@example.com,,',
+            "row 2, column 'name': holds a line break or control character (write it on one line)",
+        ),
+        (
+            'x,"Bob\nSmith",Acme,bob@example.com,,',
+            "row 2, column 'name': holds a line break or control character (write it on one line)",
+        ),
+        (
+            "x,Bob\u2028Smith,Acme,bob@example.com,,",
+            "row 2, column 'name': holds a line break or control character (write it on one line)",
+        ),
+        (
+            "x,Bob <ceo@bank.example.com>,Acme,bob@example.com,,",
+            "row 2, column 'name': holds mail-header syntax ('<') "
+            "(write the plain name only; put the address in the 'email' column)",
+        ),
+        (
+            "x,ceo@bank.example.com,Acme,bob@example.com,,",
+            "row 2, column 'name': holds mail-header syntax ('@') "
+            "(write the plain name only; put the address in the 'email' column)",
+        ),
+        (
+            "x,Bob,=?utf-8?q?Bcc=3A_x?=,bob@example.com,,",
+            "row 2, column 'firm': holds mail-header syntax ('=?') "
+            "(write the plain name only; put the address in the 'email' column)",
+        ),
+        (
+            "x,Bob Bcc: all,Acme,bob@example.com,,",
+            "row 2, column 'name': holds mail-header syntax ('Bcc:') "
+            "(write the plain name only; put the address in the 'email' column)",
+        ),
+        (
+            'x,Bob,Acme,"bob@example.com\r\nBcc: all@example.com",,',
+            "row 2, column 'email': holds a line break or control character (write one address, on one line)",
+        ),
+        (
+            "x,Bob,Acme,Bob <bob@example.com>,,",
+            "row 2, column 'email': not a valid address: A display name and angle brackets around the email "
+            "address are not permitted here. (write one plain address, e.g. ana@example.com)",
+        ),
+        (
+            'x,Bob,Acme,"bob@example.com, eve@example.com",,',
+            "row 2, column 'email': not a valid address: The part after the @-sign contains invalid characters: "
+            "',', '@', SPACE. (write one plain address, e.g. ana@example.com)",
+        ),
+        (
+            '"x\ny",Bob,Acme,bob@example.com,,',
+            "row 2, column 'client_id': must be one line of at most 80 characters (use letters, digits, '-' or '_')",
+        ),
+        (
+            'x,Bob,Acme,bob@example.com,"pass\nword",',
+            "row 2, column 'password': holds a line break or control character (use printable characters only)",
+        ),
     ],
 )
 def test_header_injection_and_line_breaks_are_refused(row, expected):
@@ -159,9 +183,17 @@ def test_any_accepted_name_yields_exactly_one_recipient_and_no_extra_header(name
         (client,) = parse(HEADER + _csv_row("c1", name, firm, "ana@example.com", "", ""))
     except InputError:
         return  # refused: nothing reaches a header
-    msg = build_message(sender=parse_sender("Desk <desk@example.com>"), to_name=client.name,
-                        to_email=client.email, subject=f"Brief for {client.firm}", body="Hello", message_id="<m@x>",
-                        attachment=b"%PDF-1.7", filename="brief.pdf", date=datetime(2026, 1, 15, tzinfo=UTC))
+    msg = build_message(
+        sender=parse_sender("Desk <desk@example.com>"),
+        to_name=client.name,
+        to_email=client.email,
+        subject=f"Brief for {client.firm}",
+        body="Hello",
+        message_id="<m@x>",
+        attachment=b"%PDF-1.7",
+        filename="brief.pdf",
+        date=datetime(2026, 1, 15, tzinfo=UTC),
+    )
     parsed = email.message_from_bytes(msg, policy=email.policy.default)
     assert parsed.keys() == ["From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type"]
     (to,) = parsed["To"].addresses
@@ -174,8 +206,10 @@ def test_any_accepted_name_yields_exactly_one_recipient_and_no_extra_header(name
 @pytest.mark.parametrize("char", ["\u2066", "\u2069", "\u00ad", "\u200e", "\u061c", "\U000e0041"])
 def test_invisible_characters_in_names_and_firms_are_refused(char):
     """Bidi isolates, soft hyphens, marks and tags used to pass: only some format characters were listed."""
-    found = problems(f"client_id,name,firm,email\nc-1,Ana{char} Smith,Acme,ana@acme.example.com\n"
-                     f"c-2,Bob Jones,Ac{char}me,bob@acme.example.com\n")
+    found = problems(
+        f"client_id,name,firm,email\nc-1,Ana{char} Smith,Acme,ana@acme.example.com\n"
+        f"c-2,Bob Jones,Ac{char}me,bob@acme.example.com\n"
+    )
     assert len(found) == 2
     assert found[0].startswith(f"clients.csv: row 2, column 'name': holds an invisible character, U+{ord(char):04X} (")
     assert found[1].startswith(f"clients.csv: row 3, column 'firm': holds an invisible character, U+{ord(char):04X} (")

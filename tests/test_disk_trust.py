@@ -63,7 +63,8 @@ def test_eviction_keeps_to_its_bound_and_removes_only_its_own_entries(tmp_path: 
     assert (root / "chart" / _key("a-folder")).is_dir()
     assert 10 <= len(stored()) <= 14
     assert sorted(p for _, p, _ in cache.entries()) == sorted(
-        root / "chart" / _key(n) for n in range(40) if (root / "chart" / _key(n)).exists())
+        root / "chart" / _key(n) for n in range(40) if (root / "chart" / _key(n)).exists()
+    )
     assert cache.get("chart", _key(39)) == bytes([39]) * 2_000  # the newest stay
     assert cache.get("chart", _key(0)) is None  # the oldest went
 
@@ -260,8 +261,12 @@ def test_stale_charts_removed_only_when_briefgen_wrote_them(built, tmp_path: Pat
     (charts / "retired.svg").write_bytes(ours)
     (charts / "edited.svg").write_bytes(edited)
     (charts / "logo.svg").write_bytes(theirs)
-    manifest.update({"retired.svg": hashlib.sha256(ours).hexdigest(),
-                     "edited.svg": hashlib.sha256(b"<svg>as drawn</svg>").hexdigest()})
+    manifest.update(
+        {
+            "retired.svg": hashlib.sha256(ours).hexdigest(),
+            "edited.svg": hashlib.sha256(b"<svg>as drawn</svg>").hexdigest(),
+        }
+    )
     listing.write_text(json.dumps({"files": manifest}))
     (output / ".cache" / "last-build.json").unlink()  # build again, every stage from the cache
 

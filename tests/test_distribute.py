@@ -48,7 +48,9 @@ def run(root: Path, **options):
 
 
 def smtp_run(root: Path, port: int, **options):
-    return run(root, via="smtp", smtp=SmtpSettings("127.0.0.1", port, tls="none", connect_timeout=5), retry=FAST, **options)
+    return run(
+        root, via="smtp", smtp=SmtpSettings("127.0.0.1", port, tls="none", connect_timeout=5), retry=FAST, **options
+    )
 
 
 def version_of(root: Path) -> str:
@@ -93,8 +95,9 @@ def test_outbox_writes_one_marked_message_per_client_and_a_manifest(workdir):
     manifest = {row["client_id"]: row for row in csv.DictReader(manifest_text.splitlines())}
     ids = set()
     for client in clients:
-        message = email.message_from_bytes((outbox / f"{safe_stem(client.client_id)}.eml").read_bytes(),
-                                           policy=email.policy.default)
+        message = email.message_from_bytes(
+            (outbox / f"{safe_stem(client.client_id)}.eml").read_bytes(), policy=email.policy.default
+        )
         assert message["To"].addresses[0].addr_spec == client.email
         assert message["Subject"] == "Bitcoin mining: mid-January update"
         assert message["From"] == SENDER
@@ -131,7 +134,9 @@ def test_a_changed_brief_is_a_new_version_and_goes_to_everyone(workdir):
     second = run(workdir, today=date(2026, 1, 31))
     assert second.version != first.version and second.count("sent") == 5
     assert second.title == "Bitcoin mining: month-end recap"
-    status = distribution_status(workdir / "output", workdir / "output" / "brief.pdf", workdir / "inputs" / "clients.csv")
+    status = distribution_status(
+        workdir / "output", workdir / "output" / "brief.pdf", workdir / "inputs" / "clients.csv"
+    )
     assert [(v.version, v.sent, v.pending) for v in status.versions] == [(second.version, 5, 0), (first.version, 5, 0)]
     assert status.current == second.version
 
@@ -141,8 +146,14 @@ def test_file_names_are_safe_and_stay_inside_output(workdir):
     written = {p.relative_to(workdir) for p in workdir.rglob("*") if p.is_file()}
     assert all(p.parts[0] in ("output", "inputs") for p in written)
     assert sorted(p.name for p in (workdir / "output" / "distribution" / version_of(workdir)[:12]).iterdir()) == [
-        "acme-1-7974d1de.pdf", "bob_etc-15891357.pdf", "dana-2c9e0a25.pdf", "ivan-cd0b9452.pdf", "manifest.csv",
-        "manifest.json", "zeta-5cc10d91.pdf"]
+        "acme-1-7974d1de.pdf",
+        "bob_etc-15891357.pdf",
+        "dana-2c9e0a25.pdf",
+        "ivan-cd0b9452.pdf",
+        "manifest.csv",
+        "manifest.json",
+        "zeta-5cc10d91.pdf",
+    ]
     assert safe_stem("../..") == "client-" + hashlib.sha256(b"../..").hexdigest()[:8]
     assert safe_stem(".hidden").startswith("hidden-") and safe_stem("j.smith").startswith("j.smith-")
     assert safe_stem("ACME") != safe_stem("acme") and safe_stem("a b") != safe_stem("a_b")
@@ -177,24 +188,30 @@ def test_names_the_stamp_font_cannot_print_are_refused_with_row_and_column(workd
 
 def test_the_sender_defaults_to_the_first_analyst_in_brief_yaml(workdir):
     (workdir / "inputs" / "brief.yaml").write_text(
-        "title: Mid-January\nanalysts:\n  - name: Lee Park\n  - name: Ana Diaz\n    email: ana.diaz@bank.example.com\n")
+        "title: Mid-January\nanalysts:\n  - name: Lee Park\n  - name: Ana Diaz\n    email: ana.diaz@bank.example.com\n"
+    )
     report = run(workdir, sender=None)
     eml = next((workdir / "output" / "outbox" / report.version[:12]).iterdir())
-    assert email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)["From"] == \
-        "Ana Diaz <ana.diaz@bank.example.com>"
+    assert (
+        email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)["From"]
+        == "Ana Diaz <ana.diaz@bank.example.com>"
+    )
     (workdir / "inputs" / "brief.yaml").write_text("title: Mid-January\n")
     with pytest.raises(DistributionError) as caught:
         run(workdir, sender=None)
-    assert str(caught.value) == ("no sender address: pass --from 'Desk <desk@example.com>', set BRIEFGEN_MAIL_FROM, "
-                                 "or give an analyst an email in brief.yaml")
+    assert str(caught.value) == (
+        "no sender address: pass --from 'Desk <desk@example.com>', set BRIEFGEN_MAIL_FROM, "
+        "or give an analyst an email in brief.yaml"
+    )
 
 
 def test_a_missing_brief_says_to_build_it(workdir):
     (workdir / "output" / "brief.pdf").unlink()
     with pytest.raises(DistributionError) as caught:
         run(workdir)
-    assert str(caught.value) == (f"{workdir / 'output' / 'brief.pdf'} not found; run `briefgen build` first, "
-                                 "or pass --brief FILE")
+    assert str(caught.value) == (
+        f"{workdir / 'output' / 'brief.pdf'} not found; run `briefgen build` first, or pass --brief FILE"
+    )
 
 
 # --- SMTP --------------------------------------------------------------------------------
@@ -217,8 +234,11 @@ def test_refused_recipients_are_recorded_and_served_on_the_next_run(workdir, smt
     first = smtp_run(workdir, port)
     assert not first.ok
     assert [(o.client_id, o.status, o.detail) for o in first.undelivered] == [
-        ("zeta", "failed", "550 5.1.1 <zoe@athena.example.com>: mailbox unavailable")]
-    status = distribution_status(workdir / "output", workdir / "output" / "brief.pdf", workdir / "inputs" / "clients.csv")
+        ("zeta", "failed", "550 5.1.1 <zoe@athena.example.com>: mailbox unavailable")
+    ]
+    status = distribution_status(
+        workdir / "output", workdir / "output" / "brief.pdf", workdir / "inputs" / "clients.csv"
+    )
     assert (status.versions[0].sent, status.versions[0].failed) == (4, 1)
     mailbox.refuse.clear()
     second = smtp_run(workdir, port)
@@ -260,9 +280,29 @@ def test_a_run_killed_mid_way_is_completed_by_the_next_run_without_a_second_dist
     mailbox = Mailbox(on_data=kill_on_third)
     port = smtp_server(mailbox).port
     brief, clients, output = paths(workdir)
-    command = [sys.executable, "-m", "briefgen", "distribute", "--brief", str(brief), "--allow-draft",
-               "--clients", str(clients), "--output", str(output), "--via", "smtp", "--smtp-host", "127.0.0.1",
-               "--smtp-port", str(port), "--smtp-tls", "none", "--from", SENDER]
+    command = [
+        sys.executable,
+        "-m",
+        "briefgen",
+        "distribute",
+        "--brief",
+        str(brief),
+        "--allow-draft",
+        "--clients",
+        str(clients),
+        "--output",
+        str(output),
+        "--via",
+        "smtp",
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        str(port),
+        "--smtp-tls",
+        "none",
+        "--from",
+        SENDER,
+    ]
     env = {k: v for k, v in os.environ.items() if k not in ("BRIEFGEN_SMTP_PASSWORD", "BRIEFGEN_MAIL_FROM")}
     process.append(subprocess.Popen(command, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
     _, stderr = process[0].communicate(timeout=60)

@@ -34,8 +34,20 @@ def test_help_lists_every_option_and_the_docs_describe_them():
     result = CliRunner().invoke(main, ["distribute", "--help"])
     assert result.exit_code == 0
     options = re.findall(r"(--[a-z][a-z-]+)", result.output)
-    expected = {"--brief", "--clients", "--output", "--via", "--smtp-host", "--smtp-port", "--smtp-tls", "--smtp-user",
-                "--from", "--dry-run", "--status", "--help"}
+    expected = {
+        "--brief",
+        "--clients",
+        "--output",
+        "--via",
+        "--smtp-host",
+        "--smtp-port",
+        "--smtp-tls",
+        "--smtp-user",
+        "--from",
+        "--dry-run",
+        "--status",
+        "--help",
+    }
     assert expected <= set(options)
     docs = user_docs()
     assert all(option in docs for option in expected - {"--help"})
@@ -59,8 +71,19 @@ def test_a_run_prints_a_summary_and_a_second_run_sends_nothing(cli, workdir):
 
 def test_status_shows_counts_per_version(cli, workdir):
     before = cli("--status").stdout.splitlines()
-    assert before[1].split() == [f"{short_version(workdir)}*", "0", "5", "0", "0", "not", "yet", "Bitcoin", "mining:",
-                                 "mid-January", "update"]
+    assert before[1].split() == [
+        f"{short_version(workdir)}*",
+        "0",
+        "5",
+        "0",
+        "0",
+        "not",
+        "yet",
+        "Bitcoin",
+        "mining:",
+        "mid-January",
+        "update",
+    ]
     assert before[2:] == ["* the brief in --brief", "Run `briefgen distribute` to send it."]
     (workdir / "output" / "brief.pdf").rename(workdir / "brief.pdf")
     assert cli("--status").stdout == "No brief has been distributed from this output folder yet.\n"
@@ -85,7 +108,8 @@ def test_a_dry_run_lists_who_would_get_a_copy(cli, workdir):
 
 def test_bad_clients_are_refused_with_file_row_and_column(cli, workdir):
     (workdir / "inputs" / "clients.csv").write_text(
-        'client_id,name,firm,email\nx,"Eve\r\nBcc: all@example.com",Acme,eve@example.com\ny,Yan,Acme,yan@\n')
+        'client_id,name,firm,email\nx,"Eve\r\nBcc: all@example.com",Acme,eve@example.com\ny,Yan,Acme,yan@\n'
+    )
     result = cli()
     assert result.exit_code == 1
     assert result.stderr == (
@@ -100,12 +124,19 @@ def test_bad_clients_are_refused_with_file_row_and_column(cli, workdir):
     ("args", "message"),
     [
         (["--via", "smtp"], "Error: --via smtp needs --smtp-host\n"),
-        (["--via", "smtp", "--smtp-host", "127.0.0.1", "--smtp-user", "desk"],
-         "Error: --smtp-user is set but BRIEFGEN_SMTP_PASSWORD is empty; export the password there\n"),
-        (["--brief", "missing.pdf"], "Error: missing.pdf not found; run `briefgen build` first, or pass --brief FILE\n"),
-        (["--from", "desk@example.com, eve@example.com"],
-         "Error: sender 'desk@example.com, eve@example.com' is not one address; "
-         "write it as 'Desk Name <desk@example.com>'\n"),
+        (
+            ["--via", "smtp", "--smtp-host", "127.0.0.1", "--smtp-user", "desk"],
+            "Error: --smtp-user is set but BRIEFGEN_SMTP_PASSWORD is empty; export the password there\n",
+        ),
+        (
+            ["--brief", "missing.pdf"],
+            "Error: missing.pdf not found; run `briefgen build` first, or pass --brief FILE\n",
+        ),
+        (
+            ["--from", "desk@example.com, eve@example.com"],
+            "Error: sender 'desk@example.com, eve@example.com' is not one address; "
+            "write it as 'Desk Name <desk@example.com>'\n",
+        ),
     ],
 )
 def test_settings_errors_are_clean_messages(cli, args, message):

@@ -90,8 +90,17 @@ def raw_server() -> Iterator:
 
 
 def message(to: str = "ana@acme.example.com") -> bytes:
-    return build_message(sender=parse_sender(SENDER), to_name="Ana", to_email=to, subject="S", body="Dear Ana,\n",
-                         message_id="<m1@bank.example.com>", attachment=b"%PDF-1.7 x", filename="b.pdf", date=WHEN)
+    return build_message(
+        sender=parse_sender(SENDER),
+        to_name="Ana",
+        to_email=to,
+        subject="S",
+        body="Dear Ana,\n",
+        message_id="<m1@bank.example.com>",
+        attachment=b"%PDF-1.7 x",
+        filename="b.pdf",
+        date=WHEN,
+    )
 
 
 def settings(port: int, **waits) -> SmtpSettings:
@@ -120,17 +129,25 @@ def test_the_final_reply_is_awaited_longer_than_a_command_reply(raw_server):
 def test_a_server_that_never_greets_fails_the_run_quickly_with_a_clear_message(workdir, raw_server):
     server = raw_server(greet=False)
     started = time.monotonic()
-    report = distribute(workdir / "output" / "brief.pdf", workdir / "inputs" / "clients.csv", workdir / "output",
-                        via="smtp", smtp=settings(server.port, connect_timeout=0.3), sender=SENDER, retry=FAST)
+    report = distribute(
+        workdir / "output" / "brief.pdf",
+        workdir / "inputs" / "clients.csv",
+        workdir / "output",
+        via="smtp",
+        smtp=settings(server.port, connect_timeout=0.3),
+        sender=SENDER,
+        retry=FAST,
+    )
     assert time.monotonic() - started < 30  # a bound, not a timing: the old run waited 60 s per attempt
-    assert report.stopped == (f"cannot reach 127.0.0.1:{server.port}: no connection or no greeting within 0.3 s; "
-                              "check --smtp-host and --smtp-port, and that a firewall lets the connection through")
+    assert report.stopped == (
+        f"cannot reach 127.0.0.1:{server.port}: no connection or no greeting within 0.3 s; "
+        "check --smtp-host and --smtp-port, and that a firewall lets the connection through"
+    )
     assert {o.status for o in report.outcomes} == {"pending"} and not report.ok
     assert SmtpSettings("smtp.example.com").connect_timeout * RetryPolicy().connect_attempts < 60
 
 
-def test_a_dropped_line_after_the_body_is_in_doubt_and_the_next_run_resends_it_once(workdir, raw_server,
-                                                                                    smtp_server):
+def test_a_dropped_line_after_the_body_is_in_doubt_and_the_next_run_resends_it_once(workdir, raw_server, smtp_server):
     dropping = raw_server(stall=None)
     brief, clients, output = workdir / "output" / "brief.pdf", workdir / "inputs" / "clients.csv", workdir / "output"
     first = distribute(brief, clients, output, via="smtp", smtp=settings(dropping.port), sender=SENDER, retry=FAST)
@@ -140,8 +157,9 @@ def test_a_dropped_line_after_the_body_is_in_doubt_and_the_next_run_resends_it_o
         ids = {d.client_id: d.message_id for d in ledger.deliveries(first.version).values() if d.status == SENDING}
     assert len(ids) == 5
     mailbox = Mailbox()
-    second = distribute(brief, clients, output, via="smtp", smtp=settings(smtp_server(mailbox).port), sender=SENDER,
-                        retry=FAST)
+    second = distribute(
+        brief, clients, output, via="smtp", smtp=settings(smtp_server(mailbox).port), sender=SENDER, retry=FAST
+    )
     assert second.ok and second.count("sent") == 5
     resent = {r.rcpt_tos[0]: r.message["Message-ID"] for r in mailbox.received}
     assert len(mailbox.received) == 5

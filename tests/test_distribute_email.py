@@ -47,8 +47,9 @@ def serve(root: Path):
 
 def test_the_message_is_plain_and_html_alternatives_from_the_cover(workdir):
     (workdir / "output" / "brief.pdf").write_bytes(brief_bytes(title=TITLE))
-    (workdir / "output" / "brief.html").write_text(COVER.format(title=TITLE.replace("&", "&amp;").replace("<", "&lt;")
-                                                                .replace(">", "&gt;")), encoding="utf-8")
+    (workdir / "output" / "brief.html").write_text(
+        COVER.format(title=TITLE.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")), encoding="utf-8"
+    )
     report = serve(workdir)
     message = first_eml(workdir, report.version)
     assert message.get_content_type() == "multipart/mixed"
@@ -57,10 +58,14 @@ def test_the_message_is_plain_and_html_alternatives_from_the_cover(workdir):
     assert message["Subject"] == TITLE
     plain = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
-    for text in ("Miners add $13bn <script>alert(1)</script>", 'Hashprice rose 11.0% to $40.08 & "margins" widened.',
-                 "Listed share hit 41.0%.", "BTC price: $90,359 (1–14 Jan 2026), $83,176 (18–31 Dec 2025), change +8.6%",
-                 "Analysts: Dana Whitfield, CFA, Marcus <img src=x>",
-                 "The disclosures and analyst certification are at the end of the attached note."):
+    for text in (
+        "Miners add $13bn <script>alert(1)</script>",
+        'Hashprice rose 11.0% to $40.08 & "margins" widened.',
+        "Listed share hit 41.0%.",
+        "BTC price: $90,359 (1–14 Jan 2026), $83,176 (18–31 Dec 2025), change +8.6%",
+        "Analysts: Dana Whitfield, CFA, Marcus <img src=x>",
+        "The disclosures and analyst certification are at the end of the attached note.",
+    ):
         assert text in plain
     # Every string escaped: the headline's markup, the analyst's tag and the title's are text.
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -104,12 +109,17 @@ def test_the_sample_builds_cover_is_what_the_email_summarises(tmp_path):
     assert ("Combined market cap", "$62.0bn", "$49.0bn", "+26.5%") in summary.key_figures.rows  # footnote mark gone
 
 
-@pytest.mark.parametrize("title, expected", [
-    ("Bitcoin mining: Bitcoin miners add $13bn of market cap in early January as hashprice rises 11%",
-     "Bitcoin-mining-Bitcoin-miners-add-13bn-of-market-cap-in-early-January-as.pdf"),
-    ("Hashprice: up 10% (again)", "Hashprice-up-10-again.pdf"),
-    ("X" * 120, "brief.pdf"),
-])
+@pytest.mark.parametrize(
+    "title, expected",
+    [
+        (
+            "Bitcoin mining: Bitcoin miners add $13bn of market cap in early January as hashprice rises 11%",
+            "Bitcoin-mining-Bitcoin-miners-add-13bn-of-market-cap-in-early-January-as.pdf",
+        ),
+        ("Hashprice: up 10% (again)", "Hashprice-up-10-again.pdf"),
+        ("X" * 120, "brief.pdf"),
+    ],
+)
 def test_attachment_names_keep_whole_words(title, expected):
     assert attachment_name(title, Path("brief.pdf")) == expected
 

@@ -28,8 +28,11 @@ def run(root, **options):
 
 
 def snapshot(root) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in (root / "output").rglob("*")
-            if p.is_file() and p.name != ".distribution.lock"}
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in (root / "output").rglob("*")
+        if p.is_file() and p.name != ".distribution.lock"
+    }
 
 
 @pytest.mark.parametrize("damage", ["emptied", "replaced"])
@@ -64,9 +67,19 @@ def test_a_deleted_ledger_is_refused_while_the_versions_copies_are_on_disk(workd
         message = str(caught.value)
         assert "does not know of 5 marked copies" in message and "Nothing was sent" in message
         assert "Restore the ledger from a backup" in message
-    result = CliRunner().invoke(main, ["distribute", "--status", "--brief", str(workdir / "output" / "brief.pdf"),
-                                       "--clients", str(workdir / "inputs" / "clients.csv"),
-                                       "--output", str(workdir / "output")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "distribute",
+            "--status",
+            "--brief",
+            str(workdir / "output" / "brief.pdf"),
+            "--clients",
+            str(workdir / "inputs" / "clients.csv"),
+            "--output",
+            str(workdir / "output"),
+        ],
+    )
     assert result.exit_code == 1 and "does not know of 5 marked copies" in result.output
     assert snapshot(workdir) == before
 
@@ -97,15 +110,46 @@ def test_the_ledger_records_how_each_client_was_served_and_smtp_after_outbox_say
         handle.write("new,Nia Long,Fresh Fund,nia@fresh.example.com,,\n")
     third = run(workdir, via="smtp", smtp=SmtpSettings("127.0.0.1", port, tls="none", connect_timeout=5))
     assert [o.via for o in third.outcomes if o.status == "sent"] == [f"smtp 127.0.0.1:{port}"]
-    result = CliRunner().invoke(main, ["distribute", "--allow-draft", "--via", "smtp", "--smtp-host", "127.0.0.1", "--smtp-port",
-                                       str(port), "--smtp-tls", "none", "--from", SENDER,
-                                       "--brief", str(workdir / "output" / "brief.pdf"),
-                                       "--clients", str(workdir / "inputs" / "clients.csv"),
-                                       "--output", str(workdir / "output")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "distribute",
+            "--allow-draft",
+            "--via",
+            "smtp",
+            "--smtp-host",
+            "127.0.0.1",
+            "--smtp-port",
+            str(port),
+            "--smtp-tls",
+            "none",
+            "--from",
+            SENDER,
+            "--brief",
+            str(workdir / "output" / "brief.pdf"),
+            "--clients",
+            str(workdir / "inputs" / "clients.csv"),
+            "--output",
+            str(workdir / "output"),
+        ],
+    )
     assert result.exit_code == 0
     assert "not sent by this run: 5 clients were already served via outbox by an earlier run" in result.output
-    status_text = CliRunner().invoke(main, ["distribute", "--status", "--output", str(workdir / "output"),
-                                            "--brief", str(workdir / "output" / "brief.pdf")]).output
+    status_text = (
+        CliRunner()
+        .invoke(
+            main,
+            [
+                "distribute",
+                "--status",
+                "--output",
+                str(workdir / "output"),
+                "--brief",
+                str(workdir / "output" / "brief.pdf"),
+            ],
+        )
+        .output
+    )
     assert f"sent 5 via outbox, 1 via smtp 127.0.0.1:{port}" in status_text
 
 
@@ -117,9 +161,15 @@ def test_the_docs_review_step_records_nothing_and_no_recipe_skips_clients(workdi
     assert any("briefgen distribute" in recipe for recipe in recipes)
     for recipe in recipes:
         commands = [line.split("#")[0].strip() for line in recipe.splitlines() if "briefgen distribute" in line]
-        served = [c for c in commands if c.startswith(("briefgen distribute", "BRIEFGEN"))
-                  and not c.startswith("briefgen distribute [") and "--status" not in c
-                  and "--dry-run" not in c and "--help" not in c]
+        served = [
+            c
+            for c in commands
+            if c.startswith(("briefgen distribute", "BRIEFGEN"))
+            and not c.startswith("briefgen distribute [")
+            and "--status" not in c
+            and "--dry-run" not in c
+            and "--help" not in c
+        ]
         # One way of serving per recipe: never the outbox and then SMTP for the same brief.
         assert not (any("--via smtp" in c for c in served) and any("--via smtp" not in c for c in served)), recipe
     assert "--outbox" not in docs  # no such flag
@@ -140,13 +190,13 @@ def test_manifest_csv_cells_are_never_formulas(workdir):
     rows = {r["email"]: r for r in csv.DictReader((folder / "manifest.csv").read_text("utf-8").splitlines())}
     ana = rows["ana@acme.example.com"]
     assert ana["client_id"] == "'-7"
-    assert ana["name"] == "'=HYPERLINK(\"http://evil.example/x\";\"Ana\")"
+    assert ana["name"] == '\'=HYPERLINK("http://evil.example/x";"Ana")'
     assert ana["firm"] == "'+cmd|' /C calc'!A0" and ana["tier"] == "'=1+1"
     assert rows["bob@jones.example.com"]["name"] == "Bob Smith"
     for row in rows.values():
         assert not any(str(cell).startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row.values())
     document = json.loads((folder / "manifest.json").read_text("utf-8"))  # JSON keeps the data as it is
-    assert document["clients"][0]["name"] == "=HYPERLINK(\"http://evil.example/x\";\"Ana\")"
+    assert document["clients"][0]["name"] == '=HYPERLINK("http://evil.example/x";"Ana")'
 
 
 @pytest.mark.parametrize("name", ["Dana Whitfield, CFA", "Research: Dana;", 'Dana "DW" Whitfield', "Łukasz Nowak"])
@@ -155,8 +205,11 @@ def test_analyst_names_with_specials_are_quoted_senders(workdir, name):
     import email.policy
 
     (workdir / "inputs" / "brief.yaml").write_text(
-        (Path(__file__).parents[1] / "inputs" / "brief.yaml").read_text("utf-8")
-        .replace('"Dana Whitfield"', json.dumps(name, ensure_ascii=False)), encoding="utf-8")
+        (Path(__file__).parents[1] / "inputs" / "brief.yaml")
+        .read_text("utf-8")
+        .replace('"Dana Whitfield"', json.dumps(name, ensure_ascii=False)),
+        encoding="utf-8",
+    )
     report = distribute(workdir / "output" / "brief.pdf", workdir / "inputs" / "clients.csv", workdir / "output")
     assert report.ok
     eml = next((workdir / "output" / "outbox" / report.version[:12]).glob("*.eml"))
@@ -166,7 +219,9 @@ def test_analyst_names_with_specials_are_quoted_senders(workdir, name):
     assert sender.addresses[0].addr_spec == "dana.whitfield@northgate-securities.example"
 
 
-@pytest.mark.parametrize("text", ["Dana Whitfield, CFA <dana@bank.example.com>", '"Research: Dana;" <d@bank.example.com>'])
+@pytest.mark.parametrize(
+    "text", ["Dana Whitfield, CFA <dana@bank.example.com>", '"Research: Dana;" <d@bank.example.com>']
+)
 def test_a_from_flag_with_specials_in_the_name_is_one_sender(text):
     address = parse_sender(text)
     assert address.addr_spec.endswith("@bank.example.com") and "," not in address.addr_spec

@@ -20,8 +20,15 @@ def open_ledger(tmp_path) -> Ledger:
 
 
 def send(ledger: Ledger, client_id: str, version: str = V1, mid: str | None = None) -> None:
-    ledger.begin_send(version, client_id, email=f"{client_id}@example.com", message_id=mid or f"<{client_id}@x>",
-                      via="smtp", copy_file=f"distribution/{client_id}.pdf", copy_sha256="0" * 64)
+    ledger.begin_send(
+        version,
+        client_id,
+        email=f"{client_id}@example.com",
+        message_id=mid or f"<{client_id}@x>",
+        via="smtp",
+        copy_file=f"distribution/{client_id}.pdf",
+        copy_sha256="0" * 64,
+    )
 
 
 def test_a_delivery_goes_from_sending_to_sent_with_its_message_id_kept(tmp_path):
@@ -63,8 +70,9 @@ def test_counts_per_version_read_sending_as_in_doubt(tmp_path):
         ledger.version(V2, title=None, brief_path="output/brief.pdf", stamp_date="31 Jan 2026")
         send(ledger, "a", version=V2)
         counts = {c.version: c for c in ledger.counts()}
-    assert counts[V1] == VersionCounts(V1, "Mid-January", counts[V1].first_seen, sent=2, pending=1, in_doubt=1, failed=1,
-                                         served_by=(("smtp", 2),))
+    assert counts[V1] == VersionCounts(
+        V1, "Mid-January", counts[V1].first_seen, sent=2, pending=1, in_doubt=1, failed=1, served_by=(("smtp", 2),)
+    )
     assert (counts[V2].sent, counts[V2].in_doubt) == (0, 1)
 
 

@@ -30,9 +30,17 @@ FAST = RetryPolicy(attempts=3, first_delay=0.01, max_delay=0.02)
 
 
 def message(to_email: str = "ana@acme.example.com", mid: str = "<briefgen.1.a@bank.example.com>"):
-    return build_message(sender=SENDER, to_name="Ana Łukasiewicz", to_email=to_email, subject="Mid-January update",
-                         body="Dear Ana,\n", message_id=mid, attachment=b"%PDF-1.7 copy", filename="brief.pdf",
-                         date=WHEN)
+    return build_message(
+        sender=SENDER,
+        to_name="Ana Łukasiewicz",
+        to_email=to_email,
+        subject="Mid-January update",
+        body="Dear Ana,\n",
+        message_id=mid,
+        attachment=b"%PDF-1.7 copy",
+        filename="brief.pdf",
+        date=WHEN,
+    )
 
 
 def test_a_message_has_the_headers_the_body_and_the_pdf():
@@ -45,34 +53,71 @@ def test_a_message_has_the_headers_the_body_and_the_pdf():
     body = parsed.get_body(("plain",))
     assert body.get_content() == "Dear Ana,\r\n"  # on the wire every line ends in CRLF
     (pdf,) = parsed.iter_attachments()
-    assert (pdf.get_content_type(), pdf.get_filename(), pdf.get_content()) == ("application/pdf", "brief.pdf",
-                                                                                 b"%PDF-1.7 copy")
+    assert (pdf.get_content_type(), pdf.get_filename(), pdf.get_content()) == (
+        "application/pdf",
+        "brief.pdf",
+        b"%PDF-1.7 copy",
+    )
     assert "MIME-Version" not in pdf
 
 
 def test_headers_refuse_line_breaks_even_if_validation_were_bypassed():
     with pytest.raises(ValueError):
-        build_message(sender=SENDER, to_name="Bob\r\nBcc: all@example.com", to_email="bob@example.com", subject="S",
-                      body="", message_id="<m@x>", attachment=b"", filename="b.pdf", date=WHEN)
-    folded = build_message(sender=SENDER, to_name="Bob", to_email="bob@example.com", subject="Brief\r\nBcc: all@x.com",
-                           body="", message_id="<m@x>", attachment=b"", filename="b.pdf", date=WHEN)
+        build_message(
+            sender=SENDER,
+            to_name="Bob\r\nBcc: all@example.com",
+            to_email="bob@example.com",
+            subject="S",
+            body="",
+            message_id="<m@x>",
+            attachment=b"",
+            filename="b.pdf",
+            date=WHEN,
+        )
+    folded = build_message(
+        sender=SENDER,
+        to_name="Bob",
+        to_email="bob@example.com",
+        subject="Brief\r\nBcc: all@x.com",
+        body="",
+        message_id="<m@x>",
+        attachment=b"",
+        filename="b.pdf",
+        date=WHEN,
+    )
     parsed = email.message_from_bytes(folded, policy=email.policy.default)
     assert parsed["Subject"] == "Brief Bcc: all@x.com" and "Bcc" not in parsed
 
 
-@pytest.mark.parametrize("text", ["desk@bank.example.com, eve@example.com", "desk\r\nBcc: eve@example.com",
-                                  "not an address", "Desk <desk@localhost>"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "desk@bank.example.com, eve@example.com",
+        "desk\r\nBcc: eve@example.com",
+        "not an address",
+        "Desk <desk@localhost>",
+    ],
+)
 def test_a_bad_sender_is_refused(text):
     with pytest.raises(DistributionError):
         parse_sender(text)
 
 
 def test_the_body_template_mentions_the_password_only_for_protected_copies(tmp_path):
-    context = {"name": "Ana", "recipient": "Ana, Acme", "firm": "Acme", "tier": "", "title": "Mid-January update",
-               "date": "15 Jan 2026", "filename": "brief.pdf", "protected": False, "sender_name": "Mining desk",
-               "summary": BriefSummary("Mid-January update", "Mid-January update")}
+    context = {
+        "name": "Ana",
+        "recipient": "Ana, Acme",
+        "firm": "Acme",
+        "tier": "",
+        "title": "Mid-January update",
+        "date": "15 Jan 2026",
+        "filename": "brief.pdf",
+        "protected": False,
+        "sender_name": "Mining desk",
+        "summary": BriefSummary("Mid-January update", "Mid-January update"),
+    }
     plain = render_body(context)
-    assert plain.startswith("Dear Ana,\n\nPlease find attached our latest note, \"Mid-January update\" (brief.pdf).")
+    assert plain.startswith('Dear Ana,\n\nPlease find attached our latest note, "Mid-January update" (brief.pdf).')
     assert "password" not in plain
     assert "protected with the password agreed with you" in render_body({**context, "protected": True})
     (tmp_path / "brief.txt").write_text("Dear {{ nmae }}")
@@ -127,7 +172,10 @@ def test_retries_used_up_leave_the_message_deferred(smtp_server):
     result = transport.deliver(message(), SENDER.addr_spec, "ana@acme.example.com", "ana")
     transport.close()
     assert (result.outcome, result.detail, result.maybe_delivered) == (
-        Outcome.DEFERRED, "451 4.7.1 greylisted, try again later", False)
+        Outcome.DEFERRED,
+        "451 4.7.1 greylisted, try again later",
+        False,
+    )
 
 
 def test_no_server_means_unreachable(smtp_server):
@@ -144,6 +192,7 @@ def test_no_server_means_unreachable(smtp_server):
 
 def test_a_line_dropped_after_the_message_was_sent_leaves_it_in_doubt_and_sent_once(smtp_server):
     """The server stored the message and its reply was lost: retrying now could deliver it twice."""
+
     def drop_first(mailbox: Mailbox, server) -> None:
         if len(mailbox.received) == 1:
             server.transport.close()
@@ -186,18 +235,27 @@ def _self_signed() -> tuple[ssl.SSLContext, ssl.SSLContext]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     pem = cert.public_bytes(serialization.Encoding.PEM)
     with tempfile.TemporaryDirectory() as folder:
         cert_file, key_file = f"{folder}/cert.pem", f"{folder}/key.pem"
         Path(cert_file).write_bytes(pem)
-        Path(key_file).write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                     serialization.NoEncryption()))
+        Path(key_file).write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
         server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         server.load_cert_chain(cert_file, key_file)
     client = ssl.create_default_context(cadata=pem.decode())
@@ -212,17 +270,35 @@ def test_starttls_and_login(smtp_server):
         return AuthResult(success=ok, handled=False)
 
     mailbox = Mailbox()
-    controller = LoopbackController(mailbox, tls_context=server_tls, require_starttls=True, auth_required=True,
-                                    authenticator=authenticator)
+    controller = LoopbackController(
+        mailbox, tls_context=server_tls, require_starttls=True, auth_required=True, authenticator=authenticator
+    )
     controller.start()
     try:
-        settings = SmtpSettings("127.0.0.1", controller.port, tls="starttls", user="desk", password="s3cret",
-                                connect_timeout=5, ssl_context=client_tls)
+        settings = SmtpSettings(
+            "127.0.0.1",
+            controller.port,
+            tls="starttls",
+            user="desk",
+            password="s3cret",
+            connect_timeout=5,
+            ssl_context=client_tls,
+        )
         transport = SmtpTransport(settings, FAST)
         assert transport.deliver(message(), SENDER.addr_spec, "ana@acme.example.com", "ana").outcome is Outcome.SENT
         transport.close()
-        wrong = SmtpTransport(SmtpSettings("127.0.0.1", controller.port, tls="starttls", user="desk", password="no",
-                                           connect_timeout=5, ssl_context=client_tls), FAST)
+        wrong = SmtpTransport(
+            SmtpSettings(
+                "127.0.0.1",
+                controller.port,
+                tls="starttls",
+                user="desk",
+                password="no",
+                connect_timeout=5,
+                ssl_context=client_tls,
+            ),
+            FAST,
+        )
         with pytest.raises(DistributionError) as caught:
             wrong.deliver(message(), SENDER.addr_spec, "ana@acme.example.com", "ana")
         untrusted = SmtpTransport(SmtpSettings("127.0.0.1", controller.port, tls="starttls", connect_timeout=5), FAST)
@@ -241,8 +317,9 @@ def test_implicit_tls(smtp_server):
     controller = LoopbackController(mailbox, ssl_context=server_tls)
     controller.start()
     try:
-        transport = SmtpTransport(SmtpSettings("127.0.0.1", controller.port, tls="ssl", connect_timeout=5,
-                                               ssl_context=client_tls), FAST)
+        transport = SmtpTransport(
+            SmtpSettings("127.0.0.1", controller.port, tls="ssl", connect_timeout=5, ssl_context=client_tls), FAST
+        )
         assert transport.deliver(message(), SENDER.addr_spec, "ana@acme.example.com", "ana").outcome is Outcome.SENT
         transport.close()
     finally:

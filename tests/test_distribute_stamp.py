@@ -32,7 +32,9 @@ def test_every_page_carries_the_stamp_and_keeps_its_own_text(stamper):
     assert len(copy) == len(original) == 3
     for before, after in zip(original, copy, strict=True):
         assert before.strip() in after
-        assert after.rstrip().endswith("Prepared for Ana Łukasiewicz, Acme Capital · 15 Jan 2026 · not for redistribution")
+        assert after.rstrip().endswith(
+            "Prepared for Ana Łukasiewicz, Acme Capital · 15 Jan 2026 · not for redistribution"
+        )
 
 
 def test_greek_and_cyrillic_names_print_as_written(stamper):
@@ -70,7 +72,9 @@ def test_the_copy_is_an_overlay_not_a_new_rendering(stamper):
 
 
 def test_metadata_names_the_recipient(stamper):
-    meta = PdfReader(io.BytesIO(stamper.copy(ANA, {"/Subject": ANA, "/Recipient": "Ana Łukasiewicz, Acme Capital"}))).metadata
+    meta = PdfReader(
+        io.BytesIO(stamper.copy(ANA, {"/Subject": ANA, "/Recipient": "Ana Łukasiewicz, Acme Capital"}))
+    ).metadata
     assert str(meta["/Recipient"]) == "Ana Łukasiewicz, Acme Capital"
     assert meta.subject == ANA
     assert meta.title == "Bitcoin mining: mid-January update"
@@ -98,8 +102,11 @@ def test_an_encrypted_copy_opens_with_its_password_and_not_without(stamper):
 def _decoded_streams(pdf: bytes, password: str = "") -> list[bytes]:
     """Every stream's decoded data but the file's own structure (object and xref streams), sorted."""
     with pikepdf.open(io.BytesIO(pdf), password=password) as opened:
-        return sorted(obj.read_bytes() for obj in opened.objects
-                      if isinstance(obj, pikepdf.Stream) and obj.get("/Type") not in ("/ObjStm", "/XRef"))
+        return sorted(
+            obj.read_bytes()
+            for obj in opened.objects
+            if isinstance(obj, pikepdf.Stream) and obj.get("/Type") not in ("/ObjStm", "/XRef")
+        )
 
 
 def test_an_encrypted_copy_holds_the_same_document_under_its_own_key(stamper):
@@ -120,8 +127,11 @@ def test_poppler_renders_an_encrypted_copy_like_the_plain_one(stamper, tmp_path)
     (tmp_path / "secret.pdf").write_bytes(stamper.copy(ANA, {}, password="pw"))
 
     def render(name: str, *password: str) -> bytes:
-        return subprocess.run(["pdftoppm", *password, "-r", "40", "-f", "1", "-l", "1", "-gray", str(tmp_path / name)],
-                              check=True, capture_output=True).stdout
+        return subprocess.run(
+            ["pdftoppm", *password, "-r", "40", "-f", "1", "-l", "1", "-gray", str(tmp_path / name)],
+            check=True,
+            capture_output=True,
+        ).stdout
 
     assert render("secret.pdf", "-upw", "pw") == render("plain.pdf")
     assert subprocess.run(["pdftoppm", "-r", "40", str(tmp_path / "secret.pdf")], capture_output=True).returncode != 0
@@ -159,7 +169,9 @@ def test_rotated_pages_are_stamped_along_their_visible_bottom():
 
 
 def test_a_long_recipient_shrinks_to_fit_the_page():
-    long_text = stamp_text("Maximilian Alexander Fitzgerald-Worthington III, " + "Very Long Firm Name " * 5, "15 Jan 2026")
+    long_text = stamp_text(
+        "Maximilian Alexander Fitzgerald-Worthington III, " + "Very Long Firm Name " * 5, "15 Jan 2026"
+    )
     font = StampFont.for_texts([long_text])
     stamper = Stamper(brief_bytes(), font)
     content = PdfReader(io.BytesIO(stamper.copy(long_text, {}))).pages[0].get_contents().get_data()
@@ -206,12 +218,34 @@ def test_a_trace_mark_goes_invisibly_into_every_page(stamper):
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) not installed")
 def test_the_stamp_is_visible_when_the_page_is_rendered(stamper, tmp_path):
     """Render the bottom strip of page 1 with poppler: the stamp must darken pixels the original leaves white."""
+
     def bottom_strip(pdf: bytes, name: str) -> bytes:
         path = tmp_path / f"{name}.pdf"
         path.write_bytes(pdf)
         # 72 dpi: one pixel per point; crop the lowest 30 points of the A4 page, as greyscale PGM.
-        return subprocess.run(["pdftoppm", "-r", "72", "-f", "1", "-l", "1", "-gray", "-x", "0", "-y", "812",
-                               "-W", "595", "-H", "30", str(path)], check=True, capture_output=True).stdout
+        return subprocess.run(
+            [
+                "pdftoppm",
+                "-r",
+                "72",
+                "-f",
+                "1",
+                "-l",
+                "1",
+                "-gray",
+                "-x",
+                "0",
+                "-y",
+                "812",
+                "-W",
+                "595",
+                "-H",
+                "30",
+                str(path),
+            ],
+            check=True,
+            capture_output=True,
+        ).stdout
 
     def dark_pixels(pgm: bytes) -> int:
         header_end = pgm.index(b"255\n") + 4
@@ -228,8 +262,12 @@ def _two_stream_pdf() -> bytes:
     pdf = pikepdf.new()
     pdf.add_blank_page(page_size=(612, 792))
     page = pdf.Root.Pages.Kids[0]
-    page.Contents = Array([pdf.make_stream(b"BT /F1 12 Tf 100 %d Td (%s) Tj ET" % (y, text))
-                           for y, text in ((700, b"First part"), (600, b"Second part"))])
+    page.Contents = Array(
+        [
+            pdf.make_stream(b"BT /F1 12 Tf 100 %d Td (%s) Tj ET" % (y, text))
+            for y, text in ((700, b"First part"), (600, b"Second part"))
+        ]
+    )
     if "/Resources" in page:
         del page.Resources
     helvetica = Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica)

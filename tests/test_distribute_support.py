@@ -53,8 +53,11 @@ def no_warnings(recwarn: pytest.WarningsRecorder, caplog: pytest.LogCaptureFixtu
     caplog.set_level(logging.WARNING)
     yield
     warnings = [f"{w.category.__name__}: {w.message}" for w in recwarn]
-    logged = [f"{r.name}: {r.getMessage()}" for r in caplog.get_records("call")
-              if r.levelno >= logging.WARNING and r.name.split(".")[0] in WATCHED_LOGGERS]
+    logged = [
+        f"{r.name}: {r.getMessage()}"
+        for r in caplog.get_records("call")
+        if r.levelno >= logging.WARNING and r.name.split(".")[0] in WATCHED_LOGGERS
+    ]
     assert not warnings and not logged, warnings + logged
 
 

@@ -71,7 +71,9 @@ def briefs(tmp_path_factory) -> Briefs:
     build(BuildOptions(inputs, output))
     old = snapshot(output)
     text = (inputs / "brief.yaml").read_text(encoding="utf-8")
-    (inputs / "brief.yaml").write_text(text.replace("title: Bitcoin mining", "title: Bitcoin mining, revised"), encoding="utf-8")
+    (inputs / "brief.yaml").write_text(
+        text.replace("title: Bitcoin mining", "title: Bitcoin mining, revised"), encoding="utf-8"
+    )
     revised = root / "revised"
     shutil.copytree(output, revised)
     build(BuildOptions(inputs, revised))
@@ -87,8 +89,14 @@ def restore(folder: Path, files: dict[str, bytes]) -> None:
         (folder / name).write_bytes(data)
 
 
-def killed_build(inputs: Path, output: Path, *, after_seconds: float | None = None,
-                 before: str | None = None, after: str | None = None) -> str:
+def killed_build(
+    inputs: Path,
+    output: Path,
+    *,
+    after_seconds: float | None = None,
+    before: str | None = None,
+    after: str | None = None,
+) -> str:
     """Build in a forked child and SIGKILL it after a delay, or just before or after the os.replace
     that puts a file into output/: `before="*"` is the first such rename, "brief.pdf" the PDF's.
 
@@ -189,7 +197,9 @@ def small_disk(tmp_path: Path):
     mount.mkdir()
     if shutil.which("mount") is None:
         pytest.skip("no mount command here")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)], capture_output=True, text=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)], capture_output=True, text=True
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip() or done.returncode}")
     try:
@@ -225,7 +235,9 @@ def built_then_revised(tmp_path: Path, output: Path) -> tuple[Path, dict[str, by
     first = cli_build(inputs, output)
     assert first.exit_code == 0, first.output
     text = (inputs / "brief.yaml").read_text(encoding="utf-8")
-    (inputs / "brief.yaml").write_text(text.replace("title: Bitcoin mining", "title: Bitcoin mining, revised"), encoding="utf-8")
+    (inputs / "brief.yaml").write_text(
+        text.replace("title: Bitcoin mining", "title: Bitcoin mining, revised"), encoding="utf-8"
+    )
     return inputs, snapshot(output)
 
 

@@ -35,8 +35,12 @@ CIK = {"MARA": 1507605, "RIOT": 1167419, "BTDR": 1899123, "CLSK": 827876, "CIFR"
 
 # ticker -> (filed, end, shares, form): the cover-page share counts the SEC serves
 FACTS = {
-    "MARA": [("2025-05-08", "2025-04-25", 350_000_000, "10-Q"), ("2025-07-03", "2025-06-30", 360_000_000, "10-Q"),
-             ("2025-07-08", "2025-06-30", 370_000_000, "S-3"), ("2025-07-10", "2025-07-09", 999_000_000, "8-K")],
+    "MARA": [
+        ("2025-05-08", "2025-04-25", 350_000_000, "10-Q"),
+        ("2025-07-03", "2025-06-30", 360_000_000, "10-Q"),
+        ("2025-07-08", "2025-06-30", 370_000_000, "S-3"),
+        ("2025-07-10", "2025-07-09", 999_000_000, "8-K"),
+    ],
     "RIOT": [("2025-04-30", "2025-04-25", 300_123_456, "10-Q")],
     "CLSK": [("2025-05-09", "2025-05-01", 280_000_000, "10-Q")],
     "CIFR": [("2025-05-09", "2025-05-01", 380_000_000, "10-Q")],
@@ -93,17 +97,40 @@ def cap(shares: int, close: str) -> int:
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    return write_inputs(tmp_path / "inputs", {
-        "brief.yaml": BRIEF, "network.csv": network_csv(), "miners.csv": MINERS, "market_caps.csv": EXISTING,
-        "shares.csv": f"date,ticker,shares_outstanding,source\n2025-06-30,BTDR,{DESK_BTDR},20-F cover page\n"})
+    return write_inputs(
+        tmp_path / "inputs",
+        {
+            "brief.yaml": BRIEF,
+            "network.csv": network_csv(),
+            "miners.csv": MINERS,
+            "market_caps.csv": EXISTING,
+            "shares.csv": f"date,ticker,shares_outstanding,source\n2025-06-30,BTDR,{DESK_BTDR},20-F cover page\n",
+        },
+    )
 
 
 def concept(ticker: str) -> dict:
-    return {"cik": CIK[ticker], "taxonomy": "dei", "tag": "EntityCommonStockSharesOutstanding",
-            "label": "Entity Common Stock, Shares Outstanding", "entityName": ticker,
-            "units": {"shares": [{"end": end, "val": val, "accn": f"0000000000-25-{n:06d}", "fy": 2025, "fp": "Q2",
-                                  "form": form, "filed": filed} for n, (filed, end, val, form) in
-                                 enumerate(FACTS[ticker], start=1)]}}
+    return {
+        "cik": CIK[ticker],
+        "taxonomy": "dei",
+        "tag": "EntityCommonStockSharesOutstanding",
+        "label": "Entity Common Stock, Shares Outstanding",
+        "entityName": ticker,
+        "units": {
+            "shares": [
+                {
+                    "end": end,
+                    "val": val,
+                    "accn": f"0000000000-25-{n:06d}",
+                    "fy": 2025,
+                    "fp": "Q2",
+                    "form": form,
+                    "filed": filed,
+                }
+                for n, (filed, end, val, form) in enumerate(FACTS[ticker], start=1)
+            ]
+        },
+    }
 
 
 def serve(httpserver, seen: list[Request] | None = None, stooq: dict | None = None, sec: dict | None = None) -> str:
@@ -132,7 +159,7 @@ def serve(httpserver, seen: list[Request] | None = None, stooq: dict | None = No
                 return Response("Date,Open,High,Low,Close,Volume\n2025-07-01,1,1,1,n/a,5\n", content_type="text/csv")
             if ticker not in CLOSES:
                 return Response("No data", content_type="text/csv")
-            rows = [f"{d},1,2,0.5,{c},1000" for d, c in zip(DAYS, CLOSES[ticker])]
+            rows = [f"{d},1,2,0.5,{c},1000" for d, c in zip(DAYS, CLOSES[ticker], strict=False)]
             return Response("Date,Open,High,Low,Close,Volume\n" + "\n".join(rows) + "\n", content_type="text/csv")
         return Response("not here", status=404)
 
@@ -146,9 +173,17 @@ def fast() -> HttpPolicy:
 
 def plan(folder: Path, base: str, sleeps: list[float] | None = None, **kwargs):
     sleeps = [] if sleeps is None else sleeps
-    return plan_equities_refresh(folder, kwargs.pop("since", SINCE), kwargs.pop("tickers", None), sec_base_url=base,
-                                 prices_base_url=base, today=kwargs.pop("today", TODAY), policy=fast(),
-                                 sleep=sleeps.append, **kwargs)
+    return plan_equities_refresh(
+        folder,
+        kwargs.pop("since", SINCE),
+        kwargs.pop("tickers", None),
+        sec_base_url=base,
+        prices_base_url=base,
+        today=kwargs.pop("today", TODAY),
+        policy=fast(),
+        sleep=sleeps.append,
+        **kwargs,
+    )
 
 
 def merged(folder: Path) -> dict[tuple[str, str], dict[str, str]]:
@@ -163,8 +198,12 @@ def expected_rows() -> dict[tuple[str, str], tuple[int, int, str]]:
     mara = {1: 350_000_000, 2: 350_000_000, 3: 360_000_000, 7: 360_000_000, 8: 370_000_000}
     rows = {}
     for index, day in enumerate(DAYS[:-1]):  # not today
-        for ticker, shares in (("MARA", mara[day.day]), ("RIOT", 300_123_456), ("BTDR", DESK_BTDR),
-                               ("WULF", 390_000_000)):
+        for ticker, shares in (
+            ("MARA", mara[day.day]),
+            ("RIOT", 300_123_456),
+            ("BTDR", DESK_BTDR),
+            ("WULF", 390_000_000),
+        ):
             if ticker == "WULF" and day < date(2025, 7, 7):
                 continue  # not a member yet
             close = CLOSES[ticker][index]
@@ -183,7 +222,7 @@ def test_market_caps_are_shares_times_close_with_failures_per_ticker(httpserver,
         calls["n"] += 1
         if calls["n"] == 1:
             return Response("slow down", status=429, headers={"Retry-After": "2"})
-        rows = [f"{d},1,2,0.5,{c},1000" for d, c in zip(DAYS, CLOSES["RIOT"])]
+        rows = [f"{d},1,2,0.5,{c},1000" for d, c in zip(DAYS, CLOSES["RIOT"], strict=False)]
         return Response("Date,Open,High,Low,Close,Volume\n" + "\n".join(rows) + "\n", content_type="text/csv")
 
     sleeps: list[float] = []
@@ -196,18 +235,22 @@ def test_market_caps_are_shares_times_close_with_failures_per_ticker(httpserver,
     assert "line 2 (2025-07-01): the close 'n/a' is not a positive number" in failures["CIFR"]
     assert 2.0 in sleeps  # the 429's Retry-After was honoured
     by_ticker = {t.ticker: t for t in result.tickers}
-    assert by_ticker["MARA"].shares_from == ("sec 10-Q filed 2025-05-08 (count at 2025-04-25)",
-                                             "sec 10-Q filed 2025-07-03 (count at 2025-06-30)",
-                                             "sec S-3 filed 2025-07-08 (count at 2025-06-30)")
+    assert by_ticker["MARA"].shares_from == (
+        "sec 10-Q filed 2025-05-08 (count at 2025-04-25)",
+        "sec 10-Q filed 2025-07-03 (count at 2025-06-30)",
+        "sec S-3 filed 2025-07-08 (count at 2025-06-30)",
+    )
     assert by_ticker["BTDR"].shares_from == ("shares.csv 2025-06-30",)
-    assert str(by_ticker["WULF"]) == ("WULF: 2 days, shares from sec 10-Q filed 2025-05-09 (count at 2025-05-01), "
-                                      "closes from stooq")
+    assert str(by_ticker["WULF"]) == (
+        "WULF: 2 days, shares from sec 10-Q filed 2025-05-09 (count at 2025-05-01), closes from stooq"
+    )
     assert any("BTDR" in str(n) and "shares.csv only" in str(n) for n in result.plan.notes)
 
     # The SEC was asked with a declared User-Agent naming the house and the contact; Stooq for daily rows.
     sec_requests = [r for r in seen if not r.path.startswith("/q/")]
     assert {r.headers["User-Agent"] for r in sec_requests} == {
-        f"Northgate Securities dana.whitfield@northgate-securities.example (briefgen/{__version__})"}
+        f"Northgate Securities dana.whitfield@northgate-securities.example (briefgen/{__version__})"
+    }
     stooq_mara = next(r for r in seen if r.args.get("s") == "mara.us")
     assert dict(stooq_mara.args) == {"s": "mara.us", "i": "d", "d1": "20250701", "d2": "20250708"}
 
@@ -218,8 +261,14 @@ def test_market_caps_are_shares_times_close_with_failures_per_ticker(httpserver,
         assert (int(row["market_cap_usd"]), int(row["shares_outstanding"]), row["close_usd"]) == (value, shares, close)
     assert rows[("2025-07-08", "MARA")]["source"] == "sec S-3 filed 2025-07-08 (count at 2025-06-30) + stooq"
     assert rows[("2025-07-03", "BTDR")]["source"] == "shares.csv 2025-06-30 + stooq"
-    assert rows[("2025-06-30", "MARA")] == {"date": "2025-06-30", "ticker": "MARA", "market_cap_usd": "5000000000",
-                                            "shares_outstanding": "", "close_usd": "", "source": "manual"}
+    assert rows[("2025-06-30", "MARA")] == {
+        "date": "2025-06-30",
+        "ticker": "MARA",
+        "market_cap_usd": "5000000000",
+        "shares_outstanding": "",
+        "close_usd": "",
+        "source": "manual",
+    }
     # by date; within a date the file's rows first, then new ones in miners.csv order (not re-sorted by ticker)
     assert [t for d, t in rows if d == "2025-07-07"] == ["MARA", "RIOT", "BTDR", "WULF"]
     assert ("2025-07-09", "MARA") not in rows  # today's close is not final
@@ -234,11 +283,16 @@ def test_changes_are_reported_old_to_new(httpserver, folder: Path):
     result = plan(folder, serve(httpserver), tickers=("MARA",))
     text = describe(result.plan)
     first = cap(350_000_000, "15.15")
-    assert text.startswith("sec+stooq: 5 rows fetched over 5 days, 2025-07-01 to 2025-07-03, 2025-07-07 to 2025-07-08\n"
-                           "  new: 3 rows, 2025-07-03 to 2025-07-03, 2025-07-07 to 2025-07-08\n".replace(
-                               "2025-07-03 to 2025-07-03", "2025-07-03"))
-    assert (f"    2025-07-01  MARA  market_cap_usd 5300000000 -> {first}; shares_outstanding (blank) -> 350000000; "
-            "close_usd (blank) -> 15.15\n") in text
+    assert text.startswith(
+        "sec+stooq: 5 rows fetched over 5 days, 2025-07-01 to 2025-07-03, 2025-07-07 to 2025-07-08\n"
+        "  new: 3 rows, 2025-07-03 to 2025-07-03, 2025-07-07 to 2025-07-08\n".replace(
+            "2025-07-03 to 2025-07-03", "2025-07-03"
+        )
+    )
+    assert (
+        f"    2025-07-01  MARA  market_cap_usd 5300000000 -> {first}; shares_outstanding (blank) -> 350000000; "
+        "close_usd (blank) -> 15.15\n"
+    ) in text
     assert [c.label for c in result.plan.changed] == ["MARA", "MARA"]
     again = plan(folder, serve(httpserver), tickers=("MARA",))
     apply_plan(again.plan)
@@ -264,8 +318,10 @@ def test_malformed_json_from_the_sec_fails_that_ticker_only(httpserver, folder: 
 
 
 def test_a_share_count_in_another_unit_fails_that_ticker(httpserver, folder: Path):
-    odd = Response(json.dumps({"units": {"pure": [{"end": "2025-05-01", "val": 5, "filed": "2025-05-02"}]}}),
-                   content_type="application/json")
+    odd = Response(
+        json.dumps({"units": {"pure": [{"end": "2025-05-01", "val": 5, "filed": "2025-05-02"}]}}),
+        content_type="application/json",
+    )
     result = plan(folder, serve(httpserver, sec={"RIOT": odd}), tickers=("RIOT", "MARA"))
     assert "gives the share count in pure, not in 'shares'" in result.failures[0].error
 
@@ -300,7 +356,9 @@ def test_a_web_page_instead_of_csv_is_named(httpserver, folder: Path):
 def test_the_api_key_is_sent_to_stooq_and_never_shown(httpserver, folder: Path):
     seen: list[Request] = []
     page = Response("Exceeded the daily hits limit", content_type="text/plain")
-    result = plan(folder, serve(httpserver, seen, stooq={"RIOT": page}), tickers=("MARA", "RIOT"), stooq_apikey="s3cr3t")
+    result = plan(
+        folder, serve(httpserver, seen, stooq={"RIOT": page}), tickers=("MARA", "RIOT"), stooq_apikey="s3cr3t"
+    )
     assert all(r.args.get("apikey") == "s3cr3t" for r in seen if r.path == "/q/d/l/")
     assert "daily download limit" in result.failures[0].error and "s3cr3t" not in result.failures[0].error
 
@@ -313,26 +371,32 @@ def test_sec_requests_are_paced_at_ten_a_second(httpserver, folder: Path):
 
 def test_the_run_deadline_fails_the_tickers_not_reached(httpserver, folder: Path):
     now = {"s": 0.0}
-    rows = [f"{d},1,2,0.5,{c},1000" for d, c in zip(DAYS, CLOSES["MARA"])]
+    rows = [f"{d},1,2,0.5,{c},1000" for d, c in zip(DAYS, CLOSES["MARA"], strict=False)]
 
     def slow_mara() -> Response:  # the clock has gone past the deadline once MARA's prices arrive
         now["s"] = 1000.0
         return Response("Date,Open,High,Low,Close,Volume\n" + "\n".join(rows) + "\n", content_type="text/csv")
 
-    result = plan(folder, serve(httpserver, stooq={"MARA": slow_mara}), tickers=("MARA", "RIOT"),
-                  clock=lambda: now["s"], deadline_s=60.0)
+    result = plan(
+        folder,
+        serve(httpserver, stooq={"MARA": slow_mara}),
+        tickers=("MARA", "RIOT"),
+        clock=lambda: now["s"],
+        deadline_s=60.0,
+    )
     assert [t.ticker for t in result.failures] == ["RIOT"]
     assert "deadline of 60 s passed" in result.failures[0].error
     assert {k[1] for k in result.plan.added_rows} == {"MARA"}
 
 
 def test_a_gap_is_a_trading_day_others_traded_not_a_holiday(httpserver, folder: Path):
-    rows = [f"{d},1,2,0.5,{c},1000" for d, c in zip(DAYS, CLOSES["RIOT"]) if d != date(2025, 7, 2)]
+    rows = [f"{d},1,2,0.5,{c},1000" for d, c in zip(DAYS, CLOSES["RIOT"], strict=False) if d != date(2025, 7, 2)]
     riot = Response("Date,Open,High,Low,Close,Volume\n" + "\n".join(rows) + "\n", content_type="text/csv")
     result = plan(folder, serve(httpserver, stooq={"RIOT": riot}), tickers=("MARA", "RIOT"))
     assert [str(w) for w in result.plan.warnings] == [
         "sec+stooq RIOT: no close on 2025-07-02, when other tickers traded (the brief uses the last close before; "
-        "check for a trading halt)"]  # 4 July: nobody traded, so not a gap
+        "check for a trading halt)"
+    ]  # 4 July: nobody traded, so not a gap
 
 
 def test_without_a_contact_address_nothing_is_requested(httpserver, folder: Path):
@@ -347,8 +411,9 @@ def test_without_a_contact_address_nothing_is_requested(httpserver, folder: Path
 
 
 def test_shares_csv_is_checked_like_every_input(httpserver, folder: Path):
-    (folder / "shares.csv").write_text("date,ticker,shares_outstanding,source\n"
-                                       "2025-06-30,BTDR,2.0e8x,20-F\n2025-06-30,BTDX,200000000,20-F\n")
+    (folder / "shares.csv").write_text(
+        "date,ticker,shares_outstanding,source\n2025-06-30,BTDR,2.0e8x,20-F\n2025-06-30,BTDX,200000000,20-F\n"
+    )
     seen: list[Request] = []
     with pytest.raises(InputError) as caught:
         plan(folder, serve(httpserver, seen))
@@ -358,8 +423,9 @@ def test_shares_csv_is_checked_like_every_input(httpserver, folder: Path):
     (folder / "shares.csv").write_text("date,ticker,shares_outstanding,source\n2025-06-30,BTDX,200000000,20-F\n")
     with pytest.raises(InputError) as caught:
         plan(folder, serve(httpserver, seen))
-    assert str(caught.value.problems[0]) == ("shares.csv: row 2, column 'ticker': ticker BTDX is not in miners.csv "
-                                             "(did you mean BTDR?)")
+    assert str(caught.value.problems[0]) == (
+        "shares.csv: row 2, column 'ticker': ticker BTDX is not in miners.csv (did you mean BTDR?)"
+    )
     assert seen == []
 
 
@@ -379,7 +445,8 @@ def test_the_contract_checks_a_traced_cap_within_rounding(folder: Path):
         "2025-07-03,MARA,5500000000,,,manual\n"  # no trace: nothing to check
         "2025-07-07,MARA,5904000000,360000000,15.4,sec\n"  # 360,000,000 x 15.4 is 5,544,000,000
         "2025-07-08,MARA,6310350000,370000000,17.06,sec\n"  # cap from 17.055, close shown to the cent: rounding
-        "2025-07-09,MARA,6310350000,370000000,17.0561,sec\n")  # to four places, 17.05605 at least: not rounding
+        "2025-07-09,MARA,6310350000,370000000,17.0561,sec\n"
+    )  # to four places, 17.05605 at least: not rounding
     with pytest.raises(InputError) as caught:
         load_inputs(folder)
     assert [str(p) for p in caught.value.problems] == [
@@ -388,7 +455,8 @@ def test_the_contract_checks_a_traced_cap_within_rounding(folder: Path):
         "shares_outstanding and close_usd blank)",
         "market_caps.csv: row 7, column 'market_cap_usd': market_cap_usd 6,310,350,000 is not shares_outstanding x "
         "close_usd (370,000,000 x 17.0561 = 6,310,757,000) (correct the figure that is wrong, or leave "
-        "shares_outstanding and close_usd blank)"]
+        "shares_outstanding and close_usd blank)",
+    ]
 
 
 # --- the command, and a brief built from what it wrote ---------------------------------------
@@ -400,13 +468,25 @@ def run(*args: str):
 
 def test_fetch_then_build_prints_the_combined_market_cap(httpserver, folder: Path, tmp_path: Path):
     base = serve(httpserver)
-    result = run("fetch", "equities", "--inputs", str(folder), "--since", "2025-07-01", "--sec-base-url", base,
-                 "--prices-base-url", base)
+    result = run(
+        "fetch",
+        "equities",
+        "--inputs",
+        str(folder),
+        "--since",
+        "2025-07-01",
+        "--sec-base-url",
+        base,
+        "--prices-base-url",
+        base,
+    )
     # HIVE, CLSK and CIFR fail: exit 1, each named, the others written with a backup of the old file (the
     # command runs on the real date, so 9 July is over and merged too)
     assert result.exit_code == 1
-    assert ("MARA: 6 days, shares from sec 10-Q filed 2025-05-08 (count at 2025-04-25); sec 10-Q filed 2025-07-03 "
-            "(count at 2025-06-30); sec S-3 filed 2025-07-08 (count at 2025-06-30), closes from stooq\n") in result.stdout
+    assert (
+        "MARA: 6 days, shares from sec 10-Q filed 2025-05-08 (count at 2025-04-25); sec 10-Q filed 2025-07-03 "
+        "(count at 2025-06-30); sec S-3 filed 2025-07-08 (count at 2025-06-30), closes from stooq\n"
+    ) in result.stdout
     backup = next((folder / "backups").iterdir())
     assert f"Wrote {folder / 'market_caps.csv'} (previous version kept as {backup}).\n" in result.stdout
     assert result.stderr.splitlines()[-4:][0] == "Error: 3 of 7 tickers failed; the others were kept:"
@@ -450,17 +530,34 @@ def test_the_sample_inputs_take_a_refresh(httpserver, tmp_path: Path):
             return Response(json.dumps(body), content_type="application/json")
         if request.path.startswith("/api/xbrl/"):
             ticker = members[int(request.path.split("/")[4][3:]) - 1000]
-            fact = {"end": "2025-10-31", "val": shares[ticker], "accn": "0000000000-25-000001", "fy": 2025, "fp": "Q3",
-                    "form": "10-Q", "filed": "2025-11-05"}
+            fact = {
+                "end": "2025-10-31",
+                "val": shares[ticker],
+                "accn": "0000000000-25-000001",
+                "fy": 2025,
+                "fp": "Q3",
+                "form": "10-Q",
+                "filed": "2025-11-05",
+            }
             return Response(json.dumps({"units": {"shares": [fact]}}), content_type="application/json")
         ticker = request.args["s"].removesuffix(".us").upper()
-        rows = [f"{d},1,1,1,{c},100" for d, c in zip(days, closes[ticker])]
+        rows = [f"{d},1,1,1,{c},100" for d, c in zip(days, closes[ticker], strict=False)]
         return Response("Date,Open,High,Low,Close,Volume\n" + "\n".join(rows) + "\n", content_type="text/csv")
 
     httpserver.expect_request("").respond_with_handler(handler)
     base = httpserver.url_for("/").rstrip("/")
-    result = run("fetch", "equities", "--inputs", str(folder), "--since", "2026-01-01", "--sec-base-url", base,
-                 "--prices-base-url", base)
+    result = run(
+        "fetch",
+        "equities",
+        "--inputs",
+        str(folder),
+        "--since",
+        "2026-01-01",
+        "--sec-base-url",
+        base,
+        "--prices-base-url",
+        base,
+    )
     assert result.exit_code == 0, result.output
     figures = json.loads(run("metrics", "--inputs", str(folder), "--format", "json").stdout)
     end = date.fromisoformat(figures["period"]["end"])
@@ -473,8 +570,21 @@ def test_the_sample_inputs_take_a_refresh(httpserver, tmp_path: Path):
 def test_dry_run_writes_nothing(httpserver, folder: Path):
     before = (folder / "market_caps.csv").read_bytes()
     base = serve(httpserver)
-    result = run("fetch", "equities", "--inputs", str(folder), "--since", "2025-07-01", "--tickers", "MARA,RIOT",
-                 "--sec-base-url", base, "--prices-base-url", base, "--dry-run")
+    result = run(
+        "fetch",
+        "equities",
+        "--inputs",
+        str(folder),
+        "--since",
+        "2025-07-01",
+        "--tickers",
+        "MARA,RIOT",
+        "--sec-base-url",
+        base,
+        "--prices-base-url",
+        base,
+        "--dry-run",
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout.endswith(f"Dry run: {folder / 'market_caps.csv'} not written.\n")
     assert (folder / "market_caps.csv").read_bytes() == before and not (folder / "backups").exists()
@@ -483,7 +593,18 @@ def test_dry_run_writes_nothing(httpserver, folder: Path):
 def test_the_command_has_help_and_is_documented():
     assert run("fetch", "equities", "--help").exit_code == 0
     docs = user_docs()
-    for text in ("briefgen fetch equities", "--sec-base-url", "--prices-base-url", "--tickers", "--contact",
-                 "shares.csv", "EntityCommonStockSharesOutstanding", "10 requests", "User-Agent", "Stooq",
-                 "shares_outstanding", "close_usd"):
+    for text in (
+        "briefgen fetch equities",
+        "--sec-base-url",
+        "--prices-base-url",
+        "--tickers",
+        "--contact",
+        "shares.csv",
+        "EntityCommonStockSharesOutstanding",
+        "10 requests",
+        "User-Agent",
+        "Stooq",
+        "shares_outstanding",
+        "close_usd",
+    ):
         assert text in docs, text

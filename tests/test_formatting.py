@@ -80,8 +80,16 @@ def test_usd_digits_and_sign():
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(62.04e9, "$62bn"), (13.2e9, "$13bn"), (1.6e9, "$1.6bn"), (96e6, "$96m"), (88_950, "$89k"), (38.08, "$38.08"),
-     (9.96e9, "$10bn"), (-13.2e9, "\u2212$13bn")],
+    [
+        (62.04e9, "$62bn"),
+        (13.2e9, "$13bn"),
+        (1.6e9, "$1.6bn"),
+        (96e6, "$96m"),
+        (88_950, "$89k"),
+        (38.08, "$38.08"),
+        (9.96e9, "$10bn"),
+        (-13.2e9, "\u2212$13bn"),
+    ],
 )
 def test_usd_compact(value, expected):
     assert usd_compact(value) == expected
@@ -135,8 +143,20 @@ def test_dates():
     assert long_date("2026-01-15") == "15 January 2026"
 
 
-NUMBER_FILTERS = ("usd", "usd_compact", "num", "ehs", "pct", "signed_pct", "bps", "signed", "multiple", "btc", "difficulty",
-                  "j_per_th")
+NUMBER_FILTERS = (
+    "usd",
+    "usd_compact",
+    "num",
+    "ehs",
+    "pct",
+    "signed_pct",
+    "bps",
+    "signed",
+    "multiple",
+    "btc",
+    "difficulty",
+    "j_per_th",
+)
 DATE_FILTERS = ("long_date", "short_date", "day_month", "month_name")
 
 
@@ -172,8 +192,15 @@ def test_windows_print_their_dates_and_label():
 
 @pytest.mark.parametrize(
     ("code", "expected"),
-    [("hpc_lease", "HPC lease"), ("power_approval", "Power approval"), ("land", "Land"), ("ai-hosting", "AI hosting"),
-     ("HPC lease", "HPC lease"), ("Land acquisition", "Land acquisition"), ("", MISSING)],
+    [
+        ("hpc_lease", "HPC lease"),
+        ("power_approval", "Power approval"),
+        ("land", "Land"),
+        ("ai-hosting", "AI hosting"),
+        ("HPC lease", "HPC lease"),
+        ("Land acquisition", "Land acquisition"),
+        ("", MISSING),
+    ],
 )
 def test_label_turns_codes_into_words(code, expected):
     assert label(code) == expected
@@ -195,11 +222,22 @@ def test_numpy_and_pandas_numbers():
 
 
 def test_nobreak_keeps_figures_with_their_units_and_dates_together():
-    text = ("Hashprice rose 11.0% to $40.08/PH/s/day as hashrate fell to 1,022 EH/s, adding 12.0 EH/s since "
-            "30 Nov 2025 (+280 bp), over 18\u201331 Dec 2025 at $0.040/kWh and 22.0 J/TH; 2,016 blocks")
+    text = (
+        "Hashprice rose 11.0% to $40.08/PH/s/day as hashrate fell to 1,022 EH/s, adding 12.0 EH/s since "
+        "30 Nov 2025 (+280 bp), over 18\u201331 Dec 2025 at $0.040/kWh and 22.0 J/TH; 2,016 blocks"
+    )
     html = str(nobreak(text))
-    for kept in ("$40.08/PH/s/day", "1,022 EH/s", "12.0 EH/s", "30 Nov 2025", "+280 bp", "18\u201331 Dec 2025",
-                 "$0.040/kWh", "22.0 J/TH", "2,016 blocks"):
+    for kept in (
+        "$40.08/PH/s/day",
+        "1,022 EH/s",
+        "12.0 EH/s",
+        "30 Nov 2025",
+        "+280 bp",
+        "18\u201331 Dec 2025",
+        "$0.040/kWh",
+        "22.0 J/TH",
+        "2,016 blocks",
+    ):
         assert f'<span class="nb">{kept}</span>' in html, kept
     # A bare figure has nothing to break from: left as it is.
     assert "11.0%" in html and '<span class="nb">11.0%' not in html
@@ -214,10 +252,14 @@ def test_nobreak_escapes_text_and_never_touches_tags():
 
 
 def test_two_lines_breaks_at_the_sentence_nearest_the_middle():
-    notice = ("For institutional investors only. Not investment advice. "
-              "See the disclosures and analyst certification at the end of this note.")
-    assert two_lines(notice) == ("For institutional investors only. Not investment advice.\n"
-                                 "See the disclosures and analyst certification at the end of this note.")
+    notice = (
+        "For institutional investors only. Not investment advice. "
+        "See the disclosures and analyst certification at the end of this note."
+    )
+    assert two_lines(notice) == (
+        "For institutional investors only. Not investment advice.\n"
+        "See the disclosures and analyst certification at the end of this note."
+    )
     assert two_lines("One sentence only.") == "One sentence only."
     assert two_lines(None) == ""
 

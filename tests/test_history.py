@@ -6,7 +6,7 @@ import multiprocessing
 import re
 import sqlite3
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -14,9 +14,9 @@ from click.testing import CliRunner
 
 from briefgen.cli import main
 from briefgen.errors import BriefgenError
+from briefgen.inputs.folder import SourceFile
 from briefgen.sectors.bitcoin_mining import SECTOR
 from briefgen.store.figures import flatten_figures, key_values
-from briefgen.store.historydb import HISTORY_FILE, SCHEMA_VERSION, HistoryError
 from briefgen.store.history import (
     PreviousBrief,
     diff_builds,
@@ -25,12 +25,12 @@ from briefgen.store.history import (
     previous_key,
     record_build,
 )
-from briefgen.inputs.folder import SourceFile
+from briefgen.store.historydb import HISTORY_FILE, SCHEMA_VERSION, HistoryError
 from tests.conftest import user_docs
 
 pytestmark = pytest.mark.filterwarnings("error")
 
-WHEN = datetime(2026, 1, 15, 9, 30, tzinfo=timezone.utc)
+WHEN = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
 
 
 def _figure(period: float | None, compare: float | None, share: bool = False) -> dict:
@@ -38,19 +38,33 @@ def _figure(period: float | None, compare: float | None, share: bool = False) ->
     return {"period": period, "compare": compare, change: None, "prior_month": None, f"{change}_vs_prior_month": None}
 
 
-def figures(btc: float = 90_000.0, hashrate: float = 1_022.0, margin: float = 47.0, cap: float | None = 62.0e9,
-            height: int = 932_385, period: tuple[str, str] = ("2026-01-01", "2026-01-14")) -> dict:
+def figures(
+    btc: float = 90_000.0,
+    hashrate: float = 1_022.0,
+    margin: float = 47.0,
+    cap: float | None = 62.0e9,
+    height: int = 932_385,
+    period: tuple[str, str] = ("2026-01-01", "2026-01-14"),
+) -> dict:
     """A small slice of metrics_as_dict's data: enough for the key figures and a few more."""
     return {
         "period": {"start": period[0], "end": period[1], "label": "first two weeks of January"},
-        "network": {"hashrate_ehs": _figure(hashrate, 1_043.0), "btc_price_usd": _figure(btc, 83_000.0),
-                    "block_height": height},
-        "economics": {"hashprice_usd_per_ph_day": _figure(40.08, 36.10),
-                      "revenue_usd_per_eh_day": _figure(40_080.0, 36_100.0),
-                      "gross_margin_pct": _figure(margin, 41.5, share=True),
-                      "sensitivity": {"unit": "USD per PH/s per day", "btc_price_usd": [btc], "hashrate_ehs": [hashrate]}},
-        "miners": {"share_of_network_pct": _figure(41.0, 39.7, share=True), "leaders": ["BTDR", "RIOT"],
-                   "by_ticker": [{"ticker": "MARA", "name": "MARA Holdings", "hashrate_ehs": 61.2}]},
+        "network": {
+            "hashrate_ehs": _figure(hashrate, 1_043.0),
+            "btc_price_usd": _figure(btc, 83_000.0),
+            "block_height": height,
+        },
+        "economics": {
+            "hashprice_usd_per_ph_day": _figure(40.08, 36.10),
+            "revenue_usd_per_eh_day": _figure(40_080.0, 36_100.0),
+            "gross_margin_pct": _figure(margin, 41.5, share=True),
+            "sensitivity": {"unit": "USD per PH/s per day", "btc_price_usd": [btc], "hashrate_ehs": [hashrate]},
+        },
+        "miners": {
+            "share_of_network_pct": _figure(41.0, 39.7, share=True),
+            "leaders": ["BTDR", "RIOT"],
+            "by_ticker": [{"ticker": "MARA", "name": "MARA Holdings", "hashrate_ehs": 61.2}],
+        },
         "equities": None if cap is None else {"market_cap_usd": _figure(cap, 49.0e9)},
     }
 
@@ -63,9 +77,17 @@ def sources(network: str = "1" * 64, extra: dict[str, str] | None = None) -> tup
 
 def record(output: Path, as_of: date, pdf: str = "a" * 64, variant: str | None = None, **changes) -> int:
     start = as_of.replace(day=1)
-    return record_build(output, as_of=as_of, period=(start, as_of), compare=(date(2025, 12, 18), date(2025, 12, 31)),
-                        figures=figures(**changes.pop("figures", {})), sources=changes.pop("sources", sources()),
-                        pdf_sha256=pdf, pdf_variant=variant, recorded_at=WHEN)
+    return record_build(
+        output,
+        as_of=as_of,
+        period=(start, as_of),
+        compare=(date(2025, 12, 18), date(2025, 12, 31)),
+        figures=figures(**changes.pop("figures", {})),
+        sources=changes.pop("sources", sources()),
+        pdf_sha256=pdf,
+        pdf_variant=variant,
+        recorded_at=WHEN,
+    )
 
 
 def published(output: Path, build_id: int, as_of: date, *, recalled: bool = False) -> None:
@@ -75,12 +97,24 @@ def published(output: Path, build_id: int, as_of: date, *, recalled: bool = Fals
     with writer(output) as db:
         version = next_version(db, as_of)
         db.execute("UPDATE builds SET final_sha256 = pdf_sha256 WHERE id = ?", (build_id,))
-        add_publication(db, build_id=build_id, as_of=as_of, version=version, approved_by="Carla Compliance",
-                        note=None, published_at="2026-01-15T10:00:00Z", pdf_sha256="f" * 64, pdf_size=1,
-                        folder=f"published/{as_of}/v{version}")
+        add_publication(
+            db,
+            build_id=build_id,
+            as_of=as_of,
+            version=version,
+            approved_by="Carla Compliance",
+            note=None,
+            published_at="2026-01-15T10:00:00Z",
+            pdf_sha256="f" * 64,
+            pdf_size=1,
+            folder=f"published/{as_of}/v{version}",
+        )
         if recalled:
-            db.execute("UPDATE publications SET recalled_at = '2026-01-16T10:00:00Z', recall_reason = 'wrong'"
-                       " WHERE as_of = ? AND version = ?", (as_of.isoformat(), version))
+            db.execute(
+                "UPDATE publications SET recalled_at = '2026-01-16T10:00:00Z', recall_reason = 'wrong'"
+                " WHERE as_of = ? AND version = ?",
+                (as_of.isoformat(), version),
+            )
 
 
 def test_history_shows_each_entry_status_version_and_approver_and_published_lists_only_those(tmp_path):
@@ -94,8 +128,11 @@ def test_history_shows_each_entry_status_version_and_approver_and_published_list
 
     assert everything.exit_code == 0 and only.exit_code == 0, everything.output + only.output
     rows = [line.split()[:5] for line in everything.output.splitlines()[1:]]
-    assert rows == [["1", "2025-12-31", "published", "v1", "Carla"], ["1", "2025-12-31", "recalled", "v2", "Carla"],
-                    ["2", "2026-01-15", "draft", "-", "-"]]
+    assert rows == [
+        ["1", "2025-12-31", "published", "v1", "Carla"],
+        ["1", "2025-12-31", "recalled", "v2", "Carla"],
+        ["2", "2026-01-15", "draft", "-", "-"],
+    ]
     assert everything.output.splitlines()[0].split()[:6] == ["id", "as", "of", "status", "version", "approved"]
     assert [line.split()[2] for line in only.output.splitlines()[1:]] == ["published", "recalled"]
 
@@ -111,9 +148,12 @@ def test_first_recording_creates_a_versioned_database(tmp_path):
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # readers create no side files
         assert db.execute("SELECT recorded_at, as_of, pdf_sha256 FROM builds").fetchall() == [
-            ("2026-01-15T09:30:00+00:00", "2026-01-15", "a" * 64)]
+            ("2026-01-15T09:30:00+00:00", "2026-01-15", "a" * 64)
+        ]
         assert db.execute("SELECT name, sha256 FROM sources ORDER BY name").fetchall() == [
-            ("brief.yaml", "b" * 64), ("network.csv", "1" * 64)]
+            ("brief.yaml", "b" * 64),
+            ("network.csv", "1" * 64),
+        ]
     db.close()
 
 
@@ -128,8 +168,14 @@ def test_previous_brief_is_the_latest_publication_dated_strictly_before(tmp_path
 
     assert previous == PreviousBrief(rebuilt, date(2025, 12, 31), figures(btc=88_000.0, cap=None))
     assert key_values(SECTOR.key_figures, previous.figures) == {
-        "btc_price_usd": 88_000.0, "hashrate_ehs": 1_022.0, "hashprice_usd_per_ph_day": 40.08,
-        "revenue_usd_per_eh_day": 40_080.0, "gross_margin_pct": 47.0, "market_cap_usd": None, "listed_share_pct": 41.0}
+        "btc_price_usd": 88_000.0,
+        "hashrate_ehs": 1_022.0,
+        "hashprice_usd_per_ph_day": 40.08,
+        "revenue_usd_per_eh_day": 40_080.0,
+        "gross_margin_pct": 47.0,
+        "market_cap_usd": None,
+        "listed_share_pct": 41.0,
+    }
     assert previous_brief(tmp_path, date(2025, 12, 31)).as_of == date(2025, 12, 15)
     assert previous_brief(tmp_path, date(2025, 12, 15)) is None
 
@@ -143,8 +189,9 @@ def test_a_draft_never_becomes_the_previous_brief(tmp_path):
 
 def test_a_recalled_version_is_not_the_previous_brief_and_the_version_before_it_is_not_either(tmp_path):
     published(tmp_path, record(tmp_path, date(2025, 12, 15), figures={"btc": 85_000.0}), date(2025, 12, 15))
-    published(tmp_path, record(tmp_path, date(2025, 12, 31), figures={"btc": 87_000.0}), date(2025, 12, 31),
-              recalled=True)
+    published(
+        tmp_path, record(tmp_path, date(2025, 12, 31), figures={"btc": 87_000.0}), date(2025, 12, 31), recalled=True
+    )
 
     assert previous_brief(tmp_path, date(2026, 1, 15)).figures["network"]["btc_price_usd"]["period"] == 85_000.0
 
@@ -154,10 +201,14 @@ def test_a_schema_1_history_is_migrated_in_place_and_its_builds_count_as_drafts(
 
     with sqlite3.connect(tmp_path / HISTORY_FILE) as db:  # a history as briefgen wrote it before publishing
         from briefgen.store.historydb import SCHEMA_V1
+
         db.executescript(SCHEMA_V1 + "; PRAGMA user_version = 1;")
-        db.execute("INSERT INTO builds (recorded_at, as_of, period_start, period_end, compare_start, compare_end,"
-                   " pdf_sha256, figures) VALUES ('x', '2025-12-31', '2025-12-01', '2025-12-31', '2025-11-01',"
-                   " '2025-11-30', ?, '{}')", ("a" * 64,))
+        db.execute(
+            "INSERT INTO builds (recorded_at, as_of, period_start, period_end, compare_start, compare_end,"
+            " pdf_sha256, figures) VALUES ('x', '2025-12-31', '2025-12-01', '2025-12-31', '2025-11-01',"
+            " '2025-11-30', ?, '{}')",
+            ("a" * 64,),
+        )
     db.close()
 
     assert previous_brief(tmp_path, date(2026, 1, 15)) is None  # read-only: nothing migrated yet
@@ -169,6 +220,7 @@ def test_a_schema_1_history_is_migrated_in_place_and_its_builds_count_as_drafts(
     assert lifecycle.publications(tmp_path) == []
     with pytest.raises(BriefgenError, match="older briefgen kept no publishable copy|build again"):
         from briefgen.publish.versions import publish
+
         publish(tmp_path, tmp_path, approved_by="Carla Compliance")
 
 
@@ -217,16 +269,22 @@ def test_a_history_from_a_newer_briefgen_is_refused(tmp_path):
 
     with pytest.raises(HistoryError) as raised:
         previous_brief(tmp_path, date(2026, 1, 31))
-    assert str(raised.value) == (f"{tmp_path / HISTORY_FILE} was written by a newer briefgen (schema "
-                                 f"{SCHEMA_VERSION + 1}, this one reads {SCHEMA_VERSION}); upgrade briefgen")
+    assert str(raised.value) == (
+        f"{tmp_path / HISTORY_FILE} was written by a newer briefgen (schema "
+        f"{SCHEMA_VERSION + 1}, this one reads {SCHEMA_VERSION}); upgrade briefgen"
+    )
     assert isinstance(raised.value, BriefgenError)
 
 
 def _record_many(output: str, worker: int, count: int, barrier) -> None:
     barrier.wait()  # both writers start together, on a database that does not exist yet
     for i in range(count):
-        record(Path(output), date(2026, 1, 1 + i % 28), pdf=f"{worker}{i:063d}",
-               sources=sources(extra={f"commentary/w{worker}-{i}.md": "c" * 64}))
+        record(
+            Path(output),
+            date(2026, 1, 1 + i % 28),
+            pdf=f"{worker}{i:063d}",
+            sources=sources(extra={f"commentary/w{worker}-{i}.md": "c" * 64}),
+        )
 
 
 def test_two_processes_record_at_once_without_losing_a_build(tmp_path):
@@ -252,9 +310,9 @@ def test_two_processes_record_at_once_without_losing_a_build(tmp_path):
 
 
 def _key_figures_panel(html: str) -> str:
-    panel = html[html.index('<div class="panel key-figures">'):]
+    panel = html[html.index('<div class="panel key-figures">') :]
     panel = panel.replace('<span class="nb">', "").replace("</span>", "")  # figures kept whole (nobreak filter)
-    text = re.sub(r"<[^>]+>", " ", panel[:panel.index("</div>")])
+    text = re.sub(r"<[^>]+>", " ", panel[: panel.index("</div>")])
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -273,9 +331,11 @@ def test_the_panel_shows_the_change_since_the_previous_brief_only_when_there_is_
     with_previous = _key_figures_panel(render_html(replace(context, previous=previous)))
 
     assert "Since" not in without
-    assert with_previous.startswith("Key figures 1\u201314 Jan 2026 18\u201331 Dec 2025 Change Since 31 Dec 2025 "
-                                    "BTC price $90,250 $82,970 +8.8% +2.6% "
-                                    "Network hashrate 1,027 EH/s 1,048 EH/s \u22122.0% +2.7% ")
+    assert with_previous.startswith(
+        "Key figures 1\u201314 Jan 2026 18\u201331 Dec 2025 Change Since 31 Dec 2025 "
+        "BTC price $90,250 $82,970 +8.8% +2.6% "
+        "Network hashrate 1,027 EH/s 1,048 EH/s \u22122.0% +2.7% "
+    )
     assert "Gross margin incl. fees 47.1% 41.3% +580 bp +210 bp " in with_previous
     # The block-reward rows have no figure in the history yet: a dash, not an empty cell.
     assert "Block-reward margin subsidy only 46.6% 40.8% +580 bp \u2013 " in with_previous
@@ -288,8 +348,13 @@ def test_the_panel_shows_the_change_since_the_previous_brief_only_when_there_is_
 
 def test_history_lists_every_build_oldest_first(tmp_path):
     record(tmp_path, date(2025, 12, 31), pdf="0d2d04caefcab970" + "0" * 48, figures={"btc": 88_094.4, "cap": None})
-    record(tmp_path, date(2026, 1, 15), pdf="7f0a4c0938c55eab" + "0" * 48, variant="pdf/a-3u",
-           figures={"btc": 90_358.8, "margin": -3.4})
+    record(
+        tmp_path,
+        date(2026, 1, 15),
+        pdf="7f0a4c0938c55eab" + "0" * 48,
+        variant="pdf/a-3u",
+        figures={"btc": 90_358.8, "margin": -3.4},
+    )
 
     result = CliRunner().invoke(main, ["history", "--builds", "--output", str(tmp_path)])
 
@@ -303,9 +368,13 @@ def test_history_lists_every_build_oldest_first(tmp_path):
 
 def test_diff_reports_changed_figures_and_input_files_with_old_and_new(tmp_path):
     record(tmp_path, date(2026, 1, 15), pdf="1" * 64)
-    record(tmp_path, date(2026, 1, 15), pdf="2" * 64,
-           figures={"btc": 99_000.0, "margin": 45.5, "height": 932_400},
-           sources=sources(network="9" * 64, extra={"commentary/outlook.md": "c" * 64}))
+    record(
+        tmp_path,
+        date(2026, 1, 15),
+        pdf="2" * 64,
+        figures={"btc": 99_000.0, "margin": 45.5, "height": 932_400},
+        sources=sources(network="9" * 64, extra={"commentary/outlook.md": "c" * 64}),
+    )
 
     result = CliRunner().invoke(main, ["diff", "--output", str(tmp_path)])
 
@@ -369,10 +438,15 @@ def test_diff_names_an_unknown_id_and_needs_two_builds(tmp_path, monkeypatch):
     record(Path("output"), date(2026, 1, 31))
     unknown = runner.invoke(main, ["diff", "1", "7"])
 
-    assert (one.exit_code, one.output) == (1, "Error: only one build (id 1) recorded in output/history.sqlite; "
-                                              "diff needs two (build again, or name two ids)\n")
-    assert (unknown.exit_code, unknown.output) == (1, "Error: no build 7 in output/history.sqlite (ids run from 1 "
-                                                      "to 2; see briefgen history)\n")
+    assert (one.exit_code, one.output) == (
+        1,
+        "Error: only one build (id 1) recorded in output/history.sqlite; "
+        "diff needs two (build again, or name two ids)\n",
+    )
+    assert (unknown.exit_code, unknown.output) == (
+        1,
+        "Error: no build 7 in output/history.sqlite (ids run from 1 to 2; see briefgen history)\n",
+    )
 
 
 def test_commands_have_help_and_are_documented():

@@ -76,8 +76,12 @@ SUMMARY = """\
 | 1 | <b>2</b> |
 """
 # Files in the inputs folder that briefgen does not read: none may end up in the PDF.
-STRAYS = {"secret.txt": "password=hunter2\n", ".env": "TOKEN=abc\n", "commentary/notes.txt": "private\n",
-          "old/network.csv": "date,btc_price_usd\n1999-01-01,OLD-COPY-42\n"}
+STRAYS = {
+    "secret.txt": "password=hunter2\n",
+    ".env": "TOKEN=abc\n",
+    "commentary/notes.txt": "private\n",
+    "old/network.csv": "date,btc_price_usd\n1999-01-01,OLD-COPY-42\n",
+}
 
 
 @dataclass
@@ -95,8 +99,14 @@ def built(tmp_path_factory) -> Built:
     root = tmp_path_factory.mktemp("hostile")
     inputs = root / "inputs"
     shutil.copytree(BASE, inputs)
-    files = {"brief.yaml": BRIEF, "miners.csv": MINERS, "deals.csv": DEALS, "commentary/summary.md": SUMMARY,
-             "commentary/outlook.md": "Plain outlook.\n", **STRAYS}
+    files = {
+        "brief.yaml": BRIEF,
+        "miners.csv": MINERS,
+        "deals.csv": DEALS,
+        "commentary/summary.md": SUMMARY,
+        "commentary/outlook.md": "Plain outlook.\n",
+        **STRAYS,
+    }
     for name, text in files.items():
         (inputs / name).parent.mkdir(parents=True, exist_ok=True)
         (inputs / name).write_text(text, encoding="utf-8")
@@ -110,10 +120,18 @@ def built(tmp_path_factory) -> Built:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(socket.socket, "connect", connect)
         patch.setattr(socket.socket, "connect_ex", connect)
-        result = CliRunner().invoke(main, ["build", "--inputs", str(inputs), "--output", str(output), "--pdf-variant", "pdf/a-3u"])
+        result = CliRunner().invoke(
+            main, ["build", "--inputs", str(inputs), "--output", str(output), "--pdf-variant", "pdf/a-3u"]
+        )
     assert result.exit_code == 0, result.output
-    return Built(inputs, output, result.stderr, (output / "brief.html").read_text(encoding="utf-8"),
-                 (output / "brief.pdf").read_bytes(), connections)
+    return Built(
+        inputs,
+        output,
+        result.stderr,
+        (output / "brief.html").read_text(encoding="utf-8"),
+        (output / "brief.pdf").read_bytes(),
+        connections,
+    )
 
 
 def pdf_text(data: bytes) -> str:
@@ -163,19 +181,40 @@ class _Elements(HTMLParser):
 
 def test_commentary_keeps_the_safe_markdown_subset_only(built: Built):
     start = built.html.index('<div class="commentary">') + len('<div class="commentary">')
-    commentary = built.html[start:built.html.index("</div>", start)]
+    commentary = built.html[start : built.html.index("</div>", start)]
     assert "<strong>Bold</strong>" in commentary and "<em>em</em>" in commentary
     assert '<a href="https://example.com/note"' in commentary
     assert "<li>item one</li>" in commentary and "<table>" in commentary
     parser = _Elements()
     parser.feed(commentary)
     tags = {tag for tag, _ in parser.found}
-    assert tags <= {"p", "em", "strong", "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th", "td", "h3", "h4",
-                    "blockquote", "code", "br"}, tags
+    assert tags <= {
+        "p",
+        "em",
+        "strong",
+        "ul",
+        "ol",
+        "li",
+        "a",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "h3",
+        "h4",
+        "blockquote",
+        "code",
+        "br",
+    }, tags
     for tag, attrs in parser.found:
         for name, value in attrs:
-            assert ((tag, name) == ("a", "href") and value.startswith(("https://", "http://", "mailto:"))) or \
-                (tag, name, value) == ("a", "rel", "noopener"), (tag, name, value)
+            assert ((tag, name) == ("a", "href") and value.startswith(("https://", "http://", "mailto:"))) or (
+                tag,
+                name,
+                value,
+            ) == ("a", "rel", "noopener"), (tag, name, value)
 
 
 # --- nothing outside the brief is loaded --------------------------------------------------------
@@ -193,8 +232,13 @@ def test_no_network_access_and_no_file_outside_the_brief_is_loaded(built: Built)
 def test_urls_in_the_inputs_are_named_as_warnings(built: Built):
     warnings = [line for line in built.stderr.splitlines() if line.startswith("Warning: ")]
     named = "\n".join(warnings)
-    for url in ("file:///etc/passwd", "http://127.0.0.1:9/x.css", "http://127.0.0.1:9/y.png",
-                "http://127.0.0.1:9/tracker.png", "http://127.0.0.1:9/bg.png"):
+    for url in (
+        "file:///etc/passwd",
+        "http://127.0.0.1:9/x.css",
+        "http://127.0.0.1:9/y.png",
+        "http://127.0.0.1:9/tracker.png",
+        "http://127.0.0.1:9/bg.png",
+    ):
         assert url in named, url
     assert "https://example.com/note" not in named  # a plain link stays a link: it is never fetched
 
@@ -217,9 +261,16 @@ def test_strict_refuses_urls_in_the_inputs(built: Built, tmp_path: Path):
 
 def test_attachments_hold_only_the_inputs_briefgen_read(built: Built):
     attachments = pypdf.PdfReader(io.BytesIO(built.pdf)).attachments
-    expected = {"brief.yaml": "brief.yaml", "network.csv": "network.csv", "miners.csv": "miners.csv",
-                "miner_hashrate.csv": "miner_hashrate.csv", "market_caps.csv": "market_caps.csv", "deals.csv": "deals.csv",
-                "summary.md": "commentary/summary.md", "outlook.md": "commentary/outlook.md"}
+    expected = {
+        "brief.yaml": "brief.yaml",
+        "network.csv": "network.csv",
+        "miners.csv": "miners.csv",
+        "miner_hashrate.csv": "miner_hashrate.csv",
+        "market_caps.csv": "market_caps.csv",
+        "deals.csv": "deals.csv",
+        "summary.md": "commentary/summary.md",
+        "outlook.md": "commentary/outlook.md",
+    }
     assert set(attachments) == set(expected)
     for name, source in expected.items():
         assert attachments[name] == [(built.inputs / source).read_bytes()], name
@@ -240,7 +291,9 @@ def test_every_output_file_stays_inside_output(built: Built):
 def test_a_ticker_cannot_hold_a_path(ticker: str, tmp_path: Path):
     inputs = tmp_path / "inputs"
     shutil.copytree(BASE, inputs)
-    (inputs / "miners.csv").write_text(f"ticker,name,exchange,from,to\n\"{ticker}\",X,NASDAQ,2024-01-01,\n", encoding="utf-8")
+    (inputs / "miners.csv").write_text(
+        f'ticker,name,exchange,from,to\n"{ticker}",X,NASDAQ,2024-01-01,\n', encoding="utf-8"
+    )
     for name in ("miner_hashrate.csv", "market_caps.csv", "deals.csv"):
         (inputs / name).unlink()
     result = CliRunner().invoke(main, ["check", "--inputs", str(inputs)])
@@ -262,14 +315,17 @@ def test_a_client_id_always_names_a_file_inside_the_output_folder(client_id: str
 # --- the sandbox ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("template", [
-    "{{ value.__class__.__mro__ }}",
-    "{{ value.__class__.__base__.__subclasses__() }}",
-    "{{ value.format.__globals__ }}",
-    "{{ config.__init__.__globals__ }}",
-    "{{ value.__len__.__self__ }}",
-    "{{ (value|attr('__class__')).__mro__ }}",
-])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ value.__class__.__mro__ }}",
+        "{{ value.__class__.__base__.__subclasses__() }}",
+        "{{ value.format.__globals__ }}",
+        "{{ config.__init__.__globals__ }}",
+        "{{ value.__len__.__self__ }}",
+        "{{ (value|attr('__class__')).__mro__ }}",
+    ],
+)
 def test_templates_cannot_reach_attributes_or_calls_of_input_values(template: str):
     from briefgen.inputs.config import BriefConfig
 
@@ -287,12 +343,16 @@ def test_an_input_value_is_data_to_the_template_never_source():
 
 # --- the PDF stage loads only the brief's own folders ------------------------------------------
 
-HOSTILE_TEMPLATE = """{% extends "base.html" %}
+HOSTILE_TEMPLATE = (
+    """{% extends "base.html" %}
 {% block head %}<link rel="stylesheet" href="https://example.com/x.css">
 <link rel="stylesheet" href="http://127.0.0.1:9/y.css">{% endblock %}
 {% block sections %}<p>Body</p><img src="file:///etc/passwd" alt="a"><img src="../../../../etc/passwd" alt="b">
-<img src="data:image/png;base64,""" + "A" * (300 * 1024) + """" alt="c">{% endblock %}
+<img src="data:image/png;base64,"""
+    + "A" * (300 * 1024)
+    + """" alt="c">{% endblock %}
 """
+)
 
 
 def test_the_pdf_stage_refuses_other_files_the_network_and_large_data_urls(tmp_path: Path, monkeypatch):

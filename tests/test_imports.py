@@ -23,7 +23,8 @@ def module_name(path: Path) -> str:
 
 def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _runtime_nodes(tree: ast.AST) -> Iterator[ast.AST]:
@@ -69,8 +70,12 @@ def imports_of(source: str, importer: str, is_package: bool, modules: set[str]) 
 def import_graph() -> dict[str, set[str]]:
     paths = sorted(PACKAGE.rglob("*.py"))
     modules = {module_name(path) for path in paths}
-    return {module_name(path): imports_of(path.read_text(encoding="utf-8"), module_name(path),
-                                          path.name == "__init__.py", modules) for path in paths}
+    return {
+        module_name(path): imports_of(
+            path.read_text(encoding="utf-8"), module_name(path), path.name == "__init__.py", modules
+        )
+        for path in paths
+    }
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -131,8 +136,9 @@ def _circle(graph: dict[str, set[str]], group: list[str]) -> list[str]:
 
 def test_no_module_of_the_package_is_in_an_import_circle():
     graph = import_graph()
-    circles = [f"{' -> '.join(_circle(graph, group))}  (the group: {', '.join(sorted(group))})"
-               for group in groups(graph)]
+    circles = [
+        f"{' -> '.join(_circle(graph, group))}  (the group: {', '.join(sorted(group))})" for group in groups(graph)
+    ]
     assert not circles, "import circles:\n" + "\n".join(circles)
 
 
@@ -155,8 +161,13 @@ def test_help_imports_neither_matplotlib_nor_pandas():
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "briefgen", "--help"], capture_output=True,
-                          text=True, cwd=ROOT, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "briefgen", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert "Usage:" in done.stdout
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}

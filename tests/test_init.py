@@ -8,9 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 from briefgen.cli import main
-from briefgen.inputs.config import load_config
 from briefgen.errors import InputError
 from briefgen.init import blank_brief_yaml, init_inputs
+from briefgen.inputs.config import load_config
 from briefgen.sectors.bitcoin_mining import SECTOR
 from briefgen.sectors.bitcoin_mining.contract import TABLES
 from briefgen.sectors.bitcoin_mining.inputs import load_inputs
@@ -23,7 +23,9 @@ def test_init_writes_the_sample_as_in_the_checkout(tmp_path: Path):
     result = CliRunner().invoke(main, ["init", str(tmp_path / "brief")])
     assert result.exit_code == 0, result.output
     assert f"next: briefgen build --inputs {tmp_path / 'brief'}" in result.output
-    written = sorted(p.relative_to(tmp_path / "brief").as_posix() for p in (tmp_path / "brief").rglob("*") if p.is_file())
+    written = sorted(
+        p.relative_to(tmp_path / "brief").as_posix() for p in (tmp_path / "brief").rglob("*") if p.is_file()
+    )
     assert written == SAMPLE
     for name in SAMPLE:
         assert (tmp_path / "brief" / name).read_bytes() == (ROOT / "inputs" / name).read_bytes(), name

@@ -82,14 +82,24 @@ def test_misspelt_column_suggests_the_name(tmp_path: Path):
     assert found == ["network.csv: row 1, column 'fees_btc': missing column (rename column 'fee_btc' to 'fees_btc')"]
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"", "network.csv: file is empty (add a header row and data rows)"),
-    (b"date,btc_price_usd,hashrate_ehs,blocks,fees_btc\n", "network.csv: header only, no data rows (add the data rows below the header)"),
-    (b"date;btc_price_usd;hashrate_ehs\n2025-03-01;1;2\n",
-     "network.csv: columns are separated by semicolons, not commas (save it as 'CSV UTF-8 (comma delimited)')"),
-    (b"date,btc_price_usd\n2025-03-01,8\xe90\n",
-     "network.csv: not UTF-8 text (byte 32 is 0xe9) (save it as 'CSV UTF-8 (comma delimited)')"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "network.csv: file is empty (add a header row and data rows)"),
+        (
+            b"date,btc_price_usd,hashrate_ehs,blocks,fees_btc\n",
+            "network.csv: header only, no data rows (add the data rows below the header)",
+        ),
+        (
+            b"date;btc_price_usd;hashrate_ehs\n2025-03-01;1;2\n",
+            "network.csv: columns are separated by semicolons, not commas (save it as 'CSV UTF-8 (comma delimited)')",
+        ),
+        (
+            b"date,btc_price_usd\n2025-03-01,8\xe90\n",
+            "network.csv: not UTF-8 text (byte 32 is 0xe9) (save it as 'CSV UTF-8 (comma delimited)')",
+        ),
+    ],
+)
 def test_unreadable_files(tmp_path: Path, data: bytes, message: str):
     folder = write_inputs(tmp_path, {"brief.yaml": BRIEF})
     (folder / "network.csv").write_bytes(data)
@@ -115,8 +125,9 @@ def test_missing_files(tmp_path: Path):
 
 def test_tickers_must_be_tracked_members(tmp_path: Path):
     hashrate = "date,ticker,hashrate_ehs\n2025-03-01,AAA,10\n2025-03-01,OLD,5\n2025-03-01,AAB,4\n2025-03-01,aaa,4\n"
-    folder = write_inputs(tmp_path, {"brief.yaml": BRIEF, "network.csv": NETWORK, "miners.csv": MINERS,
-                                     "miner_hashrate.csv": hashrate})
+    folder = write_inputs(
+        tmp_path, {"brief.yaml": BRIEF, "network.csv": NETWORK, "miners.csv": MINERS, "miner_hashrate.csv": hashrate}
+    )
     assert problems_of(folder) == [
         "miner_hashrate.csv: row 3, column 'date': OLD was not tracked on 2025-03-01 (member 2024-01-01 to 2025-02-15) "
         "(fix the date, or the membership dates in miners.csv)",
@@ -127,8 +138,9 @@ def test_tickers_must_be_tracked_members(tmp_path: Path):
 
 def test_market_cap_in_billions_names_the_unit(tmp_path: Path):
     caps = "date,ticker,market_cap_usd\n2025-03-01,AAA,5.2\n"
-    folder = write_inputs(tmp_path, {"brief.yaml": BRIEF, "network.csv": NETWORK, "miners.csv": MINERS,
-                                     "market_caps.csv": caps})
+    folder = write_inputs(
+        tmp_path, {"brief.yaml": BRIEF, "network.csv": NETWORK, "miners.csv": MINERS, "market_caps.csv": caps}
+    )
     assert problems_of(folder) == [
         "market_caps.csv: row 2, column 'market_cap_usd': 5.2 looks like billions or millions of dollars, not dollars "
         "(write the full figure, e.g. 5200000000) (check the figure and its unit)",
@@ -166,8 +178,10 @@ def test_windows_outside_the_data_or_reversed(tmp_path: Path):
 def test_gaps_are_a_warning(tmp_path: Path):
     network = NETWORK.replace("2025-03-02,82000,1080,146,3.0\n", "")
     inputs = load_inputs(write_inputs(tmp_path, {"brief.yaml": BRIEF, "network.csv": network}))
-    assert str(inputs.warnings[0]) == ("network.csv: 1 day(s) missing from the daily series, first before 2025-03-03 "
-                                       "(window means use the days present)")
+    assert str(inputs.warnings[0]) == (
+        "network.csv: 1 day(s) missing from the daily series, first before 2025-03-03 "
+        "(window means use the days present)"
+    )
     with pytest.raises(InputError) as caught:
         load_inputs(tmp_path, strict=True)
     assert caught.value.problems == inputs.warnings
@@ -204,21 +218,33 @@ def test_every_unicode_format_character_counts_as_invisible():
 
     from briefgen.inputs.cells import INVISIBLE
 
-    missing = [f"U+{c:04X}" for c in range(sys.maxunicode + 1)
-               if unicodedata.category(chr(c)) == "Cf" and not INVISIBLE.fullmatch(chr(c))]
+    missing = [
+        f"U+{c:04X}"
+        for c in range(sys.maxunicode + 1)
+        if unicodedata.category(chr(c)) == "Cf" and not INVISIBLE.fullmatch(chr(c))
+    ]
     assert missing == []
     assert not INVISIBLE.search("Riot Platforms Inc. \u00e9\u00e8 \u4e2d\u6587 \U0001f600 - \u2013 \u00a0")
 
 
 def test_commentary_loses_invisible_characters_but_keeps_its_words(tmp_path: Path):
     """Zero-width spaces and soft hyphens in prose are removed (they used to reach the PDF); bidi controls are refused."""
-    folder = write_inputs(tmp_path, {"brief.yaml": BRIEF, "network.csv": NETWORK,
-                                     "commentary/outlook.md": "Hash\u00adprice rose\u200b; miners\u2060 gained.\ufeff\n"})
+    folder = write_inputs(
+        tmp_path,
+        {
+            "brief.yaml": BRIEF,
+            "network.csv": NETWORK,
+            "commentary/outlook.md": "Hash\u00adprice rose\u200b; miners\u2060 gained.\ufeff\n",
+        },
+    )
     assert load_inputs(folder).commentary["outlook"] == "Hashprice rose; miners gained.\n"
-    (folder / "commentary" / "outlook.md").write_text("Fine.\n\nSee \u2067RIOT\u2069 and \u202eMARA.\n", encoding="utf-8")
+    (folder / "commentary" / "outlook.md").write_text(
+        "Fine.\n\nSee \u2067RIOT\u2069 and \u202eMARA.\n", encoding="utf-8"
+    )
     assert problems_of(folder) == [
         "commentary/outlook.md: line 3, column 5: holds a bidirectional control, U+2067 (RIGHT-TO-LEFT ISOLATE) "
-        "(delete it: it reorders the text after it without showing itself)"]
+        "(delete it: it reorders the text after it without showing itself)"
+    ]
 
 
 def test_as_of_defaults_to_the_period_end_not_to_the_last_day_of_data(tmp_path: Path):
@@ -242,11 +268,14 @@ def test_the_generic_layers_import_no_sector():
 
     from tests.conftest import ROOT
 
-    modules = ["briefgen.inputs." + m for m in ("cells", "rawtables", "tables", "config", "folder", "commentary",
-                                                "yamltext")]
+    modules = [
+        "briefgen.inputs." + m for m in ("cells", "rawtables", "tables", "config", "folder", "commentary", "yamltext")
+    ]
     modules += ["briefgen.fetch", "briefgen.fetch.rows", "briefgen.fetch.merge", "briefgen.fetch.http"]
-    code = (f"import sys; import {', '.join(modules)}; "
-            "print(sorted(m for m in sys.modules if m.startswith('briefgen.sectors')))")
+    code = (
+        f"import sys; import {', '.join(modules)}; "
+        "print(sorted(m for m in sys.modules if m.startswith('briefgen.sectors')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]"
 
@@ -264,9 +293,11 @@ def test_brief_yaml_keys_are_the_house_s_plus_the_sector_s():
     with pytest.raises(InputError) as caught:
         parse_config("title: t\nasumptions: {power_price_usd_per_kwh: 0.05}\n", MiningBriefModel)
     assert [str(p) for p in caught.value.problems] == [
-        "brief.yaml: key 'asumptions': unknown key (did you mean 'assumptions'?)"]
-    config = parse_config("title: t\nassumptions: {power_price_usd_per_kwh: 0.05}\ndeals_since: 2025-02-01\n",
-                          MiningBriefModel)
+        "brief.yaml: key 'asumptions': unknown key (did you mean 'assumptions'?)"
+    ]
+    config = parse_config(
+        "title: t\nassumptions: {power_price_usd_per_kwh: 0.05}\ndeals_since: 2025-02-01\n", MiningBriefModel
+    )
     assert isinstance(config, MiningConfig)
     assert (config.assumptions.power_price_usd_per_kwh, str(config.deals_since)) == (0.05, "2025-02-01")
     assert type(parse_config("title: t\n", BriefModel)).__name__ == "BriefConfig"
@@ -283,13 +314,22 @@ def test_a_table_s_own_rules_are_hooks_of_its_spec():
         for _, row in frame[frame["part"] > frame["total"]].iterrows():
             problems.append(Problem(label, "part exceeds total", row=int(row["_row"]), column="part"))
 
-    spec = TableSpec("loads", (Column("date", "date"), Column("part", "number", required=False, unit="MW"),
-                               Column("total", "number", required=False)),
-                     key=("date",), either=("part", "total"), check=at_most_total)
+    spec = TableSpec(
+        "loads",
+        (
+            Column("date", "date"),
+            Column("part", "number", required=False, unit="MW"),
+            Column("total", "number", required=False),
+        ),
+        key=("date",),
+        either=("part", "total"),
+        check=at_most_total,
+    )
     problems: list[Problem] = []
     assert parse_table(spec, RawTable("loads.csv", ["date", "other"], [["2025-01-01", "1"]], ""), problems) is None
     assert [str(p) for p in problems] == [
-        "loads.csv: row 1, column 'part': missing column (add a column 'part' (MW) or 'total')"]
+        "loads.csv: row 1, column 'part': missing column (add a column 'part' (MW) or 'total')"
+    ]
     problems.clear()
     rows = [["2025-01-01", "1", "2"], ["2025-01-02", "3", "2"]]
     frame = parse_table(spec, RawTable("loads.csv", ["date", "part", "total"], rows, ""), problems)

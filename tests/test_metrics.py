@@ -54,10 +54,16 @@ date,ticker,market_cap_usd
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    return write_inputs(tmp_path / "inputs", {
-        "brief.yaml": BRIEF, "network.csv": NETWORK, "miners.csv": MINERS,
-        "miner_hashrate.csv": MINER_HASHRATE, "market_caps.csv": MARKET_CAPS,
-    })
+    return write_inputs(
+        tmp_path / "inputs",
+        {
+            "brief.yaml": BRIEF,
+            "network.csv": NETWORK,
+            "miners.csv": MINERS,
+            "miner_hashrate.csv": MINER_HASHRATE,
+            "market_caps.csv": MARKET_CAPS,
+        },
+    )
 
 
 @pytest.fixture
@@ -116,7 +122,8 @@ def test_block_reward_figures_count_the_subsidy_alone(metrics):
     assert e.block_reward_gross_margin_pct.change_bps == pytest.approx(100 * (100 * 20_280 / 41_400 - compare_margin))
     # Below the fee-inclusive figures by exactly the fees: 144 x (9.6 / 432) x $92,000 / 1,000 EH/s.
     assert e.revenue_usd_per_eh_day.period - e.block_reward_revenue_usd_per_eh_day.period == pytest.approx(
-        144 * (9.6 / 432) * 92000 / 1000)
+        144 * (9.6 / 432) * 92000 / 1000
+    )
 
 
 def test_block_reward_figures_in_the_json(metrics):
@@ -134,9 +141,17 @@ def test_block_reward_figures_in_the_json(metrics):
 
 def test_block_reward_figures_straddle_the_halving():
     """A window across block 840,000 counts each day's own subsidy: issued BTC over blocks."""
-    days = pd.DataFrame({"date": pd.to_datetime(["2024-04-19", "2024-04-20"]), "btc_price_usd": [64000.0, 64000.0],
-                         "hashrate_ehs": [600.0, 600.0], "blocks": [150, 140], "fees_btc": [20.0, 30.0],
-                         "subsidy_btc": [150 * 6.25, 140 * 3.125], "difficulty": [float("nan")] * 2})
+    days = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2024-04-19", "2024-04-20"]),
+            "btc_price_usd": [64000.0, 64000.0],
+            "hashrate_ehs": [600.0, 600.0],
+            "blocks": [150, 140],
+            "fees_btc": [20.0, 30.0],
+            "subsidy_btc": [150 * 6.25, 140 * 3.125],
+            "difficulty": [float("nan")] * 2,
+        }
+    )
     figures = window_figures(days, Assumptions(0.04, 22))
     per_block = (150 * 6.25 + 140 * 3.125) / 290
     assert figures.block_reward_revenue_usd_per_eh_day == pytest.approx(144 * per_block * 64000 / 600)
@@ -144,8 +159,17 @@ def test_block_reward_figures_straddle_the_halving():
 
 def test_domain_worked_check():
     """DOMAIN.md: P $88,000, H 1,050 EH/s, 0.03 BTC fees per block -> $38.08/PH/s/day, margin 44.5%."""
-    days = pd.DataFrame({"date": pd.to_datetime(["2026-01-10"]), "btc_price_usd": [88000.0], "hashrate_ehs": [1050.0],
-                         "blocks": [100], "fees_btc": [3.0], "subsidy_btc": [312.5], "difficulty": [float("nan")]})
+    days = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2026-01-10"]),
+            "btc_price_usd": [88000.0],
+            "hashrate_ehs": [1050.0],
+            "blocks": [100],
+            "fees_btc": [3.0],
+            "subsidy_btc": [312.5],
+            "difficulty": [float("nan")],
+        }
+    )
     figures = window_figures(days, Assumptions(0.04, 22))
     assert figures.hashprice_usd_per_ph_day == pytest.approx(38.08, abs=0.005)
     assert figures.revenue_usd_per_eh_day == pytest.approx(38080, abs=5)
@@ -233,8 +257,10 @@ def test_network_and_economics_only(tmp_path: Path):
 
 
 def test_difficulty_stands_in_for_hashrate(tmp_path: Path):
-    network = ("date,btc_price_usd,difficulty,blocks,fees_btc,height\n"
-               "2025-03-01,80000,110000000000000,140,2.0,886704\n2025-03-02,80000,110000000000000,140,2.0,886844\n")
+    network = (
+        "date,btc_price_usd,difficulty,blocks,fees_btc,height\n"
+        "2025-03-01,80000,110000000000000,140,2.0,886704\n2025-03-02,80000,110000000000000,140,2.0,886844\n"
+    )
     folder = write_inputs(tmp_path, {"brief.yaml": "title: t\n", "network.csv": network})
     day = pd.Timestamp("2025-03-02").date()
     m = compute(load_inputs(folder, period=(day, day), compare=(day.replace(day=1), day.replace(day=1))))
@@ -256,14 +282,26 @@ def test_heights_counted_from_the_halving_block(tmp_path: Path):
 def test_real_data_monthly_figures(real_data: Path, tmp_path: Path):
     """Feed the real Coin Metrics data as network.csv; check months against figures computed here."""
     raw = pd.read_csv(real_data)
-    network = pd.DataFrame({"date": raw["date"], "btc_price_usd": raw["price_usd"], "hashrate_ehs": raw["hashrate_ehs"],
-                            "blocks": raw["blk_cnt"], "fees_btc": raw["fee_tot_btc"]})
+    network = pd.DataFrame(
+        {
+            "date": raw["date"],
+            "btc_price_usd": raw["price_usd"],
+            "hashrate_ehs": raw["hashrate_ehs"],
+            "blocks": raw["blk_cnt"],
+            "fees_btc": raw["fee_tot_btc"],
+        }
+    )
     folder = tmp_path / "real"
     folder.mkdir()
     network.to_csv(folder / "network.csv", index=False)
     (folder / "brief.yaml").write_text("title: Real data\n")
-    m = compute(load_inputs(folder, period=(pd.Timestamp("2025-12-01").date(), pd.Timestamp("2025-12-29").date()),
-                            compare=(pd.Timestamp("2025-10-01").date(), pd.Timestamp("2025-10-31").date())))
+    m = compute(
+        load_inputs(
+            folder,
+            period=(pd.Timestamp("2025-12-01").date(), pd.Timestamp("2025-12-29").date()),
+            compare=(pd.Timestamp("2025-10-01").date(), pd.Timestamp("2025-10-31").date()),
+        )
+    )
     monthly = m.series.monthly.set_index("month")
     raw["month"] = pd.to_datetime(raw["date"]).dt.to_period("M").dt.to_timestamp()
     for month in ("2024-08-01", "2025-02-01", "2025-10-01", "2025-12-01"):
@@ -282,8 +320,16 @@ def test_real_data_monthly_figures(real_data: Path, tmp_path: Path):
     assert m.economics.revenue_usd_per_eh_day.period == pytest.approx(38700, rel=0.02)
     for month in ("2024-08-01", "2025-02-01", "2025-10-01", "2025-12-01"):
         days = raw[raw["month"] == month]
-        subsidy_only = 144 * days["iss_tot_btc"].sum() / days["blk_cnt"].sum() * days["price_usd"].mean() / days["hashrate_ehs"].mean()
-        assert monthly.loc[pd.Timestamp(month), "block_reward_revenue_usd_per_eh_day"] == pytest.approx(subsidy_only, rel=1e-9)
+        subsidy_only = (
+            144
+            * days["iss_tot_btc"].sum()
+            / days["blk_cnt"].sum()
+            * days["price_usd"].mean()
+            / days["hashrate_ehs"].mean()
+        )
+        assert monthly.loc[pd.Timestamp(month), "block_reward_revenue_usd_per_eh_day"] == pytest.approx(
+            subsidy_only, rel=1e-9
+        )
     # Heights counted from block 840,000 on 2024-04-20 reach about 930,000 by 29 December 2025.
     assert 929_000 < m.valuation.block_height < 931_500
 
@@ -308,10 +354,10 @@ def test_series_for_the_charts(metrics):
 MINERS_AND_DEALS = {
     "miners.csv": "ticker,name,exchange,from,to\nAAA,Alpha,NASDAQ,2024-01-01,\n",
     "deals.csv": "date,ticker,kind,counterparty,value_usd,capacity_mw,description\n"
-                 "2025-02-20,AAA,land,Before,1000000,,Before the previous brief\n"
-                 "2025-03-02,AAA,land,Compare,2000000,,In the compare window\n"
-                 "2025-03-05,AAA,land,Period,3000000,,In the period\n"
-                 "2025-03-07,AAA,land,Later,4000000,,After the period\n",
+    "2025-02-20,AAA,land,Before,1000000,,Before the previous brief\n"
+    "2025-03-02,AAA,land,Compare,2000000,,In the compare window\n"
+    "2025-03-05,AAA,land,Period,3000000,,In the period\n"
+    "2025-03-07,AAA,land,Later,4000000,,After the period\n",
 }
 
 
@@ -324,8 +370,9 @@ def test_deals_are_those_announced_in_the_period(tmp_path):
 
 
 def test_deals_since_the_previous_brief_when_the_desk_says_so(tmp_path):
-    folder = write_inputs(tmp_path, {"brief.yaml": BRIEF + "deals_since: 2025-02-28\n", "network.csv": NETWORK,
-                                     **MINERS_AND_DEALS})
+    folder = write_inputs(
+        tmp_path, {"brief.yaml": BRIEF + "deals_since: 2025-02-28\n", "network.csv": NETWORK, **MINERS_AND_DEALS}
+    )
     metrics = compute(load_inputs(folder))
     assert list(metrics.deals["counterparty"]) == ["Period", "Compare"]  # newest first; never after the period
     assert str(metrics.deals_since) == "2025-02-28"
@@ -334,15 +381,28 @@ def test_deals_since_the_previous_brief_when_the_desk_says_so(tmp_path):
 # The bank's published "daily block reward revenue per EH/s" (DOMAIN.md, "The bank's monthly headline
 # convention"); the subsidy-only figure is within 3.2% of each, the fee-inclusive one up to 7.3% off.
 PUBLISHED_REVENUE_PER_EH_DAY = {
-    "2024-05": 49_000, "2024-09": 42_100, "2024-10": 41_800, "2024-11": 52_000,
-    "2025-02": 54_300, "2025-07": 57_400, "2025-10": 48_000, "2025-11": 41_400,
+    "2024-05": 49_000,
+    "2024-09": 42_100,
+    "2024-10": 41_800,
+    "2024-11": 52_000,
+    "2025-02": 54_300,
+    "2025-07": 57_400,
+    "2025-10": 48_000,
+    "2025-11": 41_400,
 }
 
 
 def _real_network(real_data: Path, folder: Path) -> Path:
     raw = pd.read_csv(real_data)
-    network = pd.DataFrame({"date": raw["date"], "btc_price_usd": raw["price_usd"], "hashrate_ehs": raw["hashrate_ehs"],
-                            "blocks": raw["blk_cnt"], "fees_btc": raw["fee_tot_btc"]})
+    network = pd.DataFrame(
+        {
+            "date": raw["date"],
+            "btc_price_usd": raw["price_usd"],
+            "hashrate_ehs": raw["hashrate_ehs"],
+            "blocks": raw["blk_cnt"],
+            "fees_btc": raw["fee_tot_btc"],
+        }
+    )
     folder.mkdir()
     network.to_csv(folder / "network.csv", index=False)
     (folder / "brief.yaml").write_text("title: Real data\n")
@@ -363,12 +423,22 @@ def test_block_reward_revenue_matches_the_banks_published_months(real_data: Path
         first = day(f"{month}-01")
         last = first + pd.offsets.MonthEnd(0)
         compare_last = first - pd.Timedelta(days=1)
-        m = compute(load_inputs(folder, period=(first.date(), last.date()),
-                                compare=(compare_last.replace(day=1).date(), compare_last.date())))
+        m = compute(
+            load_inputs(
+                folder,
+                period=(first.date(), last.date()),
+                compare=(compare_last.replace(day=1).date(), compare_last.date()),
+            )
+        )
         ours = m.economics.block_reward_revenue_usd_per_eh_day.period
         assert ours == pytest.approx(published, rel=0.035), month
         days = raw[raw["month"] == month]
-        by_hand = 144 * (days["iss_tot_btc"].sum() / days["blk_cnt"].sum()) * days["price_usd"].mean() / days["hashrate_ehs"].mean()
+        by_hand = (
+            144
+            * (days["iss_tot_btc"].sum() / days["blk_cnt"].sum())
+            * days["price_usd"].mean()
+            / days["hashrate_ehs"].mean()
+        )
         assert ours == pytest.approx(by_hand, rel=1e-9), month
         # The fee-inclusive figure is the one that overshoots where fees were high (May 2024: +7.3%).
         if month == "2024-05":
@@ -384,13 +454,23 @@ def test_published_gross_profit_with_the_dated_efficiency_schedule(real_data: Pa
     folder = _real_network(real_data, tmp_path / "real")
     (folder / "brief.yaml").write_text(
         "title: Real data\nassumptions:\n  power_price_usd_per_kwh: 0.04\n"
-        "  fleet_efficiency_j_per_th: {2024-09-01: 27.1, 2025-02-01: 25.8, 2025-05-01: 24.7, 2025-12-01: 22.5}\n")
-    for month, efficiency, published in (("2024-09", 27.1, 16_100), ("2025-02", 25.8, 29_500), ("2025-05", 24.7, 27_900)):
+        "  fleet_efficiency_j_per_th: {2024-09-01: 27.1, 2025-02-01: 25.8, 2025-05-01: 24.7, 2025-12-01: 22.5}\n"
+    )
+    for month, efficiency, published in (
+        ("2024-09", 27.1, 16_100),
+        ("2025-02", 25.8, 29_500),
+        ("2025-05", 24.7, 27_900),
+    ):
         first = pd.Timestamp(f"{month}-01")
         last = first + pd.offsets.MonthEnd(0)
         compare_last = first - pd.Timedelta(days=1)
-        m = compute(load_inputs(folder, period=(first.date(), last.date()),
-                                compare=(compare_last.replace(day=1).date(), compare_last.date())))
+        m = compute(
+            load_inputs(
+                folder,
+                period=(first.date(), last.date()),
+                compare=(compare_last.replace(day=1).date(), compare_last.date()),
+            )
+        )
         assert m.used.fleet_efficiency_j_per_th == efficiency and not m.used.spans_change
         power = 24 * efficiency * 40
         profit = m.economics.block_reward_gross_profit_usd_per_eh_day.period
@@ -409,6 +489,11 @@ def test_every_series_stops_at_the_period_end_the_cover_states(tmp_path: Path):
     month = m.series.monthly.iloc[-1]
     assert month["days"] == 5
     days = pd.read_csv(__import__("io").StringIO(NETWORK.strip())).head(5)
-    revenue = 144 * (3.125 + days["fees_btc"].sum() / days["blocks"].sum()) * days["btc_price_usd"].mean() / days["hashrate_ehs"].mean()
+    revenue = (
+        144
+        * (3.125 + days["fees_btc"].sum() / days["blocks"].sum())
+        * days["btc_price_usd"].mean()
+        / days["hashrate_ehs"].mean()
+    )
     assert month["revenue_usd_per_eh_day"] == pytest.approx(revenue)
     assert m.valuation.block_height == 887_294  # the height at 5 Mar, the period's end

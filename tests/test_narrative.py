@@ -51,7 +51,10 @@ def test_missing_inputs_drop_their_takeaways_and_others_fill_in():
     takeaways = draft_takeaways(sector_metrics(miners=False, equities=False, with_deals=False))
     assert len(takeaways) == 4
     assert takeaways[0].startswith("Average hashprice rose 11.0%")
-    assert takeaways[2] == "Breakeven power price for a 22.0 J/TH fleet is $0.076/kWh; power cost per Bitcoin mined is $47,783."
+    assert (
+        takeaways[2]
+        == "Breakeven power price for a 22.0 J/TH fleet is $0.076/kWh; power cost per Bitcoin mined is $47,783."
+    )
     assert takeaways[3] == "Transaction fees were 0.9% of miners' Bitcoin revenue (+6 bp vs late December)."
     assert not any("market cap" in t or "Listed miners" in t for t in takeaways)
 
@@ -60,11 +63,16 @@ def test_margin_changes_name_their_comparison():
     """Against the month of December when the data covers it, else against the compare window, said so."""
     metrics = sector_metrics()
     e = metrics.economics
-    no_month = replace(e, gross_margin_pct=Figure(47.1, 41.3, None, "share"),
-                       block_reward_gross_margin_pct=Figure(46.6, 40.8, None, "share"))
+    no_month = replace(
+        e,
+        gross_margin_pct=Figure(47.1, 41.3, None, "share"),
+        block_reward_gross_margin_pct=Figure(46.6, 40.8, None, "share"),
+    )
     text = draft_takeaways(replace(metrics, economics=no_month))[2]
-    assert text == ("Gross mining margin was 47.1% including fees and 46.6% on the block reward alone, "
-                    "+580 bp and +580 bp on late December, at $0.040/kWh and 22.0 J/TH.")
+    assert text == (
+        "Gross mining margin was 47.1% including fees and 46.6% on the block reward alone, "
+        "+580 bp and +580 bp on late December, at $0.040/kWh and 22.0 J/TH."
+    )
 
 
 def test_margin_takeaway_prints_the_assumptions_the_period_used():

@@ -21,10 +21,10 @@ import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from briefgen.inputs.config import parse_config
-from briefgen.sectors.bitcoin_mining.assumptions import Assumptions
 from briefgen.errors import BriefgenError
+from briefgen.inputs.config import parse_config
 from briefgen.inputs.rawtables import read_csv_bytes
+from briefgen.sectors.bitcoin_mining.assumptions import Assumptions
 from briefgen.sectors.bitcoin_mining.contract import NETWORK
 from briefgen.sectors.bitcoin_mining.inputs import load_inputs
 from briefgen.sectors.bitcoin_mining.metrics import compute, fleet_classes, window_figures
@@ -36,8 +36,12 @@ PHASES = (Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrin
 # BRIEFGEN_PROPERTY_SCALE=50 runs fifty times the examples: a deliberate deep search, not for CI.
 SCALE = int(os.environ.get("BRIEFGEN_PROPERTY_SCALE", "1"))
 FAST = settings(max_examples=60 * SCALE, deadline=None, phases=PHASES, suppress_health_check=[HealthCheck.too_slow])
-SLOW = settings(max_examples=25 * SCALE, deadline=None, phases=PHASES,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+SLOW = settings(
+    max_examples=25 * SCALE,
+    deadline=None,
+    phases=PHASES,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 
 # Figures inside the input contract, kept to magnitudes a brief can meet (the contract's own
 # bounds are wider; the loader tests below cover those).
@@ -56,9 +60,17 @@ def windows(draw, days: int | None = None) -> pd.DataFrame:
     rows = []
     for i in range(n):
         count = draw(blocks)
-        rows.append({"date": pd.Timestamp("2026-01-01") + pd.Timedelta(days=i), "btc_price_usd": draw(prices),
-                     "hashrate_ehs": draw(hashrates), "blocks": count, "fees_btc": draw(fees),
-                     "subsidy_btc": count * draw(subsidies), "difficulty": float("nan")})
+        rows.append(
+            {
+                "date": pd.Timestamp("2026-01-01") + pd.Timedelta(days=i),
+                "btc_price_usd": draw(prices),
+                "hashrate_ehs": draw(hashrates),
+                "blocks": count,
+                "fees_btc": draw(fees),
+                "subsidy_btc": count * draw(subsidies),
+                "difficulty": float("nan"),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -137,27 +149,43 @@ def input_folders(draw) -> dict[str, str]:
     for day in days:
         count = draw(st.integers(100, 200))
         height += count
-        row = [day, draw(st.floats(1_000, 500_000).map(lambda x: round(x, 2))),
-               draw(st.floats(50, 3_000).map(lambda x: round(x, 3))), count, draw(st.floats(0, 50).map(lambda x: round(x, 4)))]
+        row = [
+            day,
+            draw(st.floats(1_000, 500_000).map(lambda x: round(x, 2))),
+            draw(st.floats(50, 3_000).map(lambda x: round(x, 3))),
+            count,
+            draw(st.floats(0, 50).map(lambda x: round(x, 4))),
+        ]
         rows.append([*row, height] if with_height else row)
     header = ["date", "btc_price_usd", "hashrate_ehs", "blocks", "fees_btc"] + (["height"] if with_height else [])
     split = draw(st.integers(1, n - 1))  # compare = days[:split], period = days[split:]
     files = {
         "network.csv": _csv(header, rows),
-        "brief.yaml": (f"title: Generated\nperiod: {{start: {days[split]}, end: {days[-1]}}}\n"
-                       f"compare: {{start: {days[0]}, end: {days[split - 1]}}}\n"
-                       f"assumptions: {{power_price_usd_per_kwh: {draw(st.floats(0.01, 0.2)):.4f}, "
-                       f"fleet_efficiency_j_per_th: {draw(st.floats(10, 40)):.2f}}}\n"),
+        "brief.yaml": (
+            f"title: Generated\nperiod: {{start: {days[split]}, end: {days[-1]}}}\n"
+            f"compare: {{start: {days[0]}, end: {days[split - 1]}}}\n"
+            f"assumptions: {{power_price_usd_per_kwh: {draw(st.floats(0.01, 0.2)):.4f}, "
+            f"fleet_efficiency_j_per_th: {draw(st.floats(10, 40)):.2f}}}\n"
+        ),
     }
     if draw(st.booleans()):
         tracked = draw(st.lists(st.sampled_from(TICKERS), min_size=1, max_size=4, unique=True))
-        files["miners.csv"] = _csv(["ticker", "name", "exchange", "from", "to"], [[t, f"{t} Inc", "NASDAQ", "2019-01-01", ""] for t in tracked])
-        points = draw(st.lists(st.tuples(st.integers(0, n - 1), st.sampled_from(tracked)), min_size=1, max_size=12, unique=True))
-        files["miner_hashrate.csv"] = _csv(["date", "ticker", "hashrate_ehs"],
-                                           [[days[i], t, draw(st.floats(0.1, 100).map(lambda x: round(x, 2)))] for i, t in points])
-        caps = draw(st.lists(st.tuples(st.integers(0, n - 1), st.sampled_from(tracked)), min_size=1, max_size=12, unique=True))
-        files["market_caps.csv"] = _csv(["date", "ticker", "market_cap_usd"],
-                                        [[days[i], t, draw(st.integers(10**7, 10**11))] for i, t in caps])
+        files["miners.csv"] = _csv(
+            ["ticker", "name", "exchange", "from", "to"], [[t, f"{t} Inc", "NASDAQ", "2019-01-01", ""] for t in tracked]
+        )
+        points = draw(
+            st.lists(st.tuples(st.integers(0, n - 1), st.sampled_from(tracked)), min_size=1, max_size=12, unique=True)
+        )
+        files["miner_hashrate.csv"] = _csv(
+            ["date", "ticker", "hashrate_ehs"],
+            [[days[i], t, draw(st.floats(0.1, 100).map(lambda x: round(x, 2)))] for i, t in points],
+        )
+        caps = draw(
+            st.lists(st.tuples(st.integers(0, n - 1), st.sampled_from(tracked)), min_size=1, max_size=12, unique=True)
+        )
+        files["market_caps.csv"] = _csv(
+            ["date", "ticker", "market_cap_usd"], [[days[i], t, draw(st.integers(10**7, 10**11))] for i, t in caps]
+        )
     return files
 
 
@@ -179,8 +207,12 @@ def _finite_or_none(value) -> bool:
 def test_valid_inputs_never_crash_the_engine(tmp_path: Path, files: dict[str, str]):
     inputs = load_inputs(_write(tmp_path / "inputs", files))
     metrics = compute(inputs)
-    for figure in (metrics.network.hashrate_ehs, metrics.economics.hashprice_usd_per_ph_day,
-                   metrics.economics.gross_margin_pct, metrics.economics.revenue_usd_per_eh_day):
+    for figure in (
+        metrics.network.hashrate_ehs,
+        metrics.economics.hashprice_usd_per_ph_day,
+        metrics.economics.gross_margin_pct,
+        metrics.economics.revenue_usd_per_eh_day,
+    ):
         assert _finite_or_none(figure.period) and _finite_or_none(figure.compare)
     assert metrics.economics.gross_margin_pct.period < 100.0
     assert metrics.valuation.opportunity_4y_btc > 0
@@ -191,14 +223,40 @@ def test_valid_inputs_never_crash_the_engine(tmp_path: Path, files: dict[str, st
 # --- the loaders: a result or a clean error, nothing else ---------------------------------------
 
 GOOD_BRIEF = "title: t\nperiod: {start: 2026-01-02, end: 2026-01-02}\ncompare: {start: 2026-01-01, end: 2026-01-01}\n"
-GOOD_NETWORK = "date,btc_price_usd,hashrate_ehs,blocks,fees_btc\n2026-01-01,87000,1050,144,4.2\n2026-01-02,88000,1040,150,4.5\n"
+GOOD_NETWORK = (
+    "date,btc_price_usd,hashrate_ehs,blocks,fees_btc\n2026-01-01,87000,1050,144,4.2\n2026-01-02,88000,1040,150,4.5\n"
+)
 text_cells = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
 cells = st.one_of(
     text_cells,
-    st.sampled_from(["2026-01-01", "2026-01-02", "87000", "1,234", "$62bn", "47%", "nan", "-inf", "1e400", "#N/A",
-                     "0", "-1", "1050", "144", "4.2", "MARA", "", " ", '"', "\ufeff", "\x00", "=1/0"]),
+    st.sampled_from(
+        [
+            "2026-01-01",
+            "2026-01-02",
+            "87000",
+            "1,234",
+            "$62bn",
+            "47%",
+            "nan",
+            "-inf",
+            "1e400",
+            "#N/A",
+            "0",
+            "-1",
+            "1050",
+            "144",
+            "4.2",
+            "MARA",
+            "",
+            " ",
+            '"',
+            "\ufeff",
+            "\x00",
+            "=1/0",
+        ]
+    ),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
-    st.integers(-10**20, 10**20).map(str),
+    st.integers(-(10**20), 10**20).map(str),
 )
 
 
@@ -217,7 +275,10 @@ def test_csv_reader_gives_a_table_or_a_clean_error(data: bytes):
 
 
 @SLOW
-@given(data=st.binary(max_size=400), name=st.sampled_from(["network.csv", "miners.csv", "market_caps.csv", "brief.yaml", "brief.xlsx"]))
+@given(
+    data=st.binary(max_size=400),
+    name=st.sampled_from(["network.csv", "miners.csv", "market_caps.csv", "brief.yaml", "brief.xlsx"]),
+)
 def test_load_inputs_on_arbitrary_bytes(tmp_path: Path, data: bytes, name: str):
     files: dict[str, str | bytes] = {"brief.yaml": GOOD_BRIEF, "network.csv": GOOD_NETWORK}
     files[name] = data
@@ -229,7 +290,9 @@ def test_load_inputs_on_arbitrary_bytes(tmp_path: Path, data: bytes, name: str):
 def test_load_inputs_on_arbitrary_tables(tmp_path: Path, data, name: str):
     spec_columns = {"network": [c.name for c in NETWORK.columns]}.get(name)
     columns = spec_columns or ["date", "ticker", "hashrate_ehs", "market_cap_usd", "name", "from", "to", "kind"]
-    header = data.draw(st.lists(st.one_of(st.sampled_from(columns), text_cells), min_size=0, max_size=8), label="header")
+    header = data.draw(
+        st.lists(st.one_of(st.sampled_from(columns), text_cells), min_size=0, max_size=8), label="header"
+    )
     rows = data.draw(st.lists(st.lists(cells, max_size=9), max_size=8), label="rows")
     files: dict[str, str | bytes] = {"brief.yaml": GOOD_BRIEF, "network.csv": GOOD_NETWORK}
     if name != "network":
@@ -243,8 +306,14 @@ def test_load_inputs_on_arbitrary_tables(tmp_path: Path, data, name: str):
 def test_load_inputs_on_arbitrary_workbooks(tmp_path: Path, data):
     import openpyxl
 
-    values = st.one_of(cells, st.none(), st.booleans(), st.integers(-10**12, 10**12),
-                       st.floats(allow_nan=False, allow_infinity=False), st.dates(date(1900, 3, 1), date(2100, 1, 1)))
+    values = st.one_of(
+        cells,
+        st.none(),
+        st.booleans(),
+        st.integers(-(10**12), 10**12),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.dates(date(1900, 3, 1), date(2100, 1, 1)),
+    )
     book = openpyxl.Workbook()
     book.active.title = data.draw(st.sampled_from(["network", "Network", "miners", "Sheet1"]), label="sheet")
     book.active.append(["date", "btc_price_usd", "hashrate_ehs", "blocks", "fees_btc"])
@@ -263,13 +332,31 @@ def _excel_safe(value):
 
 
 @FAST
-@given(st.one_of(
-    st.text(max_size=200),
-    st.builds(lambda k, v: f"{k}: {v}\n", st.sampled_from(["title", "as_of", "period", "compare", "assumptions",
-                                                            "analysts", "house", "takeaways", "x"]), text_cells),
-    st.sampled_from(["as_of: 2026-13-01", "as_of: 2026-02-30 25:00:00", "a: &a [*a]", "? [1]\n: 2", "!!python/name:os.system x",
-                     "title: !!binary aGk=", "period: {start: 2026-01-02}", "analysts: [1, 2]", "title: *x"]),
-))
+@given(
+    st.one_of(
+        st.text(max_size=200),
+        st.builds(
+            lambda k, v: f"{k}: {v}\n",
+            st.sampled_from(
+                ["title", "as_of", "period", "compare", "assumptions", "analysts", "house", "takeaways", "x"]
+            ),
+            text_cells,
+        ),
+        st.sampled_from(
+            [
+                "as_of: 2026-13-01",
+                "as_of: 2026-02-30 25:00:00",
+                "a: &a [*a]",
+                "? [1]\n: 2",
+                "!!python/name:os.system x",
+                "title: !!binary aGk=",
+                "period: {start: 2026-01-02}",
+                "analysts: [1, 2]",
+                "title: *x",
+            ]
+        ),
+    )
+)
 def test_brief_yaml_gives_a_config_or_a_clean_error(text: str):
     with contextlib.suppress(BriefgenError):
         parse_config(text)
@@ -284,8 +371,10 @@ def _load_cleanly(folder: Path) -> None:
 
 
 def test_a_small_network_does_not_crash_the_engine(tmp_path: Path):
-    network = ("date,btc_price_usd,hashrate_ehs,blocks,fees_btc,height\n"
-               "2016-01-01,430,1,144,20,391000\n2016-01-02,434,1.2,150,22,391150\n")
+    network = (
+        "date,btc_price_usd,hashrate_ehs,blocks,fees_btc,height\n"
+        "2016-01-01,430,1,144,20,391000\n2016-01-02,434,1.2,150,22,391150\n"
+    )
     brief = "title: t\nperiod: {start: 2016-01-02, end: 2016-01-02}\ncompare: {start: 2016-01-01, end: 2016-01-01}\n"
     metrics = compute(load_inputs(_write(tmp_path / "inputs", {"network.csv": network, "brief.yaml": brief})))
     assert metrics.economics.hashprice_usd_per_ph_day.period > 0

@@ -8,7 +8,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -18,14 +18,13 @@ from pypdf import PdfReader
 
 from briefgen.build import BuildOptions, build
 from briefgen.cli import main
-from briefgen.errors import BriefgenError, DistributionError
-from briefgen.publish.versions import PLACEHOLDER_MARK, PublishError, publish, recall, select_brief
+from briefgen.publish.versions import PLACEHOLDER_MARK, PublishError, publish, recall
 from briefgen.resources import TEMPLATES_DIR
 from tests.conftest import ROOT, user_docs
 
 NS = {"r": "http://www.rixml.org/2017/9/RIXML"}
 APPROVER = "Carla Compliance"
-NOON = datetime(2026, 1, 15, 12, 0, tzinfo=timezone.utc)
+NOON = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 CLIENTS = """client_id,name,firm,email,password,tier
 acme-1,Ana Lopez,Acme Capital,ana@acme.example.com,,1
 jones-7,Bob Smith,Smith Jones,bob@jones.example.com,,2
@@ -38,7 +37,9 @@ def desk_templates(folder: Path) -> Path:
     shipped = (TEMPLATES_DIR / "partials" / "disclosures.html").read_text(encoding="utf-8")
     assert PLACEHOLDER_MARK in shipped
     (folder / "partials").mkdir(parents=True, exist_ok=True)
-    (folder / "partials" / "disclosures.html").write_text(shipped.replace(PLACEHOLDER_MARK + "\n", ""), encoding="utf-8")
+    (folder / "partials" / "disclosures.html").write_text(
+        shipped.replace(PLACEHOLDER_MARK + "\n", ""), encoding="utf-8"
+    )
     return folder
 
 
@@ -74,10 +75,11 @@ def run(*args: str):
 def _reds(pdf: Path, page: int, tmp_path: Path) -> tuple[int, int]:
     """Page `page` at 20 dpi: how many pixels are solid red (the tab) and how many tinted red (the diagonal word)."""
     prefix = tmp_path / f"{pdf.stem}-{page}"
-    subprocess.run(["pdftoppm", "-r", "20", "-f", str(page), "-l", str(page), "-singlefile", str(pdf), str(prefix)],
-                   check=True)
+    subprocess.run(
+        ["pdftoppm", "-r", "20", "-f", str(page), "-l", str(page), "-singlefile", str(pdf), str(prefix)], check=True
+    )
     data = (prefix.with_suffix(".ppm")).read_bytes()
-    pixels = data[data.index(b"255\n") + 4:]
+    pixels = data[data.index(b"255\n") + 4 :]
     solid = tinted = 0
     for i in range(0, len(pixels) - 2, 3):
         r, g, b = pixels[i], pixels[i + 1], pixels[i + 2]
@@ -93,7 +95,10 @@ def test_every_page_of_the_draft_carries_the_mark_and_the_publishable_copy_none(
     pages = len(PdfReader(draft).pages)
     assert pages == len(PdfReader(final).pages) >= 8
     for page in range(1, pages + 1):
-        (draft_solid, draft_tint), (final_solid, final_tint) = _reds(draft, page, tmp_path), _reds(final, page, tmp_path)
+        (draft_solid, draft_tint), (final_solid, final_tint) = (
+            _reds(draft, page, tmp_path),
+            _reds(final, page, tmp_path),
+        )
         assert draft_solid - final_solid > 40, f"page {page}: no draft tab"
         assert draft_tint - final_tint > 400, f"page {page}: no diagonal DRAFT"
     for page in PdfReader(draft).pages:
@@ -121,7 +126,9 @@ def test_the_history_records_the_build_as_a_draft(built):
 def _certification_page(output: Path) -> int:
     """The page the certification is on; asserting that the cover names that page."""
     reader = PdfReader(output / ".publishable" / "brief.pdf")
-    where = next(i for i, page in enumerate(reader.pages, start=1) if "I, Dana Whitfield, certify" in page.extract_text())
+    where = next(
+        i for i, page in enumerate(reader.pages, start=1) if "I, Dana Whitfield, certify" in page.extract_text()
+    )
     cover = " ".join(reader.pages[0].extract_text().split())
     assert f"Analyst certification and important disclosures: see page {where}." in cover
     return where
@@ -144,7 +151,10 @@ def test_each_analyst_certifies_by_name(built):
     text = " ".join(page.extract_text() for page in PdfReader(built / "output" / ".publishable" / "brief.pdf").pages)
     text = " ".join(text.split())
     for name in ("Dana Whitfield", "Marcus Oyelaran"):
-        assert f"I, {name}, certify that all of the views expressed in this note accurately reflect my personal views" in text
+        assert (
+            f"I, {name}, certify that all of the views expressed in this note accurately reflect my personal views"
+            in text
+        )
 
 
 # --- publish -------------------------------------------------------------------------------------
@@ -152,14 +162,30 @@ def test_each_analyst_certifies_by_name(built):
 
 def test_publish_writes_the_version_folder_without_the_mark_and_records_it(desk):
     output = desk / "output"
-    result = run("publish", "--inputs", str(desk / "inputs"), "--output", str(output), "--approved-by", APPROVER,
-                 "--note", "Reviewed against the model", "--now", "2026-01-15T12:00:00Z")
+    result = run(
+        "publish",
+        "--inputs",
+        str(desk / "inputs"),
+        "--output",
+        str(output),
+        "--approved-by",
+        APPROVER,
+        "--note",
+        "Reviewed against the model",
+        "--now",
+        "2026-01-15T12:00:00Z",
+    )
 
     assert result.exit_code == 0, result.output
     folder = output / "published" / "2026-01-15" / "v1"
     assert result.output.startswith("2026-01-15/v1 published: approved by Carla Compliance at 2026-01-15T12:00:00Z")
-    assert sorted(p.name for p in folder.iterdir()) == ["brief.html", "brief.pdf", "brief.rixml.xml", "charts",
-                                                        "figures.json"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "brief.html",
+        "brief.pdf",
+        "brief.rixml.xml",
+        "charts",
+        "figures.json",
+    ]
     pdf = (folder / "brief.pdf").read_bytes()
     assert pdf == (output / ".publishable" / "brief.pdf").read_bytes() != (output / "brief.pdf").read_bytes()
     assert "DRAFT" not in (folder / "brief.html").read_text()
@@ -175,8 +201,13 @@ def test_publish_writes_the_version_folder_without_the_mark_and_records_it(desk)
 def test_publishing_again_gives_a_revised_v2_with_the_same_pdf_bytes(desk):
     output = desk / "output"
     first = publish(output, desk / "inputs", approved_by=APPROVER, now=NOON)
-    second = publish(output, desk / "inputs", approved_by="Sam Supervisor", note="figures rechecked",
-                     now=datetime(2026, 1, 15, 15, tzinfo=timezone.utc))
+    second = publish(
+        output,
+        desk / "inputs",
+        approved_by="Sam Supervisor",
+        note="figures rechecked",
+        now=datetime(2026, 1, 15, 15, tzinfo=UTC),
+    )
 
     assert (first.publication.status, second.publication.status) == ("published", "revised")
     assert second.publication.version == 2 and second.folder.name == "v2"
@@ -207,7 +238,9 @@ def test_publish_refuses_when_the_templates_changed_since_the_build(desk):
 
 @pytest.mark.parametrize("approver", ["Dana Whitfield", "  marcus   OYELARAN "])
 def test_publish_refuses_an_analyst_of_the_brief_as_approver(desk, approver):
-    result = run("publish", "--inputs", str(desk / "inputs"), "--output", str(desk / "output"), "--approved-by", approver)
+    result = run(
+        "publish", "--inputs", str(desk / "inputs"), "--output", str(desk / "output"), "--approved-by", approver
+    )
 
     assert result.exit_code == 1
     assert "is an analyst of this brief; the approval must come from someone else" in result.output
@@ -234,7 +267,8 @@ def test_publish_refuses_the_shipped_placeholder_and_an_empty_disclosures_partia
     (tmp_path / "empty" / "partials").mkdir(parents=True)
     (tmp_path / "empty" / "partials" / "disclosures.html").write_text(  # the headings the contents link to, no text
         '<section class="section appendix" id="disclosures"><h2 class="section-title">Disclosures</h2>\n'
-        '<h3>Analyst certification</h3>\n<p> </p></section>\n')
+        "<h3>Analyst certification</h3>\n<p> </p></section>\n"
+    )
     build(BuildOptions(tmp_path / "inputs", output, templates_dir=tmp_path / "empty"))
     with pytest.raises(PublishError, match="disclosures are empty"):
         publish(output, tmp_path / "inputs", approved_by=APPROVER)
@@ -259,9 +293,14 @@ def test_since_compares_with_the_latest_published_brief_never_a_draft(built, tmp
     shutil.copytree(built / "inputs", tmp_path / "inputs")
     templates = desk_templates(tmp_path / "desk")
     output = tmp_path / "output"
-    month_end = BuildOptions(tmp_path / "inputs", output, period=(date(2025, 12, 1), date(2025, 12, 31)),
-                             compare=(date(2025, 11, 1), date(2025, 11, 30)), as_of=date(2025, 12, 31),
-                             templates_dir=templates)
+    month_end = BuildOptions(
+        tmp_path / "inputs",
+        output,
+        period=(date(2025, 12, 1), date(2025, 12, 31)),
+        compare=(date(2025, 11, 1), date(2025, 11, 30)),
+        as_of=date(2025, 12, 31),
+        templates_dir=templates,
+    )
     mid_month = BuildOptions(tmp_path / "inputs", output, templates_dir=templates)
     build(month_end)
     build(mid_month)
@@ -286,8 +325,16 @@ def test_recall_marks_the_version_recalled_with_a_new_sidecar(desk):
     first = publish(output, desk / "inputs", approved_by=APPROVER, now=NOON)
     before = (first.folder / "brief.rixml.xml").read_bytes()
 
-    result = run("recall", "2026-01-15/v1", "--reason", "wrong power price", "--output", str(output),
-                 "--now", "2026-01-15T13:30:00Z")
+    result = run(
+        "recall",
+        "2026-01-15/v1",
+        "--reason",
+        "wrong power price",
+        "--output",
+        str(output),
+        "--now",
+        "2026-01-15T13:30:00Z",
+    )
 
     assert result.exit_code == 0, result.output
     assert result.output == "2026-01-15/v1 recalled at 2026-01-15T13:30:00Z: wrong power price\n"
@@ -313,7 +360,9 @@ def distribute(desk: Path, *args: str):
 def test_distribute_sends_the_latest_publication_and_refuses_a_draft(desk):
     draft = distribute(desk, "--brief", str(desk / "output" / "brief.pdf"))
     assert draft.exit_code == 1
-    assert "is a draft, not a recorded publication; publish it with `briefgen publish --approved-by NAME`" in draft.output
+    assert (
+        "is a draft, not a recorded publication; publish it with `briefgen publish --approved-by NAME`" in draft.output
+    )
     nothing = distribute(desk)
     assert nothing.exit_code == 1 and "nothing published yet" in nothing.output
     assert not (desk / "output" / "outbox").exists()
@@ -338,7 +387,9 @@ def test_distribute_refuses_a_recalled_version_given_or_latest(desk):
     given = distribute(desk, "--brief", str(first.folder / "brief.pdf"), "--allow-draft")
     latest = distribute(desk)
 
-    assert given.exit_code == 1 and "was recalled" in given.output and "nobody is sent a recalled version" in given.output
+    assert (
+        given.exit_code == 1 and "was recalled" in given.output and "nobody is sent a recalled version" in given.output
+    )
     assert latest.exit_code == 1 and "the latest publication, 2026-01-15/v1, was recalled" in latest.output
     assert not (output / "outbox").exists()
 
@@ -390,7 +441,9 @@ def test_the_rixml_sidecar_describes_the_publication(desk):
     house = product.find("r:Source/r:Organization", NS)
     assert house.findtext("r:OrganizationName", namespaces=NS) == "Northgate Securities"
     assert [p.findtext("r:DisplayName", namespaces=NS) for p in house.iterfind(".//r:Person", NS)] == [
-        "Dana Whitfield", "Marcus Oyelaran"]
+        "Dana Whitfield",
+        "Marcus Oyelaran",
+    ]
     content = product.find("r:Content", NS)
     headline = json.loads((desk / "output" / ".publishable" / "brief.json").read_text())["headline"]
     assert content.findtext("r:Title", namespaces=NS) == f"Bitcoin mining: {headline}"
@@ -401,8 +454,10 @@ def test_the_rixml_sidecar_describes_the_publication(desk):
     assert int(resource.get("sizeInBytes")) == pdf.stat().st_size
     assert resource.findtext("r:Length", namespaces=NS) == str(len(PdfReader(pdf).pages))
     context = product.find("r:Context", NS)
-    tickers = {s.get("idValue"): s.findtext("r:TradingExchange", namespaces=NS)
-               for s in context.iterfind(".//r:SecurityID", NS)}
+    tickers = {
+        s.get("idValue"): s.findtext("r:TradingExchange", namespaces=NS)
+        for s in context.iterfind(".//r:SecurityID", NS)
+    }
     assert tickers["MARA"] == "NASDAQ" and len(tickers) >= 10
     assert context.find("r:ProductDetails", NS).get("publicationDateTime") == "2026-01-15T12:00:00Z"
     assert context.find("r:ProductClassifications/r:Country", NS).get("code") == "US"

@@ -9,9 +9,7 @@ from pathlib import Path
 import pytest
 from markupsafe import Markup
 
-from briefgen.inputs.config import Analyst
 from briefgen.errors import RenderError
-from briefgen.resources import TEMPLATES_DIR
 from briefgen.html.render import (
     BriefContext,
     environment,
@@ -22,8 +20,10 @@ from briefgen.html.render import (
     render_markdown,
     rows,
 )
+from briefgen.inputs.config import Analyst
+from briefgen.resources import TEMPLATES_DIR
 from briefgen.sectors.bitcoin_mining import SECTOR
-from tests.brief_fixtures import AS_OF, brief_context, brief_config, equity_figures, sector_metrics
+from tests.brief_fixtures import AS_OF, brief_config, brief_context, equity_figures, sector_metrics
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -45,8 +45,19 @@ def _text(html: str) -> str:
 
 def test_brief_has_every_section_and_the_cover(context):
     html = render_html(context)
-    for section in ("summary", "network", "economics", "miners", "equities", "valuation", "deals", "outlook",
-                    "methodology", "sources", "disclosures"):
+    for section in (
+        "summary",
+        "network",
+        "economics",
+        "miners",
+        "equities",
+        "valuation",
+        "deals",
+        "outlook",
+        "methodology",
+        "sources",
+        "disclosures",
+    ):
         assert f'id="{section}"' in html, section
     text = _text(html)
     assert context.headline in text
@@ -110,9 +121,12 @@ def test_the_sensitivity_grid_appears_once_as_the_heat_map(context):
 
 def test_every_table_caption_opens_a_header_that_says_continued(context):
     html = render_html(context)
-    captions = re.findall(r'<caption class="over-continued"><span class="caption-title">([^<]+)</span></caption>\s*'
-                          r'<thead>\s*<tr class="continued"><th scope="colgroup" colspan="(\d+)">'
-                          r'<span class="caption-title">([^<]+) \(continued\)</span>', html)
+    captions = re.findall(
+        r'<caption class="over-continued"><span class="caption-title">([^<]+)</span></caption>\s*'
+        r'<thead>\s*<tr class="continued"><th scope="colgroup" colspan="(\d+)">'
+        r'<span class="caption-title">([^<]+) \(continued\)</span>',
+        html,
+    )
     assert len(captions) == html.count("<caption") >= 8
     assert all(first == again for first, _, again in captions)
 
@@ -125,7 +139,9 @@ def test_the_sources_say_rows_after_the_period_end_are_not_used(tmp_path, contex
     assert "later rows are not used" not in _text(render_html(context))  # the fixture's data ends with the period
     later = (SourceFile("network.csv", 411, date(2024, 12, 1), date(2026, 1, 15), "3" * 64), *context.sources[1:])
     text = _text(render_html(replace(context, sources=later)).replace('<span class="nb">', "").replace("</span>", ""))
-    assert "Every figure, chart and table uses rows up to 14 Jan 2026, the period's end; later rows are not used." in text
+    assert (
+        "Every figure, chart and table uses rows up to 14 Jan 2026, the period's end; later rows are not used." in text
+    )
 
 
 def test_no_commentary_and_no_analysts(context):
@@ -165,7 +181,9 @@ def test_the_sandbox_refuses_unsafe_attributes(tmp_path, context):
     (override / "partials" / "section_outlook.html").write_text("{{ brief.__class__.__mro__ }}\n", encoding="utf-8")
     with pytest.raises(RenderError) as caught:
         render_html(context, override)
-    assert str(caught.value).startswith("template partials/section_outlook.html, line 1: access to attribute '__class__'")
+    assert str(caught.value).startswith(
+        "template partials/section_outlook.html, line 1: access to attribute '__class__'"
+    )
 
 
 # --- commentary ------------------------------------------------------------------------------
@@ -189,7 +207,7 @@ def test_markdown_renders_prose_lists_tables_and_safe_links():
 
 def test_markdown_raw_html_is_not_passed_through():
     html = render_markdown(
-        f"Hello {SCRIPT} <img src=x onerror=alert(1)> <b>b</b>\n\n<div onclick=\"x()\">block</div>\n\n"
+        f'Hello {SCRIPT} <img src=x onerror=alert(1)> <b>b</b>\n\n<div onclick="x()">block</div>\n\n'
         "<style>body{display:none}</style>\n\n<!-- comment -->\n"
     )
     assert "<script" not in html and "<img" not in html and "<b>" not in html and "<div" not in html
@@ -200,9 +218,17 @@ def test_markdown_raw_html_is_not_passed_through():
 
 @pytest.mark.parametrize(
     "link",
-    ["javascript:alert(1)", "JaVaScRiPt:alert(1)", "vbscript:msgbox(1)", "data:text/html,<script>x</script>",
-     "file:///etc/passwd", "relative/page.html", "/absolute/path", "//example.com/protocol-relative",
-     "ftp://example.com/x"],
+    [
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        "vbscript:msgbox(1)",
+        "data:text/html,<script>x</script>",
+        "file:///etc/passwd",
+        "relative/page.html",
+        "/absolute/path",
+        "//example.com/protocol-relative",
+        "ftp://example.com/x",
+    ],
 )
 def test_markdown_links_other_than_http_and_mailto_are_dropped(link):
     html = render_markdown(f"[click]({link}) and <{link}>")
@@ -216,21 +242,25 @@ def test_markdown_images_are_dropped():
 
 
 def test_commentary_files_go_to_their_section_or_the_outlook():
-    rendered = render_commentary({"network": "Net.", "outlook": "Out.", "zeta-notes": "Zeta.", "alpha": "Alpha."}, SECTOR.sections)
+    rendered = render_commentary(
+        {"network": "Net.", "outlook": "Out.", "zeta-notes": "Zeta.", "alpha": "Alpha."}, SECTOR.sections
+    )
     assert set(rendered) == {"network", "outlook"}
     assert rendered["network"] == Markup("<p>Net.</p>\n")
     assert rendered["outlook"] == Markup("<p>Out.</p>\n<p>Alpha.</p>\n<p>Zeta.</p>\n")
 
 
 def test_a_heading_that_repeats_the_section_title_is_dropped():
-    rendered = render_commentary({"outlook": "# Outlook\n\nText.\n\n## Risks\n", "network": "# Other\n"}, SECTOR.sections)
+    rendered = render_commentary(
+        {"outlook": "# Outlook\n\nText.\n\n## Risks\n", "network": "# Other\n"}, SECTOR.sections
+    )
     assert rendered["outlook"] == Markup("<p>Text.</p>\n<h3>Risks</h3>\n")
     assert rendered["network"] == Markup("<h3>Other</h3>\n")
 
 
 def test_section_commentary_appears_in_its_section(context):
     html = render_html(replace(context, commentary=render_commentary({"network": "Hashrate *fell*."}, SECTOR.sections)))
-    network = html[html.index('id="network"'):html.index('id="economics"')]
+    network = html[html.index('id="network"') : html.index('id="economics"')]
     assert "Hashrate <em>fell</em>." in network
 
 
@@ -241,7 +271,7 @@ def test_a_misspelt_variable_fails_with_file_and_line(tmp_path, context):
     override = tmp_path / "override"
     (override / "partials").mkdir(parents=True)
     (override / "partials" / "section_outlook.html").write_text(
-        "<section id=\"outlook\">\n<p>{{ brief.headlin }}</p>\n</section>\n", encoding="utf-8"
+        '<section id="outlook">\n<p>{{ brief.headlin }}</p>\n</section>\n', encoding="utf-8"
     )
     with pytest.raises(RenderError) as caught:
         render_html(context, override)
@@ -253,8 +283,9 @@ def test_a_misspelt_variable_fails_with_file_and_line(tmp_path, context):
 def test_an_undefined_name_fails(tmp_path, context):
     override = tmp_path / "override"
     override.mkdir()
-    (override / "brief.html").write_text('{% extends "base.html" %}{% block sections %}{{ nothing }}{% endblock %}',
-                                         encoding="utf-8")
+    (override / "brief.html").write_text(
+        '{% extends "base.html" %}{% block sections %}{{ nothing }}{% endblock %}', encoding="utf-8"
+    )
     with pytest.raises(RenderError) as caught:
         render_html(context, override)
     assert str(caught.value) == "template brief.html, line 1: 'nothing' is undefined"
@@ -266,7 +297,10 @@ def test_a_syntax_error_names_the_template(tmp_path, context):
     (override / "partials" / "disclosures.html").write_text("<p>{% if %}</p>", encoding="utf-8")
     with pytest.raises(RenderError) as caught:
         render_html(context, override)
-    assert str(caught.value) == "template partials/disclosures.html, line 1: Expected an expression, got 'end of statement block'"
+    assert (
+        str(caught.value)
+        == "template partials/disclosures.html, line 1: Expected an expression, got 'end of statement block'"
+    )
 
 
 def test_the_override_folder_replaces_only_the_files_it_holds(tmp_path, context):
@@ -287,7 +321,10 @@ def test_the_override_folder_replaces_only_the_files_it_holds(tmp_path, context)
 def test_a_missing_override_folder_is_an_error(tmp_path, context):
     with pytest.raises(RenderError) as caught:
         render_html(context, tmp_path / "nope")
-    assert str(caught.value) == f"templates folder {tmp_path / 'nope'} not found (pass --templates DIR with an existing folder)"
+    assert (
+        str(caught.value)
+        == f"templates folder {tmp_path / 'nope'} not found (pass --templates DIR with an existing folder)"
+    )
 
 
 def test_one_environment_per_search_path(tmp_path):
@@ -309,8 +346,13 @@ def test_one_environment_per_search_path(tmp_path):
 def test_rows_turn_missing_cells_into_none():
     import pandas as pd
 
-    frame = pd.DataFrame({"a": [1.5, float("nan")], "b": pd.array([None, 2.0], dtype="Float64"),
-                          "d": pd.to_datetime(["2026-01-02", None])})
+    frame = pd.DataFrame(
+        {
+            "a": [1.5, float("nan")],
+            "b": pd.array([None, 2.0], dtype="Float64"),
+            "d": pd.to_datetime(["2026-01-02", None]),
+        }
+    )
     got = rows(frame)
     assert got[0]["a"] == 1.5 and got[1]["a"] is None
     assert got[0]["b"] is None and got[1]["b"] == 2.0

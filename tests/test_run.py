@@ -24,8 +24,9 @@ ATEXIT = (
 def _python(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     environment = {name: value for name, value in os.environ.items() if name != FAST_EXIT_VARIABLE}
     environment.update(env or {})
-    return subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=cwd, env=environment,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, cwd=cwd, env=environment, timeout=300
+    )
 
 
 def test_a_one_shot_command_exits_at_once():
@@ -70,6 +71,12 @@ def test_watch_ignores_hidden_files_backups_and_editor_temporaries(tmp_path: Pat
     folders = [tmp_path / "inputs"]
     assert relevant(tmp_path / "inputs" / "network.csv", folders)
     assert relevant(tmp_path / "inputs" / "commentary" / "outlook.md", folders)
-    for name in (".network.csv.swp", "network.csv~", ".#outlook.md", "backups/network.csv", ".cache/x",
-                 "commentary/.outlook.md.tmp"):
+    for name in (
+        ".network.csv.swp",
+        "network.csv~",
+        ".#outlook.md",
+        "backups/network.csv",
+        ".cache/x",
+        "commentary/.outlook.md.tmp",
+    ):
         assert not relevant(tmp_path / "inputs" / name, folders), name

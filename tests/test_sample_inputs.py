@@ -20,7 +20,12 @@ ROOT = Path(__file__).resolve().parents[1]
 INPUTS = ROOT / "inputs"
 SCRIPT = ROOT / "scripts" / "make_sample_inputs.py"
 SAMPLE_FILES = (
-    "brief.yaml", "network.csv", "miners.csv", "miner_hashrate.csv", "market_caps.csv", "deals.csv",
+    "brief.yaml",
+    "network.csv",
+    "miners.csv",
+    "miner_hashrate.csv",
+    "market_caps.csv",
+    "deals.csv",
     "commentary/outlook.md",
 )
 SUBSIDY = 3.125
@@ -60,8 +65,13 @@ def window(network: pd.DataFrame, first: str, last: str) -> dict[str, float]:
     price, hashrate = days["btc_price_usd"].mean(), days["hashrate_ehs"].mean()
     fee_per_block = days["fees_btc"].sum() / days["blocks"].sum()
     revenue = 144 * (SUBSIDY + fee_per_block) * price / hashrate
-    return {"price": price, "hashrate": hashrate, "revenue": revenue, "margin": 1 - POWER_COST / revenue,
-            "days": len(days)}
+    return {
+        "price": price,
+        "hashrate": hashrate,
+        "revenue": revenue,
+        "margin": 1 - POWER_COST / revenue,
+        "days": len(days),
+    }
 
 
 def members_on(miners: pd.DataFrame, day: str) -> set[str]:
@@ -79,7 +89,13 @@ def combined_on(frame: pd.DataFrame, column: str, miners: pd.DataFrame, day: str
 
 def test_network_has_every_day_once_with_contract_columns(network):
     assert list(pd.read_csv(INPUTS / "network.csv", nrows=0).columns) == [
-        "date", "btc_price_usd", "hashrate_ehs", "blocks", "fees_btc", "difficulty"]
+        "date",
+        "btc_price_usd",
+        "hashrate_ehs",
+        "blocks",
+        "fees_btc",
+        "difficulty",
+    ]
     assert network.index.is_unique
     expected = pd.date_range("2024-04-01", "2026-01-15", freq="D")
     assert list(network.index) == list(expected)
@@ -107,7 +123,7 @@ def test_difficulty_peaks_late_october_and_eases_into_late_december(network):
     peak_day = network["difficulty"].idxmax()
     assert pd.Timestamp("2025-10-15") <= peak_day <= pd.Timestamp("2025-11-15")
     assert 153e12 <= network["difficulty"].max() <= 159e12
-    late_december = network.loc[COMPARE[0]:COMPARE[1], "difficulty"].mean()
+    late_december = network.loc[COMPARE[0] : COMPARE[1], "difficulty"].mean()
     assert 145e12 <= late_december <= 151e12
 
 
@@ -136,8 +152,10 @@ def test_price_path_follows_the_record(network):
 
 
 def test_fees_per_block(network):
-    per_block = network["fees_btc"].groupby(network.index.to_period("M")).sum() / network["blocks"].groupby(
-        network.index.to_period("M")).sum()
+    per_block = (
+        network["fees_btc"].groupby(network.index.to_period("M")).sum()
+        / network["blocks"].groupby(network.index.to_period("M")).sum()
+    )
     assert per_block["2025-01":"2025-12"].between(0.015, 0.06).all()
     assert per_block["2024-04"] > 0.3 and per_block["2024-05"] > 0.1
     assert network.loc["2024-04-20", "fees_btc"] / network.loc["2024-04-20", "blocks"] > 2
@@ -191,8 +209,21 @@ def test_exactly_fourteen_members_now(miners):
     assert miners["ticker"].is_unique
     now = members_on(miners, "2026-01-15")
     assert len(now) == 14
-    assert {"MARA", "RIOT", "CLSK", "CIFR", "IREN", "CORZ", "HUT", "BTDR", "BITF", "WULF", "CANG", "GREE",
-            "GLXY"} <= now
+    assert {
+        "MARA",
+        "RIOT",
+        "CLSK",
+        "CIFR",
+        "IREN",
+        "CORZ",
+        "HUT",
+        "BTDR",
+        "BITF",
+        "WULF",
+        "CANG",
+        "GREE",
+        "GLXY",
+    } <= now
     former = set(miners["ticker"]) - now
     assert former == {"SDIG", "ARBK"}
     assert all("2024-01-01" <= miners.set_index("ticker").loc[t, "to"] <= "2025-12-31" for t in former)
@@ -202,7 +233,7 @@ def test_exactly_fourteen_members_now(miners):
 def test_miner_hashrate_rows_are_month_ends_of_members(miner_hashrate, miners):
     assert not miner_hashrate.duplicated(["date", "ticker"]).any()
     dates = sorted(miner_hashrate["date"].unique())
-    month_ends = list(pd.date_range("2024-04-30", "2025-12-31", freq="ME")) + [pd.Timestamp("2026-01-14")]
+    month_ends = [*list(pd.date_range("2024-04-30", "2025-12-31", freq="ME")), pd.Timestamp("2026-01-14")]
     assert [pd.Timestamp(d) for d in dates] == month_ends
     for row in miner_hashrate.itertuples():
         assert row.ticker in members_on(miners, row.date.strftime("%Y-%m-%d")), row
@@ -229,7 +260,7 @@ def test_listed_share_is_a_record(network, miner_hashrate, miners):
     shares = {}
     for day in sorted(miner_hashrate["date"].unique()):
         day = pd.Timestamp(day)
-        mean = network.loc[day.replace(day=1):day, "hashrate_ehs"].mean()
+        mean = network.loc[day.replace(day=1) : day, "hashrate_ehs"].mean()
         shares[day] = combined_on(miner_hashrate, "hashrate_ehs", miners, day.strftime("%Y-%m-%d")) / mean
     latest = shares.pop(pd.Timestamp("2026-01-14"))
     assert latest > max(shares.values())
@@ -237,9 +268,20 @@ def test_listed_share_is_a_record(network, miner_hashrate, miners):
 
 def test_sizes_are_realistic(miner_hashrate):
     latest = miner_hashrate[miner_hashrate["date"] == "2026-01-14"].set_index("ticker")["hashrate_ehs"]
-    ranges = {"MARA": (55, 65), "RIOT": (35, 40), "CLSK": (45, 55), "IREN": (45, 55), "CIFR": (18, 25),
-              "CORZ": (18, 23), "HUT": (10, 16), "BTDR": (40, 60), "BITF": (17, 22), "WULF": (11, 15),
-              "CANG": (45, 55), "GREE": (1.5, 3.5)}
+    ranges = {
+        "MARA": (55, 65),
+        "RIOT": (35, 40),
+        "CLSK": (45, 55),
+        "IREN": (45, 55),
+        "CIFR": (18, 25),
+        "CORZ": (18, 23),
+        "HUT": (10, 16),
+        "BTDR": (40, 60),
+        "BITF": (17, 22),
+        "WULF": (11, 15),
+        "CANG": (45, 55),
+        "GREE": (1.5, 3.5),
+    }
     for ticker, (low, high) in ranges.items():
         assert low <= latest[ticker] <= high, ticker
 
@@ -282,7 +324,8 @@ def test_year_end_cap_near_the_four_year_opportunity(caps, miners, network):
     this_era = 1_050_000 - height
     opportunity_btc = this_era * 3.125 + (210_240 - this_era) * 1.5625
     ratio = combined_on(caps, "market_cap_usd", miners, "2025-12-31") / (
-        opportunity_btc * network.loc["2025-12-31", "btc_price_usd"])
+        opportunity_btc * network.loc["2025-12-31", "btc_price_usd"]
+    )
     assert 1.0 <= ratio <= 1.15, ratio
 
 
@@ -319,7 +362,7 @@ def test_brief_yaml_parses_with_briefgen_config():
 
 def test_outlook_commentary():
     text = (INPUTS / "commentary" / "outlook.md").read_text(encoding="utf-8")
-    assert 2 <= text.count("\n- ") + text.count("\n\n") and len(text) < 3000
+    assert text.count("\n- ") + text.count("\n\n") >= 2 and len(text) < 3000
     assert "AI/HPC" in text
 
 

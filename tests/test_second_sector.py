@@ -14,7 +14,7 @@ import io
 import re
 import statistics
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -33,9 +33,11 @@ from tests.sectors.tiny import KEY_FIGURES
 SECTOR = "tests.sectors.tiny"
 FIRST, LAST = date(2026, 1, 1), date(2026, 2, 11)
 PERIOD = (date(2026, 1, 15), date(2026, 1, 28))  # the first brief; compare: the 14 days before
-CLIENTS = "client_id,name,firm,email\nacme-1,Ana Lopez,Acme Capital,ana@acme.example.com\n" \
-          "zeta-3,Zoe Adams,Zeta Fund,zoe@zeta.example.com\n"
-NOON = datetime(2026, 1, 29, 12, 0, tzinfo=timezone.utc)
+CLIENTS = (
+    "client_id,name,firm,email\nacme-1,Ana Lopez,Acme Capital,ana@acme.example.com\n"
+    "zeta-3,Zoe Adams,Zeta Fund,zoe@zeta.example.com\n"
+)
+NOON = datetime(2026, 1, 29, 12, 0, tzinfo=UTC)
 
 
 def values() -> dict[date, float]:
@@ -67,15 +69,23 @@ def pdf_text(data: bytes) -> str:
     return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages).split())
 
 
-@pytest.mark.parametrize("name, code", [(SECTOR, "tests.sectors.tiny.brief"),
-                                        ("bitcoin_mining", "briefgen.sectors.bitcoin_mining.metrics")])
+@pytest.mark.parametrize(
+    "name, code", [(SECTOR, "tests.sectors.tiny.brief"), ("bitcoin_mining", "briefgen.sectors.bitcoin_mining.metrics")]
+)
 def test_naming_a_sector_imports_none_of_its_code_nor_pandas(name: str, code: str):
     import subprocess
 
-    program = (f"import sys; from briefgen.sector import load_sector; s = load_sector({name!r}); "
-               f"print('pandas' in sys.modules, {code!r} in sys.modules, s.name)")
-    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True,
-                          cwd=Path(__file__).resolve().parents[1])
+    program = (
+        f"import sys; from briefgen.sector import load_sector; s = load_sector({name!r}); "
+        f"print('pandas' in sys.modules, {code!r} in sys.modules, s.name)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     assert done.stdout.split() == ["False", "False", name]
 
 
@@ -104,14 +114,26 @@ def test_a_second_sector_is_built_recorded_published_and_distributed(desk: Path)
     assert PdfReader(folder / "brief.pdf").metadata.title.startswith("Tiny prices: The average is")
     assert "DRAFT" not in text
 
-    sent = CliRunner().invoke(main, ["distribute", "--clients", str(inputs / "clients.csv"), "--output", str(output),
-                                     "--templates", str(templates), "--from", "Tiny Desk <desk@example.com>"])
+    sent = CliRunner().invoke(
+        main,
+        [
+            "distribute",
+            "--clients",
+            str(inputs / "clients.csv"),
+            "--output",
+            str(output),
+            "--templates",
+            str(templates),
+            "--from",
+            "Tiny Desk <desk@example.com>",
+        ],
+    )
 
     assert sent.exit_code == 0, sent.output
     (box,) = (output / "outbox").iterdir()
     messages = sorted(box.glob("*.eml"))
     assert [m.name for m in messages] == [f"{safe_stem('acme-1')}.eml", f"{safe_stem('zeta-3')}.eml"], sent.output
-    for path, (name, firm) in zip(messages, [("Ana Lopez", "Acme Capital"), ("Zoe Adams", "Zeta Fund")]):
+    for path, (name, firm) in zip(messages, [("Ana Lopez", "Acme Capital"), ("Zoe Adams", "Zeta Fund")], strict=False):
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         (pdf,) = [p.get_content() for p in message.iter_attachments() if p.get_content_type() == "application/pdf"]
         copy = pdf_text(pdf)
@@ -126,8 +148,10 @@ def test_the_cli_builds_the_sector_and_compares_it_with_the_previous_brief(desk:
     rows = values()
     february = (date(2026, 2, 1), LAST)  # the default period: the month to date of the last day
 
-    built = CliRunner().invoke(main, ["build", "--sector", SECTOR, "--inputs", str(inputs), "--output", str(output),
-                                      "--templates", str(templates)])
+    built = CliRunner().invoke(
+        main,
+        ["build", "--sector", SECTOR, "--inputs", str(inputs), "--output", str(output), "--templates", str(templates)],
+    )
     monkeypatch.setenv("BRIEFGEN_SECTOR", SECTOR)
     listed = CliRunner().invoke(main, ["history", "--builds", "--output", str(output)])
     figures = CliRunner().invoke(main, ["metrics", "--inputs", str(inputs), "--format", "csv"])
@@ -141,7 +165,10 @@ def test_the_cli_builds_the_sector_and_compares_it_with_the_previous_brief(desk:
     assert listed.exit_code == 0, listed.output
     header, first, second = listed.output.splitlines()
     assert header.split()[-1] == "average"
-    assert first.split()[-1] == f"{average(rows, *PERIOD):,.2f}" and second.split()[-1] == f"{average(rows, *february):,.2f}"
+    assert (
+        first.split()[-1] == f"{average(rows, *PERIOD):,.2f}"
+        and second.split()[-1] == f"{average(rows, *february):,.2f}"
+    )
     assert figures.output.splitlines()[1].startswith(f"average,{average(rows, *february)!r},")
     assert checked.exit_code == 0 and checked.output.startswith("OK: 3 files (brief.yaml; prices.csv 42 rows ")
 

@@ -41,8 +41,18 @@ def preview(tmp_path: Path) -> Preview:
 def test_only_regular_files_inside_the_output_folder_are_served(preview: Preview):
     assert preview.locate("/") == preview.output_dir / "brief.html"
     assert preview.locate("/charts/a.svg") == preview.output_dir / "charts" / "a.svg"
-    for path in ("/../secret.txt", "/%2e%2e/secret.txt", "/charts/../../secret.txt", "/out.txt", "/in.svg",
-                 "/linked/secret.txt", "/.cache/last-build.json", "/charts", "/missing.pdf", "/..%5csecret.txt"):
+    for path in (
+        "/../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/charts/../../secret.txt",
+        "/out.txt",
+        "/in.svg",
+        "/linked/secret.txt",
+        "/.cache/last-build.json",
+        "/charts",
+        "/missing.pdf",
+        "/..%5csecret.txt",
+    ):
         assert preview.locate(path) is None, path
 
 
@@ -73,8 +83,12 @@ class Running:
             self.url = url
             self.url_ready.set()
 
-        self.thread = threading.Thread(target=serve, args=(options, self.reports.append),
-                                       kwargs={"port": 0, "ready": ready, "stop": self.stop}, daemon=True)
+        self.thread = threading.Thread(
+            target=serve,
+            args=(options, self.reports.append),
+            kwargs={"port": 0, "ready": ready, "stop": self.stop},
+            daemon=True,
+        )
         self.thread.start()
         assert self.url_ready.wait(60), "the server did not start"
 
@@ -126,9 +140,17 @@ def browser(tmp_path: Path):
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1280,1600",
-                 f"--user-data-dir={tmp_path / 'chromium-profile'}"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1280,1600",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(60)
@@ -152,19 +174,25 @@ def test_the_browser_shows_the_styled_brief_and_reloads_after_an_edit(tmp_path: 
     try:
         assert running.wait_for(1).error is None
         browser.get(running.url)
-        WebDriverWait(browser, 60).until(lambda d: d.execute_script(
-            "return document.readyState === 'complete' && document.fonts.check('12px Inter')"))
+        WebDriverWait(browser, 60).until(
+            lambda d: d.execute_script(
+                "return document.readyState === 'complete' && document.fonts.check('12px Inter')"
+            )
+        )
         style = browser.execute_script(
             "var band = document.querySelector('.house-band'), img = document.querySelector('.chart img');"
             "return [getComputedStyle(band).backgroundColor, getComputedStyle(document.body).fontFamily,"
-            "        img.naturalWidth, getComputedStyle(document.body).maxWidth];")
+            "        img.naturalWidth, getComputedStyle(document.body).maxWidth];"
+        )
         assert style[0] == "rgb(10, 34, 64)" and "Inter" in style[1]
         assert style[2] > 0, "the charts did not load"
         assert style[3] != "none", "the screen stylesheet was not applied"
         png = browser.get_screenshot_as_png()
         (tmp_path / "served.png").write_bytes(png)
-        band_top = browser.execute_script("var r = document.querySelector('.house-band').getBoundingClientRect();"
-                                          "return [r.left + 10, r.top + 10, r.right + 10];")
+        band_top = browser.execute_script(
+            "var r = document.querySelector('.house-band').getBoundingClientRect();"
+            "return [r.left + 10, r.top + 10, r.right + 10];"
+        )
         ratio = browser.execute_script("return window.devicePixelRatio")
         x, y = int(band_top[0] * ratio), int(band_top[1] * ratio)
         assert _pixel(png, x, y) == NAVY, "the screenshot does not show the house band"

@@ -76,12 +76,12 @@ def test_static_files_follow_the_override_and_stale_ones_go(built: Path, tmp_pat
     css = (TEMPLATES_DIR / "static" / "brief.css").read_text() + "\n.house-name { letter-spacing: 0.02em; }\n"
     (override / "static" / "brief.css").write_text(css)
     (override / "static" / "logo.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
-    (override / "static" / "brief.css").write_text(css + ".house-band { background-image: url(\"logo.svg\"); }\n")
+    (override / "static" / "brief.css").write_text(css + '.house-band { background-image: url("logo.svg"); }\n')
     output = built / "output"
     mine = output / "static" / "mine.txt"
     mine.write_text("the user's own file")  # briefgen did not write it: never removed
     build(BuildOptions(built / "inputs", output, templates_dir=override))
-    assert (output / "static" / "brief.css").read_text().endswith("url(\"logo.svg\"); }\n")
+    assert (output / "static" / "brief.css").read_text().endswith('url("logo.svg"); }\n')
     assert (output / "static" / "logo.svg").is_file()
     build(BuildOptions(built / "inputs", output))
     assert not (output / "static" / "logo.svg").exists()  # the last build published it; this one does not
@@ -93,10 +93,14 @@ def test_a_mistyped_override_is_a_warning_and_fatal_under_strict(built: Path, tm
     override = tmp_path / "templates"
     (override / "partials").mkdir(parents=True)
     disclosures = (TEMPLATES_DIR / "partials" / "disclosures.html").read_text()
-    (override / "partials" / "disclosure.html").write_text(disclosures.replace("</section>", "<p>House text.</p></section>"))
+    (override / "partials" / "disclosure.html").write_text(
+        disclosures.replace("</section>", "<p>House text.</p></section>")
+    )
     (problem,) = unused_overrides(override)
-    assert str(problem) == ("templates/partials/disclosure.html: overrides nothing: no default template has this "
-                            "name and no template uses it (did you mean partials/disclosures.html? rename it)")
+    assert str(problem) == (
+        "templates/partials/disclosure.html: overrides nothing: no default template has this "
+        "name and no template uses it (did you mean partials/disclosures.html? rename it)"
+    )
     result = build(BuildOptions(built / "inputs", built / "override-out", templates_dir=override))
     assert str(problem) in [str(w) for w in result.warnings]
     with pytest.raises(RenderError, match=re.escape("partials/disclosure.html: overrides nothing")):
@@ -108,8 +112,11 @@ def test_a_new_partial_that_an_override_includes_is_not_reported(tmp_path: Path)
     override = tmp_path / "templates"
     (override / "partials").mkdir(parents=True)
     brief = (SECTOR.templates / "brief.html").read_text()
-    (override / "brief.html").write_text(brief.replace('{% include "partials/disclosures.html" %}',
-                                                       '{% include "partials/house_notice.html" %}\n'
-                                                       '{% include "partials/disclosures.html" %}'))
+    (override / "brief.html").write_text(
+        brief.replace(
+            '{% include "partials/disclosures.html" %}',
+            '{% include "partials/house_notice.html" %}\n{% include "partials/disclosures.html" %}',
+        )
+    )
     (override / "partials" / "house_notice.html").write_text("<p>House notice.</p>\n")
     assert unused_overrides(override) == ()

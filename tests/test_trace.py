@@ -26,8 +26,9 @@ def run(*args: str, env: dict | None = None):
 @pytest.fixture
 def distributed(workdir: Path) -> Path:
     """The work folder after a real `distribute` run to the outbox: five marked copies, one encrypted."""
-    report = distribute(workdir / "output" / "brief.pdf", workdir / "inputs" / "clients.csv", workdir / "output",
-                        sender=SENDER)
+    report = distribute(
+        workdir / "output" / "brief.pdf", workdir / "inputs" / "clients.csv", workdir / "output", sender=SENDER
+    )
     assert report.ok
     return workdir
 
@@ -85,8 +86,10 @@ def test_an_encrypted_copy_that_was_changed_needs_the_clients_password(distribut
     output = str(distributed / "output")
     locked = run(str(changed), "--output", output)
     assert locked.exit_code == 1
-    assert locked.stderr == (f"Error: {changed} is encrypted and is not byte for byte a copy in the ledger; set "
-                             "BRIEFGEN_TRACE_PASSWORD to the client's password (from clients.csv) to read its mark\n")
+    assert locked.stderr == (
+        f"Error: {changed} is encrypted and is not byte for byte a copy in the ledger; set "
+        "BRIEFGEN_TRACE_PASSWORD to the client's password (from clients.csv) to read its mark\n"
+    )
     opened = run(str(changed), "--output", output, env={"BRIEFGEN_TRACE_PASSWORD": "open-sesame"})
     assert opened.exit_code == 0, opened.output
     assert "the copy made for bob/../../etc <bob@jones.example.com>" in opened.stdout
@@ -96,8 +99,10 @@ def test_an_unmarked_pdf_is_refused(distributed):
     original = distributed / "output" / "brief.pdf"
     result = run(str(original), "--output", str(distributed / "output"))
     assert result.exit_code == 1
-    assert result.stderr == (f"Error: {original} carries no briefgen mark: it is not a copy made by "
-                             "`briefgen distribute` (or its stamps were removed)\n")
+    assert result.stderr == (
+        f"Error: {original} carries no briefgen mark: it is not a copy made by "
+        "`briefgen distribute` (or its stamps were removed)\n"
+    )
     assert result.stdout == ""
 
 
@@ -107,14 +112,17 @@ def test_a_copy_marked_by_another_output_folder_is_refused(distributed, tmp_path
     shutil.copytree(distributed / "inputs", other / "inputs")
     (other / "output").mkdir(parents=True)
     shutil.copy(distributed / "output" / "brief.pdf", other / "output" / "brief.pdf")
-    assert distribute(other / "output" / "brief.pdf", other / "inputs" / "clients.csv", other / "output",
-                      sender=SENDER).ok
+    assert distribute(
+        other / "output" / "brief.pdf", other / "inputs" / "clients.csv", other / "output", sender=SENDER
+    ).ok
     theirs = stripped(copy_of(other, "zeta"), tmp_path / "theirs.pdf")
     assert run(str(theirs), "--output", str(other / "output")).exit_code == 0  # their desk can trace it
     result = run(str(theirs), "--output", str(distributed / "output"))
     assert result.exit_code == 1
-    assert result.stderr == (f"Error: {theirs}: the mark on page 1 was not made by {distributed / 'output'}: the file "
-                             "is a copy of another desk's brief (another output folder), or its mark was forged\n")
+    assert result.stderr == (
+        f"Error: {theirs}: the mark on page 1 was not made by {distributed / 'output'}: the file "
+        "is a copy of another desk's brief (another output folder), or its mark was forged\n"
+    )
 
 
 def test_a_forged_mark_is_refused(distributed, tmp_path):
@@ -126,7 +134,7 @@ def test_a_forged_mark_is_refused(distributed, tmp_path):
     stamper = Stamper(brief_bytes(), StampFont.for_texts([text]))
     genuine = copy_mark(mark_key(distributed / "output", create=False), version, "zeta")
     middle = len(genuine) // 2
-    edited = genuine[:middle] + ("A" if genuine[middle] != "A" else "B") + genuine[middle + 1:]
+    edited = genuine[:middle] + ("A" if genuine[middle] != "A" else "B") + genuine[middle + 1 :]
     respelled = genuine[:-1] + chr(ord(genuine[-1]) + 1)  # the same bytes in base32's spare bits
     for mark in (copy_mark(os.urandom(32), version, "zeta"), edited, respelled, "bgm1.NOTAMARK"):
         forged = tmp_path / "forged.pdf"
@@ -154,8 +162,11 @@ def test_a_file_that_is_not_a_pdf_exits_1(tmp_path, distributed):
 
 def test_pages_from_two_copies_are_each_named(distributed, tmp_path):
     mixed = tmp_path / "mixed.pdf"
-    with (pikepdf.open(copy_of(distributed, "acme-1")) as first, pikepdf.open(copy_of(distributed, "ivan")) as second,
-          pikepdf.open(io.BytesIO(brief_bytes())) as unmarked):
+    with (
+        pikepdf.open(copy_of(distributed, "acme-1")) as first,
+        pikepdf.open(copy_of(distributed, "ivan")) as second,
+        pikepdf.open(io.BytesIO(brief_bytes())) as unmarked,
+    ):
         first.pages[2] = second.pages[2]
         first.pages.append(unmarked.pages[0])
         first.save(mixed)
@@ -205,16 +216,22 @@ def test_an_authentic_mark_without_a_delivery_or_without_the_key_exits_1(distrib
     version = hashlib.sha256((output / "brief.pdf").read_bytes()).hexdigest()
     text = stamp_text("Nobody, Nowhere", "1 Jan 2026")
     copy = tmp_path / "never-sent.pdf"
-    copy.write_bytes(Stamper(brief_bytes(), StampFont.for_texts([text]))
-                     .copy(text, {}, mark=copy_mark(mark_key(output, create=False), version, "nobody")))
+    copy.write_bytes(
+        Stamper(brief_bytes(), StampFont.for_texts([text])).copy(
+            text, {}, mark=copy_mark(mark_key(output, create=False), version, "nobody")
+        )
+    )
     result = run(str(copy), "--output", str(output))
     assert result.exit_code == 1
-    assert result.stderr == (f"Error: {copy}: the mark is authentic (brief version {version[:12]}) but the ledger "
-                             "records no delivery of that version to its client: the copy never left a --dry-run, "
-                             "or the ledger was replaced\n")
+    assert result.stderr == (
+        f"Error: {copy}: the mark is authentic (brief version {version[:12]}) but the ledger "
+        "records no delivery of that version to its client: the copy never left a --dry-run, "
+        "or the ledger was replaced\n"
+    )
     (output / KEY_FILE).unlink()
     leaked = stripped(copy_of(distributed, "zeta"), tmp_path / "leaked.pdf")
     result = run(str(leaked), "--output", str(output))
     assert result.exit_code == 1
-    assert result.stderr == (f"Error: {output} has no distribution key ({KEY_FILE}); "
-                             f"the mark in {leaked} cannot be checked\n")
+    assert result.stderr == (
+        f"Error: {output} has no distribution key ({KEY_FILE}); the mark in {leaked} cannot be checked\n"
+    )

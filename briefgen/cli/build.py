@@ -23,26 +23,63 @@ def _windows(period: str | None, compare: str | None):
 
 @main.command()
 @INPUTS_OPTION
-@click.option("--output", "output_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
-              show_default=True, help="Folder to write brief.pdf, brief.html and charts/ into.")
+@click.option(
+    "--output",
+    "output_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="Folder to write brief.pdf, brief.html and charts/ into.",
+)
 @PERIOD_OPTION
 @COMPARE_OPTION
-@click.option("--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Override folder holding only the templates it changes.")
-@click.option("--pdf-variant", type=click.Choice(["pdf/a-3u", "pdf/ua-1"]),
-              help="pdf/a-3u attaches the input files for archiving; pdf/ua-1 makes a tagged, accessible PDF.")
+@click.option(
+    "--templates",
+    "templates_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Override folder holding only the templates it changes.",
+)
+@click.option(
+    "--pdf-variant",
+    type=click.Choice(["pdf/a-3u", "pdf/ua-1"]),
+    help="pdf/a-3u attaches the input files for archiving; pdf/ua-1 makes a tagged, accessible PDF.",
+)
 @click.option("--strict", is_flag=True, help="Treat warnings (data gaps, refused resources) as errors.")
 @click.option("--no-cache", "no_cache", is_flag=True, help="Neither read nor write the cache in OUTPUT/.cache.")
 @click.option("--refresh", is_flag=True, help="Ignore cached results and rebuild every stage (the cache is rewritten).")
 @SECTOR_OPTION
-def build(inputs_dir: Path, output_dir: Path, period: str | None, compare: str | None, templates_dir: Path | None,
-          pdf_variant: str | None, strict: bool, no_cache: bool, refresh: bool, sector: str) -> None:
+def build(
+    inputs_dir: Path,
+    output_dir: Path,
+    period: str | None,
+    compare: str | None,
+    templates_dir: Path | None,
+    pdf_variant: str | None,
+    strict: bool,
+    no_cache: bool,
+    refresh: bool,
+    sector: str,
+) -> None:
     """Build output/brief.pdf and output/brief.html from the inputs."""
-    from briefgen.build import BuildOptions, build as run_build
+    from briefgen.build import BuildOptions
+    from briefgen.build import build as run_build
 
     period_dates, compare_dates = _windows(period, compare)
-    result = run_build(BuildOptions(inputs_dir, output_dir, period_dates, compare_dates, templates_dir, pdf_variant,
-                                    strict, cache=not no_cache, refresh=refresh, parallel=True, sector=sector))
+    result = run_build(
+        BuildOptions(
+            inputs_dir,
+            output_dir,
+            period_dates,
+            compare_dates,
+            templates_dir,
+            pdf_variant,
+            strict,
+            cache=not no_cache,
+            refresh=refresh,
+            parallel=True,
+            sector=sector,
+        )
+    )
     for warning in result.warnings:
         click.echo(f"Warning: {warning}", err=True)
     for file in result.files:
@@ -89,8 +126,14 @@ def check(inputs_dir: Path, strict: bool, sector: str) -> None:
 @INPUTS_OPTION
 @PERIOD_OPTION
 @COMPARE_OPTION
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
-              help="How to print the figures.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+    help="How to print the figures.",
+)
 @SECTOR_OPTION
 def metrics(inputs_dir: Path, period: str | None, compare: str | None, fmt: str, sector: str) -> None:
     """Print every figure of the brief for the period and compare windows."""
@@ -128,11 +171,20 @@ def inputs_summary(inputs) -> str:
     return f"OK: {len(inputs.sources)} files ({'; '.join(parts)}); {windows}\n"
 
 
-OUTPUT_OPTION = click.option("--output", "output_dir", type=click.Path(file_okay=False, path_type=Path),
-                             default=Path("output"), show_default=True,
-                             help="Folder to write brief.pdf, brief.html and charts/ into.")
-TEMPLATES_OPTION = click.option("--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
-                                help="Override folder holding only the templates it changes.")
+OUTPUT_OPTION = click.option(
+    "--output",
+    "output_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="Folder to write brief.pdf, brief.html and charts/ into.",
+)
+TEMPLATES_OPTION = click.option(
+    "--templates",
+    "templates_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Override folder holding only the templates it changes.",
+)
 
 
 def report_rebuild(step) -> None:

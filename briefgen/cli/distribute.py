@@ -11,38 +11,98 @@ from briefgen.cli.publish import NOW_OPTION, parse_now
 
 
 @main.command("distribute")
-@click.option("--brief", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The PDF to send [default: the latest published version in OUTPUT/published/]. A draft is "
-                   "refused unless --allow-draft; a recalled version always.")
+@click.option(
+    "--brief",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The PDF to send [default: the latest published version in OUTPUT/published/]. A draft is "
+    "refused unless --allow-draft; a recalled version always.",
+)
 @click.option("--allow-draft", is_flag=True, help="Send a draft given by --brief (for an internal review list).")
-@click.option("--clients", "clients_file", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("inputs/clients.csv"), show_default=True,
-              help="client_id,name,firm,email[,password][,tier]: one row per recipient.")
-@click.option("--output", "output_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
-              show_default=True, help="Folder for the copies, the outbox, the manifest and the delivery ledger.")
-@click.option("--via", type=click.Choice(["outbox", "smtp"]), default="outbox", show_default=True,
-              help="Write .eml files to OUTPUT/outbox/, or send through an SMTP server.")
+@click.option(
+    "--clients",
+    "clients_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("inputs/clients.csv"),
+    show_default=True,
+    help="client_id,name,firm,email[,password][,tier]: one row per recipient.",
+)
+@click.option(
+    "--output",
+    "output_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="Folder for the copies, the outbox, the manifest and the delivery ledger.",
+)
+@click.option(
+    "--via",
+    type=click.Choice(["outbox", "smtp"]),
+    default="outbox",
+    show_default=True,
+    help="Write .eml files to OUTPUT/outbox/, or send through an SMTP server.",
+)
 @click.option("--smtp-host", metavar="H", help="SMTP server (with --via smtp).")
-@click.option("--smtp-port", metavar="P", type=click.IntRange(1, 65535),
-              help="SMTP port [default: 587 for starttls, 465 for ssl, 25 for none].")
-@click.option("--smtp-tls", type=click.Choice(["starttls", "ssl", "none"]), default="starttls", show_default=True,
-              help="How the connection to the server is encrypted.")
-@click.option("--smtp-user", metavar="U",
-              help="Log in as U; the password is read from the environment variable BRIEFGEN_SMTP_PASSWORD.")
-@click.option("--from", "sender", metavar="ADDRESS", envvar="BRIEFGEN_MAIL_FROM",
-              help="From address, e.g. 'Research desk <desk@example.com>' [default: $BRIEFGEN_MAIL_FROM, "
-                   "else the first analyst with an email in brief.yaml beside the clients file].")
-@click.option("--templates", "templates_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Override folder, as for build: its email/brief.txt replaces the email's body template.")
-@click.option("--dry-run", is_flag=True,
-              help="Review: check everything and show who would get a copy; write, send and record nothing.")
-@click.option("--status", "show_status", is_flag=True,
-              help="Show sent, pending, in doubt and failed per brief version, and who is under embargo; then exit.")
+@click.option(
+    "--smtp-port",
+    metavar="P",
+    type=click.IntRange(1, 65535),
+    help="SMTP port [default: 587 for starttls, 465 for ssl, 25 for none].",
+)
+@click.option(
+    "--smtp-tls",
+    type=click.Choice(["starttls", "ssl", "none"]),
+    default="starttls",
+    show_default=True,
+    help="How the connection to the server is encrypted.",
+)
+@click.option(
+    "--smtp-user",
+    metavar="U",
+    help="Log in as U; the password is read from the environment variable BRIEFGEN_SMTP_PASSWORD.",
+)
+@click.option(
+    "--from",
+    "sender",
+    metavar="ADDRESS",
+    envvar="BRIEFGEN_MAIL_FROM",
+    help="From address, e.g. 'Research desk <desk@example.com>' [default: $BRIEFGEN_MAIL_FROM, "
+    "else the first analyst with an email in brief.yaml beside the clients file].",
+)
+@click.option(
+    "--templates",
+    "templates_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Override folder, as for build: its email/brief.txt replaces the email's body template.",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Review: check everything and show who would get a copy; write, send and record nothing.",
+)
+@click.option(
+    "--status",
+    "show_status",
+    is_flag=True,
+    help="Show sent, pending, in doubt and failed per brief version, and who is under embargo; then exit.",
+)
 @NOW_OPTION
-def distribute_command(brief: Path, clients_file: Path, output_dir: Path, via: str, smtp_host: str | None,
-                       smtp_port: int | None, smtp_tls: str, smtp_user: str | None, sender: str | None,
-                       templates_dir: Path | None, dry_run: bool, show_status: bool, allow_draft: bool,
-                       now_text: str | None) -> None:
+def distribute_command(
+    brief: Path,
+    clients_file: Path,
+    output_dir: Path,
+    via: str,
+    smtp_host: str | None,
+    smtp_port: int | None,
+    smtp_tls: str,
+    smtp_user: str | None,
+    sender: str | None,
+    templates_dir: Path | None,
+    dry_run: bool,
+    show_status: bool,
+    allow_draft: bool,
+    now_text: str | None,
+) -> None:
     """Send each client one copy of the brief, marked for them, exactly once.
 
     Copies are stamped "Prepared for <name>, <firm>" on every page and encrypted when clients.csv
@@ -72,8 +132,18 @@ def distribute_command(brief: Path, clients_file: Path, output_dir: Path, via: s
 
         smtp = SmtpSettings.from_env(smtp_host, smtp_port, smtp_tls, smtp_user)
     with _ProgressBar("Distributing" if not dry_run else "Checking") as progress:
-        report = distribute(selected.path, clients_file, output_dir, via=via, smtp=smtp, sender=sender,
-                            dry_run=dry_run, progress=progress, templates_dir=templates_dir, held=held)
+        report = distribute(
+            selected.path,
+            clients_file,
+            output_dir,
+            via=via,
+            smtp=smtp,
+            sender=sender,
+            dry_run=dry_run,
+            progress=progress,
+            templates_dir=templates_dir,
+            held=held,
+        )
     _print_report(report)
     if not dry_run:
         from briefgen.store.audit import append
@@ -81,10 +151,18 @@ def distribute_command(brief: Path, clients_file: Path, output_dir: Path, via: s
         counts: dict[str, int] = {}
         for outcome in report.outcomes:
             counts[outcome.status] = counts.get(outcome.status, 0) + 1
-        append(output_dir, "distribute", {
-            "publication": selected.publication.label if selected.publication else "draft",
-            "pdf_sha256": report.version, "via": via, "counts": counts,
-            "served": sorted(o.client_id for o in report.outcomes if o.status == "sent")}, at=now)
+        append(
+            output_dir,
+            "distribute",
+            {
+                "publication": selected.publication.label if selected.publication else "draft",
+                "pdf_sha256": report.version,
+                "via": via,
+                "counts": counts,
+                "served": sorted(o.client_id for o in report.outcomes if o.status == "sent"),
+            },
+            at=now,
+        )
     if not report.ok:
         count = len(report.undelivered)
         raise DistributionError(
@@ -126,10 +204,16 @@ class _ProgressBar:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         console = Console(stderr=True)
-        self._bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                             TextColumn("{task.fields[client]}", markup=False),  # ids are data, not markup
-                             console=console, transient=True,
-                             disable=not console.is_terminal)
+        self._bar = Progress(
+            TextColumn(label),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[client]}", markup=False),  # ids are data, not markup
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        )
         self._task = None
 
     def __enter__(self):
@@ -159,8 +243,10 @@ def _print_report(report) -> None:
             click.echo(f"  {outcome.status}: {outcome.client_id} <{outcome.email}>: {outcome.detail}")
     for way, count in report.served_elsewhere.items():
         # Said out loud: a run via SMTP after an outbox run skips the clients the outbox served.
-        click.echo(f"  not sent by this run: {count} client{'s were' if count != 1 else ' was'} already served via {way} "
-                   "by an earlier run (see --status)")
+        click.echo(
+            f"  not sent by this run: {count} client{'s were' if count != 1 else ' was'} already served via {way} "
+            "by an earlier run (see --status)"
+        )
     if report.stopped:
         click.echo(f"Stopped early: {report.stopped}")
     if report.manifest:
@@ -171,11 +257,15 @@ def _print_status(status) -> None:
     if not status.versions:
         click.echo("No brief has been distributed from this output folder yet.")
         return
-    click.echo(f"{'version':<13}  {'sent':>5}  {'pending':>7}  {'in doubt':>8}  {'failed':>6}  {'first run (UTC)':<16}  title")
+    click.echo(
+        f"{'version':<13}  {'sent':>5}  {'pending':>7}  {'in doubt':>8}  {'failed':>6}  {'first run (UTC)':<16}  title"
+    )
     for v in status.versions:
         mark = "*" if v.version == status.current else " "
-        click.echo(f"{v.version[:12] + mark:<13}  {v.sent:>5}  {v.pending:>7}  {v.in_doubt:>8}  {v.failed:>6}  "
-                   f"{v.first_seen[:16].replace('T', ' ') or 'not yet':<16}  {v.title or ''}")
+        click.echo(
+            f"{v.version[:12] + mark:<13}  {v.sent:>5}  {v.pending:>7}  {v.in_doubt:>8}  {v.failed:>6}  "
+            f"{v.first_seen[:16].replace('T', ' ') or 'not yet':<16}  {v.title or ''}"
+        )
     for v in status.versions:
         if v.served_by:
             ways = ", ".join(f"{count} via {way}" for way, count in v.served_by)
@@ -187,4 +277,6 @@ def _print_status(status) -> None:
     elif any(not v.first_seen for v in status.versions if v.version == status.current):
         click.echo("Run `briefgen distribute` to send it.")
     elif any(v.pending or v.in_doubt or v.failed for v in status.versions if v.version == status.current):
-        click.echo("Run `briefgen distribute` again to serve the rest; in-doubt copies are re-sent with the same Message-ID.")
+        click.echo(
+            "Run `briefgen distribute` again to serve the rest; in-doubt copies are re-sent with the same Message-ID."
+        )

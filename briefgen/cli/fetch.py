@@ -87,8 +87,13 @@ class FetchProgress:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
         console = Console(stderr=True)
-        self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console,
-                             transient=True) if console.is_terminal else None
+        self._bar = (
+            Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console, transient=True
+            )
+            if console.is_terminal
+            else None
+        )
         self._task = self._bar.add_task("fetching", total=None) if self._bar else None
 
     def __enter__(self) -> Callable[[int, int | None, str], None]:

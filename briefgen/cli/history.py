@@ -8,18 +8,22 @@ import click
 
 from briefgen.cli.main import INPUTS_OPTION, SECTOR_OPTION, main
 
-
 HISTORY_OUTPUT_OPTION = click.option(
-    "--output", "output_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
-    show_default=True, help="Folder holding history.sqlite (the builds' output folder).",
+    "--output",
+    "output_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="Folder holding history.sqlite (the builds' output folder).",
 )
 
 
 @main.command("history")
 @HISTORY_OUTPUT_OPTION
 @click.option("--published", "published_only", is_flag=True, help="List publications only (no drafts).")
-@click.option("--builds", "builds_only", is_flag=True,
-              help="The builds' table of old: period, PDF hash, variant and key figures.")
+@click.option(
+    "--builds", "builds_only", is_flag=True, help="The builds' table of old: period, PDF hash, variant and key figures."
+)
 @SECTOR_OPTION
 def history_command(output_dir: Path, published_only: bool, builds_only: bool, sector: str) -> None:
     """List the briefs in OUTPUT: status (draft, published, revised, recalled), version, approver, key figures.
@@ -70,16 +74,39 @@ def _iso_date(text: str, option: str):
 @click.option("--as-of", "as_of_dates", metavar="DATES", help="As-of dates, comma-separated: 2025-12-31,2026-01-15.")
 @click.option("--from", "start", metavar="DATE", help="First day of a range of as-of dates (with --to).")
 @click.option("--to", "end", metavar="DATE", help="Last day of the range (with --from).")
-@click.option("--cadence", type=click.Choice(["twice-monthly"]), default="twice-monthly", show_default=True,
-              help="Which days of the range get a brief: every 15th and every month end.")
+@click.option(
+    "--cadence",
+    type=click.Choice(["twice-monthly"]),
+    default="twice-monthly",
+    show_default=True,
+    help="Which days of the range get a brief: every 15th and every month end.",
+)
 @INPUTS_OPTION
-@click.option("--output", "output_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
-              show_default=True, help="Each brief goes to OUTPUT/batch/<as-of>/.")
-@click.option("--jobs", type=click.IntRange(min=1), metavar="N",
-              help="Briefs built at once, one process each [default: the number of CPUs].")
+@click.option(
+    "--output",
+    "output_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="Each brief goes to OUTPUT/batch/<as-of>/.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Briefs built at once, one process each [default: the number of CPUs].",
+)
 @SECTOR_OPTION
-def batch_command(as_of_dates: str | None, start: str | None, end: str | None, cadence: str, inputs_dir: Path,
-                  output_dir: Path, jobs: int | None, sector: str) -> None:
+def batch_command(
+    as_of_dates: str | None,
+    start: str | None,
+    end: str | None,
+    cadence: str,
+    inputs_dir: Path,
+    output_dir: Path,
+    jobs: int | None,
+    sector: str,
+) -> None:
     """Build one brief per as-of date, in parallel, each into its own folder.
 
     A note dated the 15th covers the 1st to the 14th against the previous month's last 14 days; a
@@ -113,8 +140,9 @@ def batch_command(as_of_dates: str | None, start: str | None, end: str | None, c
     click.echo(summary_table(results), nl=False)
     failed = sum(not r.ok for r in results)
     if failed:
-        raise BatchError(f"{failed} of {len(results)} brief{'s' if len(results) != 1 else ''} failed; "
-                         "see the table above")
+        raise BatchError(
+            f"{failed} of {len(results)} brief{'s' if len(results) != 1 else ''} failed; see the table above"
+        )
 
 
 class _BatchProgress:
@@ -125,9 +153,16 @@ class _BatchProgress:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         console = Console(stderr=True)
-        self._bar = Progress(TextColumn("Building briefs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                             TextColumn("{task.fields[last]}", markup=False), console=console, transient=True,
-                             disable=not console.is_terminal)
+        self._bar = Progress(
+            TextColumn("Building briefs"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[last]}", markup=False),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        )
         self._task = None
 
     def __enter__(self):

@@ -11,8 +11,11 @@ from briefgen.cli.main import SECTOR_OPTION, main
 
 @main.command("init")
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--blank", is_flag=True, help="Write empty tables (header rows only) and a commented brief.yaml, "
-              "not the illustrative sample.")
+@click.option(
+    "--blank",
+    is_flag=True,
+    help="Write empty tables (header rows only) and a commented brief.yaml, not the illustrative sample.",
+)
 @click.option("--xlsx", is_flag=True, help="Put the tables in one Excel workbook, brief.xlsx, one sheet per table.")
 @SECTOR_OPTION
 def init(folder: Path, blank: bool, xlsx: bool, sector: str) -> None:
@@ -27,7 +30,9 @@ def init(folder: Path, blank: bool, xlsx: bool, sector: str) -> None:
         click.echo(f"wrote {path}")
     if blank:
         where = f"the sheets of {folder / 'brief.xlsx'}" if xlsx else f"the tables in {folder}"
-        click.echo(f"next: fill in {where} (and brief.yaml), then run: briefgen check --inputs {folder}{_named(sector)}")
+        click.echo(
+            f"next: fill in {where} (and brief.yaml), then run: briefgen check --inputs {folder}{_named(sector)}"
+        )
     else:
         click.echo(f"next: briefgen build --inputs {folder}{_named(sector)}")
 

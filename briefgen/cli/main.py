@@ -18,6 +18,7 @@ from briefgen import __version__
 from briefgen.errors import BriefgenError
 from briefgen.sector import DEFAULT_SECTOR
 
+
 def _inputs_folder(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
     """Every command reads the inputs folder: a missing one is one clean error, before any work starts.
 
@@ -33,13 +34,27 @@ def _inputs_folder(ctx: click.Context, param: click.Parameter, value: Path) -> P
 
 
 INPUTS_OPTION = click.option(
-    "--inputs", "inputs_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("inputs"),
-    show_default=True, help="Folder holding brief.yaml and the input tables.", callback=_inputs_folder,
+    "--inputs",
+    "inputs_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("inputs"),
+    show_default=True,
+    help="Folder holding brief.yaml and the input tables.",
+    callback=_inputs_folder,
 )
-PERIOD_OPTION = click.option("--period", metavar="START:END", help="Override the period window (YYYY-MM-DD:YYYY-MM-DD).")
-COMPARE_OPTION = click.option("--compare", metavar="START:END", help="Override the compare window (YYYY-MM-DD:YYYY-MM-DD).")
+PERIOD_OPTION = click.option(
+    "--period", metavar="START:END", help="Override the period window (YYYY-MM-DD:YYYY-MM-DD)."
+)
+COMPARE_OPTION = click.option(
+    "--compare", metavar="START:END", help="Override the compare window (YYYY-MM-DD:YYYY-MM-DD)."
+)
 SECTOR_OPTION = click.option(
-    "--sector", metavar="NAME", default=DEFAULT_SECTOR, envvar="BRIEFGEN_SECTOR", show_default=True, show_envvar=True,
+    "--sector",
+    metavar="NAME",
+    default=DEFAULT_SECTOR,
+    envvar="BRIEFGEN_SECTOR",
+    show_default=True,
+    show_envvar=True,
     help="The sector the brief is about: a module of briefgen.sectors, or a dotted module name (a desk's own).",
 )
 
@@ -91,9 +106,7 @@ def fast_exit_allowed() -> bool:
     if sys.gettrace() is not None or sys.getprofile() is not None:
         return False
     monitoring = getattr(sys, "monitoring", None)  # Python 3.12+: cProfile and coverage may use it
-    if monitoring is not None and any(monitoring.get_tool(tool) for tool in range(6)):
-        return False
-    return True
+    return not (monitoring is not None and any(monitoring.get_tool(tool) for tool in range(6)))
 
 
 def run() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -11,8 +11,12 @@ import click
 from briefgen.cli.main import INPUTS_OPTION, main
 
 OUTPUT_OPTION = click.option(
-    "--output", "output_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
-    show_default=True, help="The builds' output folder (history.sqlite, published/, audit.jsonl).",
+    "--output",
+    "output_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="The builds' output folder (history.sqlite, published/, audit.jsonl).",
 )
 
 
@@ -23,8 +27,10 @@ def parse_now(text: str | None) -> datetime | None:
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise click.BadParameter(f"expected a time as YYYY-MM-DDTHH:MM[:SS][Z], got {text!r}", param_hint="--now") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        raise click.BadParameter(
+            f"expected a time as YYYY-MM-DDTHH:MM[:SS][Z], got {text!r}", param_hint="--now"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 NOW_OPTION = click.option("--now", "now_text", hidden=True, help="Act as if it were this UTC time (tests).")
@@ -33,11 +39,18 @@ NOW_OPTION = click.option("--now", "now_text", hidden=True, help="Act as if it w
 @main.command("publish")
 @INPUTS_OPTION
 @OUTPUT_OPTION
-@click.option("--approved-by", "approved_by", required=True, metavar="NAME",
-              help="Who approved the draft: a supervisory analyst or compliance, not one of the brief's analysts.")
+@click.option(
+    "--approved-by",
+    "approved_by",
+    required=True,
+    metavar="NAME",
+    help="Who approved the draft: a supervisory analyst or compliance, not one of the brief's analysts.",
+)
 @click.option("--note", metavar="TEXT", help="The approver's note, kept in the history and the audit trail.")
 @NOW_OPTION
-def publish_command(inputs_dir: Path, output_dir: Path, approved_by: str, note: str | None, now_text: str | None) -> None:
+def publish_command(
+    inputs_dir: Path, output_dir: Path, approved_by: str, note: str | None, now_text: str | None
+) -> None:
     """Publish the last build as OUTPUT/published/<as-of>/v<N>/: the PDF without the draft mark, and RIXML.
 
     Refused if the inputs or templates changed since that build, if the approver is one of its
@@ -78,6 +91,9 @@ def audit_command(output_dir: Path) -> None:
     check = verify(output_dir)
     click.echo(audit_text(check), nl=False)
     if not check.intact:
-        click.echo(f"Error: the audit trail {output_dir / 'audit.jsonl'} is broken at entry {check.first_bad}: "
-                   f"{check.problem}", err=True)
+        click.echo(
+            f"Error: the audit trail {output_dir / 'audit.jsonl'} is broken at entry {check.first_bad}: "
+            f"{check.problem}",
+            err=True,
+        )
         sys.exit(1)

@@ -14,8 +14,14 @@ PASSWORD_ENV = "BRIEFGEN_TRACE_PASSWORD"
 
 @main.command("trace")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--output", "output_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
-              show_default=True, help="The output folder the copies were distributed from (its ledger and key).")
+@click.option(
+    "--output",
+    "output_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="The output folder the copies were distributed from (its ledger and key).",
+)
 def trace_command(file: Path, output_dir: Path) -> None:
     """Name the client, brief version and delivery a marked copy FILE was made for.
 
@@ -37,11 +43,17 @@ def trace_command(file: Path, output_dir: Path) -> None:
         when = delivery.sent_at or delivery.updated_at
         click.echo(f"  delivery  {status} {when} via {delivery.via or '?'}, Message-ID {delivery.message_id}")
         if traced.pages:
-            pages = "every page" if len(traced.pages) == report.page_count else \
-                f"page{'s' if len(traced.pages) > 1 else ''} {', '.join(map(str, traced.pages))}"
+            pages = (
+                "every page"
+                if len(traced.pages) == report.page_count
+                else f"page{'s' if len(traced.pages) > 1 else ''} {', '.join(map(str, traced.pages))}"
+            )
             click.echo(f"  mark      on {pages} of {report.page_count}, authenticated by {output_dir}")
-        same = "this file is byte for byte that copy" if traced.identical else \
-            "this file differs from it (metadata stripped or content changed)"
+        same = (
+            "this file is byte for byte that copy"
+            if traced.identical
+            else "this file differs from it (metadata stripped or content changed)"
+        )
         click.echo(f"  file      {delivery.copy_file or '?'}: {same}")
     if len(report.traced) > 1:
         click.echo(f"Pages of {len(report.traced)} different copies were put together in {report.file}.")

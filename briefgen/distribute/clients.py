@@ -59,8 +59,15 @@ def load_clients(path: Path, label: str | None = None) -> tuple[Client, ...]:
     """Read and validate a clients file; raise InputError listing every problem."""
     label = label or path.name
     if not path.is_file():
-        raise InputError([Problem(label, "file not found",
-                                  fix=f"create {path} with the header: {','.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}")])
+        raise InputError(
+            [
+                Problem(
+                    label,
+                    "file not found",
+                    fix=f"create {path} with the header: {','.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}",
+                )
+            ]
+        )
     data = path.read_bytes()
     if len(data) > MAX_FILE_BYTES:
         raise InputError([Problem(label, f"file is larger than {MAX_FILE_BYTES // 1024 // 1024} MB")])
@@ -74,12 +81,21 @@ def parse_clients(data: bytes, label: str = CLIENTS_FILE) -> tuple[Client, ...]:
     try:
         text = data.decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a byte-order mark
     except UnicodeDecodeError as exc:
-        raise InputError([Problem(label, f"not UTF-8 text (byte {exc.start + 1} is {data[exc.start]:#04x})",
-                                  fix="save it as 'CSV UTF-8 (comma delimited)'")]) from None
+        raise InputError(
+            [
+                Problem(
+                    label,
+                    f"not UTF-8 text (byte {exc.start + 1} is {data[exc.start]:#04x})",
+                    fix="save it as 'CSV UTF-8 (comma delimited)'",
+                )
+            ]
+        ) from None
     try:
         records = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
-        raise InputError([Problem(label, f"not a readable CSV table ({exc})", fix="export the sheet as CSV UTF-8")]) from None
+        raise InputError(
+            [Problem(label, f"not a readable CSV table ({exc})", fix="export the sheet as CSV UTF-8")]
+        ) from None
     if not records or not any(cell.strip() for cell in records[0]):
         raise InputError([Problem(label, "file is empty", fix=f"add the header row: {','.join(REQUIRED_COLUMNS)}")])
     if len(records) - 1 > MAX_CLIENTS:
@@ -94,8 +110,14 @@ def parse_clients(data: bytes, label: str = CLIENTS_FILE) -> tuple[Client, ...]:
         if not any(cell.strip() for cell in record):
             continue
         if len(record) != len(header):
-            problems.append(Problem(label, f"{len(record)} cells but {len(header)} columns", row=index,
-                                    fix="check for a stray comma; quote cells that contain commas"))
+            problems.append(
+                Problem(
+                    label,
+                    f"{len(record)} cells but {len(header)} columns",
+                    row=index,
+                    fix="check for a stray comma; quote cells that contain commas",
+                )
+            )
             continue
         cells = dict(zip(header, record, strict=True))
         ids.append((index, unicodedata.normalize("NFC", cells["client_id"].strip())))
@@ -113,8 +135,9 @@ def parse_clients(data: bytes, label: str = CLIENTS_FILE) -> tuple[Client, ...]:
 def _header(cells: list[str], label: str, problems: list[Problem]) -> list[str]:
     header = [cell.strip().lower() for cell in cells]
     if len(header) == 1 and any(d in cells[0] for d in ";\t|"):
-        problems.append(Problem(label, "columns are not separated by commas", row=1,
-                                fix="save it as 'CSV UTF-8 (comma delimited)'"))
+        problems.append(
+            Problem(label, "columns are not separated by commas", row=1, fix="save it as 'CSV UTF-8 (comma delimited)'")
+        )
         return header
     known = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
     seen: set[str] = set()
@@ -177,8 +200,11 @@ def _text(raw: str, column: str, limit: int, *, required: bool, refuse) -> str:
     elif len(value) > limit:
         refuse(column, f"longer than {limit} characters", "shorten it")
     elif match := _HEADER_SYNTAX.search(value):
-        refuse(column, f"holds mail-header syntax ({match.group(0)!r})",
-               "write the plain name only; put the address in the 'email' column")
+        refuse(
+            column,
+            f"holds mail-header syntax ({match.group(0)!r})",
+            "write the plain name only; put the address in the 'email' column",
+        )
     return value
 
 
@@ -203,16 +229,29 @@ def _duplicates(ids: list[tuple[int, str]], clients: list[Client], label: str) -
     first: dict[str, int] = {}
     for row, client_id in ids:
         if client_id and client_id in first:
-            problems.append(Problem(label, f"duplicate client_id '{client_id}' (first on row {first[client_id]})",
-                                    row=row, column="client_id", fix="give every client a unique id"))
+            problems.append(
+                Problem(
+                    label,
+                    f"duplicate client_id '{client_id}' (first on row {first[client_id]})",
+                    row=row,
+                    column="client_id",
+                    fix="give every client a unique id",
+                )
+            )
         first.setdefault(client_id, row)
     emails: dict[str, int] = {}
     for client in clients:
         key = client.email.casefold()
         if key in emails:
-            problems.append(Problem(label, f"address {client.email} is listed twice (first on row {emails[key]})",
-                                    row=client.row, column="email",
-                                    fix="merge the rows: each address gets one copy"))
+            problems.append(
+                Problem(
+                    label,
+                    f"address {client.email} is listed twice (first on row {emails[key]})",
+                    row=client.row,
+                    column="email",
+                    fix="merge the rows: each address gets one copy",
+                )
+            )
         else:
             emails[key] = client.row
     return problems

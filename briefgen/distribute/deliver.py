@@ -11,13 +11,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from email.headerregistry import Address
 from pathlib import Path
 
 from briefgen.distribute.clients import Client, load_clients
-from briefgen.errors import DistributionError, InputError, Problem
-from briefgen.files import write_atomic
 from briefgen.distribute.ledger import (
     FAILED,
     IN_DOUBT,
@@ -30,7 +28,6 @@ from briefgen.distribute.ledger import (
 )
 from briefgen.distribute.mail import MessageTemplate, parse_sender, render_body, sender_address
 from briefgen.distribute.mailbody import BriefSummary, read_summary
-from briefgen.distribute.naming import attachment_name, message_id
 from briefgen.distribute.manifest import (  # noqa: F401  (StatusReport, distribution_status, safe_stem: this module's interface too)
     StatusReport,
     check_disk,
@@ -39,9 +36,12 @@ from briefgen.distribute.manifest import (  # noqa: F401  (StatusReport, distrib
     safe_stem,
     write_manifest,
 )
-from briefgen.distribute.stamp import StampFont, Stamper, stamp_text, unsupported_characters
+from briefgen.distribute.naming import attachment_name, message_id
+from briefgen.distribute.stamp import Stamper, StampFont, stamp_text, unsupported_characters
 from briefgen.distribute.trace import copy_mark, mark_key
 from briefgen.distribute.transport import Outbox, Outcome, Result, RetryPolicy, SmtpSettings, SmtpTransport
+from briefgen.errors import DistributionError, InputError, Problem
+from briefgen.files import write_atomic
 
 SENDER_ENV = "BRIEFGEN_MAIL_FROM"
 ALREADY_SENT, WOULD_SEND, WOULD_RESEND = "already sent", "would send", "would re-send"
@@ -50,7 +50,7 @@ Progress = Callable[[int, int, "ClientOutcome | None"], None]
 
 
 def _utc_text(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ def distribute(
     _check_glyphs(every_client, clients_file.name)
     held = dict(held or {})
     from_addr = _sender(sender, clients_file.parent)
-    day = today or datetime.now(timezone.utc).date()
+    day = today or datetime.now(UTC).date()
     label = smtp.label if via == "smtp" and smtp is not None else "outbox"
 
     ledger = Ledger(output_dir)
@@ -161,8 +161,15 @@ def distribute(
         texts = {c.client_id: stamp_text(c.recipient, stamp_day) for c in every_client}
         stamper = Stamper(pdf, StampFont.for_texts(texts[c.client_id] for c in (todo or every_client[:1])))
         run = _Run(
-            version=version, pdf_name=attachment_name(stamper.title, brief), stamper=stamper, ledger=ledger,
-            output_dir=output_dir, sender=from_addr, stamp_day=stamp_day, texts=texts, via=label,
+            version=version,
+            pdf_name=attachment_name(stamper.title, brief),
+            stamper=stamper,
+            ledger=ledger,
+            output_dir=output_dir,
+            sender=from_addr,
+            stamp_day=stamp_day,
+            texts=texts,
+            via=label,
             summary=read_summary(brief, stamper.title),
             transport=None if dry_run else _transport(via, smtp, retry, output_dir, version),
             email_templates=Path(templates_dir) / "email" if templates_dir is not None else None,
@@ -171,8 +178,11 @@ def distribute(
         manifest = None
         try:
             outcomes, stopped = run.serve(clients, rows, dry_run=dry_run, progress=progress)
-            outcomes += [ClientOutcome(c.client_id, c.email, EMBARGOED, f"until {_utc_text(held[c.client_id])}")
-                         for c in every_client if c.client_id in held]
+            outcomes += [
+                ClientOutcome(c.client_id, c.email, EMBARGOED, f"until {_utc_text(held[c.client_id])}")
+                for c in every_client
+                if c.client_id in held
+            ]
         finally:  # even when interrupted, the manifest tells what the ledger knows
             if run.transport is not None:
                 run.transport.close()
@@ -218,8 +228,9 @@ class _Run:
     def __post_init__(self) -> None:
         self.copies_dir = self.output_dir / "distribution" / self.version[:12]
 
-    def serve(self, clients: tuple[Client, ...], rows: dict[str, Delivery], *, dry_run: bool,
-              progress: Progress | None) -> tuple[list[ClientOutcome], str | None]:
+    def serve(
+        self, clients: tuple[Client, ...], rows: dict[str, Delivery], *, dry_run: bool, progress: Progress | None
+    ) -> tuple[list[ClientOutcome], str | None]:
         done: dict[int, ClientOutcome] = {}
         self.stopped: str | None = None
         total = len(clients)
@@ -236,18 +247,34 @@ class _Run:
         for index, client in enumerate(clients):
             row = rows.get(client.client_id)
             if row is not None and row.status == SENT:
-                record(index, ClientOutcome(client.client_id, row.email, ALREADY_SENT, row.sent_at or "",
-                                            row.copy_file or "", row.via or ""))
+                record(
+                    index,
+                    ClientOutcome(
+                        client.client_id, row.email, ALREADY_SENT, row.sent_at or "", row.copy_file or "", row.via or ""
+                    ),
+                )
             elif self.stopped:
                 left = PENDING if row is None else IN_DOUBT if row.status == SENDING else row.status
                 record(index, ClientOutcome(client.client_id, client.email, left, f"not attempted: {self.stopped}"))
             elif dry_run:
                 if not done:  # stamp one copy in memory: proves the brief and font work
-                    self.stamper.copy(self.texts[client.client_id], _metadata(client, self.texts[client.client_id]),
-                                      client.password, self._mark(client))
+                    self.stamper.copy(
+                        self.texts[client.client_id],
+                        _metadata(client, self.texts[client.client_id]),
+                        client.password,
+                        self._mark(client),
+                    )
                 resend = row is not None and row.status == SENDING
-                record(index, ClientOutcome(client.client_id, client.email, WOULD_RESEND if resend else WOULD_SEND,
-                                            f"same Message-ID {row.message_id}" if resend else "", via=self.via))
+                record(
+                    index,
+                    ClientOutcome(
+                        client.client_id,
+                        client.email,
+                        WOULD_RESEND if resend else WOULD_SEND,
+                        f"same Message-ID {row.message_id}" if resend else "",
+                        via=self.via,
+                    ),
+                )
             else:
                 batch.append(self._prepare(client, index, row))
                 if len(batch) >= size:
@@ -273,17 +300,34 @@ class _Run:
             copy = self.stamper.copy(text, _metadata(client, text), client.password, self._mark(client))
         mid = row.message_id if row is not None else message_id(self.version, client.client_id, self.sender.domain)
         context = {
-            "name": client.name, "recipient": client.recipient, "firm": client.firm, "tier": client.tier or "",
-            "title": self.stamper.title or "Research brief", "date": self.stamp_day, "filename": self.pdf_name,
-            "protected": bool(client.password), "sender_name": self.sender.display_name or self.sender.addr_spec,
+            "name": client.name,
+            "recipient": client.recipient,
+            "firm": client.firm,
+            "tier": client.tier or "",
+            "title": self.stamper.title or "Research brief",
+            "date": self.stamp_day,
+            "filename": self.pdf_name,
+            "protected": bool(client.password),
+            "sender_name": self.sender.display_name or self.sender.addr_spec,
             "summary": self.summary,
         }
         wire = self._template(not client.email.isascii()).render(
-            to_name=client.name, to_email=client.email, message_id=mid, date=datetime.now(timezone.utc),
-            body=render_body(context, self.email_templates), html=render_body(context, self.email_templates, html=True),
-            attachment=copy)
-        sending = Sending(client.client_id, client.email, mid, self.via, str(path.relative_to(self.output_dir)),
-                          hashlib.sha256(copy).hexdigest())
+            to_name=client.name,
+            to_email=client.email,
+            message_id=mid,
+            date=datetime.now(UTC),
+            body=render_body(context, self.email_templates),
+            html=render_body(context, self.email_templates, html=True),
+            attachment=copy,
+        )
+        sending = Sending(
+            client.client_id,
+            client.email,
+            mid,
+            self.via,
+            str(path.relative_to(self.output_dir)),
+            hashlib.sha256(copy).hexdigest(),
+        )
         return _Item(client, index, stem, path, copy, reused, sending, wire)
 
     def _mark(self, client: Client) -> str | None:
@@ -293,8 +337,12 @@ class _Run:
         """What every message of the run shares, written once (one template per address kind)."""
         if international not in self._templates:
             self._templates[international] = MessageTemplate(
-                sender=self.sender, subject=self.stamper.title or "Research brief", filename=self.pdf_name,
-                html=True, international=international)
+                sender=self.sender,
+                subject=self.stamper.title or "Research brief",
+                filename=self.pdf_name,
+                html=True,
+                international=international,
+            )
         return self._templates[international]
 
     def _hand_over(self, batch: list[_Item]) -> list[tuple[_Item, ClientOutcome]]:
@@ -310,32 +358,49 @@ class _Run:
             for item in batch:
                 if not item.reused:
                     write_atomic(item.path, item.copy)
-                results.append((item, self.transport.deliver(item.wire, self.sender.addr_spec, item.client.email,
-                                                             item.stem)))
+                results.append(
+                    (item, self.transport.deliver(item.wire, self.sender.addr_spec, item.client.email, item.stem))
+                )
         except DistributionError as exc:  # a refused login or an untrusted certificate: nothing was sent
             self.ledger.finish(self.version, batch[len(results)].client.client_id, PENDING, str(exc))
             raise
         finally:  # what was delivered before a failure is recorded as delivered
-            self.ledger.finish_many(self.version, [(item.client.client_id, _STATUS[r.outcome],
-                                                    None if r.outcome is Outcome.SENT else r.detail)
-                                                   for item, r in results])
+            self.ledger.finish_many(
+                self.version,
+                [
+                    (item.client.client_id, _STATUS[r.outcome], None if r.outcome is Outcome.SENT else r.detail)
+                    for item, r in results
+                ],
+            )
         out = []
         for item, result in results:
             if result.outcome is Outcome.UNREACHABLE:
                 self.stopped = result.detail
             status = _STATUS[result.outcome]
             shown = IN_DOUBT if status == SENDING else status
-            out.append((item, ClientOutcome(item.client.client_id, item.client.email, shown, result.detail,
-                                            item.sending.copy_file, self.via)))
+            out.append(
+                (
+                    item,
+                    ClientOutcome(
+                        item.client.client_id, item.client.email, shown, result.detail, item.sending.copy_file, self.via
+                    ),
+                )
+            )
         return out
 
 
-_STATUS = {Outcome.SENT: SENT, Outcome.REFUSED: FAILED, Outcome.DEFERRED: PENDING, Outcome.UNKNOWN: SENDING,
-           Outcome.UNREACHABLE: PENDING}
+_STATUS = {
+    Outcome.SENT: SENT,
+    Outcome.REFUSED: FAILED,
+    Outcome.DEFERRED: PENDING,
+    Outcome.UNKNOWN: SENDING,
+    Outcome.UNREACHABLE: PENDING,
+}
 
 
-def _transport(via: str, smtp: SmtpSettings | None, retry: RetryPolicy, output_dir: Path,
-               version: str) -> SmtpTransport | Outbox:
+def _transport(
+    via: str, smtp: SmtpSettings | None, retry: RetryPolicy, output_dir: Path, version: str
+) -> SmtpTransport | Outbox:
     if via == "smtp":
         assert smtp is not None
         return SmtpTransport(smtp, retry)
@@ -374,14 +439,24 @@ def _check_glyphs(clients: tuple[Client, ...], label: str) -> None:
     for client in clients:
         for column, value in (("name", client.name), ("firm", client.firm)):
             if missing := unsupported_characters(value):
-                problems.append(Problem(label, f"the stamp font cannot print {missing!r}", row=client.row,
-                                        column=column, fix="write it in Latin, Greek or Cyrillic script"))
+                problems.append(
+                    Problem(
+                        label,
+                        f"the stamp font cannot print {missing!r}",
+                        row=client.row,
+                        column=column,
+                        fix="write it in Latin, Greek or Cyrillic script",
+                    )
+                )
     if problems:
         raise InputError(problems)
 
 
 def _metadata(client: Client, text: str) -> dict[str, str]:
     # The brief's own Title and Subject stay; the recipient gets keys of their own.
-    return {"/Recipient": client.recipient, "/RecipientEmail": client.email, "/RecipientID": client.client_id,
-            "/Marking": text}
-
+    return {
+        "/Recipient": client.recipient,
+        "/RecipientEmail": client.email,
+        "/RecipientID": client.client_id,
+        "/Marking": text,
+    }

@@ -268,8 +268,9 @@ class Ledger:
         ).fetchone()
         return Delivery(**dict(row)) if row else None
 
-    def begin_send(self, version: str, client_id: str, *, email: str, message_id: str, via: str,
-                   copy_file: str, copy_sha256: str) -> None:
+    def begin_send(
+        self, version: str, client_id: str, *, email: str, message_id: str, via: str, copy_file: str, copy_sha256: str
+    ) -> None:
         """Commit the Message-ID and `sending` before the message leaves; this is what makes re-runs safe."""
         self.begin_many(version, [Sending(client_id, email, message_id, via, copy_file, copy_sha256)])
 
@@ -294,8 +295,16 @@ class Ledger:
                            email = excluded.email, status = 'sending', via = excluded.via,
                            copy_file = excluded.copy_file, copy_sha256 = excluded.copy_sha256,
                            attempts = deliveries.attempts + 1, updated_at = excluded.updated_at""",
-                    (version, item.client_id, item.email, item.message_id, item.via, item.copy_file,
-                     item.copy_sha256, stamp),
+                    (
+                        version,
+                        item.client_id,
+                        item.email,
+                        item.message_id,
+                        item.via,
+                        item.copy_file,
+                        item.copy_sha256,
+                        stamp,
+                    ),
                 )
 
     def finish(self, version: str, client_id: str, status: str, error: str | None = None) -> None:
@@ -320,7 +329,9 @@ class Ledger:
         """How many clients of a version were served each way: 'outbox', 'smtp host:port'."""
         rows = self.db.execute(
             "SELECT COALESCE(via, '?') AS via, COUNT(*) AS n FROM deliveries WHERE version = ? AND status = 'sent' "
-            "GROUP BY via ORDER BY n DESC, via", (version,))
+            "GROUP BY via ORDER BY n DESC, via",
+            (version,),
+        )
         return {row["via"]: row["n"] for row in rows}
 
     # --- reporting -----------------------------------------------------------------------
@@ -335,7 +346,15 @@ class Ledger:
                GROUP BY v.version ORDER BY v.first_seen DESC, v.rowid DESC"""
         )
         return [
-            VersionCounts(r["version"], r["title"], r["first_seen"], r["sent"] or 0, r["pending"] or 0,
-                          r["in_doubt"] or 0, r["failed"] or 0, tuple(self.served_by(r["version"]).items()))
+            VersionCounts(
+                r["version"],
+                r["title"],
+                r["first_seen"],
+                r["sent"] or 0,
+                r["pending"] or 0,
+                r["in_doubt"] or 0,
+                r["failed"] or 0,
+                tuple(self.served_by(r["version"]).items()),
+            )
             for r in rows.fetchall()
         ]

@@ -64,8 +64,12 @@ def parse_sender(text: str) -> Address:
         raise DistributionError("the sender address holds a line break or control character")
     match = _NAME_AND_ADDRESS.match(text)
     name, addr = (match["name"], match["addr"]) if match else ("", text.strip())
-    if (not addr or any(ch in addr for ch in ", ;") or any(ch in name for ch in "<>")
-            or (not match and any(ch in text for ch in "<>\""))):
+    if (
+        not addr
+        or any(ch in addr for ch in ", ;")
+        or any(ch in name for ch in "<>")
+        or (not match and any(ch in text for ch in '<>"'))
+    ):
         raise DistributionError(f"sender {text!r} is not one address; write it as 'Desk Name <desk@example.com>'")
     return sender_address(name, addr)
 
@@ -102,14 +106,33 @@ def render_body(context: dict[str, object], templates_dir: Path | None = None, *
         raise DistributionError(f"email template {name}: {exc}") from None
 
 
-def build_message(*, sender: Address, to_name: str, to_email: str, subject: str, body: str, message_id: str,
-                  attachment: bytes, filename: str, date: datetime, html: str | None = None) -> bytes:
+def build_message(
+    *,
+    sender: Address,
+    to_name: str,
+    to_email: str,
+    subject: str,
+    body: str,
+    message_id: str,
+    attachment: bytes,
+    filename: str,
+    date: datetime,
+    html: str | None = None,
+) -> bytes:
     """One message on the wire (CRLF lines): From, To, Subject, Date, a stable Message-ID, the text
     body (and an HTML alternative), the PDF attached."""
-    template = MessageTemplate(sender=sender, subject=subject, filename=filename, html=html is not None,
-                               international=not to_email.isascii())
-    return template.render(to_name=to_name, to_email=to_email, message_id=message_id, date=date, body=body,
-                           html=html, attachment=attachment)
+    template = MessageTemplate(
+        sender=sender, subject=subject, filename=filename, html=html is not None, international=not to_email.isascii()
+    )
+    return template.render(
+        to_name=to_name,
+        to_email=to_email,
+        message_id=message_id,
+        date=date,
+        body=body,
+        html=html,
+        attachment=attachment,
+    )
 
 
 class MessageTemplate:
@@ -162,8 +185,17 @@ class MessageTemplate:
             self._slots.append(name)
         self._pieces.append(wire)
 
-    def render(self, *, to_name: str, to_email: str, message_id: str, date: datetime, body: str,
-               html: str | None, attachment: bytes) -> bytes:
+    def render(
+        self,
+        *,
+        to_name: str,
+        to_email: str,
+        message_id: str,
+        date: datetime,
+        body: str,
+        html: str | None,
+        attachment: bytes,
+    ) -> bytes:
         """One client's message on the wire."""
         if not to_email.isascii() and self.policy is not email.policy.SMTPUTF8:
             raise ValueError("an international address needs a template made with international=True")

@@ -66,8 +66,9 @@ def read_summary(brief: Path, title: str | None) -> BriefSummary:
         analysts=tuple(t for e in _by_class(root, "analyst-name") if (t := _text(e))),
         house=next((_text(e) for e in _by_class(root, "house-name")), ""),
         date=next((_text(e) for e in _by_class(root, "house-date")), ""),
-        notes=tuple(t for panel in _by_class(root, "key-figures") for e in _by_class(panel, "panel-note")
-                    if (t := _text(e))),
+        notes=tuple(
+            t for panel in _by_class(root, "key-figures") for e in _by_class(panel, "panel-note") if (t := _text(e))
+        ),
     )
 
 

@@ -20,8 +20,21 @@ from briefgen.distribute.stamp import Stamper
 from briefgen.errors import DistributionError
 from briefgen.files import write_atomic
 
-MANIFEST_COLUMNS = ("client_id", "name", "firm", "email", "tier", "file", "sha256", "status", "via", "time",
-                    "message_id", "attempts", "error")
+MANIFEST_COLUMNS = (
+    "client_id",
+    "name",
+    "firm",
+    "email",
+    "tier",
+    "file",
+    "sha256",
+    "status",
+    "via",
+    "time",
+    "message_id",
+    "attempts",
+    "error",
+)
 
 
 @dataclass(frozen=True)
@@ -29,7 +42,6 @@ class StatusReport:
     versions: tuple[VersionCounts, ...]
     current: str | None = None  # the version of the brief on disk, if any
     running: bool = False  # another run holds the ledger: its "in doubt" rows are in flight
-
 
 
 # --- files -------------------------------------------------------------------------------
@@ -49,7 +61,6 @@ def inside(root: Path, path: Path) -> Path:
     return inside_folder(root, Path(path).relative_to(root), error=DistributionError)
 
 
-
 def check_disk(output_dir: Path, version: str, rows: dict[str, Delivery]) -> None:
     """Refuse to serve a version whose copies, outbox or manifest on disk the ledger does not account for.
 
@@ -60,17 +71,23 @@ def check_disk(output_dir: Path, version: str, rows: dict[str, Delivery]) -> Non
     outbox = output_dir / "outbox" / version[:12]
     stems = {safe_stem(client_id) for client_id in rows}
     strays = sorted(
-        p for folder, suffix in ((copies, ".pdf"), (outbox, ".eml")) if folder.is_dir()
-        for p in folder.iterdir() if p.suffix == suffix and not p.name.startswith(".") and p.stem not in stems
+        p
+        for folder, suffix in ((copies, ".pdf"), (outbox, ".eml"))
+        if folder.is_dir()
+        for p in folder.iterdir()
+        if p.suffix == suffix and not p.name.startswith(".") and p.stem not in stems
     )
     missing: list[str] = []  # served according to the manifest, unknown to the ledger
     manifest = copies / "manifest.json"
     if manifest.is_file():
         try:
             listed = json.loads(manifest.read_text("utf-8"))["clients"]
-            missing = [c["client_id"] for c in listed
-                       if (c["status"] == SENT and (c["client_id"] not in rows or rows[c["client_id"]].status != SENT))
-                       or (c["status"] == IN_DOUBT and c["client_id"] not in rows)]
+            missing = [
+                c["client_id"]
+                for c in listed
+                if (c["status"] == SENT and (c["client_id"] not in rows or rows[c["client_id"]].status != SENT))
+                or (c["status"] == IN_DOUBT and c["client_id"] not in rows)
+            ]
         except (OSError, ValueError, KeyError, TypeError):
             missing = ["(the manifest is unreadable)"]
     if not strays and not missing:
@@ -82,7 +99,9 @@ def check_disk(output_dir: Path, version: str, rows: dict[str, Delivery]) -> Non
             plural = ("y", "ies") if what.endswith("cop") else ("", "s")
             found.append(f"{len(files)} {what}{plural[len(files) != 1]} such as {files[0].relative_to(output_dir)}")
     if missing:
-        found.append(f"{manifest.relative_to(output_dir)} listing {len(missing)} client(s) served, such as {missing[0]!r}")
+        found.append(
+            f"{manifest.relative_to(output_dir)} listing {len(missing)} client(s) served, such as {missing[0]!r}"
+        )
     raise DistributionError(
         f"the delivery ledger {output_dir / LEDGER_FILE} does not know of {' and '.join(found)} for brief "
         f"{version[:12]}: it may have been deleted, emptied or replaced. Nothing was sent. Restore the ledger "
@@ -91,26 +110,34 @@ def check_disk(output_dir: Path, version: str, rows: dict[str, Delivery]) -> Non
     )
 
 
-
 # --- manifest and status -----------------------------------------------------------------
 
 
-def write_manifest(ledger: Ledger, version: str, clients: tuple[Client, ...], output_dir: Path,
-                   title: str | None, brief: Path) -> Path:
+def write_manifest(
+    ledger: Ledger, version: str, clients: tuple[Client, ...], output_dir: Path, title: str | None, brief: Path
+) -> Path:
     """Write manifest.csv and manifest.json for a version from the ledger; return the CSV's path."""
     by_id = {c.client_id: c for c in clients}
     rows = []
     for delivery in ledger.deliveries(version).values():
         client = by_id.get(delivery.client_id)
-        rows.append({
-            "client_id": delivery.client_id, "name": client.name if client else "",
-            "firm": client.firm if client else "", "email": delivery.email,
-            "tier": (client.tier or "") if client else "", "file": delivery.copy_file or "",
-            "sha256": delivery.copy_sha256 or "", "status": IN_DOUBT if delivery.status == SENDING else delivery.status,
-            "via": delivery.via or "",
-            "time": delivery.sent_at or delivery.updated_at, "message_id": delivery.message_id,
-            "attempts": delivery.attempts, "error": delivery.error or "",
-        })
+        rows.append(
+            {
+                "client_id": delivery.client_id,
+                "name": client.name if client else "",
+                "firm": client.firm if client else "",
+                "email": delivery.email,
+                "tier": (client.tier or "") if client else "",
+                "file": delivery.copy_file or "",
+                "sha256": delivery.copy_sha256 or "",
+                "status": IN_DOUBT if delivery.status == SENDING else delivery.status,
+                "via": delivery.via or "",
+                "time": delivery.sent_at or delivery.updated_at,
+                "message_id": delivery.message_id,
+                "attempts": delivery.attempts,
+                "error": delivery.error or "",
+            }
+        )
     folder = inside(output_dir, output_dir / "distribution" / version[:12])
     # Production staff open the CSV in Excel: a client's name is never run as a formula there.
     write_atomic(folder / "manifest.csv", csv_text(MANIFEST_COLUMNS, rows).encode("utf-8"))
@@ -140,7 +167,8 @@ def distribution_status(output_dir: Path, brief: Path | None = None, clients_fil
         unserved = sum(1 for c in load_clients(clients_file, clients_file.name) if c.client_id not in served)
         if not any(v.version == current for v in versions):
             versions.insert(0, VersionCounts(current, Stamper.title_of(data), ""))
-        versions = [VersionCounts(**{**asdict(v), "pending": v.pending + unserved}) if v.version == current else v
-                    for v in versions]
+        versions = [
+            VersionCounts(**{**asdict(v), "pending": v.pending + unserved}) if v.version == current else v
+            for v in versions
+        ]
     return StatusReport(tuple(versions), current, running)
-

@@ -41,13 +41,23 @@ GREY = 0.35
 # Readers may print and extract text (for accessibility); changing the copy needs the owner
 # password, which is random and thrown away.
 PERMISSIONS = pikepdf.Permissions(
-    accessibility=True, extract=True, print_lowres=True, print_highres=True,
-    modify_annotation=False, modify_assembly=False, modify_form=False, modify_other=False,
+    accessibility=True,
+    extract=True,
+    print_lowres=True,
+    print_highres=True,
+    modify_annotation=False,
+    modify_assembly=False,
+    modify_form=False,
+    modify_other=False,
 )
 # Plain copies: every stream's bytes copied through as they are (already compressed by WeasyPrint),
 # the same bytes for the same copy (the /ID is a hash of the content, not of the time).
-_PLAIN_SAVE = {"deterministic_id": True, "fix_metadata_version": False, "compress_streams": False,
-               "stream_decode_level": pikepdf.StreamDecodeLevel.none}
+_PLAIN_SAVE = {
+    "deterministic_id": True,
+    "fix_metadata_version": False,
+    "compress_streams": False,
+    "stream_decode_level": pikepdf.StreamDecodeLevel.none,
+}
 
 
 def stamp_text(name_and_firm: str, day: str) -> str:
@@ -141,14 +151,19 @@ class StampFont:
 
 def _to_unicode_cmap(glyphs: Mapping[str, int]) -> bytes:
     lines = [
-        "/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap",
+        "/CIDInit /ProcSet findresource begin",
+        "12 dict begin",
+        "begincmap",
         "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def",
-        "/CMapName /Adobe-Identity-UCS def", "/CMapType 2 def",
-        "1 begincodespacerange", "<0000> <ffff>", "endcodespacerange",
+        "/CMapName /Adobe-Identity-UCS def",
+        "/CMapType 2 def",
+        "1 begincodespacerange",
+        "<0000> <ffff>",
+        "endcodespacerange",
     ]
     pairs = sorted({gid: ch for ch, gid in sorted(glyphs.items(), reverse=True)}.items())
     for start in range(0, len(pairs), 100):
-        batch = pairs[start:start + 100]
+        batch = pairs[start : start + 100]
         lines.append(f"{len(batch)} beginbfchar")
         lines.extend(f"<{gid:04x}> <{ch.encode('utf-16-be').hex()}>" for gid, ch in batch)
         lines.append("endbfchar")
@@ -165,8 +180,10 @@ class Stamper:
         if self.page_count == 0:
             raise DistributionError("the brief has no pages")
         # pikepdf pushes inherited attributes (/Resources, boxes, /Rotate) down to each page on opening.
-        if any(FONT_RESOURCE in page.obj.get("/Resources", Dictionary()).get("/Font", Dictionary())
-               for page in self._pdf.pages):
+        if any(
+            FONT_RESOURCE in page.obj.get("/Resources", Dictionary()).get("/Font", Dictionary())
+            for page in self._pdf.pages
+        ):
             raise DistributionError("this PDF is already a client's marked copy; distribute the brief itself")
         self.font = font
         self.title = _title(self._pdf)
@@ -179,8 +196,9 @@ class Stamper:
         with _open(pdf) as document:
             return _title(document)
 
-    def copy(self, text: str, metadata: Mapping[str, str], password: str | None = None,
-             mark: str | None = None) -> bytes:
+    def copy(
+        self, text: str, metadata: Mapping[str, str], password: str | None = None, mark: str | None = None
+    ) -> bytes:
         """Return the brief with text stamped on every page, metadata added, encrypted if password.
 
         mark, if given, goes into every page's stamp as an invisible marked-content point.
@@ -200,8 +218,9 @@ class Stamper:
         try:
             if password:
                 # Every copy gets its own random file key and salts; the owner password is thrown away.
-                encryption = pikepdf.Encryption(owner=secrets.token_urlsafe(16), user=password, R=6,
-                                                allow=PERMISSIONS, aes=True, metadata=True)
+                encryption = pikepdf.Encryption(
+                    owner=secrets.token_urlsafe(16), user=password, R=6, allow=PERMISSIONS, aes=True, metadata=True
+                )
                 self._pdf.save(out, fix_metadata_version=False, encryption=encryption)
             else:
                 self._pdf.save(out, **_PLAIN_SAVE)
@@ -238,9 +257,13 @@ class Stamper:
         # The stamp is an artifact (not part of the document's logical content) for tagged-PDF readers.
         point = f"{MARK_PROPERTY} <</ID ({mark})>> DP " if mark else ""
         return (
-            f"\nQ\nq {a:g} {b:g} {c:g} {d:g} {e:.2f} {f:.2f} cm /Artifact <</Type /Pagination>> BDC {point}"
-            f"{GREY} g BT {FONT_RESOURCE} {size:.2f} Tf {x:.2f} {BASELINE:.2f} Td "
-        ).encode() + self.font.encode(text) + b" Tj ET EMC Q\n"
+            (
+                f"\nQ\nq {a:g} {b:g} {c:g} {d:g} {e:.2f} {f:.2f} cm /Artifact <</Type /Pagination>> BDC {point}"
+                f"{GREY} g BT {FONT_RESOURCE} {size:.2f} Tf {x:.2f} {BASELINE:.2f} Td "
+            ).encode()
+            + self.font.encode(text)
+            + b" Tj ET EMC Q\n"
+        )
 
     def _add_font(self) -> pikepdf.Object:
         pdf, font = self._pdf, self.font
@@ -249,35 +272,41 @@ class Stamper:
         program.Subtype = Name.OpenType
         to_unicode = pdf.make_stream(b"")
         to_unicode.write(font.to_unicode, filter=Name.FlateDecode)
-        descriptor = pdf.make_indirect(Dictionary(
-            Type=Name.FontDescriptor,
-            FontName=Name("/" + font.base_name),
-            Flags=32,  # nonsymbolic
-            FontBBox=Array(font.bbox),
-            ItalicAngle=0,
-            Ascent=font.ascent,
-            Descent=font.descent,
-            CapHeight=font.cap_height,
-            StemV=80,
-            FontFile3=program,
-        ))
+        descriptor = pdf.make_indirect(
+            Dictionary(
+                Type=Name.FontDescriptor,
+                FontName=Name("/" + font.base_name),
+                Flags=32,  # nonsymbolic
+                FontBBox=Array(font.bbox),
+                ItalicAngle=0,
+                Ascent=font.ascent,
+                Descent=font.descent,
+                CapHeight=font.cap_height,
+                StemV=80,
+                FontFile3=program,
+            )
+        )
         # CIDs are glyph ids of the embedded CFF program, as WeasyPrint embeds the same font.
-        cid_font = pdf.make_indirect(Dictionary(
-            Type=Name.Font,
-            Subtype=Name.CIDFontType0,
-            BaseFont=Name("/" + font.base_name),
-            CIDSystemInfo=Dictionary(Registry=String("Adobe"), Ordering=String("Identity"), Supplement=0),
-            FontDescriptor=descriptor,
-            W=Array([0, Array(font.widths)]),
-        ))
-        return pdf.make_indirect(Dictionary(
-            Type=Name.Font,
-            Subtype=Name.Type0,
-            BaseFont=Name("/" + font.base_name),
-            Encoding=Name("/Identity-H"),
-            DescendantFonts=Array([cid_font]),
-            ToUnicode=to_unicode,
-        ))
+        cid_font = pdf.make_indirect(
+            Dictionary(
+                Type=Name.Font,
+                Subtype=Name.CIDFontType0,
+                BaseFont=Name("/" + font.base_name),
+                CIDSystemInfo=Dictionary(Registry=String("Adobe"), Ordering=String("Identity"), Supplement=0),
+                FontDescriptor=descriptor,
+                W=Array([0, Array(font.widths)]),
+            )
+        )
+        return pdf.make_indirect(
+            Dictionary(
+                Type=Name.Font,
+                Subtype=Name.Type0,
+                BaseFont=Name("/" + font.base_name),
+                Encoding=Name("/Identity-H"),
+                DescendantFonts=Array([cid_font]),
+                ToUnicode=to_unicode,
+            )
+        )
 
 
 def _open(pdf: bytes) -> Pdf:

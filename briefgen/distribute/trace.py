@@ -121,8 +121,11 @@ def read_marks(pdf: bytes, password: str | None = None) -> PageMarks:
                 continue  # a page whose content cannot be read carries no mark we can trust
             for point in points:
                 operands = point.operands
-                if len(operands) == 2 and operands[0] == pikepdf.Name(MARK_PROPERTY) \
-                        and isinstance(operands[1], pikepdf.Dictionary):
+                if (
+                    len(operands) == 2
+                    and operands[0] == pikepdf.Name(MARK_PROPERTY)
+                    and isinstance(operands[1], pikepdf.Dictionary)
+                ):
                     value = operands[1].get("/ID")
                     mark = str(value) if isinstance(value, pikepdf.String) else ""
                     if number not in pages.setdefault(mark, []):
@@ -167,14 +170,20 @@ def trace(pdf_path: Path, output_dir: Path, password: str | None = None) -> Trac
     digest = hashlib.sha256(pdf).hexdigest()
     ledger = Ledger(output_dir)
     if not ledger.path.is_file():
-        raise DistributionError(f"{output_dir} has no delivery ledger ({ledger.path.name}): nothing was "
-                                "distributed from it; pass --output with the folder the copies were made in")
+        raise DistributionError(
+            f"{output_dir} has no delivery ledger ({ledger.path.name}): nothing was "
+            "distributed from it; pass --output with the folder the copies were made in"
+        )
     with ledger.open(exclusive=False):
         records = (ledger.find_version(v.version) for v in ledger.counts())
         versions = {record.version: record for record in records if record is not None}
         deliveries = {version: ledger.deliveries(version) for version in versions}
-    by_digest = [(versions[version], delivery) for version, rows in deliveries.items()
-                 for delivery in rows.values() if delivery.copy_sha256 == digest]
+    by_digest = [
+        (versions[version], delivery)
+        for version, rows in deliveries.items()
+        for delivery in rows.values()
+        if delivery.copy_sha256 == digest
+    ]
     try:
         marks = read_marks(pdf, password)
     except DistributionError as exc:
@@ -182,23 +191,30 @@ def trace(pdf_path: Path, output_dir: Path, password: str | None = None) -> Trac
     if marks.encrypted:
         if by_digest:
             return TraceReport(pdf_path, 0, tuple(Traced(v, d, (), True) for v, d in by_digest), ())
-        how = "the password given does not open it" if password else \
-            "set BRIEFGEN_TRACE_PASSWORD to the client's password (from clients.csv) to read its mark"
+        how = (
+            "the password given does not open it"
+            if password
+            else "set BRIEFGEN_TRACE_PASSWORD to the client's password (from clients.csv) to read its mark"
+        )
         raise DistributionError(f"{pdf_path} is encrypted and is not byte for byte a copy in the ledger; {how}")
     if not marks.found:
-        raise DistributionError(f"{pdf_path} carries no briefgen mark: it is not a copy made by "
-                                "`briefgen distribute` (or its stamps were removed)")
+        raise DistributionError(
+            f"{pdf_path} carries no briefgen mark: it is not a copy made by "
+            "`briefgen distribute` (or its stamps were removed)"
+        )
     key = mark_key(output_dir, create=False)
     if key is None:
-        raise DistributionError(f"{output_dir} has no distribution key ({KEY_FILE}); "
-                                f"the mark in {pdf_path} cannot be checked")
+        raise DistributionError(
+            f"{output_dir} has no distribution key ({KEY_FILE}); the mark in {pdf_path} cannot be checked"
+        )
     traced = []
     for found in marks.found:
         payload = _verified(found.mark, key)
         if payload is None:
             raise DistributionError(
                 f"{pdf_path}: the mark on page {found.pages[0]} was not made by {output_dir}: the file is "
-                "a copy of another desk's brief (another output folder), or its mark was forged")
+                "a copy of another desk's brief (another output folder), or its mark was forged"
+            )
         traced.append(_lookup(payload, found, versions, deliveries, digest, pdf_path))
     marked = {number for found in marks.found for number in found.pages}
     unmarked = tuple(n for n in range(1, marks.page_count + 1) if n not in marked)
@@ -217,8 +233,14 @@ def _verified(mark: str, key: bytes) -> bytes | None:
     return payload if hmac.compare_digest(tag, _tag(key, payload)) else None
 
 
-def _lookup(payload: bytes, found: Found, versions: Mapping[str, Version | None],
-            deliveries: Mapping[str, Mapping[str, Delivery]], digest: str, pdf_path: Path) -> Traced:
+def _lookup(
+    payload: bytes,
+    found: Found,
+    versions: Mapping[str, Version | None],
+    deliveries: Mapping[str, Mapping[str, Delivery]],
+    digest: str,
+    pdf_path: Path,
+) -> Traced:
     prefix, client = payload[:8].hex(), payload[8:]
     for version, rows in deliveries.items():
         if not version.startswith(prefix):
@@ -229,4 +251,5 @@ def _lookup(payload: bytes, found: Found, versions: Mapping[str, Version | None]
                 return Traced(record, delivery, found.pages, delivery.copy_sha256 == digest)
     raise DistributionError(
         f"{pdf_path}: the mark is authentic (brief version {prefix[:12]}) but the ledger records no delivery "
-        "of that version to its client: the copy never left a --dry-run, or the ledger was replaced")
+        "of that version to its client: the copy never left a --dry-run, or the ledger was replaced"
+    )

@@ -134,8 +134,9 @@ class SmtpTransport:
 
     name = "smtp"
 
-    def __init__(self, settings: SmtpSettings, retry: RetryPolicy = RetryPolicy(),
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self, settings: SmtpSettings, retry: RetryPolicy = RetryPolicy(), sleep: Callable[[float], None] = time.sleep
+    ):
         self.settings = settings
         self.retry = retry
         self._sleep = sleep
@@ -195,8 +196,10 @@ class SmtpTransport:
             self._wait(self.settings.final_timeout)
             code, reply = smtp.getreply()
         except _NETWORK_ERRORS as exc:
-            raise _Unsure(f"the message was sent but the server's reply never came ({_describe(exc)}); "
-                          "in doubt: the next run re-sends it once with the same Message-ID") from None
+            raise _Unsure(
+                f"the message was sent but the server's reply never came ({_describe(exc)}); "
+                "in doubt: the next run re-sends it once with the same Message-ID"
+            ) from None
         self._wait(self.settings.reply_timeout)
         if code != 250:  # the server read the message and refused it, for now (4xx) or for good
             return self._refusal(code, reply)
@@ -240,14 +243,17 @@ class SmtpTransport:
             self._drop()  # never leave a half-open connection behind
             if isinstance(exc, smtplib.SMTPAuthenticationError):
                 raise DistributionError(
-                    f"{s.host} refused the login for {s.user}: {exc.smtp_code} {_text(exc.smtp_error)}") from None
+                    f"{s.host} refused the login for {s.user}: {exc.smtp_code} {_text(exc.smtp_error)}"
+                ) from None
             if isinstance(exc, ssl.SSLCertVerificationError):
                 raise DistributionError(f"{s.host}: TLS certificate not trusted ({exc.verify_message})") from None
             if isinstance(exc, (smtplib.SMTPException, *_NETWORK_ERRORS)):
                 why = _describe(exc)
                 if isinstance(exc, TimeoutError) or "timed out" in why:
-                    why = (f"no connection or no greeting within {s.connect_timeout:g} s; "
-                           "check --smtp-host and --smtp-port, and that a firewall lets the connection through")
+                    why = (
+                        f"no connection or no greeting within {s.connect_timeout:g} s; "
+                        "check --smtp-host and --smtp-port, and that a firewall lets the connection through"
+                    )
                 raise _NoServer(f"cannot reach {s.host}:{s.effective_port}: {why}") from None
             raise
 

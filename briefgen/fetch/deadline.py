@@ -82,7 +82,7 @@ class _WatchedHTTP(urllib.request.HTTPHandler):
         super().__init__()
         self.watch = watch
 
-    def http_open(self, req):  # noqa: ANN001 - urllib's signature
+    def http_open(self, req):
         return self.do_open(functools.partial(_WatchedHTTPConnection, watch=self.watch), req)
 
 
@@ -92,7 +92,7 @@ class _WatchedHTTPS(urllib.request.HTTPSHandler):
         super().__init__(context=self.tls)
         self.watch = watch
 
-    def https_open(self, req):  # noqa: ANN001 - urllib's signature
+    def https_open(self, req):
         return self.do_open(functools.partial(_WatchedHTTPSConnection, watch=self.watch), req, context=self.tls)
 
 

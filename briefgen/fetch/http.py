@@ -23,9 +23,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from briefgen import __version__
 from briefgen.errors import FetchError
@@ -89,7 +90,7 @@ def short(url: str) -> str:
 
 
 class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001 - urllib's signature
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
         return None  # urllib then raises HTTPError with the 3xx status, handled below
 
 
@@ -108,9 +109,16 @@ class NotFound(StatusError):
 class JsonClient:
     """GET JSON from one source's base URL, retrying 429 and 5xx answers, timeouts and dropped connections."""
 
-    def __init__(self, source: str, base_url: str, policy: HttpPolicy | None = None,
-                 sleep: Callable[[float], None] = time.sleep, *, user_agent: str = USER_AGENT,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        source: str,
+        base_url: str,
+        policy: HttpPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        *,
+        user_agent: str = USER_AGENT,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.source = source
         self.base = check_base_url(base_url, source)
         self.policy = policy or HttpPolicy()
@@ -139,8 +147,10 @@ class JsonClient:
         except ValueError:
             origin = None
         if origin != _origin(self.base):
-            raise FetchError(f"{self.source}: {short(came_from)} points the next page at {_shown(short(resolved))}, "
-                             f"off {self.base.scheme}://{self.base.netloc}; refusing to follow it")
+            raise FetchError(
+                f"{self.source}: {short(came_from)} points the next page at {_shown(short(resolved))}, "
+                f"off {self.base.scheme}://{self.base.netloc}; refusing to follow it"
+            )
         return resolved
 
     def get(self, url: str) -> Any:
@@ -173,32 +183,44 @@ class JsonClient:
                     wait = self._retry_after(headers, url, status) if status in (429, 503) else None
                     if last:
                         what = "rate-limited us (429)" if status == 429 else f"answered {status} {_reason(status)}"
-                        raise FetchError(f"{self.source}: {short(url)} {what} {policy.attempts} times{detail}; "
-                                         "the source may be busy or down, try again later") from None
+                        raise FetchError(
+                            f"{self.source}: {short(url)} {what} {policy.attempts} times{detail}; "
+                            "the source may be busy or down, try again later"
+                        ) from None
                     self._wait(wait if wait is not None else self._backoff(attempt), url)
                     continue
                 if 300 <= status <= 399:
                     target = headers.get("Location", "") if headers else ""
-                    raise FetchError(f"{self.source}: {short(url)} redirects ({status}) to {_shown(target)}; briefgen "
-                                     "does not follow redirects: pass the final address as --base-url") from None
+                    raise FetchError(
+                        f"{self.source}: {short(url)} redirects ({status}) to {_shown(target)}; briefgen "
+                        "does not follow redirects: pass the final address as --base-url"
+                    ) from None
                 error = NotFound if status == 404 else StatusError
-                raise error(f"{self.source}: {short(url)} answered {status} {_reason(status)}{detail}", status) from None
+                raise error(
+                    f"{self.source}: {short(url)} answered {status} {_reason(status)}{detail}", status
+                ) from None
             except (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException, OSError) as exc:
                 if self._watch.fired:  # the deadline's timer cut the connection
                     raise self._past_deadline(url, limit) from None
                 if _permanent(exc):  # no such host, nothing listening: waiting will not change it
-                    raise FetchError(f"{self.source}: cannot reach {short(url)} ({_why(exc)}); "
-                                     "check the network connection and the address") from None
+                    raise FetchError(
+                        f"{self.source}: cannot reach {short(url)} ({_why(exc)}); "
+                        "check the network connection and the address"
+                    ) from None
                 if last:
-                    raise FetchError(f"{self.source}: cannot reach {short(url)} ({_why(exc)}) after {policy.attempts} "
-                                     "attempts; check the network connection and the address") from None
+                    raise FetchError(
+                        f"{self.source}: cannot reach {short(url)} ({_why(exc)}) after {policy.attempts} "
+                        "attempts; check the network connection and the address"
+                    ) from None
                 self._wait(self._backoff(attempt), url)
                 continue
             finally:
                 self._watch.disarm()
             if len(body) > policy.max_bytes:
-                raise FetchError(f"{self.source}: {short(url)} sent more than {policy.max_bytes // 1_000_000} MB; "
-                                 "fetch a shorter period with --since")
+                raise FetchError(
+                    f"{self.source}: {short(url)} sent more than {policy.max_bytes // 1_000_000} MB; "
+                    "fetch a shorter period with --since"
+                )
             return body
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
@@ -234,12 +256,16 @@ class JsonClient:
     def _past_deadline(self, url: str, limit: float) -> FetchError:
         if limit < self.policy.request_deadline_s:
             return self._past_run_deadline(url)
-        return FetchError(f"{self.source}: {short(url)} did not finish within {limit:g} s (the deadline for one "
-                          "request); the server is answering too slowly, try again later")
+        return FetchError(
+            f"{self.source}: {short(url)} did not finish within {limit:g} s (the deadline for one "
+            "request); the server is answering too slowly, try again later"
+        )
 
     def _past_run_deadline(self, url: str) -> FetchError:
-        return FetchError(f"{self.source}: stopped at {short(url)}: the fetch ran past its {self.policy.run_deadline_s:g} s "
-                          "deadline; try again later, or fetch a shorter period with --since")
+        return FetchError(
+            f"{self.source}: stopped at {short(url)}: the fetch ran past its {self.policy.run_deadline_s:g} s "
+            "deadline; try again later, or fetch a shorter period with --since"
+        )
 
     def _backoff(self, attempt: int) -> float:
         return min(self.policy.backoff_s * 2 ** (attempt - 1), self.policy.max_backoff_s)
@@ -258,11 +284,13 @@ class JsonClient:
             except (TypeError, ValueError):
                 return None
             if when.tzinfo is None:
-                when = when.replace(tzinfo=timezone.utc)
-            seconds = max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+                when = when.replace(tzinfo=UTC)
+            seconds = max(0.0, (when - datetime.now(UTC)).total_seconds())
         if seconds > self.policy.max_retry_after_s:
-            raise FetchError(f"{self.source}: {short(url)} answered {status} and asks us to wait {seconds:,.0f} s "
-                             "before trying again; try again later")
+            raise FetchError(
+                f"{self.source}: {short(url)} answered {status} and asks us to wait {seconds:,.0f} s "
+                "before trying again; try again later"
+            )
         return seconds
 
     def _parse(self, body: bytes, url: str) -> Any:
@@ -271,15 +299,18 @@ class JsonClient:
         except UnicodeDecodeError:
             raise FetchError(f"{self.source}: {short(url)} did not send UTF-8 text") from None
         if _depth(text) > MAX_DEPTH:
-            raise FetchError(f"{self.source}: {short(url)} sent JSON nested more than {MAX_DEPTH} deep; "
-                             "that is not the source's API")
+            raise FetchError(
+                f"{self.source}: {short(url)} sent JSON nested more than {MAX_DEPTH} deep; that is not the source's API"
+            )
         try:
             return json.loads(text, parse_constant=_refuse_constant)
         except RecursionError:  # not expected below MAX_DEPTH; never a traceback all the same
             raise FetchError(f"{self.source}: {short(url)} sent JSON nested too deeply") from None
         except json.JSONDecodeError as exc:
-            raise FetchError(f"{self.source}: {short(url)} did not send valid JSON "
-                             f"({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+            raise FetchError(
+                f"{self.source}: {short(url)} did not send valid JSON "
+                f"({exc.msg} at line {exc.lineno} column {exc.colno})"
+            ) from None
         except ValueError as exc:
             raise FetchError(f"{self.source}: {short(url)} did not send valid JSON ({exc})") from None
 

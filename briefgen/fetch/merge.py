@@ -13,18 +13,19 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import math
 import shutil
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from briefgen.errors import FetchError, InputError, OutputError, Problem
-from briefgen.files import write_atomic
 from briefgen.fetch.rows import SourceResult, Target
+from briefgen.files import write_atomic
 from briefgen.inputs.rawtables import WORKBOOK, read_csv_bytes, read_workbook
 from briefgen.inputs.tables import TableSpec, parse_table
 
@@ -90,7 +91,7 @@ OVERLAP_DAYS = 14  # a refresh fetches the file's last two weeks again, so late 
 
 def fetch_window(existing: Existing, path: Path, since: date | None, today: date | None) -> tuple[date, date]:
     """The first day to fetch and today (UTC): --since, else the file's last OVERLAP_DAYS days again."""
-    today = today or datetime.now(timezone.utc).date()
+    today = today or datetime.now(UTC).date()
     if since is None:
         last = existing.last_day
         if last is None:
@@ -128,9 +129,11 @@ def refuse_workbook_table(inputs_dir: Path, spec: TableSpec) -> None:
     if not workbook.is_file():
         return
     if spec.name in read_workbook(workbook):
-        raise FetchError(f"the {spec.name.replace('_', ' ')} figures are in {WORKBOOK} (sheet '{spec.name}'), and "
-                         f"fetch writes {spec.file}: move the sheet to {spec.file} (File > Save As > CSV UTF-8), "
-                         "then fetch")
+        raise FetchError(
+            f"the {spec.name.replace('_', ' ')} figures are in {WORKBOOK} (sheet '{spec.name}'), and "
+            f"fetch writes {spec.file}: move the sheet to {spec.file} (File > Save As > CSV UTF-8), "
+            "then fetch"
+        )
 
 
 def _absent(value: Any) -> bool:
@@ -148,8 +151,9 @@ def _key(values: dict[str, Any], target: Target) -> tuple[Any, ...]:
     return (values["date"], *(values.get(k) or "" for k in target.key))
 
 
-def plan_merge(path: Path, existing: Existing, result: SourceResult, fetched: pd.DataFrame,
-               target: Target) -> RefreshPlan:
+def plan_merge(
+    path: Path, existing: Existing, result: SourceResult, fetched: pd.DataFrame, target: Target
+) -> RefreshPlan:
     """Merge validated fetched rows (`fetched`, parsed, aligned with result.rows) into `existing`."""
     used = [c for c in target.values if any(row.cells.get(c, "").strip() for row in result.rows)]
     header = list(existing.header) or [*target.header]
@@ -158,14 +162,14 @@ def plan_merge(path: Path, existing: Existing, result: SourceResult, fetched: pd
     width = len(header)
     rows: dict[tuple[Any, ...], list[str]] = {}
     values: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for cells, parsed in zip(existing.rows, existing.values):
+    for cells, parsed in zip(existing.rows, existing.values, strict=False):
         rows[_key(parsed, target)] = cells + [""] * (width - len(cells))
         values[_key(parsed, target)] = parsed
     added: list[tuple[Any, ...]] = []
     changed: list[RowChange] = []
     warnings: list[Problem] = list(result.warnings)
     unchanged = 0
-    for row, new in zip(result.rows, fetched.drop(columns="_row").to_dict("records")):
+    for row, new in zip(result.rows, fetched.drop(columns="_row").to_dict("records"), strict=False):
         given = [c for c in target.values if row.cells.get(c, "").strip()]  # a blank never erases a value
         key, label = row.key(target), " ".join(row.cells.get(k, "") for k in target.key)
         if key not in rows:
@@ -190,15 +194,34 @@ def plan_merge(path: Path, existing: Existing, result: SourceResult, fetched: pd
             total, count = target.running
             kept = old.get(total)
             if any(c == count for c, _, _ in diffs) and not _absent(kept):
-                warnings.append(Problem(f"{result.source} {row.day}", f"{count} changed but the {total} {kept} was kept",
-                                        fix=f"check the '{total}' column from this day on"))
+                warnings.append(
+                    Problem(
+                        f"{result.source} {row.day}",
+                        f"{count} changed but the {total} {kept} was kept",
+                        fix=f"check the '{total}' column from this day on",
+                    )
+                )
     fetched_days = tuple(sorted({r.day for r in result.rows})) if target.key else tuple(r.day for r in result.rows)
-    shape = {"rows": len(result.rows), "keyed": bool(target.key),
-             "added_rows": tuple((k[0], " ".join(k[1:])) for k in sorted(added)) if target.key else ()}
+    shape = {
+        "rows": len(result.rows),
+        "keyed": bool(target.key),
+        "added_rows": tuple((k[0], " ".join(k[1:])) for k in sorted(added)) if target.key else (),
+    }
     added_days = tuple(sorted({k[0] for k in added})) if target.key else tuple(k[0] for k in added)
     if not added and not changed:
-        return RefreshPlan(path, result.source, fetched_days, (), (), unchanged, existing.data,
-                           None, result.notes, tuple(warnings), **shape)
+        return RefreshPlan(
+            path,
+            result.source,
+            fetched_days,
+            (),
+            (),
+            unchanged,
+            existing.data,
+            None,
+            result.notes,
+            tuple(warnings),
+            **shape,
+        )
     # By date; within a date the file's order, then new rows as fetched (a stable sort keeps both).
     ordered = sorted(rows, key=lambda key: key[0])
     for key in ordered:
@@ -211,14 +234,31 @@ def plan_merge(path: Path, existing: Existing, result: SourceResult, fetched: pd
     parse_table(target.spec, read_csv_bytes(new_bytes, f"{target.spec.file} (as merged)"), problems)
     if problems:  # unreachable after the checks above; if it ever happens, refuse rather than write a bad file
         raise InputError(problems)
-    return RefreshPlan(path, result.source, fetched_days, added_days, tuple(changed),
-                       unchanged, existing.data, new_bytes, result.notes, tuple(warnings), **shape)
+    return RefreshPlan(
+        path,
+        result.source,
+        fetched_days,
+        added_days,
+        tuple(changed),
+        unchanged,
+        existing.data,
+        new_bytes,
+        result.notes,
+        tuple(warnings),
+        **shape,
+    )
 
 
-def _chain_totals(ordered: list[tuple[Any, ...]], rows: dict[tuple[Any, ...], list[str]], at: dict[str, int],
-                  added: set[tuple[Any, ...]], total: str, count: str) -> None:
+def _chain_totals(
+    ordered: list[tuple[Any, ...]],
+    rows: dict[tuple[Any, ...], list[str]],
+    at: dict[str, int],
+    added: set[tuple[Any, ...]],
+    total: str,
+    count: str,
+) -> None:
     """Give a new day the total of the day before plus its count, so a running-total column stays complete."""
-    for before, key in zip(ordered, ordered[1:]):
+    for before, key in itertools.pairwise(ordered):
         cells, previous = rows[key], rows[before][at[total]].strip()
         if key in added and not cells[at[total]].strip() and previous and key[0] - before[0] == timedelta(days=1):
             cells[at[total]] = str(int(float(previous)) + int(float(cells[at[count]])))
@@ -249,7 +289,7 @@ def apply_plan(plan: RefreshPlan, now: datetime | None = None) -> Path | None:
         raise OutputError(f"{path}: cannot be read ({exc.strerror or exc}); nothing was written") from None
     if current != plan.old_bytes:
         raise FetchError(f"{path} changed while the data was being fetched; nothing was written: fetch again")
-    backup = _backup(path, current, now or datetime.now(timezone.utc)) if current is not None else None
+    backup = _backup(path, current, now or datetime.now(UTC)) if current is not None else None
     write_atomic(path, plan.new_bytes)
     return backup
 
@@ -269,8 +309,9 @@ def _backup(path: Path, data: bytes, now: datetime) -> Path:
             except FileExistsError:
                 continue
     except OSError as exc:
-        raise OutputError(f"{folder}: cannot keep a backup ({exc.strerror or exc}); "
-                          f"{path.name} was not changed") from None
+        raise OutputError(
+            f"{folder}: cannot keep a backup ({exc.strerror or exc}); {path.name} was not changed"
+        ) from None
     raise OutputError(f"{folder}: too many backups stamped {stamp}; {path.name} was not changed")
 
 
@@ -298,8 +339,10 @@ def describe(plan: RefreshPlan) -> str:
         return f"{n:,} {what}{'s' if n != 1 else ''}"
 
     if plan.keyed:
-        lines = [f"{plan.source}: {count(plan.rows)} fetched over {count(len(plan.fetched), 'day')}, "
-                 f"{day_ranges(plan.fetched)}"]
+        lines = [
+            f"{plan.source}: {count(plan.rows)} fetched over {count(len(plan.fetched), 'day')}, "
+            f"{day_ranges(plan.fetched)}"
+        ]
         if plan.added_rows:
             lines.append(f"  new: {count(len(plan.added_rows))}, {day_ranges(plan.added)}")
     else:

@@ -9,10 +9,11 @@ the row's key and the day it came from.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 
@@ -119,8 +120,7 @@ def validate(result: SourceResult, target: Target) -> pd.DataFrame:
     frame, problems = check_rows(result, target)
     if problems or frame is None:
         count = len(problems)
-        head = (f"{result.source} sent {count} unusable value{'s' if count != 1 else ''}; "
-                "nothing was merged:")
+        head = f"{result.source} sent {count} unusable value{'s' if count != 1 else ''}; nothing was merged:"
         raise FetchError("\n".join([head, *(f"  - {p}" for p in problems)]))
     return frame
 
@@ -133,13 +133,21 @@ def check_rows(result: SourceResult, target: Target) -> tuple[pd.DataFrame | Non
     for row in result.rows:
         if row.key(target) in seen:
             what = "day" if not target.key else "row"
-            problems.append(Problem(f"{result.source} {row.label(target)}", f"the {what} appears twice in the response"))
+            problems.append(
+                Problem(f"{result.source} {row.label(target)}", f"the {what} appears twice in the response")
+            )
         else:
             unique.append(row)
         seen.add(row.key(target))
     header = ["date", *target.key, *target.values, "source"]
-    rows = [[row.day.isoformat(), *(row.cells.get(c, "") for c in (*target.key, *target.values)),
-             row.source or result.source] for row in unique]
+    rows = [
+        [
+            row.day.isoformat(),
+            *(row.cells.get(c, "") for c in (*target.key, *target.values)),
+            row.source or result.source,
+        ]
+        for row in unique
+    ]
     found: list[Problem] = []
     frame = parse_table(target.spec, RawTable(result.source, header, rows, ""), found)
     for problem in found:

@@ -37,7 +37,9 @@ def unused_overrides(templates_dir: Path | None, sector: str | None = None) -> t
         return ()
     folder = Path(templates_dir)
     overrides = _files(folder)
-    defaults = {name: path for folder in reversed(template_folders(None, sector)) for name, path in _files(folder).items()}
+    defaults = {
+        name: path for folder in reversed(template_folders(None, sector)) for name, path in _files(folder).items()
+    }
     effective = {**defaults, **overrides}  # what the brief is made of: the override wins
     texts = {}
     for name, path in effective.items():
@@ -55,8 +57,13 @@ def unused_overrides(templates_dir: Path | None, sector: str | None = None) -> t
             continue  # a new file an override uses
         near = difflib.get_close_matches(name, list(defaults), n=1, cutoff=0.6)
         fix = f"did you mean {near[0]}? rename it" if near else "name it like the default it replaces, or remove it"
-        problems.append(Problem(f"{folder.name}/{name}", "overrides nothing: no default template has this name "
-                                "and no template uses it", fix=fix))
+        problems.append(
+            Problem(
+                f"{folder.name}/{name}",
+                "overrides nothing: no default template has this name and no template uses it",
+                fix=fix,
+            )
+        )
     return tuple(problems)
 
 
@@ -64,6 +71,9 @@ def override_warnings(templates_dir: Path | None, strict: bool, sector: str | No
     """unused_overrides() as a build's warnings; with `strict`, a RenderError listing them."""
     found = unused_overrides(templates_dir, sector)
     if found and strict:
-        raise RenderError("\n".join(["the templates folder has files that override nothing:",
-                                      *(f"  - {problem}" for problem in found)]))
+        raise RenderError(
+            "\n".join(
+                ["the templates folder has files that override nothing:", *(f"  - {problem}" for problem in found)]
+            )
+        )
     return found

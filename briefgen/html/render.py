@@ -32,8 +32,8 @@ from briefgen.formatting import FILTERS, MISSING, dates
 from briefgen.resources import template_folders
 
 if TYPE_CHECKING:
-    from briefgen.inputs.config import BriefConfig
     from briefgen.charts import Chart
+    from briefgen.inputs.config import BriefConfig
     from briefgen.inputs.folder import SourceFile
     from briefgen.pdf import PdfMetadata
     from briefgen.store.figures import KeyFigure
@@ -83,8 +83,10 @@ class BriefContext:
         """A key figure's change since the previous brief (by KeyFigure name): % for levels, bp for shares."""
         key = next((key for key in self.key_figures if key.name == name), None)
         if key is None:
-            raise KeyError(f"{name!r} is not one of the sector's key figures "
-                           f"({', '.join(k.name for k in self.key_figures) or 'it declares none'})")
+            raise KeyError(
+                f"{name!r} is not one of the sector's key figures "
+                f"({', '.join(k.name for k in self.key_figures) or 'it declares none'})"
+            )
         if self.previous is None:
             return None
         return key.change(key.value(self.metrics), key.value(self.previous.figures))
@@ -97,8 +99,24 @@ class BriefContext:
 # --- commentary ------------------------------------------------------------------------------
 
 _ALLOWED_TAGS = {
-    "p", "em", "strong", "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th", "td",
-    "h3", "h4", "blockquote", "code", "br",
+    "p",
+    "em",
+    "strong",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "h3",
+    "h4",
+    "blockquote",
+    "code",
+    "br",
 }
 _ALLOWED_SCHEMES = {"http", "https", "mailto"}
 
@@ -192,7 +210,7 @@ def rows(frame: Any) -> list[dict[str, Any]]:
     if frame is None:
         return []
     columns = [str(c) for c in frame.columns]
-    return [dict(zip(columns, map(_cell, values))) for values in frame.itertuples(index=False, name=None)]
+    return [dict(zip(columns, map(_cell, values), strict=False)) for values in frame.itertuples(index=False, name=None)]
 
 
 @dataclass(frozen=True)
@@ -224,8 +242,12 @@ def grid(frame: Any) -> Grid:
     mid_col, mid_row = len(frame.columns) // 2, len(frame.index) // 2
     columns = tuple(GridCell(_cell(c), i == mid_col) for i, c in enumerate(frame.columns))
     body = tuple(
-        GridRow(_cell(label), r == mid_row, tuple(GridCell(_cell(v), r == mid_row or c == mid_col) for c, v in enumerate(values)))
-        for r, (label, values) in enumerate(zip(frame.index, frame.itertuples(index=False, name=None)))
+        GridRow(
+            _cell(label),
+            r == mid_row,
+            tuple(GridCell(_cell(v), r == mid_row or c == mid_col) for c, v in enumerate(values)),
+        )
+        for r, (label, values) in enumerate(zip(frame.index, frame.itertuples(index=False, name=None), strict=False))
     )
     return Grid(columns, body)
 
@@ -312,7 +334,9 @@ def render_html(context: BriefContext, templates_dir: Path | None = None, sector
     except jinja2.TemplateSyntaxError as exc:
         raise RenderError(f"template {exc.name or exc.filename}, line {exc.lineno}: {exc.message}") from None
     except jinja2.TemplateNotFound as exc:
-        raise RenderError(f"template {exc.name} not found in {', '.join(map(str, search_path(templates_dir, sector)))}") from None
+        raise RenderError(
+            f"template {exc.name} not found in {', '.join(map(str, search_path(templates_dir, sector)))}"
+        ) from None
     except (jinja2.UndefinedError, jinja2.exceptions.SecurityError) as exc:
         where = _where(exc, search_path(templates_dir, sector))
         raise RenderError(f"template {where}: {exc}" if where else f"template: {exc}") from None

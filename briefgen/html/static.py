@@ -40,12 +40,16 @@ def static_files(templates_dir: Path | None = None, sector: str | None = None) -
 def _files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
-    return [path for path in folder.rglob("*")
-            if path.is_file() and not path.name.startswith(".") and not path.name.endswith(_SKIP_SUFFIXES)]
+    return [
+        path
+        for path in folder.rglob("*")
+        if path.is_file() and not path.name.startswith(".") and not path.name.endswith(_SKIP_SUFFIXES)
+    ]
 
 
-def stage_static(stage: Path, output: Path, templates_dir: Path | None = None,
-                 sector: str | None = None) -> tuple[dict[Path, Path], set[str]]:
+def stage_static(
+    stage: Path, output: Path, templates_dir: Path | None = None, sector: str | None = None
+) -> tuple[dict[Path, Path], set[str]]:
     """Copy into `stage` the static files whose published copy in `output` differs; the moves, every name.
 
     Returns {staged file: its destination in output} for briefgen.files.publish, and the names of

@@ -9,11 +9,23 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
-EXCEL_ERRORS = {"#DIV/0!", "#N/A", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!", "#GETTING_DATA"}
+EXCEL_ERRORS = {
+    "#DIV/0!",
+    "#N/A",
+    "#VALUE!",
+    "#REF!",
+    "#NAME?",
+    "#NUM!",
+    "#NULL!",
+    "#SPILL!",
+    "#CALC!",
+    "#GETTING_DATA",
+}
 MAX_TEXT = 500
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
 # Characters that change what a reader sees without showing themselves: Unicode's format characters
@@ -90,8 +102,9 @@ def is_blank(raw: Any) -> bool:
 def parse_cell(column: Column, raw: Any) -> Any:
     """Return the typed value of `raw` for `column` (None when blank and optional), or raise CellError."""
     if isinstance(raw, UnsavedFormula):
-        raise CellError(f"formula {_shown(raw)} has no saved result",
-                        "open the workbook in Excel and save it, or paste values only")
+        raise CellError(
+            f"formula {_shown(raw)} has no saved result", "open the workbook in Excel and save it, or paste values only"
+        )
     if isinstance(raw, str) and raw.strip() in EXCEL_ERRORS:
         raise CellError(f"Excel formula error {raw.strip()!r}", "fix the formula in the workbook, or paste values only")
     if is_blank(raw):
@@ -112,15 +125,19 @@ def _date(column: Column, raw: Any) -> date:
     if isinstance(raw, (int, float)) and not isinstance(raw, bool) and 20_000 <= raw <= 80_000 and raw == int(raw):
         # A date cell formatted as a number shows Excel's serial day count (46027 is 2026-01-04).
         day = date(1899, 12, 30) + timedelta(days=int(raw))
-        raise CellError(f"expected a date, got the number {int(raw)} (Excel's serial number for {day})",
-                        "format the column as a date, YYYY-MM-DD")
+        raise CellError(
+            f"expected a date, got the number {int(raw)} (Excel's serial number for {day})",
+            "format the column as a date, YYYY-MM-DD",
+        )
     text = str(raw).strip()
     if _ISO_DATE.match(text):
         try:
             return date.fromisoformat(text)
         except ValueError:
             raise CellError(f"no such date {_shown(text)}", "check the month and day") from None
-    raise CellError(f"expected a date as YYYY-MM-DD, got {_shown(text)}", "write every date as YYYY-MM-DD, e.g. 2026-01-15")
+    raise CellError(
+        f"expected a date as YYYY-MM-DD, got {_shown(text)}", "write every date as YYYY-MM-DD, e.g. 2026-01-15"
+    )
 
 
 def plain_number(value: float) -> str:
@@ -167,11 +184,15 @@ def _number(column: Column, raw: Any) -> float:
             value = float(text)
         except ValueError:
             hint = _number_hint(text, column.unit)
-            raise CellError(f"expected a number, got text {_shown(text)}", hint or "write a plain number such as 1234.5") from None
+            raise CellError(
+                f"expected a number, got text {_shown(text)}", hint or "write a plain number such as 1234.5"
+            ) from None
         if not re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", text):
             if math.isfinite(value):  # Python also reads '1_000' and other scripts' digits; the contract does not
                 raise CellError(f"expected a number, got text {_shown(text)}", "write a plain number such as 1234.5")
-            raise CellError(f"expected a finite number, got {_shown(text)}", "replace NaN or infinity with the real figure")
+            raise CellError(
+                f"expected a finite number, got {_shown(text)}", "replace NaN or infinity with the real figure"
+            )
     if not math.isfinite(value):
         raise CellError(f"expected a finite number, got {_shown(raw)}", "replace NaN or infinity with the real figure")
     return _bounded(column, value)

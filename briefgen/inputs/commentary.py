@@ -22,8 +22,16 @@ if TYPE_CHECKING:
     from briefgen.inputs.rawtables import RawTable
     from briefgen.inputs.tables import TableSpec
 
-__all__ = ["COMMENTARY_DIR", "SourceFile", "commentary_warnings", "find_commentary", "list_items", "load_commentary",
-           "resource_warnings", "resources"]
+__all__ = [
+    "COMMENTARY_DIR",
+    "SourceFile",
+    "commentary_warnings",
+    "find_commentary",
+    "list_items",
+    "load_commentary",
+    "resource_warnings",
+    "resources",
+]
 # Bidi embeddings, overrides and isolates reorder the text around them: refused in prose too. The
 # other invisible characters (zero-width spaces and joiners, soft hyphens, marks) are removed.
 BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
@@ -49,7 +57,9 @@ def find_commentary(inputs_dir: Path, problems: list[Problem]) -> tuple[dict[str
     for path in sorted(folder.glob("*.md")):
         label = f"{COMMENTARY_DIR}/{path.name}"
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,60}", path.stem) or path.is_symlink():
-            problems.append(Problem(label, "file name must be letters, digits, '-' or '_' (and not a link)", fix="rename it"))
+            problems.append(
+                Problem(label, "file name must be letters, digits, '-' or '_' (and not a link)", fix="rename it")
+            )
             continue
         data = path.read_bytes()
         if len(data) > MAX_COMMENTARY_BYTES:
@@ -74,9 +84,14 @@ def _bidi_controls(text: str, label: str) -> list[Problem]:
     found = []
     for number, line in enumerate(text.splitlines(), start=1):
         if match := BIDI_CONTROLS.search(line):
-            found.append(Problem(label, f"line {number}, column {match.start() + 1}: holds a bidirectional control, "
-                                 f"{character_name(match.group(0))}",
-                                 fix="delete it: it reorders the text after it without showing itself"))
+            found.append(
+                Problem(
+                    label,
+                    f"line {number}, column {match.start() + 1}: holds a bidirectional control, "
+                    f"{character_name(match.group(0))}",
+                    fix="delete it: it reorders the text after it without showing itself",
+                )
+            )
     return found[:MAX_PROBLEMS]
 
 
@@ -93,7 +108,13 @@ _RESOURCE = re.compile(
     r"|(?P<file>\bfile:[^\s)\"'>]*)",
     re.IGNORECASE,
 )
-_AS = {"image": " (a Markdown image)", "tag": " (in an HTML tag)", "css": " (a CSS url())", "imports": " (a CSS @import)", "file": ""}
+_AS = {
+    "image": " (a Markdown image)",
+    "tag": " (in an HTML tag)",
+    "css": " (a CSS url())",
+    "imports": " (a CSS @import)",
+    "file": "",
+}
 
 
 def resources(text: str) -> list[str]:
@@ -114,29 +135,45 @@ def commentary_warnings(commentary: dict[str, str]) -> list[Problem]:
     found = []
     for name, text in commentary.items():
         for line, content in enumerate(text.splitlines(), start=1):
-            found += [Problem(f"{COMMENTARY_DIR}/{name}.md", f"line {line}: refers to {what}", fix=RESOURCE_FIX)
-                      for what in resources(content)]
+            found += [
+                Problem(f"{COMMENTARY_DIR}/{name}.md", f"line {line}: refers to {what}", fix=RESOURCE_FIX)
+                for what in resources(content)
+            ]
     return found[:MAX_PROBLEMS]
 
 
-def resource_warnings(config: BriefConfig | None, specs: Sequence[TableSpec], frames: dict[str, Any],
-                      raw: dict[str, RawTable], commentary: dict[str, str]) -> list[Problem]:
+def resource_warnings(
+    config: BriefConfig | None,
+    specs: Sequence[TableSpec],
+    frames: dict[str, Any],
+    raw: dict[str, RawTable],
+    commentary: dict[str, str],
+) -> list[Problem]:
     """Warn of every resource reference in brief.yaml's texts, the tables' text cells and the commentary."""
     found: list[Problem] = []
     if config is not None:
         texts = {"title": config.title, "house": config.house}
-        texts.update({f"analysts.{i}.{k}": getattr(a, k) for i, a in enumerate(config.analysts) for k in ("name", "phone")})
+        texts.update(
+            {f"analysts.{i}.{k}": getattr(a, k) for i, a in enumerate(config.analysts) for k in ("name", "phone")}
+        )
         for key, text in texts.items():
-            found += [Problem(CONFIG_FILE, f"key '{key}': refers to {what}", fix=RESOURCE_FIX) for what in resources(text or "")]
+            found += [
+                Problem(CONFIG_FILE, f"key '{key}': refers to {what}", fix=RESOURCE_FIX)
+                for what in resources(text or "")
+            ]
     for spec in specs:
         frame = frames.get(spec.name)
         if frame is None:
             continue
         for column in (c.name for c in spec.columns if c.kind == "text"):
-            for row, text in zip(frame["_row"], frame[column]):
+            for row, text in zip(frame["_row"], frame[column], strict=False):
                 if isinstance(text, str) and text:
-                    found += [Problem(raw[spec.name].label, f"refers to {what}", row=int(row), column=column, fix=RESOURCE_FIX)
-                              for what in resources(text)]
+                    found += [
+                        Problem(
+                            raw[spec.name].label, f"refers to {what}", row=int(row), column=column, fix=RESOURCE_FIX
+                        )
+                        for what in resources(text)
+                    ]
     return (found + commentary_warnings(commentary))[:MAX_PROBLEMS]
 
 
@@ -149,7 +186,7 @@ def list_items(markdown: str) -> list[str]:
         if marker is None and stripped[:1].isdigit() and ". " in stripped[:4]:
             marker = stripped[: stripped.index(". ") + 2]
         if marker is not None:
-            items.append(stripped[len(marker):].strip())
+            items.append(stripped[len(marker) :].strip())
         elif stripped and items and line.startswith((" ", "\t")):
             items[-1] += " " + stripped  # a wrapped continuation line
     return [item for item in items if item]

@@ -202,7 +202,9 @@ def _describe(error: dict[str, Any], known: dict[str, list[str]], range_fixes: d
     got_text = "" if isinstance(got, (dict, list)) or got is None else f", got {str(got)[:60]!r}"
     message, fix = _MESSAGES.get(error["type"], (error["msg"].removeprefix("Value error, "), None))
     try:
-        message = message.format(**{k: f"{v:g}" if isinstance(v, float) else v for k, v in error.get("ctx", {}).items()})
+        message = message.format(
+            **{k: f"{v:g}" if isinstance(v, float) else v for k, v in error.get("ctx", {}).items()}
+        )
     except (KeyError, IndexError, ValueError):
         pass  # a placeholder pydantic did not fill: keep the message as written
     if error["type"] in ("less_than_equal", "less_than", "greater_than", "greater_than_equal"):
@@ -245,8 +247,15 @@ def parse_config(text: str, model: type[BriefModel] | None = None) -> BriefConfi
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise InputError([Problem(CONFIG_FILE, "expected a mapping of keys (title: ..., as_of: ...)",
-                                  fix=f"start each line with a key, e.g. 'title: {model.example_title}'")])
+        raise InputError(
+            [
+                Problem(
+                    CONFIG_FILE,
+                    "expected a mapping of keys (title: ..., as_of: ...)",
+                    fix=f"start each line with a key, e.g. 'title: {model.example_title}'",
+                )
+            ]
+        )
     raw, taken, problems = model.take_apart(raw)
     try:
         parsed = model.model_validate(raw)
@@ -279,11 +288,20 @@ def load_config(inputs_dir: Path, text: str | None = None, model: type[BriefMode
     if text is None:
         path = inputs_dir / CONFIG_FILE
         if not path.is_file():
-            raise InputError([Problem(CONFIG_FILE, "file not found", fix=f"create {path} with at least a 'title:' line")])
+            raise InputError(
+                [Problem(CONFIG_FILE, "file not found", fix=f"create {path} with at least a 'title:' line")]
+            )
         data = path.read_bytes()
         if len(data) > MAX_CONFIG_BYTES:
-            raise InputError([Problem(CONFIG_FILE, f"file is {len(data) // 1024} KB (at most {MAX_CONFIG_BYTES // 1024} KB)",
-                                      fix="keep only the settings; commentary goes in commentary/*.md")])
+            raise InputError(
+                [
+                    Problem(
+                        CONFIG_FILE,
+                        f"file is {len(data) // 1024} KB (at most {MAX_CONFIG_BYTES // 1024} KB)",
+                        fix="keep only the settings; commentary goes in commentary/*.md",
+                    )
+                ]
+            )
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -369,12 +387,21 @@ def resolve_windows(config: BriefConfig, first: date, last: date, daily: str) ->
         start = max(end - timedelta(days=period.days - 1), first)
         compare = Window(start, end, label_for(start, end))
         if end < first:
-            raise InputError([Problem(CONFIG_FILE, f"compare: no {data} data before the period starts ({period.start})",
-                                      fix=f"add earlier days to {daily}, or set period and compare")])
+            raise InputError(
+                [
+                    Problem(
+                        CONFIG_FILE,
+                        f"compare: no {data} data before the period starts ({period.start})",
+                        fix=f"add earlier days to {daily}, or set period and compare",
+                    )
+                ]
+            )
     for name, window in (("period", period), ("compare", compare)):
         if window.end < window.start:
             problems.append(
-                Problem(CONFIG_FILE, f"{name}: ends ({window.end}) before it starts ({window.start})", fix="swap the dates")
+                Problem(
+                    CONFIG_FILE, f"{name}: ends ({window.end}) before it starts ({window.start})", fix="swap the dates"
+                )
             )
         elif window.start < first or window.end > last:
             problems.append(
@@ -385,10 +412,21 @@ def resolve_windows(config: BriefConfig, first: date, last: date, daily: str) ->
                 )
             )
     if not problems and as_of < period.end:
-        problems.append(Problem(CONFIG_FILE, f"as_of: {as_of} is before the period ends ({period.end})", fix="set as_of on or after the period's end"))
+        problems.append(
+            Problem(
+                CONFIG_FILE,
+                f"as_of: {as_of} is before the period ends ({period.end})",
+                fix="set as_of on or after the period's end",
+            )
+        )
     if not problems and compare.end > period.end:
-        problems.append(Problem(CONFIG_FILE, f"compare: ends ({compare.end}) after the period ends ({period.end})",
-                                fix="compare with a window before the period; nothing after the period's end reaches the brief"))
+        problems.append(
+            Problem(
+                CONFIG_FILE,
+                f"compare: ends ({compare.end}) after the period ends ({period.end})",
+                fix="compare with a window before the period; nothing after the period's end reaches the brief",
+            )
+        )
     problems += config.window_problems(period)
     if problems:
         raise InputError(problems)

@@ -41,8 +41,13 @@ class SourceFile:
     later: int = 0  # rows dated after the period's end: in the file, checked, never used
 
 
-def read_tables(inputs_dir: Path, specs: Sequence[TableSpec], problems: list[Problem], warnings: list[Problem],
-                ignore: Iterable[str] = ()) -> tuple[dict[str, RawTable], set[str]]:
+def read_tables(
+    inputs_dir: Path,
+    specs: Sequence[TableSpec],
+    problems: list[Problem],
+    warnings: list[Problem],
+    ignore: Iterable[str] = (),
+) -> tuple[dict[str, RawTable], set[str]]:
     """Read each table's file or sheet; return them, and the names of the tables given (readable or not).
 
     `ignore` names other files the folder may hold that are not tables of the brief (no warning).
@@ -62,8 +67,13 @@ def read_tables(inputs_dir: Path, specs: Sequence[TableSpec], problems: list[Pro
     for spec in specs:
         path = inputs_dir / spec.file
         if path.is_file() and spec.name in sheets:
-            problems.append(Problem(spec.file, f"given both as {spec.file} and as sheet '{spec.name}' of {WORKBOOK}",
-                                    fix="keep one of them"))
+            problems.append(
+                Problem(
+                    spec.file,
+                    f"given both as {spec.file} and as sheet '{spec.name}' of {WORKBOOK}",
+                    fix="keep one of them",
+                )
+            )
         elif path.is_file():
             try:
                 raw[spec.name] = read_csv_bytes(path.read_bytes(), spec.file)
@@ -84,11 +94,13 @@ def read_tables(inputs_dir: Path, specs: Sequence[TableSpec], problems: list[Pro
     return raw, given
 
 
-def _strays(inputs_dir: Path, sheets: dict[str, RawTable], specs: Sequence[TableSpec],
-            ignore: Iterable[str]) -> dict[str, str]:
+def _strays(
+    inputs_dir: Path, sheets: dict[str, RawTable], specs: Sequence[TableSpec], ignore: Iterable[str]
+) -> dict[str, str]:
     """Files and sheets briefgen does not read, as {name to compare: label}; sheets compare as name.csv."""
-    known = {spec.file for spec in specs} | {spec.name for spec in specs} | {CONFIG_FILE, WORKBOOK, COMMENTARY_DIR,
-                                                                         *ignore}
+    known = (
+        {spec.file for spec in specs} | {spec.name for spec in specs} | {CONFIG_FILE, WORKBOOK, COMMENTARY_DIR, *ignore}
+    )
     found = {p.name.lower(): p.name for p in inputs_dir.iterdir() if p.name not in known and not p.name.startswith(".")}
     for name, table in sheets.items():
         if name not in known:
@@ -99,7 +111,7 @@ def _strays(inputs_dir: Path, sheets: dict[str, RawTable], specs: Sequence[Table
 def _rename(stray: str, spec: TableSpec) -> str:
     """How to name a stray file or sheet so briefgen reads it."""
     if stray.startswith(f"{WORKBOOK}[") and stray.endswith("]"):
-        return f"rename sheet '{stray[len(WORKBOOK) + 1:-1]}' to '{spec.name}'"
+        return f"rename sheet '{stray[len(WORKBOOK) + 1 : -1]}' to '{spec.name}'"
     return f"rename {stray} to {spec.file}"
 
 
@@ -114,7 +126,9 @@ def in_file_order(problems: list[Problem], specs: Sequence[TableSpec]) -> list[P
         if label in (CONFIG_FILE, WORKBOOK):
             return (0, int(label == WORKBOOK))
         sheet = label.startswith(f"{WORKBOOK}[") and label.endswith("]")
-        table = label[len(WORKBOOK) + 1:-1].strip().lower().removesuffix(".csv") if sheet else label.removesuffix(".csv")
+        table = (
+            label[len(WORKBOOK) + 1 : -1].strip().lower().removesuffix(".csv") if sheet else label.removesuffix(".csv")
+        )
         return (1, tables.index(table)) if table in tables else (2, first_seen[label])
 
     return sorted(problems, key=lambda p: (rank(p.file), p.row or 0))

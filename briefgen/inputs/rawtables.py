@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from briefgen.inputs.cells import UnsavedFormula, is_blank
 from briefgen.errors import InputError, Problem
+from briefgen.inputs.cells import UnsavedFormula, is_blank
 
 WORKBOOK = "brief.xlsx"
 MAX_ROWS = 200_000
@@ -58,30 +58,63 @@ def _looks_utf16(data: bytes) -> bool:
 
 def _decode(data: bytes, label: str) -> str:
     if _looks_utf16(data):
-        raise InputError([Problem(label, "saved as UTF-16 ('Unicode Text'), not UTF-8",
-                                  fix="save it as 'CSV UTF-8 (comma delimited)'")])
+        raise InputError(
+            [
+                Problem(
+                    label, "saved as UTF-16 ('Unicode Text'), not UTF-8", fix="save it as 'CSV UTF-8 (comma delimited)'"
+                )
+            ]
+        )
     if data.startswith(b"PK\x03\x04"):
-        raise InputError([Problem(label, "an Excel workbook (or other zip file), not a CSV table",
-                                  fix=f"export the sheet as 'CSV UTF-8 (comma delimited)', or name the workbook {WORKBOOK}")])
+        raise InputError(
+            [
+                Problem(
+                    label,
+                    "an Excel workbook (or other zip file), not a CSV table",
+                    fix=f"export the sheet as 'CSV UTF-8 (comma delimited)', or name the workbook {WORKBOOK}",
+                )
+            ]
+        )
     if b"\x00" in data[:4096]:
         raise InputError([Problem(label, "binary file, not a CSV table", fix="export the sheet as CSV UTF-8")])
     try:
         return data.decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a byte-order mark
     except UnicodeDecodeError as exc:
-        raise InputError([Problem(label, f"not UTF-8 text (byte {exc.start + 1} is {data[exc.start]:#04x})",
-                                  fix="save it as 'CSV UTF-8 (comma delimited)'")]) from None
+        raise InputError(
+            [
+                Problem(
+                    label,
+                    f"not UTF-8 text (byte {exc.start + 1} is {data[exc.start]:#04x})",
+                    fix="save it as 'CSV UTF-8 (comma delimited)'",
+                )
+            ]
+        ) from None
 
 
 def read_csv_bytes(data: bytes, label: str) -> RawTable:
     """Split CSV bytes into a header and rows, refusing what is not a comma-separated UTF-8 table."""
     if len(data) > MAX_FILE_BYTES:
-        raise InputError([Problem(label, f"file is {len(data) / 2**20:.0f} MB (at most {MAX_FILE_BYTES // 2**20} MB)",
-                                  fix="keep only the rows the brief needs")])
+        raise InputError(
+            [
+                Problem(
+                    label,
+                    f"file is {len(data) / 2**20:.0f} MB (at most {MAX_FILE_BYTES // 2**20} MB)",
+                    fix="keep only the rows the brief needs",
+                )
+            ]
+        )
     text = _decode(data, label)
     lines = text.count("\n") + (not text.endswith("\n"))
     if lines > MAX_ROWS + 1:
-        raise InputError([Problem(label, f"{lines:,} rows; briefgen reads at most {MAX_ROWS:,} rows a table",
-                                  fix="keep only the rows the brief needs")])
+        raise InputError(
+            [
+                Problem(
+                    label,
+                    f"{lines:,} rows; briefgen reads at most {MAX_ROWS:,} rows a table",
+                    fix="keep only the rows the brief needs",
+                )
+            ]
+        )
     rows: list[list[str]] = []
     try:
         for row in csv.reader(io.StringIO(text, newline=""), strict=True):
@@ -96,19 +129,34 @@ def read_csv_bytes(data: bytes, label: str) -> RawTable:
     if len(header) == 1:
         for delimiter, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")):
             if delimiter in rows[top][0]:
-                raise InputError([Problem(label, f"columns are separated by {name}, not commas",
-                                          fix="save it as 'CSV UTF-8 (comma delimited)'")])
-    return RawTable(label, header, rows[top + 1:], hashlib.sha256(data).hexdigest(), header_row=top + 1)
+                raise InputError(
+                    [
+                        Problem(
+                            label,
+                            f"columns are separated by {name}, not commas",
+                            fix="save it as 'CSV UTF-8 (comma delimited)'",
+                        )
+                    ]
+                )
+    return RawTable(label, header, rows[top + 1 :], hashlib.sha256(data).hexdigest(), header_row=top + 1)
 
 
 def _csv_problem(label: str, row: int, error: str) -> Problem:
     """Say what a csv.Error means for the row it stopped on."""
     if "unexpected end of data" in error:
-        return Problem(label, 'a double quote (") opens a cell that is never closed', row=row,
-                       fix="remove the stray quote, or close the quoted cell")
+        return Problem(
+            label,
+            'a double quote (") opens a cell that is never closed',
+            row=row,
+            fix="remove the stray quote, or close the quoted cell",
+        )
     if "expected after" in error:
-        return Problem(label, 'text follows the closing double quote (") of a cell', row=row,
-                       fix='quote the whole cell, doubling any quote inside it: "6"" rack"')
+        return Problem(
+            label,
+            'text follows the closing double quote (") of a cell',
+            row=row,
+            fix='quote the whole cell, doubling any quote inside it: "6"" rack"',
+        )
     if "field larger than field limit" in error:
         return Problem(label, "a cell is longer than 131,072 characters", row=row, fix="check for a stray double quote")
     return Problem(label, f"not a readable CSV table ({error})", row=row, fix="export the sheet as CSV UTF-8")
@@ -118,8 +166,15 @@ def read_workbook(path: Path) -> dict[str, RawTable]:
     """Read every sheet of the workbook as raw tables, keyed by sheet name (lower case, '.csv' dropped)."""
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise InputError([Problem(WORKBOOK, f"workbook is {size / 2**20:.0f} MB (at most {MAX_FILE_BYTES // 2**20} MB)",
-                                  fix=_KEEP_SMALL)])
+        raise InputError(
+            [
+                Problem(
+                    WORKBOOK,
+                    f"workbook is {size / 2**20:.0f} MB (at most {MAX_FILE_BYTES // 2**20} MB)",
+                    fix=_KEEP_SMALL,
+                )
+            ]
+        )
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     check_zip(data)
@@ -129,10 +184,14 @@ def read_workbook(path: Path) -> dict[str, RawTable]:
         # script, not Excel): name the formula rather than calling the cell empty.
         formulas = _sheet_rows(data, values=False)
         for title, rows in sheets.items():
-            for row, source in zip(rows, formulas[title]):
+            for row, source in zip(rows, formulas[title], strict=False):
                 for index, value in enumerate(row):
-                    if value is None and index < len(source) and isinstance(source[index], str) \
-                            and source[index].startswith("="):
+                    if (
+                        value is None
+                        and index < len(source)
+                        and isinstance(source[index], str)
+                        and source[index].startswith("=")
+                    ):
                         row[index] = UnsavedFormula(source[index])
     tables = {}
     for title, rows in sheets.items():
@@ -146,7 +205,8 @@ def read_workbook(path: Path) -> dict[str, RawTable]:
         while header and header[-1] == "":
             header.pop()
         tables[title.strip().lower().removesuffix(".csv")] = RawTable(
-            label, header, [r[: len(header)] for r in rows[top + 1:]], digest, header_row=top + 1)
+            label, header, [r[: len(header)] for r in rows[top + 1 :]], digest, header_row=top + 1
+        )
     return tables
 
 
@@ -164,8 +224,15 @@ def check_zip(data: bytes) -> None:
     with book:
         parts = book.infolist()
         if len(parts) > MAX_MEMBERS:
-            raise InputError([Problem(WORKBOOK, f"holds {len(parts):,} parts (at most {MAX_MEMBERS:,})",
-                                      fix="save it from Excel as 'Excel Workbook (.xlsx)'")])
+            raise InputError(
+                [
+                    Problem(
+                        WORKBOOK,
+                        f"holds {len(parts):,} parts (at most {MAX_MEMBERS:,})",
+                        fix="save it from Excel as 'Excel Workbook (.xlsx)'",
+                    )
+                ]
+            )
         for part in parts:
             if part.file_size > MAX_MEMBER_BYTES:
                 raise _too_large(part.filename, part.file_size)
@@ -186,16 +253,30 @@ def check_zip(data: bytes) -> None:
             except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
                 # A part that does not unpack to what the directory says (a bad CRC, a size that
                 # lies), is encrypted or uses an unknown compression: the file is damaged.
-                raise InputError([Problem(WORKBOOK, f"not a readable .xlsx workbook (part {part.filename!r}: "
-                                          f"{type(exc).__name__})", fix="save it from Excel as 'Excel Workbook (.xlsx)'")]) from None
+                raise InputError(
+                    [
+                        Problem(
+                            WORKBOOK,
+                            f"not a readable .xlsx workbook (part {part.filename!r}: {type(exc).__name__})",
+                            fix="save it from Excel as 'Excel Workbook (.xlsx)'",
+                        )
+                    ]
+                ) from None
 
 
 def _too_large(part: str, size: int, at_least: bool = False) -> InputError:
     what = f"part {part!r} unpacks to" if part else "its parts unpack to"
     bound = MAX_MEMBER_BYTES if part else MAX_WORKBOOK_BYTES
     more = "more than " if at_least else ""
-    return InputError([Problem(WORKBOOK, f"{what} {more}{size / 2**20:,.0f} MB (at most {bound // 2**20} MB "
-                               "uncompressed)", fix="save only the tables the brief reads, as values, from Excel")])
+    return InputError(
+        [
+            Problem(
+                WORKBOOK,
+                f"{what} {more}{size / 2**20:,.0f} MB (at most {bound // 2**20} MB uncompressed)",
+                fix="save only the tables the brief reads, as values, from Excel",
+            )
+        ]
+    )
 
 
 def _sheet_rows(data: bytes, values: bool) -> dict[str, list[list[Any]]]:
@@ -209,8 +290,15 @@ def _sheet_rows(data: bytes, values: bool) -> dict[str, list[list[Any]]]:
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=values)
     except Exception as exc:  # openpyxl raises many types for a damaged file; all mean the same to the user
-        raise InputError([Problem(WORKBOOK, f"not a readable .xlsx workbook ({type(exc).__name__})",
-                                  fix="save it from Excel as 'Excel Workbook (.xlsx)'")]) from None
+        raise InputError(
+            [
+                Problem(
+                    WORKBOOK,
+                    f"not a readable .xlsx workbook ({type(exc).__name__})",
+                    fix="save it from Excel as 'Excel Workbook (.xlsx)'",
+                )
+            ]
+        ) from None
     sheets: dict[str, list[list[Any]]] = {}
     cells = 0
     try:
@@ -224,9 +312,16 @@ def _sheet_rows(data: bytes, values: bool) -> dict[str, list[list[Any]]]:
             header_found = False
             for count, row in enumerate(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)):
                 if count >= MAX_ROWS + 1:  # the header and MAX_ROWS rows below it
-                    raise InputError([Problem(label, f"more than {MAX_ROWS:,} rows; briefgen reads at most "
-                                              f"{MAX_ROWS:,} rows a table", fix=f"{_KEEP_SMALL}; delete any stray "
-                                              "cell far below the table, which Ctrl+End in Excel finds")])
+                    raise InputError(
+                        [
+                            Problem(
+                                label,
+                                f"more than {MAX_ROWS:,} rows; briefgen reads at most {MAX_ROWS:,} rows a table",
+                                fix=f"{_KEEP_SMALL}; delete any stray "
+                                "cell far below the table, which Ctrl+End in Excel finds",
+                            )
+                        ]
+                    )
                 cells_of_row = list(row[:width])
                 if not header_found and not all(is_blank(c) for c in cells_of_row):
                     header_found = True
@@ -234,8 +329,16 @@ def _sheet_rows(data: bytes, values: bool) -> dict[str, list[list[Any]]]:
                     cells_of_row = cells_of_row[:width]
                 cells += len(cells_of_row)
                 if cells > MAX_CELLS:
-                    raise InputError([Problem(label, f"the workbook holds more than {MAX_CELLS:,} cells; briefgen "
-                                              f"reads at most {MAX_CELLS:,}", fix=f"{_KEEP_SMALL}, one sheet per table")])
+                    raise InputError(
+                        [
+                            Problem(
+                                label,
+                                f"the workbook holds more than {MAX_CELLS:,} cells; briefgen "
+                                f"reads at most {MAX_CELLS:,}",
+                                fix=f"{_KEEP_SMALL}, one sheet per table",
+                            )
+                        ]
+                    )
                 rows.append(cells_of_row)
     finally:
         book.close()

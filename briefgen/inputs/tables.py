@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from briefgen.inputs.cells import CellError, Column, is_blank, parse_cell
 from briefgen.errors import Problem
+from briefgen.inputs.cells import CellError, Column, is_blank, parse_cell
 from briefgen.inputs.rawtables import RawTable
 
 MAX_PROBLEMS = 50  # per file: a badly broken file gets its first 50 problems, not 100,000
@@ -49,12 +49,15 @@ class TableSpec:
         return next(c for c in self.columns if c.name == name)
 
 
-def parse_table(spec: TableSpec, raw: RawTable, problems: list[Problem],
-                warnings: list[Problem] | None = None) -> pd.DataFrame | None:
+def parse_table(
+    spec: TableSpec, raw: RawTable, problems: list[Problem], warnings: list[Problem] | None = None
+) -> pd.DataFrame | None:
     """Check the header, parse every cell and the row keys; append problems (and warnings), return the frame."""
     if not raw.header:
         what = "sheet" if raw.label.endswith("]") else "file"
-        problems.append(Problem(raw.label, f"{what} is empty", fix=f"add the header row: {','.join(c.name for c in spec.columns)}"))
+        problems.append(
+            Problem(raw.label, f"{what} is empty", fix=f"add the header row: {','.join(c.name for c in spec.columns)}")
+        )
         return None
     head = raw.header_row
     positions: dict[str, int] = {}
@@ -75,7 +78,11 @@ def parse_table(spec: TableSpec, raw: RawTable, problems: list[Problem],
     if spec.either and not any(name in positions for name in spec.either):
         first = spec.column(spec.either[0])
         close = difflib.get_close_matches(first.name, unknown, n=1, cutoff=0.6)
-        options = f"'{first.name}'" + (f" ({first.unit})" if first.unit else "") + "".join(f" or '{n}'" for n in spec.either[1:])
+        options = (
+            f"'{first.name}'"
+            + (f" ({first.unit})" if first.unit else "")
+            + "".join(f" or '{n}'" for n in spec.either[1:])
+        )
         fix = f"rename column '{close[0]}' to '{first.name}'" if close else f"add a column {options}"
         problems.append(Problem(raw.label, "missing column", row=head, column=first.name, fix=fix))
         missing.append(first.name)
@@ -84,8 +91,11 @@ def parse_table(spec: TableSpec, raw: RawTable, problems: list[Problem],
         for name in unknown:
             close = difflib.get_close_matches(name, absent, n=1, cutoff=0.75)
             if close:
-                warnings.append(Problem(raw.label, "unknown column, not read", row=head, column=name,
-                                        fix=f"did you mean '{close[0]}'?"))
+                warnings.append(
+                    Problem(
+                        raw.label, "unknown column, not read", row=head, column=name, fix=f"did you mean '{close[0]}'?"
+                    )
+                )
     if missing:
         return None
     if all(all(is_blank(c) for c in row) for row in raw.rows):
@@ -98,13 +108,25 @@ def parse_table(spec: TableSpec, raw: RawTable, problems: list[Problem],
         if all(is_blank(c) for c in row):
             continue  # blank rows are skipped but still counted, so row numbers match the sheet
         if [str(c).strip().lstrip("\ufeff").lower() for c in row[: len(raw.header)]] == raw.header:
-            problems.append(Problem(raw.label, "the header row appears again", row=number,
-                                    fix="delete this row; were two files pasted together?"))
+            problems.append(
+                Problem(
+                    raw.label,
+                    "the header row appears again",
+                    row=number,
+                    fix="delete this row; were two files pasted together?",
+                )
+            )
             budget -= 1
             continue
-        if len(row) > len(raw.header) and any(not is_blank(c) for c in row[len(raw.header):]):
-            problems.append(Problem(raw.label, f"{len(row)} cells but {len(raw.header)} columns", row=number,
-                                    fix="remove the extra cells or quote text that holds commas"))
+        if len(row) > len(raw.header) and any(not is_blank(c) for c in row[len(raw.header) :]):
+            problems.append(
+                Problem(
+                    raw.label,
+                    f"{len(row)} cells but {len(raw.header)} columns",
+                    row=number,
+                    fix="remove the extra cells or quote text that holds commas",
+                )
+            )
             budget -= 1
         record: dict[str, Any] = {"_row": number}
         for column in spec.columns:
@@ -118,8 +140,14 @@ def parse_table(spec: TableSpec, raw: RawTable, problems: list[Problem],
                 budget -= 1
         records.append(record)
         if budget <= 0:
-            problems.append(Problem(raw.label, "too many problems; stopped checking this file here", row=number,
-                                    fix="fix these, then run briefgen check again"))
+            problems.append(
+                Problem(
+                    raw.label,
+                    "too many problems; stopped checking this file here",
+                    row=number,
+                    fix="fix these, then run briefgen check again",
+                )
+            )
             return None
     frame = pd.DataFrame.from_records(records, columns=["_row", *[c.name for c in spec.columns]])
     if spec.key:
@@ -140,8 +168,15 @@ def _duplicates(frame: pd.DataFrame, spec: TableSpec, label: str, problems: list
     what, fix = " and ".join(keys), "keep one row per " + " and ".join(keys)
     for index in repeated[repeated].index[:MAX_PROBLEMS]:
         key = ", ".join(str(frame.at[index, k]) for k in keys)
-        problems.append(Problem(label, f"duplicate {what} {key} (first on row {first[index]})",
-                                row=int(frame.at[index, "_row"]), column=keys[-1], fix=fix))
+        problems.append(
+            Problem(
+                label,
+                f"duplicate {what} {key} (first on row {first[index]})",
+                row=int(frame.at[index, "_row"]),
+                column=keys[-1],
+                fix=fix,
+            )
+        )
     more = int(repeated.sum()) - MAX_PROBLEMS
     if more > 0:
         problems.append(Problem(label, f"{more:,} more rows repeat an earlier {what}", fix=fix))

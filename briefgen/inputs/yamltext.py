@@ -33,7 +33,9 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             except TypeError:
                 continue  # an unhashable key: PyYAML's own check below reports it
             if first != key_node.start_mark.line + 1:
-                raise _DuplicateKey(None, None, f"key '{key}' appears twice (first on line {first})", key_node.start_mark)
+                raise _DuplicateKey(
+                    None, None, f"key '{key}' appears twice (first on line {first})", key_node.start_mark
+                )
         return super().construct_mapping(node, deep=deep)
 
     def construct_yaml_timestamp(self, node):  # type: ignore[override]
@@ -50,13 +52,15 @@ _UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _UniqueKeyLoader
 def load_yaml(text: str, label: str) -> Any:
     """The values of a YAML text (None when it is empty); InputError naming the line and the fix when it is not YAML."""
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader) if text.strip() else None  # noqa: S506 (a SafeLoader)
+        return yaml.load(text, Loader=_UniqueKeyLoader) if text.strip() else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or "not valid YAML"
         context, opened = getattr(exc, "context", None), getattr(exc, "context_mark", None)
-        if context and problem.startswith("but "):  # 'expected a single document in the stream, but found another document'
+        if context and problem.startswith(
+            "but "
+        ):  # 'expected a single document in the stream, but found another document'
             problem = f"{context}, {problem}"
         fix = "check indentation and quoting"
         if context in _BRACKETS and opened and mark and opened.line != mark.line:

@@ -19,11 +19,11 @@ import errno
 import html
 import mimetypes
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable
 from urllib.parse import unquote, urlsplit
 
 from briefgen.build import BuildOptions
@@ -32,8 +32,14 @@ from briefgen.live.watch import Rebuild, watch
 
 EVENTS_PATH = "/__briefgen/events"
 KEEPALIVE_SECONDS = 15.0
-_TYPES = {".html": "text/html; charset=utf-8", ".pdf": "application/pdf", ".svg": "image/svg+xml",
-          ".css": "text/css; charset=utf-8", ".otf": "font/otf", ".txt": "text/plain; charset=utf-8"}
+_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".pdf": "application/pdf",
+    ".svg": "image/svg+xml",
+    ".css": "text/css; charset=utf-8",
+    ".otf": "font/otf",
+    ".txt": "text/plain; charset=utf-8",
+}
 RELOAD_SCRIPT = """<script>
 /* briefgen serve: reload once the brief is rebuilt (Server-Sent Events; the file on disk has no script). */
 (function () {
@@ -109,11 +115,17 @@ class Preview:
 
 def page(title: str, body: str, generation: int) -> bytes:
     """A small page of our own (building, error), with the reload script."""
-    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
+    return (
+        (
+            f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
             "<style>body{font:15px/1.5 system-ui,sans-serif;margin:3em auto;max-width:56em;padding:0 1em;color:#1b1f24}"
             "h1{color:#0a2240;font-size:1.4em}pre{white-space:pre-wrap;background:#fbeaea;border-left:4px solid #a3251b;"
             "padding:1em;font-size:13px}</style></head>\n"
-            f"<body>{body}\n").encode("utf-8") + reload_script(generation) + b"</body></html>\n"
+            f"<body>{body}\n"
+        ).encode()
+        + reload_script(generation)
+        + b"</body></html>\n"
+    )
 
 
 def with_reload(document: bytes, generation: int) -> bytes:
@@ -129,7 +141,7 @@ def make_handler(preview: Preview) -> type[BaseHTTPRequestHandler]:
         server_version = "briefgen"
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, format: str, *args) -> None:  # noqa: A002 (the standard library's name)
+        def log_message(self, format: str, *args) -> None:
             pass  # the watch's report lines are what the user reads
 
         def do_HEAD(self) -> None:
@@ -142,9 +154,11 @@ def make_handler(preview: Preview) -> type[BaseHTTPRequestHandler]:
             state = preview.state
             if path in ("/", "/brief.html") and state.error is not None:
                 title = "The last rebuild failed"
-                body = (f"<h1>{title}</h1><p>The brief is shown again once a rebuild succeeds; the last good "
-                        f"files are still in {html.escape(str(preview.output_dir))}.</p>"
-                        f"<pre id=\"briefgen-error\">{html.escape(state.error)}</pre>")
+                body = (
+                    f"<h1>{title}</h1><p>The brief is shown again once a rebuild succeeds; the last good "
+                    f"files are still in {html.escape(str(preview.output_dir))}.</p>"
+                    f'<pre id="briefgen-error">{html.escape(state.error)}</pre>'
+                )
                 return self._send(HTTPStatus.OK, page(title, body, state.generation), _TYPES[".html"], head)
             file = preview.locate(path)
             if path in ("/", "/brief.html") and (file is None or not state.built):
@@ -208,8 +222,9 @@ class Server:
             self.httpd = ThreadingHTTPServer((host, port), make_handler(preview))
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise ServeError(f"port {port} on {host} is in use; pass another --port (or stop the other server)") \
-                    from None
+                raise ServeError(
+                    f"port {port} on {host} is in use; pass another --port (or stop the other server)"
+                ) from None
             raise ServeError(f"cannot serve on {host}:{port} ({exc.strerror or exc}); pass --host 127.0.0.1") from None
         self.httpd.daemon_threads = True
         self.preview = preview
@@ -231,8 +246,15 @@ class Server:
         self.thread.join(timeout=5)
 
 
-def serve(options: BuildOptions, report: Callable[[Rebuild], None], *, host: str = "127.0.0.1", port: int = 8000,
-          ready: Callable[[str], None] | None = None, stop: threading.Event | None = None) -> None:
+def serve(
+    options: BuildOptions,
+    report: Callable[[Rebuild], None],
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    ready: Callable[[str], None] | None = None,
+    stop: threading.Event | None = None,
+) -> None:
     """Serve the output folder and rebuild on every change until `stop` is set (or Ctrl-C)."""
     preview = Preview(options.output_dir)
     server = Server(preview, host, port)

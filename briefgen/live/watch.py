@@ -83,12 +83,22 @@ def watch(
     folders = [folder.resolve() for folder in watched_folders(options)]
     missing = [folder for folder in folders if not folder.is_dir()]
     if missing:
-        raise InputError([Problem(str(folder), "folder not found", fix="pass an existing folder to --inputs "
-                                  "or --templates") for folder in missing])
+        raise InputError(
+            [
+                Problem(str(folder), "folder not found", fix="pass an existing folder to --inputs or --templates")
+                for folder in missing
+            ]
+        )
     first = True
-    for changes in watchfiles.watch(*folders, watch_filter=lambda _, path: relevant(Path(path), folders),
-                                    debounce=debounce_ms, stop_event=stop, rust_timeout=WAKE_MS,
-                                    yield_on_timeout=True, raise_interrupt=True):
+    for changes in watchfiles.watch(
+        *folders,
+        watch_filter=lambda _, path: relevant(Path(path), folders),
+        debounce=debounce_ms,
+        stop_event=stop,
+        rust_timeout=WAKE_MS,
+        yield_on_timeout=True,
+        raise_interrupt=True,
+    ):
         if first:  # the first wake-up: the watcher is running now
             first = False
             report(rebuild(options, ()))  # it reads every file, whatever changed meanwhile

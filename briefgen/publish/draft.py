@@ -100,11 +100,21 @@ def _mark_stream(x0: float, y0: float, width: float, height: float) -> bytes:
     tab_w, tab_h = banner_width + 16.0, BANNER_SIZE + 7.0
     tab_x, tab_y = x0 + (width - tab_w) / 2, y0 + height - tab_h
     line, _ = _outline(BANNER, BANNER_SIZE, tab_x + 8.0, tab_y + 4.2)
-    return b"".join([
-        b"q\n", ARTIFACT, f"{GSTATE} gs {r} {g} {b} rg\n".encode(), big, b"f\nEMC\nQ\n",
-        b"q\n", ARTIFACT, f"{r} {g} {b} rg {tab_x:.2f} {tab_y:.2f} {tab_w:.2f} {tab_h:.2f} re f\n".encode(),
-        b"1 1 1 rg\n", line, b"f\nEMC\nQ\n",
-    ])
+    return b"".join(
+        [
+            b"q\n",
+            ARTIFACT,
+            f"{GSTATE} gs {r} {g} {b} rg\n".encode(),
+            big,
+            b"f\nEMC\nQ\n",
+            b"q\n",
+            ARTIFACT,
+            f"{r} {g} {b} rg {tab_x:.2f} {tab_y:.2f} {tab_w:.2f} {tab_h:.2f} re f\n".encode(),
+            b"1 1 1 rg\n",
+            line,
+            b"f\nEMC\nQ\n",
+        ]
+    )
 
 
 def mark_pdf(pdf: bytes) -> bytes:
@@ -114,9 +124,13 @@ def mark_pdf(pdf: bytes) -> bytes:
 
     reader = PdfReader(io.BytesIO(pdf))
     writer = PdfWriter(clone_from=reader)
-    gstate = DictionaryObject({NameObject("/Type"): NameObject("/ExtGState"),
-                               NameObject("/ca"): FloatObject(WATERMARK_OPACITY),
-                               NameObject("/CA"): FloatObject(WATERMARK_OPACITY)})
+    gstate = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/ExtGState"),
+            NameObject("/ca"): FloatObject(WATERMARK_OPACITY),
+            NameObject("/CA"): FloatObject(WATERMARK_OPACITY),
+        }
+    )
     for page in writer.pages:
         box = page.cropbox
         mark = _mark_stream(float(box.left), float(box.bottom), float(box.width), float(box.height))
@@ -137,20 +151,24 @@ def mark_pdf(pdf: bytes) -> bytes:
     return out.getvalue()
 
 
-BANNER_STYLE = ("margin:0;padding:4px 0;background:#b3171f;color:#fff;text-align:center;font:600 12px/1.4 Inter,"
-                "sans-serif;letter-spacing:0.08em;text-transform:uppercase")
+BANNER_STYLE = (
+    "margin:0;padding:4px 0;background:#b3171f;color:#fff;text-align:center;font:600 12px/1.4 Inter,"
+    "sans-serif;letter-spacing:0.08em;text-transform:uppercase"
+)
 _BODY = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
+
+
 def mark_html(html: str) -> str:
     """The draft's HTML: a red banner saying it is a draft, right after <body>.
 
     Its colours are in the element itself, so it shows wherever the HTML is opened; brief.css adds
     the diagonal word where the stylesheet is found.
     """
-    banner = (f'<p class="briefgen-draft" role="note" style="{BANNER_STYLE}"><strong>{MARK_TEXT}</strong></p>\n')
+    banner = f'<p class="briefgen-draft" role="note" style="{BANNER_STYLE}"><strong>{MARK_TEXT}</strong></p>\n'
     body = _BODY.search(html)
     if body is None:  # an override without <body>: the banner still opens the document
         return banner + html
-    return html[:body.end()] + "\n" + banner + html[body.end():]
+    return html[: body.end()] + "\n" + banner + html[body.end() :]
 
 
 def keep_publishable(stage: Path, html: str, publication: dict, cache) -> None:
@@ -159,8 +177,8 @@ def keep_publishable(stage: Path, html: str, publication: dict, cache) -> None:
     The draft PDF is the rendered one with the mark drawn over each page (mark_pdf), cached
     by the rendered PDF's digest, so an unchanged brief is not marked again.
     """
-    from briefgen.store.cache import digest
     from briefgen.files import write_atomic
+    from briefgen.store.cache import digest
 
     final = stage / PUBLISHABLE
     final.mkdir()

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from briefgen.store.historydb import (
-    PROVENANCE,
     HistoryError,
     cause,
     connect,
@@ -85,8 +84,10 @@ class Publication:
         return f"{self.as_of.isoformat()}/v{self.version}"
 
 
-_PUBLICATION = ("id, build_id, as_of, version, approved_by, note, published_at, pdf_sha256, pdf_size, folder, "
-                "recalled_at, recall_reason")
+_PUBLICATION = (
+    "id, build_id, as_of, version, approved_by, note, published_at, pdf_sha256, pdf_size, folder, "
+    "recalled_at, recall_reason"
+)
 
 
 def _publication(row: tuple) -> Publication:
@@ -137,14 +138,30 @@ def writer(output_dir: Path) -> Iterator[sqlite3.Connection]:
 def last_build(output_dir: Path) -> BuildProvenance:
     """The last build recorded (what `briefgen publish` turns into a publication)."""
     with _read(output_dir) as db:
-        row = None if db is None else db.execute(
-            "SELECT id, as_of, pdf_sha256, final_sha256, build_key, inputs_dir, templates_dir, options, warnings"
-            " FROM builds ORDER BY id DESC LIMIT 1").fetchone()
+        row = (
+            None
+            if db is None
+            else db.execute(
+                "SELECT id, as_of, pdf_sha256, final_sha256, build_key, inputs_dir, templates_dir, options, warnings"
+                " FROM builds ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+        )
     if row is None:
-        raise HistoryError(f"no build recorded by this briefgen in {history_path(output_dir)}; run briefgen build first")
+        raise HistoryError(
+            f"no build recorded by this briefgen in {history_path(output_dir)}; run briefgen build first"
+        )
     build_id, as_of, pdf, final, key, inputs, templates, options, warnings = row
-    return BuildProvenance(build_id, date.fromisoformat(as_of), pdf, final, key, inputs, templates,
-                           tuple(json.loads(options or "[]")), tuple(json.loads(warnings or "[]")))
+    return BuildProvenance(
+        build_id,
+        date.fromisoformat(as_of),
+        pdf,
+        final,
+        key,
+        inputs,
+        templates,
+        tuple(json.loads(options or "[]")),
+        tuple(json.loads(warnings or "[]")),
+    )
 
 
 def build_figures(output_dir: Path, build_id: int) -> dict:
@@ -165,25 +182,52 @@ def publications(output_dir: Path) -> list[Publication]:
     return [_publication(row) for row in rows]
 
 
-def add_publication(db: sqlite3.Connection, *, build_id: int, as_of: date, version: int, approved_by: str,
-                    note: str | None, published_at: str, pdf_sha256: str, pdf_size: int, folder: str) -> Publication:
+def add_publication(
+    db: sqlite3.Connection,
+    *,
+    build_id: int,
+    as_of: date,
+    version: int,
+    approved_by: str,
+    note: str | None,
+    published_at: str,
+    pdf_sha256: str,
+    pdf_size: int,
+    folder: str,
+) -> Publication:
     """Record version `version` for `as_of` inside the open transaction `db` (from `next_version`)."""
     cursor = db.execute(
         "INSERT INTO publications (build_id, as_of, version, approved_by, note, published_at, pdf_sha256, pdf_size,"
         " folder) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (build_id, as_of.isoformat(), version, approved_by, note, published_at, pdf_sha256, pdf_size, folder))
-    return Publication(int(cursor.lastrowid), build_id, as_of, version, approved_by, note, published_at, pdf_sha256,
-                       pdf_size, folder, None, None)
+        (build_id, as_of.isoformat(), version, approved_by, note, published_at, pdf_sha256, pdf_size, folder),
+    )
+    return Publication(
+        int(cursor.lastrowid),
+        build_id,
+        as_of,
+        version,
+        approved_by,
+        note,
+        published_at,
+        pdf_sha256,
+        pdf_size,
+        folder,
+        None,
+        None,
+    )
 
 
 def next_version(db: sqlite3.Connection, as_of: date) -> int:
     """The version a new publication for `as_of` gets: 1, then one more than the highest so far."""
-    return db.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM publications WHERE as_of = ?",
-                      (as_of.isoformat(),)).fetchone()[0]
+    return db.execute(
+        "SELECT COALESCE(MAX(version), 0) + 1 FROM publications WHERE as_of = ?", (as_of.isoformat(),)
+    ).fetchone()[0]
 
 
 def mark_recalled(db: sqlite3.Connection, publication: Publication, when: str, reason: str) -> Publication:
-    db.execute("UPDATE publications SET recalled_at = ?, recall_reason = ? WHERE id = ?", (when, reason, publication.id))
+    db.execute(
+        "UPDATE publications SET recalled_at = ?, recall_reason = ? WHERE id = ?", (when, reason, publication.id)
+    )
     return Publication(**{**publication.__dict__, "recalled_at": when, "recall_reason": reason})
 
 
@@ -194,8 +238,10 @@ def find_publication(output_dir: Path, label: str) -> Publication:
         if publication.label == label:
             return publication
     names = ", ".join(p.label for p in known) or "none yet"
-    raise HistoryError(f"no publication {label!r} in {history_path(output_dir)} (published: {names}); "
-                       "name it as <as-of>/v<N>, e.g. 2026-01-15/v1")
+    raise HistoryError(
+        f"no publication {label!r} in {history_path(output_dir)} (published: {names}); "
+        "name it as <as-of>/v<N>, e.g. 2026-01-15/v1"
+    )
 
 
 def by_sha256(output_dir: Path, sha256: str) -> Publication | None:
@@ -204,9 +250,9 @@ def by_sha256(output_dir: Path, sha256: str) -> Publication | None:
     return matches[-1] if matches else None
 
 
-
-def lifecycle_table(builds, published: list[Publication], key_figures: Sequence[KeyFigure] = (), *,
-                    published_only: bool = False) -> str:
+def lifecycle_table(
+    builds, published: list[Publication], key_figures: Sequence[KeyFigure] = (), *, published_only: bool = False
+) -> str:
     """`briefgen history`: each build with its status (draft, published, revised, recalled), version and approver.
 
     A build published more than once gets a line per version; `published_only` lists publications
@@ -223,10 +269,22 @@ def lifecycle_table(builds, published: list[Publication], key_figures: Sequence[
         figures = key_cells(keys, record.figures)
         versions = by_build.get(record.id, [])
         if not versions and not published_only:
-            rows.append((str(record.id), record.as_of.isoformat(), DRAFT, "-", "-", "-", record.pdf_sha256[:12], *figures))
+            rows.append(
+                (str(record.id), record.as_of.isoformat(), DRAFT, "-", "-", "-", record.pdf_sha256[:12], *figures)
+            )
         for p in versions:
-            rows.append((str(record.id), p.as_of.isoformat(), p.status, f"v{p.version}", " ".join(p.approved_by.split()),
-                         p.published_at.replace("T", " ").rstrip("Z")[:16], p.pdf_sha256[:12], *figures))
+            rows.append(
+                (
+                    str(record.id),
+                    p.as_of.isoformat(),
+                    p.status,
+                    f"v{p.version}",
+                    " ".join(p.approved_by.split()),
+                    p.published_at.replace("T", " ").rstrip("Z")[:16],
+                    p.pdf_sha256[:12],
+                    *figures,
+                )
+            )
     if len(rows) == 1:
         return "nothing published yet; briefgen publish --approved-by NAME publishes the last build\n"
     return "\n".join(aligned(rows, right={0, *range(7, 7 + len(keys))})) + "\n"

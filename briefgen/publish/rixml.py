@@ -23,8 +23,15 @@ NAMESPACE = "http://www.rixml.org/2017/9/RIXML"
 SIDECAR = "brief.rixml.xml"
 STATUS = {"published": "Published", "revised": "Revised", "recalled": "Recalled"}
 # ISO 10383 market identifier codes of the US exchanges an issuer's `exchange` may name
-MIC = {"NASDAQ": "XNAS", "NYSE": "XNYS", "NYSE AMERICAN": "XASE", "NYSEAMERICAN": "XASE", "AMEX": "XASE",
-       "CBOE": "BATS", "OTC": "OTCM"}
+MIC = {
+    "NASDAQ": "XNAS",
+    "NYSE": "XNYS",
+    "NYSE AMERICAN": "XASE",
+    "NYSEAMERICAN": "XASE",
+    "AMEX": "XASE",
+    "CBOE": "BATS",
+    "OTC": "OTCM",
+}
 
 
 @dataclass(frozen=True)
@@ -75,8 +82,13 @@ def rixml_document(facts: RixmlFacts) -> bytes:
     root.set("createDateTime", facts.published_at)
     root.set("language", "eng")
     product = _el(root, "Product", productID=f"{rid}-v{facts.version}")
-    status = _el(product, "StatusInfo", statusType=STATUS[facts.status], statusDateTime=facts.status_time,
-                 currentStatusIndicator="Yes")
+    status = _el(
+        product,
+        "StatusInfo",
+        statusType=STATUS[facts.status],
+        statusDateTime=facts.status_time,
+        currentStatusIndicator="Yes",
+    )
     _el(status, "Version", str(facts.version))
 
     source = _el(product, "Source")
@@ -85,8 +97,13 @@ def rixml_document(facts: RixmlFacts) -> bytes:
     if facts.analysts:
         group = _el(house, "PersonGroup", role="Author")
         for number, analyst in enumerate(facts.analysts, start=1):
-            member = _el(group, "PersonGroupMember", sequence=str(number), primaryIndicator="Yes" if number == 1 else "No",
-                         role="Author")
+            member = _el(
+                group,
+                "PersonGroupMember",
+                sequence=str(number),
+                primaryIndicator="Yes" if number == 1 else "No",
+                role="Author",
+            )
             person_id = hashlib.sha256(analyst["name"].encode()).hexdigest()[:12]
             person = _el(member, "Person", personID=f"analyst-{person_id}")
             family, given = _split_name(analyst["name"])
@@ -109,8 +126,9 @@ def rixml_document(facts: RixmlFacts) -> bytes:
     _el(content, "Title", facts.title)
     if facts.takeaways:
         _el(content, "Abstract", "\n".join(f"- {item}" for item in facts.takeaways))
-    resource = _el(content, "Resource", resourceID="pdf", language="eng", sizeInBytes=str(facts.pdf_size),
-                   primaryIndicator="Yes")
+    resource = _el(
+        content, "Resource", resourceID="pdf", language="eng", sizeInBytes=str(facts.pdf_size), primaryIndicator="Yes"
+    )
     if facts.pages:
         _el(resource, "Length", str(facts.pages), lengthUnit="Pages")
     _el(resource, "MIMEType", "application/pdf")
@@ -120,18 +138,28 @@ def rixml_document(facts: RixmlFacts) -> bytes:
     if facts.issuers:
         details = _el(context, "IssuerDetails")
         for number, issuer in enumerate(facts.issuers, start=1):
-            node = _el(details, "Issuer", issuerType="Corporate", domicileCountryCode=None, sequence=str(number),
-                       primaryIndicator="No")
+            node = _el(
+                details,
+                "Issuer",
+                issuerType="Corporate",
+                domicileCountryCode=None,
+                sequence=str(number),
+                primaryIndicator="No",
+            )
             securities = _el(node, "SecurityDetails")
             security = _el(securities, "Security", primaryIndicator="Yes")
             mic = MIC.get((issuer.get("exchange") or "").upper())
-            sid = _el(security, "SecurityID", idType="ExchangeTicker", idValue=issuer["ticker"], tradingCountryCode="US")
+            sid = _el(
+                security, "SecurityID", idType="ExchangeTicker", idValue=issuer["ticker"], tradingCountryCode="US"
+            )
             if issuer.get("exchange"):
                 _el(sid, "TradingExchange", issuer["exchange"], tradingExchangeCode=mic)
             _el(security, "SecurityName", issuer.get("name") or issuer["ticker"])
             _el(security, "AssetClass", assetClass="Equity")
             _el(security, "AssetType", assetType="Stock")
-            _el(node, "IssuerName", nameType="Legal").append(_named("NameValue", issuer.get("name") or issuer["ticker"]))
+            _el(node, "IssuerName", nameType="Legal").append(
+                _named("NameValue", issuer.get("name") or issuer["ticker"])
+            )
     details = _el(context, "ProductDetails", publicationDateTime=facts.published_at, periodicalIndicator="Yes")
     _el(details, "ProductCategory", productCategory="Report")
     _el(details, "ProductFocus", focus="SectorIndustry", primaryIndicator="Yes")

@@ -15,12 +15,11 @@ import re
 import shutil
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from briefgen.publish.draft import PUBLISHABLE
 from briefgen.errors import BriefgenError, DistributionError
-from briefgen.store.history import file_sha256
+from briefgen.publish.draft import PUBLISHABLE
 from briefgen.publish.lifecycle import (
     RECALLED,
     Publication,
@@ -33,6 +32,7 @@ from briefgen.publish.lifecycle import (
     publications,
     writer,
 )
+from briefgen.store.history import file_sha256
 
 PUBLISHED_DIR = "published"
 # Rendered by the shipped partials/disclosures.html; a desk's own override leaves it out (docs/publishing.md).
@@ -49,7 +49,7 @@ class PublishError(BriefgenError):
 
 
 def _utc(now: datetime | None) -> datetime:
-    return (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+    return (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
 
 
 def _iso(moment: datetime) -> str:
@@ -77,12 +77,16 @@ def check_disclosures(html: str) -> str | None:
     section = _DISCLOSURES.search(html)
     words = _TAG.sub(" ", _HEADING.sub(" ", section.group(1))).split() if section else []
     if not words:
-        return ("the brief's disclosures are empty (partials/disclosures.html prints no text but headings); "
-                "put the desk's disclosures in it, in your --templates folder, and build again")
+        return (
+            "the brief's disclosures are empty (partials/disclosures.html prints no text but headings); "
+            "put the desk's disclosures in it, in your --templates folder, and build again"
+        )
     if PLACEHOLDER_MARK in html:
-        return ("the disclosures are still the shipped placeholder text; copy partials/disclosures.html to your "
-                "--templates folder, put in the wording compliance approved, delete the line "
-                f"{PLACEHOLDER_MARK!r}, and build again")
+        return (
+            "the disclosures are still the shipped placeholder text; copy partials/disclosures.html to your "
+            "--templates folder, put in the wording compliance approved, delete the line "
+            f"{PLACEHOLDER_MARK!r}, and build again"
+        )
     return None
 
 
@@ -93,11 +97,12 @@ class Published:
     files: tuple[Path, ...]
 
 
-def publish(output_dir: Path, inputs_dir: Path, *, approved_by: str, note: str | None = None,
-            now: datetime | None = None) -> Published:
+def publish(
+    output_dir: Path, inputs_dir: Path, *, approved_by: str, note: str | None = None, now: datetime | None = None
+) -> Published:
     """Publish the last build as the next version for its as-of date; every check runs before any write."""
-    from briefgen.store.audit import append
     from briefgen.inputs.config import load_config
+    from briefgen.store.audit import append
     from briefgen.store.keys import build_keys
 
     output = Path(output_dir)
@@ -116,17 +121,25 @@ def publish(output_dir: Path, inputs_dir: Path, *, approved_by: str, note: str |
     if not Path(inputs_dir).is_dir():
         raise PublishError(f"{inputs_dir}: no such inputs folder (give --inputs)")
     if build_keys(inputs_dir, templates, build.options, build.sector).build != build.build_key:
-        raise PublishError(f"the inputs in {inputs_dir} or the templates changed since the last build (id {build.id});"
-                           " build first, review the draft, then publish")
+        raise PublishError(
+            f"the inputs in {inputs_dir} or the templates changed since the last build (id {build.id});"
+            " build first, review the draft, then publish"
+        )
     config = load_config(Path(inputs_dir))
     for analyst in config.analysts:
         if _same_person(analyst.name, approver):
-            raise PublishError(f"{approver} is an analyst of this brief; the approval must come from someone else "
-                               "(a supervisory analyst or compliance)")
+            raise PublishError(
+                f"{approver} is an analyst of this brief; the approval must come from someone else "
+                "(a supervisory analyst or compliance)"
+            )
     if build.warnings:
-        listed = "; ".join(build.warnings[:5]) + (f"; and {len(build.warnings) - 5} more" if len(build.warnings) > 5 else "")
-        raise PublishError(f"the last build had {len(build.warnings)} warning(s), which --strict would refuse: "
-                           f"{listed}. Fix them and build again")
+        listed = "; ".join(build.warnings[:5]) + (
+            f"; and {len(build.warnings) - 5} more" if len(build.warnings) > 5 else ""
+        )
+        raise PublishError(
+            f"the last build had {len(build.warnings)} warning(s), which --strict would refuse: "
+            f"{listed}. Fix them and build again"
+        )
     html = (final / "brief.html").read_text(encoding="utf-8")
     if problem := check_disclosures(html):
         raise PublishError(problem)
@@ -140,18 +153,39 @@ def publish(output_dir: Path, inputs_dir: Path, *, approved_by: str, note: str |
         relative = f"{PUBLISHED_DIR}/{build.as_of.isoformat()}/v{version}"
         target = output / relative
         if not _inside(output, target.parent):
-            raise PublishError(f"{output / PUBLISHED_DIR} leads outside {output} (a link); briefgen never follows a "
-                               "link out of its folders")
+            raise PublishError(
+                f"{output / PUBLISHED_DIR} leads outside {output} (a link); briefgen never follows a "
+                "link out of its folders"
+            )
         if target.exists():
             raise PublishError(f"{target} exists but is not a recorded publication; move it away and publish again")
-        publication = add_publication(db, build_id=build.id, as_of=build.as_of, version=version, approved_by=approver,
-                                      note=note, published_at=_iso(moment), pdf_sha256=hashlib.sha256(pdf).hexdigest(),
-                                      pdf_size=len(pdf), folder=relative)
+        publication = add_publication(
+            db,
+            build_id=build.id,
+            as_of=build.as_of,
+            version=version,
+            approved_by=approver,
+            note=note,
+            published_at=_iso(moment),
+            pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+            pdf_size=len(pdf),
+            folder=relative,
+        )
         _write_folder(output, target, pdf, html, figures, facts, publication)
         try:  # in the transaction: no publication without its audit entry
-            append(output, "publish", {"publication": publication.label, "build": build.id,
-                                       "status": publication.status, "approved_by": approver, "note": note or "",
-                                       "pdf_sha256": publication.pdf_sha256}, at=moment)
+            append(
+                output,
+                "publish",
+                {
+                    "publication": publication.label,
+                    "build": build.id,
+                    "status": publication.status,
+                    "approved_by": approver,
+                    "note": note or "",
+                    "pdf_sha256": publication.pdf_sha256,
+                },
+                at=moment,
+            )
         except BaseException:
             shutil.rmtree(target, ignore_errors=True)  # ours: renamed into place just above
             raise
@@ -167,8 +201,9 @@ def _inside(root: Path, path: Path) -> bool:
     return existing.resolve().is_relative_to(root.resolve())
 
 
-def _write_folder(output: Path, target: Path, pdf: bytes, html: str, figures: dict, facts: dict,
-                  publication: Publication) -> None:
+def _write_folder(
+    output: Path, target: Path, pdf: bytes, html: str, figures: dict, facts: dict, publication: Publication
+) -> None:
     """Write the publication's files into a staging folder beside `target`, then rename it into place."""
     from briefgen.files import write_atomic
 
@@ -183,8 +218,10 @@ def _write_folder(output: Path, target: Path, pdf: bytes, html: str, figures: di
             for chart in sorted(charts.glob("*.svg")):
                 if chart.is_file() and not chart.is_symlink():
                     shutil.copyfile(chart, stage / "charts" / chart.name)
-        write_atomic(stage / "figures.json", (json.dumps(figures, indent=1, sort_keys=True, ensure_ascii=False)
-                                              + "\n").encode("utf-8"))
+        write_atomic(
+            stage / "figures.json",
+            (json.dumps(figures, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8"),
+        )
         write_atomic(stage / SIDECAR, sidecar(facts, publication, pdf))
         stage.rename(target)
     except BaseException:
@@ -204,19 +241,32 @@ def sidecar(facts: dict, publication: Publication, pdf: bytes, *, status_time: s
     from briefgen.publish.rixml import RixmlFacts, rixml_document
 
     pages = len(PdfReader(io.BytesIO(pdf)).pages)
-    return rixml_document(RixmlFacts(
-        as_of=publication.as_of, version=publication.version, status=publication.status,
-        status_time=status_time or publication.published_at, published_at=publication.published_at,
-        house=facts["house"], series=facts["series"], title=facts["title"], takeaways=facts["takeaways"],
-        analysts=facts["analysts"], issuers=facts["issuers"], pdf_name="brief.pdf", pdf_size=len(pdf), pages=pages))
+    return rixml_document(
+        RixmlFacts(
+            as_of=publication.as_of,
+            version=publication.version,
+            status=publication.status,
+            status_time=status_time or publication.published_at,
+            published_at=publication.published_at,
+            house=facts["house"],
+            series=facts["series"],
+            title=facts["title"],
+            takeaways=facts["takeaways"],
+            analysts=facts["analysts"],
+            issuers=facts["issuers"],
+            pdf_name="brief.pdf",
+            pdf_size=len(pdf),
+            pages=pages,
+        )
+    )
 
 
 def recall(output_dir: Path, label: str, *, reason: str, now: datetime | None = None) -> Publication:
     """Mark publication `<as-of>/v<N>` recalled and rewrite its RIXML sidecar with that status."""
-    from briefgen.store.audit import append
     from briefgen.files import write_atomic
     from briefgen.publish.lifecycle import find_publication
     from briefgen.publish.rixml import restatus
+    from briefgen.store.audit import append
 
     output = Path(output_dir)
     reason = _text(reason, "--reason", MAX_NOTE, one_line=False)
@@ -233,8 +283,12 @@ def recall(output_dir: Path, label: str, *, reason: str, now: datetime | None = 
         recalled = mark_recalled(db, publication, moment, reason)
         write_atomic(sidecar_path, restatus(original, "recalled", moment))
         try:  # in the transaction: no recall without its audit entry
-            append(output, "recall", {"publication": label, "reason": reason, "pdf_sha256": publication.pdf_sha256},
-                   at=_utc(now))
+            append(
+                output,
+                "recall",
+                {"publication": label, "reason": reason, "pdf_sha256": publication.pdf_sha256},
+                at=_utc(now),
+            )
         except BaseException:
             write_atomic(sidecar_path, original)
             raise
@@ -247,11 +301,15 @@ def publication_facts(context, issuers: list[dict]) -> dict:
     issuers are the companies the note covers (the sector's Sector.issuers): ticker, name, exchange.
     """
     config = context.config
-    return {"title": f"{context.series}: {context.headline}", "headline": context.headline,
-            "takeaways": list(context.takeaways), "house": config.house, "series": context.series,
-            "analysts": [{"name": a.name, "email": a.email, "phone": a.phone} for a in config.analysts],
-            "issuers": issuers}
-
+    return {
+        "title": f"{context.series}: {context.headline}",
+        "headline": context.headline,
+        "takeaways": list(context.takeaways),
+        "house": config.house,
+        "series": context.series,
+        "analysts": [{"name": a.name, "email": a.email, "phone": a.phone} for a in config.analysts],
+        "issuers": issuers,
+    }
 
 
 # --- what distribute may send ----------------------------------------------------------------
@@ -269,36 +327,47 @@ def select_brief(output_dir: Path, brief: Path | None, *, allow_draft: bool = Fa
     if brief is None:
         known = publications(output)
         if not known:
-            raise DistributionError(f"nothing published yet in {output}; run `briefgen publish --approved-by NAME` "
-                                    "after reviewing the draft (or pass --brief FILE --allow-draft for internal review)")
+            raise DistributionError(
+                f"nothing published yet in {output}; run `briefgen publish --approved-by NAME` "
+                "after reviewing the draft (or pass --brief FILE --allow-draft for internal review)"
+            )
         latest = max(known, key=lambda p: (p.as_of, p.version))
         if latest.status == RECALLED:
-            raise DistributionError(f"the latest publication, {latest.label}, was recalled ({latest.recall_reason}); "
-                                    "publish a revision first")
+            raise DistributionError(
+                f"the latest publication, {latest.label}, was recalled ({latest.recall_reason}); "
+                "publish a revision first"
+            )
         return Selected(output / latest.folder / "brief.pdf", latest)
     if not brief.is_file():
         raise DistributionError(f"{brief} not found; run `briefgen build` first, or pass --brief FILE")
     publication = by_sha256(output, file_sha256(brief))
     if publication is not None and publication.status == RECALLED:
-        raise DistributionError(f"{brief} is {publication.label}, which was recalled on {publication.recalled_at} "
-                                f"({publication.recall_reason}); nobody is sent a recalled version")
+        raise DistributionError(
+            f"{brief} is {publication.label}, which was recalled on {publication.recalled_at} "
+            f"({publication.recall_reason}); nobody is sent a recalled version"
+        )
     if publication is None and not allow_draft:
-        raise DistributionError(f"{brief} is a draft, not a recorded publication; publish it with "
-                                "`briefgen publish --approved-by NAME` and send that (or pass --allow-draft to send "
-                                "it to an internal review list)")
+        raise DistributionError(
+            f"{brief} is a draft, not a recorded publication; publish it with "
+            "`briefgen publish --approved-by NAME` and send that (or pass --allow-draft to send "
+            "it to an internal review list)"
+        )
     return Selected(brief, publication)
 
 
-def embargo_until(publication: Publication | None, tier: str | None, embargo_hours: dict[str, float]) -> datetime | None:
+def embargo_until(
+    publication: Publication | None, tier: str | None, embargo_hours: dict[str, float]
+) -> datetime | None:
     """When a client of `tier` may receive `publication`: None for at once (no embargo, or a draft)."""
     if publication is None or not tier or tier not in embargo_hours:
         return None
-    published = datetime.strptime(publication.published_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    published = datetime.strptime(publication.published_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     return published + timedelta(hours=embargo_hours[tier])
 
 
-def held_clients(publication: Publication | None, clients, embargo_hours: dict[str, float],
-                 now: datetime | None = None) -> dict[str, datetime]:
+def held_clients(
+    publication: Publication | None, clients, embargo_hours: dict[str, float], now: datetime | None = None
+) -> dict[str, datetime]:
     """client_id -> the time its embargo ends, for every client not yet due at `now`."""
     moment = _utc(now)
     held = {}
@@ -307,4 +376,3 @@ def held_clients(publication: Publication | None, clients, embargo_hours: dict[s
         if until is not None and until > moment:
             held[client.client_id] = until
     return held
-

@@ -52,7 +52,9 @@ def audit_path(output_dir: Path) -> Path:
 
 def _digest(entry: Mapping[str, Any]) -> str:
     body = {k: v for k, v in entry.items() if k != "hash"}
-    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    ).hexdigest()
 
 
 def _last_hash(handle) -> str:
@@ -109,11 +111,17 @@ def verify(output_dir: Path) -> AuditCheck:
             return AuditCheck(tuple(entries), number, f"line {number} is not a JSON entry")
         entries.append(AuditEntry(number, data))
         if data.get("prev") != prev:
-            return AuditCheck(tuple(entries), number, f"line {number} does not follow the entry before it "
-                                                      "(an entry was removed, reordered or edited)")
+            return AuditCheck(
+                tuple(entries),
+                number,
+                f"line {number} does not follow the entry before it (an entry was removed, reordered or edited)",
+            )
         if data.get("hash") != _digest(data):
-            return AuditCheck(tuple(entries), number, f"line {number} was changed after it was written "
-                                                      "(its hash does not match its content)")
+            return AuditCheck(
+                tuple(entries),
+                number,
+                f"line {number} was changed after it was written (its hash does not match its content)",
+            )
         prev = data["hash"]
     return AuditCheck(tuple(entries), None)
 

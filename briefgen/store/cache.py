@@ -59,8 +59,9 @@ class Cache:
     _total: int | None = field(default=None, repr=False)  # bytes in the store as last counted, plus puts since
 
     @classmethod
-    def for_output(cls, output_dir: Path, *, enabled: bool = True, refresh: bool = False,
-                   max_bytes: int = DEFAULT_MAX_BYTES) -> Cache:
+    def for_output(
+        cls, output_dir: Path, *, enabled: bool = True, refresh: bool = False, max_bytes: int = DEFAULT_MAX_BYTES
+    ) -> Cache:
         """The store of an output folder; OutputError if output/.cache is a link leading out of it."""
         from briefgen.files import inside
 
@@ -87,7 +88,11 @@ class Cache:
             self.misses[kind] += 1
             return None
         data = raw[HEADER_BYTES:]
-        if len(raw) < HEADER_BYTES or not raw.startswith(MAGIC) or raw[len(MAGIC):HEADER_BYTES] != _seal(kind, key, data):
+        if (
+            len(raw) < HEADER_BYTES
+            or not raw.startswith(MAGIC)
+            or raw[len(MAGIC) : HEADER_BYTES] != _seal(kind, key, data)
+        ):
             self.damaged.append(f"{kind}/{key}")
             self.misses[kind] += 1
             return None

@@ -50,7 +50,7 @@ class KeyFigure:
             value = figure.get("period") if figure else None
         else:
             section = getattr(figures, section_name, None)
-            value = getattr(getattr(section, figure_name), "period") if section is not None else None
+            value = getattr(section, figure_name).period if section is not None else None
         return finite(value)
 
     def change(self, new: float | None, old: float | None) -> float | None:

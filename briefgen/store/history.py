@@ -17,7 +17,7 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -129,7 +129,7 @@ def record_build(
     (briefgen.store.historydb.PROVENANCE).
     """
     path = history_path(output_dir)
-    when = (recorded_at or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
+    when = (recorded_at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
     (period_start, period_end), (compare_start, compare_end) = _span(period), _span(compare)
     try:
         figures_json = json.dumps(figures, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
@@ -144,16 +144,29 @@ def record_build(
                 cursor = db.execute(
                     "INSERT INTO builds (recorded_at, as_of, period_start, period_end, compare_start, compare_end,"
                     " pdf_sha256, pdf_variant, figures) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (when, as_of.isoformat(), period_start.isoformat(), period_end.isoformat(),
-                     compare_start.isoformat(), compare_end.isoformat(), pdf_sha256, pdf_variant, figures_json),
+                    (
+                        when,
+                        as_of.isoformat(),
+                        period_start.isoformat(),
+                        period_end.isoformat(),
+                        compare_start.isoformat(),
+                        compare_end.isoformat(),
+                        pdf_sha256,
+                        pdf_variant,
+                        figures_json,
+                    ),
                 )
                 build_id = int(cursor.lastrowid)
                 if provenance:
                     names = [name for name in PROVENANCE if name in provenance]
-                    db.execute(f"UPDATE builds SET {', '.join(f'{n} = ?' for n in names)} WHERE id = ?",
-                               (*(provenance[n] for n in names), build_id))
-                db.executemany("INSERT INTO sources (build_id, name, sha256) VALUES (?, ?, ?)",
-                               [(build_id, name, sha) for name, sha in hashes])
+                    db.execute(
+                        f"UPDATE builds SET {', '.join(f'{n} = ?' for n in names)} WHERE id = ?",
+                        (*(provenance[n] for n in names), build_id),
+                    )
+                db.executemany(
+                    "INSERT INTO sources (build_id, name, sha256) VALUES (?, ?, ?)",
+                    [(build_id, name, sha) for name, sha in hashes],
+                )
                 db.execute("COMMIT")
             except BaseException:
                 if db.in_transaction:  # SQLite may have rolled back already (a full disk)
@@ -182,14 +195,17 @@ def file_sha256(path: Path) -> str:
 
 # --- reading ---------------------------------------------------------------------------------
 
-_COLUMNS = "id, recorded_at, as_of, period_start, period_end, compare_start, compare_end, pdf_sha256, pdf_variant, figures"
+_COLUMNS = (
+    "id, recorded_at, as_of, period_start, period_end, compare_start, compare_end, pdf_sha256, pdf_variant, figures"
+)
 
 
 def _record(row: tuple) -> BuildRecord:
     build_id, recorded_at, as_of, p0, p1, c0, c1, pdf, variant, figures = row
     iso = date.fromisoformat
-    return BuildRecord(build_id, recorded_at, iso(as_of), (iso(p0), iso(p1)), (iso(c0), iso(c1)), pdf, variant,
-                       json.loads(figures))
+    return BuildRecord(
+        build_id, recorded_at, iso(as_of), (iso(p0), iso(p1)), (iso(c0), iso(c1)), pdf, variant, json.loads(figures)
+    )
 
 
 def previous_brief(output_dir: Path, as_of: date) -> PreviousBrief | None:
@@ -210,7 +226,8 @@ def previous_brief(output_dir: Path, as_of: date) -> PreviousBrief | None:
             row = db.execute(
                 "SELECT b.id, b.as_of, b.figures FROM publications p JOIN builds b ON b.id = p.build_id"
                 " WHERE p.as_of < ? AND p.recalled_at IS NULL ORDER BY p.as_of DESC, p.version DESC LIMIT 1",
-                (as_of.isoformat(),)).fetchone()
+                (as_of.isoformat(),),
+            ).fetchone()
         except sqlite3.Error as exc:
             raise HistoryError(f"{path}: cannot read the build history ({cause(exc, path)})") from None
     if row is None:
@@ -244,8 +261,9 @@ def list_builds(output_dir: Path) -> list[BuildRecord]:
     return [_record(row) for row in rows]
 
 
-def diff_builds(output_dir: Path, old_id: int | None = None, new_id: int | None = None,
-                skip: Iterable[str] = ()) -> BuildDiff:
+def diff_builds(
+    output_dir: Path, old_id: int | None = None, new_id: int | None = None, skip: Iterable[str] = ()
+) -> BuildDiff:
     """The figures and input files that differ between two builds (default: the last two recorded).
 
     `skip` names recorded figures left out (the sector's Sector.derived: figures that follow from others).
@@ -261,19 +279,27 @@ def diff_builds(output_dir: Path, old_id: int | None = None, new_id: int | None 
                 raise _no_builds(output_dir)
             if old_id is None and new_id is None:
                 if len(ids) < 2:
-                    raise HistoryError(f"only one build (id {ids[0]}) recorded in {path}; diff needs two "
-                                       "(build again, or name two ids)")
+                    raise HistoryError(
+                        f"only one build (id {ids[0]}) recorded in {path}; diff needs two "
+                        "(build again, or name two ids)"
+                    )
                 old_id, new_id = ids[-2], ids[-1]
             elif new_id is None:
                 new_id = ids[-1]
             for wanted in (old_id, new_id):
                 if wanted not in ids:
-                    raise HistoryError(f"no build {wanted} in {path} (ids run from {ids[0]} to {ids[-1]}; "
-                                       "see briefgen history)")
-            rows = {row[0]: row for row in db.execute(f"SELECT {_COLUMNS} FROM builds WHERE id IN (?, ?)",
-                                                      (old_id, new_id))}
-            hashes = {build: dict(db.execute("SELECT name, sha256 FROM sources WHERE build_id = ? ORDER BY name",
-                                             (build,)).fetchall()) for build in (old_id, new_id)}
+                    raise HistoryError(
+                        f"no build {wanted} in {path} (ids run from {ids[0]} to {ids[-1]}; see briefgen history)"
+                    )
+            rows = {
+                row[0]: row for row in db.execute(f"SELECT {_COLUMNS} FROM builds WHERE id IN (?, ?)", (old_id, new_id))
+            }
+            hashes = {
+                build: dict(
+                    db.execute("SELECT name, sha256 FROM sources WHERE build_id = ? ORDER BY name", (build,)).fetchall()
+                )
+                for build in (old_id, new_id)
+            }
         except sqlite3.Error as exc:
             raise HistoryError(f"{path}: cannot read the build history ({cause(exc, path)})") from None
     old_flat = flatten_figures(json.loads(rows[old_id][-1]), skip)
@@ -285,7 +311,16 @@ def diff_builds(output_dir: Path, old_id: int | None = None, new_id: int | None 
             unit = (new_flat.get(name) or old_flat[name])[1]
             changes.append(FigureChange(name, old, new, figure_change(old, new, unit), unit))
     old_hashes, new_hashes = hashes[old_id], hashes[new_id]
-    sources = [SourceChange(name, old_hashes.get(name), new_hashes.get(name))
-               for name in sorted(old_hashes.keys() | new_hashes.keys()) if old_hashes.get(name) != new_hashes.get(name)]
-    return BuildDiff(_record(rows[old_id]), _record(rows[new_id]), tuple(changes), len(old_flat.keys() | new_flat.keys()),
-                     tuple(sources), len(old_hashes.keys() | new_hashes.keys()))
+    sources = [
+        SourceChange(name, old_hashes.get(name), new_hashes.get(name))
+        for name in sorted(old_hashes.keys() | new_hashes.keys())
+        if old_hashes.get(name) != new_hashes.get(name)
+    ]
+    return BuildDiff(
+        _record(rows[old_id]),
+        _record(rows[new_id]),
+        tuple(changes),
+        len(old_flat.keys() | new_flat.keys()),
+        tuple(sources),
+        len(old_hashes.keys() | new_hashes.keys()),
+    )

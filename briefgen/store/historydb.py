@@ -18,7 +18,7 @@ import os
 import shutil
 import sqlite3
 from contextlib import closing
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from briefgen.errors import BriefgenError, Problem
@@ -76,7 +76,6 @@ CREATE TABLE publications (
 PROVENANCE = ("final_sha256", "build_key", "inputs_dir", "templates_dir", "options", "warnings")
 
 
-
 class HistoryError(BriefgenError):
     """The build history is missing, unreadable, or lacks the build asked for."""
 
@@ -132,7 +131,7 @@ def recover_history(output_dir: Path, today: date | None = None) -> Problem | No
     why = _damaged(path)
     if why is None:
         return None
-    stamp = (today or datetime.now(timezone.utc).date()).isoformat()
+    stamp = (today or datetime.now(UTC).date()).isoformat()
     aside = path.with_name(f"{path.name}.damaged-{stamp}")
     n = 1
     while aside.exists():
@@ -146,10 +145,15 @@ def recover_history(output_dir: Path, today: date | None = None) -> Problem | No
         if journal.exists():
             os.replace(journal, aside.with_name(aside.name + "-journal"))
     except OSError as exc:
-        raise HistoryError(f"{path} is damaged ({why}) and cannot be moved aside ({exc.strerror or exc}); "
-                           f"move it away by hand and build again") from None
-    return Problem(HISTORY_FILE, f"the build history was damaged ({why}); it was moved to {aside.name} and a new "
-                   "history is started", fix="the damaged file is kept for anyone who wants to rescue earlier records")
+        raise HistoryError(
+            f"{path} is damaged ({why}) and cannot be moved aside ({exc.strerror or exc}); "
+            f"move it away by hand and build again"
+        ) from None
+    return Problem(
+        HISTORY_FILE,
+        f"the build history was damaged ({why}); it was moved to {aside.name} and a new history is started",
+        fix="the damaged file is kept for anyone who wants to rescue earlier records",
+    )
 
 
 def cause(exc: sqlite3.Error, path: Path) -> str:
@@ -172,8 +176,9 @@ def connect(path: Path, create: bool) -> sqlite3.Connection:
             path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         else:
-            db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S,
-                                 isolation_level=None)
+            db = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None
+            )
         db.execute("PRAGMA foreign_keys = ON")
         return db
     except sqlite3.Error as exc:
@@ -184,8 +189,10 @@ def schema_version(db: sqlite3.Connection, path: Path) -> int:
     """The schema version of an open history; HistoryError for one written by a newer briefgen."""
     version = db.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
-        raise HistoryError(f"{path} was written by a newer briefgen (schema {version}, this one reads "
-                           f"{SCHEMA_VERSION}); upgrade briefgen")
+        raise HistoryError(
+            f"{path} was written by a newer briefgen (schema {version}, this one reads "
+            f"{SCHEMA_VERSION}); upgrade briefgen"
+        )
     return version
 
 

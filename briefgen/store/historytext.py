@@ -17,8 +17,12 @@ from briefgen.store.history import BuildDiff, BuildRecord, FigureChange
 def aligned(rows: Sequence[Sequence[str]], right: set[int]) -> list[str]:
     """Rows as aligned columns, two spaces apart; columns in `right` are right-aligned."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return ["  ".join(cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))).rstrip()
-            for row in rows]
+    return [
+        "  ".join(
+            cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=False))
+        ).rstrip()
+        for row in rows
+    ]
 
 
 def listed(key_figures: Sequence[KeyFigure]) -> tuple[KeyFigure, ...]:
@@ -36,8 +40,16 @@ def history_table(records: list[BuildRecord], key_figures: Sequence[KeyFigure]) 
     keys = listed(key_figures)
     rows = [("id", "as of", "period", "pdf", "variant", *(key.label for key in keys))]
     for r in records:
-        rows.append((str(r.id), r.as_of.isoformat(), f"{r.period[0]}..{r.period[1]}", r.pdf_sha256[:12],
-                     r.pdf_variant or "-", *key_cells(keys, r.figures)))
+        rows.append(
+            (
+                str(r.id),
+                r.as_of.isoformat(),
+                f"{r.period[0]}..{r.period[1]}",
+                r.pdf_sha256[:12],
+                r.pdf_variant or "-",
+                *key_cells(keys, r.figures),
+            )
+        )
     return "\n".join(aligned(rows, right={0, *range(5, 5 + len(keys))})) + "\n"
 
 
@@ -80,9 +92,16 @@ def diff_text(diff: BuildDiff) -> str:
     count = len(diff.sources)
     lines.append(f"Input files: {count or 'none'} of {diff.sources_compared} changed")
     if diff.sources:
-        rows = [(s.name, (s.old_sha256 or "-")[:12], "->", (s.new_sha256 or "-")[:12],
-                 "added" if s.old_sha256 is None else "removed" if s.new_sha256 is None else "")
-                for s in diff.sources]
+        rows = [
+            (
+                s.name,
+                (s.old_sha256 or "-")[:12],
+                "->",
+                (s.new_sha256 or "-")[:12],
+                "added" if s.old_sha256 is None else "removed" if s.new_sha256 is None else "",
+            )
+            for s in diff.sources
+        ]
         lines += ["  " + line for line in aligned(rows, right=set())]
     lines.append("")
     count = len(diff.figures)

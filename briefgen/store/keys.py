@@ -16,8 +16,22 @@ from briefgen.resources import PACKAGE_DIR, template_folders
 from briefgen.store.cache import digest
 
 # The libraries whose versions can change a chart, a table or a PDF byte.
-RENDERING_LIBRARIES = ("pandas", "numpy", "matplotlib", "jinja2", "markupsafe", "weasyprint", "pydyf", "fonttools",
-                       "pypdf", "markdown-it-py", "nh3", "tinycss2", "cssselect2", "pyphen")
+RENDERING_LIBRARIES = (
+    "pandas",
+    "numpy",
+    "matplotlib",
+    "jinja2",
+    "markupsafe",
+    "weasyprint",
+    "pydyf",
+    "fonttools",
+    "pypdf",
+    "markdown-it-py",
+    "nh3",
+    "tinycss2",
+    "cssselect2",
+    "pyphen",
+)
 COMMENTARY_DIR = "commentary"
 
 
@@ -48,8 +62,11 @@ def code_key() -> str:
             versions.append(f"{name}=={metadata.version(name)}")
         except metadata.PackageNotFoundError:
             versions.append(f"{name}==none")
-    sources = [p for p in PACKAGE_DIR.rglob("*") if p.is_file() and p.suffix in (".py", ".otf", ".txt")
-               and "templates" not in p.relative_to(PACKAGE_DIR).parts]  # the templates have a key of their own
+    sources = [
+        p
+        for p in PACKAGE_DIR.rglob("*")
+        if p.is_file() and p.suffix in (".py", ".otf", ".txt") and "templates" not in p.relative_to(PACKAGE_DIR).parts
+    ]  # the templates have a key of their own
     return digest(_files_digest(sources, PACKAGE_DIR), *versions)
 
 
@@ -87,8 +104,9 @@ def templates_key(templates_dir: Path | None, sector: str | None = None) -> str:
     return digest(*parts)
 
 
-def build_keys(inputs_dir: Path, templates_dir: Path | None, options: tuple[str, ...],
-               sector: str | None = None) -> Keys:
+def build_keys(
+    inputs_dir: Path, templates_dir: Path | None, options: tuple[str, ...], sector: str | None = None
+) -> Keys:
     """Keys for one build; `options` are the flags that change the output (windows, as-of, variant)."""
     from briefgen.sector import load_sector
 

@@ -68,14 +68,21 @@ def _encode(value: Any) -> Any:
     if isinstance(value, PurePosixPath):
         return {"$": "path", "v": str(value)}
     if isinstance(value, pd.DataFrame):
-        return {"$": "frame", "index": _index(value.index), "columns": _index(value.columns),
-                "data": [_column(value.iloc[:, i]) for i in range(value.shape[1])]}
+        return {
+            "$": "frame",
+            "index": _index(value.index),
+            "columns": _index(value.columns),
+            "data": [_column(value.iloc[:, i]) for i in range(value.shape[1])],
+        }
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         cls = type(value)
         if not cls.__module__.startswith(_PACKAGE):
             raise Unsupported(f"{cls.__module__}.{cls.__qualname__}")
-        return {"$": "dc", "cls": f"{cls.__module__}:{cls.__qualname__}",
-                "v": {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+        return {
+            "$": "dc",
+            "cls": f"{cls.__module__}:{cls.__qualname__}",
+            "v": {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)},
+        }
     raise Unsupported(type(value).__qualname__)
 
 

@@ -81,8 +81,14 @@ KEY_FIGURES = (
 )
 # Commentary files named after a section appear in it (under that title); any other file goes to the Outlook.
 SECTIONS = {
-    "summary": "Key takeaways", "network": "Network", "economics": "Mining economics", "miners": "Listed miners",
-    "equities": "Equities", "valuation": "Valuation", "deals": "Beyond block rewards", "outlook": "Outlook",
+    "summary": "Key takeaways",
+    "network": "Network",
+    "economics": "Mining economics",
+    "miners": "Listed miners",
+    "equities": "Equities",
+    "valuation": "Valuation",
+    "deals": "Beyond block rewards",
+    "outlook": "Outlook",
 }
 
 
@@ -90,6 +96,8 @@ def _blank_config() -> str:
     """brief.yaml's mining keys, commented, for `briefgen init --blank`."""
     from briefgen.sectors.bitcoin_mining.assumptions import (
         DEFAULT_FLEET_EFFICIENCY_J_PER_TH as FLEET,
+    )
+    from briefgen.sectors.bitcoin_mining.assumptions import (
         DEFAULT_POWER_PRICE_USD_PER_KWH as POWER,
     )
 
@@ -105,9 +113,14 @@ def _issuers(inputs) -> list[dict]:
     miners = inputs.miners
     if miners is None:
         return []
-    return [{"ticker": str(row["ticker"]), "name": str(row["name"]),
-             "exchange": row["exchange"] if isinstance(row.get("exchange"), str) else ""}  # NaN where left empty
-            for row in miners.drop_duplicates("ticker").to_dict("records")]
+    return [
+        {
+            "ticker": str(row["ticker"]),
+            "name": str(row["name"]),
+            "exchange": row["exchange"] if isinstance(row.get("exchange"), str) else "",
+        }  # NaN where left empty
+        for row in miners.drop_duplicates("ticker").to_dict("records")
+    ]
 
 
 def _config_model():

@@ -92,8 +92,9 @@ class Assumptions:
     _schedules: tuple[Schedule, Schedule] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_schedules", (Schedule.of(self.power_price_usd_per_kwh),
-                                                Schedule.of(self.fleet_efficiency_j_per_th)))
+        object.__setattr__(
+            self, "_schedules", (Schedule.of(self.power_price_usd_per_kwh), Schedule.of(self.fleet_efficiency_j_per_th))
+        )
 
     @property
     def power_price(self) -> Schedule:

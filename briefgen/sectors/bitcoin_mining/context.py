@@ -12,8 +12,18 @@ if TYPE_CHECKING:
     from briefgen.store.figures import KeyFigure
 
 
-def brief_context(inputs, metrics, charts, previous, commentary, sources, takeaways: str, *, series: str,
-                  key_figures: tuple[KeyFigure, ...]):
+def brief_context(
+    inputs,
+    metrics,
+    charts,
+    previous,
+    commentary,
+    sources,
+    takeaways: str,
+    *,
+    series: str,
+    key_figures: tuple[KeyFigure, ...],
+):
     """Assemble what the templates print: drafted headline and takeaways, unless the analysts wrote them.
 
     `commentary` is rendered by section, `takeaways` the text of commentary/takeaways.md; `series`

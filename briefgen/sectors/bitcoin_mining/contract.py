@@ -47,8 +47,10 @@ def market_cap_unit_hint(value: float) -> str | None:
     if 0.001 <= value < 1e4:
         # Under 100 reads best as billions (5.2 -> $5.2B), larger as millions (5,100 -> $5.1B).
         scale = 1e9 if value < 100 else 1e6
-        return ("looks like billions or millions of dollars, not dollars "
-                f"(write the full figure, e.g. {plain_number(round(value * scale))})")
+        return (
+            "looks like billions or millions of dollars, not dollars "
+            f"(write the full figure, e.g. {plain_number(round(value * scale))})"
+        )
     if 0 < value < 1e6:
         return "looks like thousands of dollars, not dollars (write the full figure)"
     return None
@@ -75,10 +77,16 @@ def _check_market_cap_product(frame: pd.DataFrame, label: str, problems: list[Pr
     product = shares * close
     wrong = (cap - product).abs() > shares * half_unit + 1.0  # + half a dollar of the cap's rounding, and float slack
     for index in traced.index[wrong.to_numpy()][:MAX_PROBLEMS]:
-        problems.append(Problem(label, f"market_cap_usd {cap[index]:,.0f} is not shares_outstanding x close_usd "
-                                       f"({int(shares[index]):,} x {close[index]:g} = {product[index]:,.0f})",
-                                row=int(frame.at[index, "_row"]), column="market_cap_usd",
-                                fix="correct the figure that is wrong, or leave shares_outstanding and close_usd blank"))
+        problems.append(
+            Problem(
+                label,
+                f"market_cap_usd {cap[index]:,.0f} is not shares_outstanding x close_usd "
+                f"({int(shares[index]):,} x {close[index]:g} = {product[index]:,.0f})",
+                row=int(frame.at[index, "_row"]),
+                column="market_cap_usd",
+                fix="correct the figure that is wrong, or leave shares_outstanding and close_usd blank",
+            )
+        )
 
 
 def _half_unit(value: float) -> float:
@@ -92,8 +100,16 @@ NETWORK = TableSpec(
     (
         Column("date", "date"),
         Column("btc_price_usd", "number", minimum=0, exclusive_minimum=True, maximum=10_000_000, unit="USD per BTC"),
-        Column("hashrate_ehs", "number", required=False, minimum=0, exclusive_minimum=True, maximum=50_000,
-               unit="EH/s", magnitude=hashrate_unit_hint),
+        Column(
+            "hashrate_ehs",
+            "number",
+            required=False,
+            minimum=0,
+            exclusive_minimum=True,
+            maximum=50_000,
+            unit="EH/s",
+            magnitude=hashrate_unit_hint,
+        ),
         Column("blocks", "integer", minimum=1, maximum=1_000, unit="blocks per day"),
         Column("fees_btc", "number", minimum=0, maximum=5_000, unit="BTC per day"),
         Column("difficulty", "number", required=False, minimum=1e6, maximum=1e18, magnitude=difficulty_unit_hint),
@@ -121,8 +137,15 @@ MINER_HASHRATE = TableSpec(
     (
         Column("date", "date"),
         Column("ticker", "ticker"),
-        Column("hashrate_ehs", "number", minimum=0, exclusive_minimum=True, maximum=2_000, unit="EH/s",
-               magnitude=hashrate_unit_hint),
+        Column(
+            "hashrate_ehs",
+            "number",
+            minimum=0,
+            exclusive_minimum=True,
+            maximum=2_000,
+            unit="EH/s",
+            magnitude=hashrate_unit_hint,
+        ),
     ),
     key=("date", "ticker"),
     required=False,
@@ -137,8 +160,9 @@ MARKET_CAPS = TableSpec(
         Column("ticker", "ticker"),
         Column("market_cap_usd", "number", minimum=1e6, maximum=1e13, unit="USD", magnitude=market_cap_unit_hint),
         dataclasses.replace(SHARES_OUTSTANDING, required=False),
-        Column("close_usd", "number", required=False, minimum=0, exclusive_minimum=True, maximum=1e6,
-               unit="USD per share"),
+        Column(
+            "close_usd", "number", required=False, minimum=0, exclusive_minimum=True, maximum=1e6, unit="USD per share"
+        ),
         Column("source", "text", required=False, max_length=80),
     ),
     key=("date", "ticker"),
@@ -188,18 +212,28 @@ class MiningConfig(BriefConfig):
     def window_problems(self, period: Window) -> list[Problem]:
         if self.deals_since is None or self.deals_since < period.end:
             return []
-        return [Problem(CONFIG_FILE, f"deals_since: {self.deals_since} is not before the period ends ({period.end})",
-                        fix="give the as-of date of the previous published brief, or delete the key to list the "
-                            "period's deals")]
+        return [
+            Problem(
+                CONFIG_FILE,
+                f"deals_since: {self.deals_since} is not before the period ends ({period.end})",
+                fix="give the as-of date of the previous published brief, or delete the key to list the period's deals",
+            )
+        ]
 
 
 class _AssumptionsModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
     # A single number here; a dated schedule ({date: value}) is taken out before and checked by parse_schedule.
-    power_price_usd_per_kwh: float = Field(default=DEFAULT_POWER_PRICE_USD_PER_KWH,
-                                           gt=BOUNDS["power_price_usd_per_kwh"][0], le=BOUNDS["power_price_usd_per_kwh"][1])
-    fleet_efficiency_j_per_th: float = Field(default=DEFAULT_FLEET_EFFICIENCY_J_PER_TH,
-                                             gt=BOUNDS["fleet_efficiency_j_per_th"][0], le=BOUNDS["fleet_efficiency_j_per_th"][1])
+    power_price_usd_per_kwh: float = Field(
+        default=DEFAULT_POWER_PRICE_USD_PER_KWH,
+        gt=BOUNDS["power_price_usd_per_kwh"][0],
+        le=BOUNDS["power_price_usd_per_kwh"][1],
+    )
+    fleet_efficiency_j_per_th: float = Field(
+        default=DEFAULT_FLEET_EFFICIENCY_J_PER_TH,
+        gt=BOUNDS["fleet_efficiency_j_per_th"][0],
+        le=BOUNDS["fleet_efficiency_j_per_th"][1],
+    )
 
 
 class MiningBriefModel(BriefModel):
@@ -234,4 +268,7 @@ class MiningBriefModel(BriefModel):
         return {**raw, "assumptions": rest}, schedules, problems
 
     def sector_values(self, taken: dict[str, Any]) -> dict[str, Any]:
-        return {"assumptions": Assumptions(**{**self.assumptions.model_dump(), **taken}), "deals_since": self.deals_since}
+        return {
+            "assumptions": Assumptions(**{**self.assumptions.model_dump(), **taken}),
+            "deals_since": self.deals_since,
+        }

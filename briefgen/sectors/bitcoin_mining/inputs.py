@@ -61,7 +61,9 @@ def check_members(frame: pd.DataFrame, label: str, miners: pd.DataFrame, problem
         ticker = row["ticker"]
         close = difflib.get_close_matches(ticker, list(members), n=1)
         fix = f"did you mean {close[0]}?" if close else "add it to miners.csv or remove the row"
-        problems.append(Problem(label, f"ticker {ticker} is not in miners.csv", row=int(row["_row"]), column="ticker", fix=fix))
+        problems.append(
+            Problem(label, f"ticker {ticker} is not in miners.csv", row=int(row["_row"]), column="ticker", fix=fix)
+        )
     if not dated:
         return
     when = pd.to_datetime(frame["date"])
@@ -71,15 +73,29 @@ def check_members(frame: pd.DataFrame, label: str, miners: pd.DataFrame, problem
     for _, row in frame[outside].head(MAX_PROBLEMS).iterrows():
         first, last = members[row["ticker"]]
         span = f"{first} to {last}" if not _absent(last) else f"from {first}"
-        problems.append(Problem(label, f"{row['ticker']} was not tracked on {row['date']} (member {span})",
-                                row=int(row["_row"]), column="date", fix="fix the date, or the membership dates in miners.csv"))
+        problems.append(
+            Problem(
+                label,
+                f"{row['ticker']} was not tracked on {row['date']} (member {span})",
+                row=int(row["_row"]),
+                column="date",
+                fix="fix the date, or the membership dates in miners.csv",
+            )
+        )
 
 
 def _check_membership_dates(frame: pd.DataFrame, label: str, problems: list[Problem]) -> None:
     for _, row in frame.iterrows():
         if not _absent(row["from"]) and not _absent(row["to"]) and row["to"] < row["from"]:
-            problems.append(Problem(label, f"'to' {row['to']} is before 'from' {row['from']}", row=int(row["_row"]),
-                                    column="to", fix="swap the dates"))
+            problems.append(
+                Problem(
+                    label,
+                    f"'to' {row['to']} is before 'from' {row['from']}",
+                    row=int(row["_row"]),
+                    column="to",
+                    fix="swap the dates",
+                )
+            )
 
 
 def _empty_windows(config: MiningConfig, network: pd.DataFrame, label: str) -> list[Problem]:
@@ -87,13 +103,19 @@ def _empty_windows(config: MiningConfig, network: pd.DataFrame, label: str) -> l
     for name, window in (("period", config.period), ("compare", config.compare)):
         inside = network["date"].between(pd.Timestamp(window.start), pd.Timestamp(window.end))
         if not inside.any():
-            problems.append(Problem(label, f"no daily rows inside the {name} window ({window.start} to {window.end})",
-                                    fix="add those days or move the window"))
+            problems.append(
+                Problem(
+                    label,
+                    f"no daily rows inside the {name} window ({window.start} to {window.end})",
+                    fix="add those days or move the window",
+                )
+            )
     return problems
 
 
-def _network_through(parsed: pd.DataFrame, network: pd.DataFrame, warnings: list[Problem], end: date,
-                     label: str) -> tuple[pd.DataFrame, list[Problem]]:
+def _network_through(
+    parsed: pd.DataFrame, network: pd.DataFrame, warnings: list[Problem], end: date, label: str
+) -> tuple[pd.DataFrame, list[Problem]]:
     """The daily series derived from its rows up to the period's end (every row was checked already).
 
     Estimated block heights count blocks from a halving that may lie after the end, and a gap
@@ -145,8 +167,13 @@ def load_inputs(
             continue
         if miners is None:
             if "miners" not in given:
-                problems.append(Problem(raw[name].label, "needs miners.csv to say which tickers are tracked",
-                                        fix="add miners.csv with the columns ticker,name,exchange,from,to"))
+                problems.append(
+                    Problem(
+                        raw[name].label,
+                        "needs miners.csv to say which tickers are tracked",
+                        fix="add miners.csv with the columns ticker,name,exchange,from,to",
+                    )
+                )
             continue
         check_members(frame, raw[name].label, miners, problems, dated=name != "deals")
     if miners is not None:
@@ -155,22 +182,29 @@ def load_inputs(
     warnings.extend(resource_warnings(config, TABLES, frames, raw, commentary))
     if config is not None and network is not None and not problems:
         try:
-            config = resolve_windows(config, network["date"].iloc[0].date(), network["date"].iloc[-1].date(),
-                                     NETWORK.file)
+            config = resolve_windows(
+                config, network["date"].iloc[0].date(), network["date"].iloc[-1].date(), NETWORK.file
+            )
         except InputError as exc:
             problems.extend(exc.problems)
         else:
             problems.extend(_empty_windows(config, network, raw["network"].label))
-            network, series_warnings = _network_through(frames["network"], network, series_warnings,
-                                                        config.period.end, raw["network"].label)
+            network, series_warnings = _network_through(
+                frames["network"], network, series_warnings, config.period.end, raw["network"].label
+            )
     warnings.extend(series_warnings)
     if strict:
         problems.extend(warnings)
     if problems:
         raise InputError(in_file_order(problems, TABLES))
-    assert config is not None and config.period is not None and network is not None  # guaranteed when no problem was found
-    clean = {name: typed(frame.drop(columns="_row"), spec) for spec in TABLES
-             if (name := spec.name) != "network" and (frame := frames.get(name)) is not None}
+    assert (
+        config is not None and config.period is not None and network is not None
+    )  # guaranteed when no problem was found
+    clean = {
+        name: typed(frame.drop(columns="_row"), spec)
+        for spec in TABLES
+        if (name := spec.name) != "network" and (frame := frames.get(name)) is not None
+    }
     # Nothing dated after the period's end reaches the brief (a miner whose membership starts later is
     # not yet tracked); the network arrives already cut (_network_through).
     later = cut_after(clean, TABLES, config.period.end)
@@ -178,7 +212,9 @@ def load_inputs(
     later["network"] = int((pd.to_datetime(frames["network"]["date"]) > pd.Timestamp(config.period.end)).sum())
     deals = clean.get("deals", typed(pd.DataFrame({c.name: [] for c in DEALS.columns}), DEALS))
     sources = [config_source(inputs_dir)]
-    sources += [source_file(raw[spec.name], clean[spec.name], spec, later[spec.name]) for spec in TABLES if spec.name in clean]
+    sources += [
+        source_file(raw[spec.name], clean[spec.name], spec, later[spec.name]) for spec in TABLES if spec.name in clean
+    ]
     return Inputs(
         config=config,
         network=clean["network"],

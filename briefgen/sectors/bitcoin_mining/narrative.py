@@ -12,7 +12,20 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from briefgen.formatting import bps, btc, dates, ehs, j_per_th, label, month_name, num, pct, short_date, usd, usd_compact
+from briefgen.formatting import (
+    bps,
+    btc,
+    dates,
+    ehs,
+    j_per_th,
+    label,
+    month_name,
+    num,
+    pct,
+    short_date,
+    usd,
+    usd_compact,
+)
 
 if TYPE_CHECKING:
     from briefgen.inputs.config import Window
@@ -223,8 +236,12 @@ def _deals(m: SectorMetrics) -> str | None:
         return None
     records = deals.to_dict("records")
     # Largest first: by value, then capacity; rows without either keep their order at the end.
-    records.sort(key=lambda d: (-(float(d["value_usd"]) if _is_number(d.get("value_usd")) else -1.0),
-                                -(float(d["capacity_mw"]) if _is_number(d.get("capacity_mw")) else -1.0)))
+    records.sort(
+        key=lambda d: (
+            -(float(d["value_usd"]) if _is_number(d.get("value_usd")) else -1.0),
+            -(float(d["capacity_mw"]) if _is_number(d.get("capacity_mw")) else -1.0),
+        )
+    )
     count = len(records)
     lead = "Beyond block rewards: " + (f"{count} deals, including " if count > 2 else "")
     return lead + _and([_deal_phrase(d) for d in records[:2]])
@@ -247,10 +264,7 @@ def _breakeven(m: SectorMetrics) -> str | None:
     be = m.economics.breakeven_power_usd_per_kwh.period
     if not _ok(be):
         return None
-    text = (
-        f"Breakeven power price for a {j_per_th(m.used.fleet_efficiency_j_per_th)} fleet is "
-        f"{usd(be, 3)}/kWh"
-    )
+    text = f"Breakeven power price for a {j_per_th(m.used.fleet_efficiency_j_per_th)} fleet is {usd(be, 3)}/kWh"
     cost = m.economics.power_cost_usd_per_btc.period
     if _ok(cost):
         text += f"; power cost per Bitcoin mined is {usd(cost)}"
@@ -268,7 +282,14 @@ def _fee_share(m: SectorMetrics) -> str | None:
 
 
 _DRAFTERS: tuple[Callable[[SectorMetrics], str | None], ...] = (
-    _market_cap, _hashprice, _margin, _listed_share, _deals, _valuation, _breakeven, _fee_share,
+    _market_cap,
+    _hashprice,
+    _margin,
+    _listed_share,
+    _deals,
+    _valuation,
+    _breakeven,
+    _fee_share,
 )
 
 
@@ -282,4 +303,3 @@ def draft_takeaways(metrics: SectorMetrics) -> list[str]:
         if len(takeaways) == TAKEAWAYS:
             break
     return takeaways
-

@@ -90,7 +90,12 @@ def metrics_as_json(m: SectorMetrics) -> str:
 def _rows(m: SectorMetrics) -> list[tuple[str, str, Figure]]:
     """(section, name, figure) for every compared figure, in the brief's order."""
     rows = []
-    for section, obj in (("network", m.network), ("economics", m.economics), ("miners", m.miners), ("equities", m.equities)):
+    for section, obj in (
+        ("network", m.network),
+        ("economics", m.economics),
+        ("miners", m.miners),
+        ("equities", m.equities),
+    ):
         if obj is None:
             continue
         for f in fields(obj):
@@ -104,14 +109,31 @@ def metrics_as_csv(m: SectorMetrics) -> str:
     """One row per figure: section, figure, period, compare, change, change unit, prior month, change vs it."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["section", "figure", "period", "compare", "change", "change_unit", "prior_month", "change_vs_prior_month"])
+    writer.writerow(
+        ["section", "figure", "period", "compare", "change", "change_unit", "prior_month", "change_vs_prior_month"]
+    )
     for section, name, fig in _rows(m):
         change, unit = (fig.change_bps, "bp") if fig.kind == "share" else (fig.change_pct, "%")
-        writer.writerow([section, name, _num(fig.period), _num(fig.compare), _num(change), unit,
-                         _num(fig.prior_month), _num(fig.change_vs_prior_month)])
+        writer.writerow(
+            [
+                section,
+                name,
+                _num(fig.period),
+                _num(fig.compare),
+                _num(change),
+                unit,
+                _num(fig.prior_month),
+                _num(fig.change_vs_prior_month),
+            ]
+        )
     v = m.valuation
-    for name in ("block_height", "opportunity_4y_btc", "opportunity_4y_usd", "market_cap_to_opportunity_pct",
-                 "market_cap_to_proportional_opportunity_x"):
+    for name in (
+        "block_height",
+        "opportunity_4y_btc",
+        "opportunity_4y_usd",
+        "market_cap_to_opportunity_pct",
+        "market_cap_to_proportional_opportunity_x",
+    ):
         writer.writerow(["valuation", name, _num(getattr(v, name)), "", "", "", "", ""])
     if m.miners:
         writer.writerow(["miners", "capacity_added_ehs", _num(m.miners.capacity_added_ehs), "", "", "", "", ""])
@@ -133,14 +155,28 @@ def metrics_as_table(m: SectorMetrics) -> str:
     for header in ("section", "figure", m.period.label, m.compare.label, "change", m.prior_month.label, "vs month"):
         table.add_column(header, justify="left" if header in ("section", "figure") else "right")
     for section, name, fig in _rows(m):
-        table.add_row(section, name, _fmt(fig.period), _fmt(fig.compare), change(fig), _fmt(fig.prior_month),
-                      change_vs_prior_month(fig))
+        table.add_row(
+            section,
+            name,
+            _fmt(fig.period),
+            _fmt(fig.compare),
+            change(fig),
+            _fmt(fig.prior_month),
+            change_vs_prior_month(fig),
+        )
     v = m.valuation
     table.add_row("valuation", "opportunity_4y_btc", _fmt(v.opportunity_4y_btc), "", "", "", "")
     table.add_row("valuation", "opportunity_4y_usd", _fmt(v.opportunity_4y_usd), "", "", "", "")
     table.add_row("valuation", "market_cap_to_opportunity_pct", _fmt(v.market_cap_to_opportunity_pct), "", "", "", "")
-    table.add_row("valuation", "market_cap_to_proportional_opportunity_x",
-                  _fmt(v.market_cap_to_proportional_opportunity_x), "", "", "", "")
+    table.add_row(
+        "valuation",
+        "market_cap_to_proportional_opportunity_x",
+        _fmt(v.market_cap_to_proportional_opportunity_x),
+        "",
+        "",
+        "",
+        "",
+    )
     if m.miners:
         table.add_row("miners", "capacity_added_ehs", _fmt(m.miners.capacity_added_ehs), "", "", "", "")
     buffer = io.StringIO()
@@ -153,6 +189,7 @@ def _fmt(value: float | None) -> str:
     if value is None:
         return ""
     magnitude = abs(value)
-    digits = 0 if magnitude >= 1000 else 2 if magnitude >= 1 or magnitude == 0 else 2 - math.floor(math.log10(magnitude))
+    digits = (
+        0 if magnitude >= 1000 else 2 if magnitude >= 1 or magnitude == 0 else 2 - math.floor(math.log10(magnitude))
+    )
     return num(value, digits)
-

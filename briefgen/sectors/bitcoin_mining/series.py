@@ -20,8 +20,15 @@ def finish_network(frame: pd.DataFrame, label: str, problems: list[Problem], war
     """Derive hashrate from difficulty where needed, then block heights and the day's subsidy."""
     neither = frame["hashrate_ehs"].isna() & frame["difficulty"].isna() & frame["date"].notna()
     for number in frame.loc[neither, "_row"].head(MAX_PROBLEMS):
-        problems.append(Problem(label, "no hashrate and no difficulty", row=int(number), column="hashrate_ehs",
-                                fix="give hashrate_ehs (EH/s) or difficulty"))
+        problems.append(
+            Problem(
+                label,
+                "no hashrate and no difficulty",
+                row=int(number),
+                column="hashrate_ehs",
+                fix="give hashrate_ehs (EH/s) or difficulty",
+            )
+        )
     frame = typed(frame.sort_values("date", kind="stable").reset_index(drop=True), NETWORK)
     implied = frame["difficulty"] * HASH_2_32 / 600.0 / 1e18  # DOMAIN.md: implied hashrate = D x 2^32 / 600
     frame["hashrate_ehs"] = frame["hashrate_ehs"].fillna(implied)
@@ -30,8 +37,13 @@ def finish_network(frame: pd.DataFrame, label: str, problems: list[Problem], war
     if (gaps > 1).any():
         first_gap = frame.loc[gaps[gaps > 1].index[0], "date"]
         missing_days = int((gaps[gaps > 1] - 1).sum())
-        warnings.append(Problem(label, f"{missing_days} day(s) missing from the daily series, first before "
-                                f"{first_gap:%Y-%m-%d}", fix="window means use the days present"))
+        warnings.append(
+            Problem(
+                label,
+                f"{missing_days} day(s) missing from the daily series, first before {first_gap:%Y-%m-%d}",
+                fix="window means use the days present",
+            )
+        )
     if frame["height"].notna().any():
         _check_heights(frame, gaps, label, problems, warnings)
     frame["height"] = _heights(frame, label, warnings)
@@ -39,8 +51,9 @@ def finish_network(frame: pd.DataFrame, label: str, problems: list[Problem], war
     return frame
 
 
-def _check_heights(frame: pd.DataFrame, gaps: pd.Series, label: str, problems: list[Problem],
-                   warnings: list[Problem]) -> None:
+def _check_heights(
+    frame: pd.DataFrame, gaps: pd.Series, label: str, problems: list[Problem], warnings: list[Problem]
+) -> None:
     """End-of-day heights rise by each day's blocks: a fall is an error, a mismatch a warning."""
     height, blocks = frame["height"].astype("float64"), frame["blocks"]
     rise = height.diff()
@@ -52,15 +65,28 @@ def _check_heights(frame: pd.DataFrame, gaps: pd.Series, label: str, problems: l
             message = f"height {value:,} is below the day's {int(blocks[index])} blocks"
         else:
             message = f"height {value:,} is not above the previous day's {int(height[index - 1]):,}"
-        problems.append(Problem(label, message, row=row, column="height",
-                                fix="give each day's height at its last block; heights rise every day"))
+        problems.append(
+            Problem(
+                label,
+                message,
+                row=row,
+                column="height",
+                fix="give each day's height at its last block; heights rise every day",
+            )
+        )
     mismatch = (gaps == 1) & ~fall & rise.notna() & (rise != blocks)
     if mismatch.any():
         index, more = frame.index[mismatch][0], int(mismatch.sum()) - 1
-        warnings.append(Problem(label, f"height rises by {int(rise[index]):,} but blocks is {int(blocks[index])}"
-                                + (f" (and on {more} more day{'s' if more > 1 else ''})" if more else ""),
-                                row=int(frame.at[index, "_row"]), column="height",
-                                fix="check the heights or the block counts; the 4-year opportunity uses the heights"))
+        warnings.append(
+            Problem(
+                label,
+                f"height rises by {int(rise[index]):,} but blocks is {int(blocks[index])}"
+                + (f" (and on {more} more day{'s' if more > 1 else ''})" if more else ""),
+                row=int(frame.at[index, "_row"]),
+                column="height",
+                fix="check the heights or the block counts; the 4-year opportunity uses the heights",
+            )
+        )
 
 
 def _heights(frame: pd.DataFrame, label: str, warnings: list[Problem]) -> pd.Series:
@@ -78,8 +104,13 @@ def _heights(frame: pd.DataFrame, label: str, warnings: list[Problem]) -> pd.Ser
         return (anchor_height - 1 + cumulative - before).astype("int64")
     anchor_height, anchor_day = min(HALVING_DATES, key=lambda hd: abs((hd[1] - dates.iloc[0]).days))
     start = anchor_height + 144 * (dates.iloc[0] - anchor_day).days
-    warnings.append(Problem(label, f"block heights estimated at 144 blocks a day from the halving of {anchor_day}",
-                            fix="add a 'height' column for an exact 4-year opportunity"))
+    warnings.append(
+        Problem(
+            label,
+            f"block heights estimated at 144 blocks a day from the halving of {anchor_day}",
+            fix="add a 'height' column for an exact 4-year opportunity",
+        )
+    )
     return (start - frame["blocks"].iloc[0] + cumulative).astype("int64")
 
 
@@ -87,5 +118,8 @@ def _issuance(frame: pd.DataFrame) -> pd.Series:
     """BTC issued each day: the subsidy of each block mined that day, across a halving where one falls."""
     ends = frame["height"].to_numpy()
     starts = ends - frame["blocks"].to_numpy() + 1
-    return pd.Series([block_reward_opportunity_btc(int(s), int(e - s + 1)) for s, e in zip(starts, ends)],
-                     index=frame.index, dtype="float64")
+    return pd.Series(
+        [block_reward_opportunity_btc(int(s), int(e - s + 1)) for s, e in zip(starts, ends, strict=False)],
+        index=frame.index,
+        dtype="float64",
+    )

@@ -62,8 +62,15 @@ class Metrics:
     prices: Prices
 
 
-def load(inputs_dir: Path, *, period: tuple[date, date] | None = None, compare: tuple[date, date] | None = None,
-         strict: bool = False, as_of: date | None = None, labels: tuple[str, str] | None = None) -> Inputs:
+def load(
+    inputs_dir: Path,
+    *,
+    period: tuple[date, date] | None = None,
+    compare: tuple[date, date] | None = None,
+    strict: bool = False,
+    as_of: date | None = None,
+    labels: tuple[str, str] | None = None,
+) -> Inputs:
     """Read and check brief.yaml and prices.csv; one InputError naming every problem."""
     inputs_dir = Path(inputs_dir)
     config = with_overrides(load_config(inputs_dir), period, compare, as_of, labels)
@@ -80,15 +87,20 @@ def load(inputs_dir: Path, *, period: tuple[date, date] | None = None, compare: 
     if problems or frame is None:
         raise InputError(problems)
     frame = typed(frame.drop(columns="_row"), PRICES).sort_values("date").reset_index(drop=True)
-    config = resolve_windows(config, frame["date"].iloc[0].date(), frame["date"].iloc[-1].date(),
-                             daily=PRICES.file)
+    config = resolve_windows(config, frame["date"].iloc[0].date(), frame["date"].iloc[-1].date(), daily=PRICES.file)
     assert config.period is not None  # resolve_windows fills both windows or raises
     used = frame[frame["date"] <= pd.Timestamp(config.period.end)].reset_index(drop=True)
     config_bytes = (inputs_dir / "brief.yaml").read_bytes()
     sources = (
         SourceFile("brief.yaml", config_bytes.count(b"\n"), None, None, hashlib.sha256(config_bytes).hexdigest()),
-        SourceFile(PRICES.file, len(used), used["date"].iloc[0].date(), used["date"].iloc[-1].date(),
-                   hashlib.sha256(data).hexdigest(), later=len(frame) - len(used)),
+        SourceFile(
+            PRICES.file,
+            len(used),
+            used["date"].iloc[0].date(),
+            used["date"].iloc[-1].date(),
+            hashlib.sha256(data).hexdigest(),
+            later=len(frame) - len(used),
+        ),
         *prose,
     )
     return Inputs(config, used, commentary, sources, tuple(warnings))
@@ -111,9 +123,11 @@ def compute(inputs: Inputs) -> Metrics:
 def figures(metrics: Metrics) -> dict[str, Any]:
     """Every figure as plain data: what the history records and `briefgen metrics --format json` prints."""
     average = metrics.prices.average
-    return {"period": metrics.period.as_dict(), "compare": metrics.compare.as_dict(),
-            "prices": {"average": {"period": average.period, "compare": average.compare,
-                                   "change_pct": average.change_pct}}}
+    return {
+        "period": metrics.period.as_dict(),
+        "compare": metrics.compare.as_dict(),
+        "prices": {"average": {"period": average.period, "compare": average.compare, "change_pct": average.change_pct}},
+    }
 
 
 # --- the chart ---------------------------------------------------------------------------------
@@ -147,14 +161,24 @@ def _draw(line: Line):
 
 
 def _describe(line: Line) -> str:
-    return (f"Line chart of the daily value from {line.days[0]:%d %b %Y} to {line.days[-1]:%d %b %Y}, "
-            f"last {line.values[-1]:,.2f}; the period is shaded.")
+    return (
+        f"Line chart of the daily value from {line.days[0]:%d %b %Y} to {line.days[-1]:%d %b %Y}, "
+        f"last {line.values[-1]:,.2f}; the period is shaded."
+    )
 
 
 CHARTS = {
-    "prices": ChartSpec(name="prices", title="Daily value, the period shaded", section="prices", width="full",  # type: ignore[arg-type]
-                        source="Source: prices.csv", reads=("daily", "period"), select=_select, draw=_draw,
-                        describe=_describe),
+    "prices": ChartSpec(
+        name="prices",
+        title="Daily value, the period shaded",
+        section="prices",
+        width="full",  # type: ignore[arg-type]
+        source="Source: prices.csv",
+        reads=("daily", "period"),
+        select=_select,
+        draw=_draw,
+        describe=_describe,
+    ),
 }
 
 
@@ -165,7 +189,18 @@ def context(inputs: Inputs, metrics: Metrics, charts, previous, commentary, sour
     from tests.sectors.tiny import KEY_FIGURES, SERIES
 
     average = metrics.prices.average
-    headline = inputs.config.title or f"The average is {average.period:,.2f}, {average.change_pct:+.1f}% on the compare window"
-    return BriefContext(config=inputs.config, metrics=metrics, charts=charts, headline=headline,
-                        takeaways=tuple(list_items(takeaways)), commentary=commentary, sources=sources,
-                        previous=previous, series=SERIES, key_figures=KEY_FIGURES)
+    headline = (
+        inputs.config.title or f"The average is {average.period:,.2f}, {average.change_pct:+.1f}% on the compare window"
+    )
+    return BriefContext(
+        config=inputs.config,
+        metrics=metrics,
+        charts=charts,
+        headline=headline,
+        takeaways=tuple(list_items(takeaways)),
+        commentary=commentary,
+        sources=sources,
+        previous=previous,
+        series=SERIES,
+        key_figures=KEY_FIGURES,
+    )

@@ -57,10 +57,16 @@ def draw_monthly(data: MonthlyData) -> Figure:
     s.y_range(ax, float(min(profit.min(), 0.0)), float(revenue.max()) * 1.07, nbins=8, zero=True)
     ax.yaxis.set_major_formatter(s.ticks(fmt.usd_k))
     ax.axhline(0, color=s.PALETTE["axis"], lw=0.6, zorder=3)
-    for xi, top, margin in zip(x, np.maximum(revenue, profit), frame["gross_margin_pct"].to_numpy(dtype=float)):
+    for xi, top, margin in zip(x, np.maximum(revenue, profit), frame["gross_margin_pct"].to_numpy(dtype=float), strict=False):
         ax.annotate(
-            fmt.pct(margin, 0), xy=(xi, top), xytext=(0, 2.5), textcoords="offset points", ha="center", va="bottom",
-            fontsize=s.SMALL_SIZE, fontweight="semibold",
+            fmt.pct(margin, 0),
+            xy=(xi, top),
+            xytext=(0, 2.5),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=s.SMALL_SIZE,
+            fontweight="semibold",
             color=s.PALETTE["amber_text"] if margin >= 0 else s.PALETTE["red"],
         )
     ax.set_xticks(x, [f"{m:%b-%y}" for m in frame["month"]])
@@ -89,6 +95,7 @@ def describe_monthly(data: MonthlyData) -> str:
 
 # --- hashprice sensitivity grid ----------------------------------------------------------------
 
+
 @functools.cache
 def _heat() -> Colormap:
     """The sensitivity grid's colour scale: pale where hashprice is low, navy where it is high.
@@ -101,13 +108,16 @@ def _heat() -> Colormap:
     from briefgen.charts import style as s
 
     return mcolors.LinearSegmentedColormap.from_list(
-        "briefgen_heat", [(0.0, "#EEF3F8"), (0.5, "#A9C0D8"), (0.5, "#3F6690"), (1.0, s.PALETTE["navy"])])
+        "briefgen_heat", [(0.0, "#EEF3F8"), (0.5, "#A9C0D8"), (0.5, "#3F6690"), (1.0, s.PALETTE["navy"])]
+    )
 
 
 def _luminance(rgb: Sequence[float]) -> float:
     """WCAG relative luminance of an sRGB colour (components 0-1)."""
+
     def linear(c: float) -> float:
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
     r, g, b = (linear(float(c)) for c in rgb[:3])
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
@@ -156,13 +166,22 @@ def draw_sensitivity(data: SensitivityData) -> Figure:
     for r in range(rows):
         for c in range(cols):
             level = (values[r, c] - lo) / span
-            ax.add_patch(mpatches.Rectangle((c, r), 1, 1, facecolor=_heat()(level), edgecolor=s.PALETTE["white"], lw=0.8))
+            ax.add_patch(
+                mpatches.Rectangle((c, r), 1, 1, facecolor=_heat()(level), edgecolor=s.PALETTE["white"], lw=0.8)
+            )
             ax.text(
-                c + 0.5, r + 0.5, fmt.usd(values[r, c], decimals), ha="center", va="center", fontsize=s.SMALL_SIZE,
+                c + 0.5,
+                r + 0.5,
+                fmt.usd(values[r, c], decimals),
+                ha="center",
+                va="center",
+                fontsize=s.SMALL_SIZE,
                 color=_label_colour(_heat()(level)),
                 fontweight="bold" if (r, c) == base else "normal",
             )
-    ax.add_patch(mpatches.Rectangle((base[1], base[0]), 1, 1, fill=False, edgecolor=s.PALETTE["amber"], lw=1.4, zorder=4))
+    ax.add_patch(
+        mpatches.Rectangle((base[1], base[0]), 1, 1, fill=False, edgecolor=s.PALETTE["amber"], lw=1.4, zorder=4)
+    )
     ax.set_xlim(0, cols)
     ax.set_ylim(rows, 0)
     ax.grid(False)
@@ -220,16 +239,28 @@ def draw_fleet(data: FleetData) -> Figure:
     ax.bar(x + width / 2, power, width, color=s.PALETTE["grey"], zorder=2)
     s.y_range(ax, 0.0, float(max(revenue.max(), power.max())) * 1.15, nbins=5, zero=True)
     ax.yaxis.set_major_formatter(s.ticks(fmt.usd))
-    for xi, top, margin in zip(x, np.maximum(revenue, power), frame["margin_pct"].to_numpy(dtype=float)):
+    for xi, top, margin in zip(x, np.maximum(revenue, power), frame["margin_pct"].to_numpy(dtype=float), strict=False):
         ax.annotate(
-            f"{fmt.pct(margin, 0)} margin", xy=(xi, top), xytext=(0, 2.5), textcoords="offset points", ha="center",
-            va="bottom", fontsize=s.SMALL_SIZE, fontweight="semibold",
+            f"{fmt.pct(margin, 0)} margin",
+            xy=(xi, top),
+            xytext=(0, 2.5),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=s.SMALL_SIZE,
+            fontweight="semibold",
             color=s.PALETTE["amber_text"] if margin >= 0 else s.PALETTE["red"],
         )
     ax.set_xticks(x, list(frame["class"]))
     ax.set_xlim(-0.6, len(frame) - 0.4)
     s.unit_label(ax, "$/MWh")
-    s.top_legend(ax, [mpatches.Patch(color=s.PALETTE["navy"], label="Revenue"), mpatches.Patch(color=s.PALETTE["grey"], label="Power cost")])
+    s.top_legend(
+        ax,
+        [
+            mpatches.Patch(color=s.PALETTE["navy"], label="Revenue"),
+            mpatches.Patch(color=s.PALETTE["grey"], label="Power cost"),
+        ],
+    )
     return fig
 
 

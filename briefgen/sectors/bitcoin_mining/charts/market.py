@@ -118,8 +118,16 @@ def draw_miners(data: MinerData) -> Figure:
     height = 0.68
     ax.barh(y, base, height, color=s.PALETTE["navy"], zorder=2)
     ax.barh(y, np.clip(added, 0, None), height, left=base, color=s.PALETTE["amber"], zorder=2)
-    ax.barh(y, np.clip(-added, 0, None), height, left=now, color=s.PALETTE["white"],
-            edgecolor=s.PALETTE["grey"], lw=0.5, zorder=2)
+    ax.barh(
+        y,
+        np.clip(-added, 0, None),
+        height,
+        left=now,
+        color=s.PALETTE["white"],
+        edgecolor=s.PALETTE["grey"],
+        lw=0.5,
+        zorder=2,
+    )
     ax.grid(axis="x")
     ax.grid(axis="y", visible=False)
     ax.spines["bottom"].set_visible(False)
@@ -128,19 +136,30 @@ def draw_miners(data: MinerData) -> Figure:
     right = float(np.maximum(now, now - added).max())
     ax.set_xlim(0, right * 1.25)
     ax.xaxis.set_major_formatter(s.ticks(fmt.num))
-    for yi, total, change in zip(y, now, added):
+    for yi, total, change in zip(y, now, added, strict=False):
         text = fmt.num(total, 1)  # one precision for every bar, as in the table beside it
         if round(change, 1) != 0:
             text += f" ({'+' if change > 0 else fmt.MINUS}{abs(change):.1f})"
-        ax.annotate(text, xy=(max(total, total - change), yi), xytext=(3, 0), textcoords="offset points",
-                    ha="left", va="center", fontsize=s.SMALL_SIZE - 0.5, color=s.PALETTE["text"])
+        ax.annotate(
+            text,
+            xy=(max(total, total - change), yi),
+            xytext=(3, 0),
+            textcoords="offset points",
+            ha="left",
+            va="center",
+            fontsize=s.SMALL_SIZE - 0.5,
+            color=s.PALETTE["text"],
+        )
     ax.set_yticks(y, list(frame["ticker"]))
     ax.set_ylim(len(frame) - 0.4, -0.6)
     s.unit_label(ax, "EH/s")
-    s.top_legend(ax, [
-        mpatches.Patch(color=s.PALETTE["navy"], label=f"Held on {fmt.day_month(data.since)}"),
-        mpatches.Patch(color=s.PALETTE["amber"], label="Added since"),
-    ])
+    s.top_legend(
+        ax,
+        [
+            mpatches.Patch(color=s.PALETTE["navy"], label=f"Held on {fmt.day_month(data.since)}"),
+            mpatches.Patch(color=s.PALETTE["amber"], label="Added since"),
+        ],
+    )
     return fig
 
 
@@ -224,8 +243,9 @@ class EquityData(NamedTuple):
     end: date
 
 
-def select_equities(by_ticker: pd.DataFrame | None, btc_change_pct: float | None, start: date | None,
-                    end: date | None) -> EquityData | None:
+def select_equities(
+    by_ticker: pd.DataFrame | None, btc_change_pct: float | None, start: date | None, end: date | None
+) -> EquityData | None:
     if by_ticker is None or by_ticker.empty or btc_change_pct is None:
         return None
     frame = by_ticker[["ticker", "change_pct"]].dropna()
@@ -249,10 +269,19 @@ def draw_equities(data: EquityData) -> Figure:
     lo, hi = min(float(change.min()), data.btc_change_pct, 0.0), max(float(change.max()), data.btc_change_pct, 0.0)
     pad = (hi - lo) * 0.16
     ax.set_xlim(lo - (pad if lo < 0 else 0), hi + pad)
-    for yi, value in zip(y, change):
-        ax.annotate(fmt.signed_pct(value, 0), xy=(value, yi), xytext=(3 if value >= 0 else -3, 0), textcoords="offset points",
-                    ha="left" if value >= 0 else "right", va="center", fontsize=s.SMALL_SIZE - 0.5, color=s.PALETTE["text"],
-                    bbox={"boxstyle": "square,pad=0.1", "facecolor": s.PALETTE["white"], "edgecolor": "none"}, zorder=5)
+    for yi, value in zip(y, change, strict=False):
+        ax.annotate(
+            fmt.signed_pct(value, 0),
+            xy=(value, yi),
+            xytext=(3 if value >= 0 else -3, 0),
+            textcoords="offset points",
+            ha="left" if value >= 0 else "right",
+            va="center",
+            fontsize=s.SMALL_SIZE - 0.5,
+            color=s.PALETTE["text"],
+            bbox={"boxstyle": "square,pad=0.1", "facecolor": s.PALETTE["white"], "edgecolor": "none"},
+            zorder=5,
+        )
     ax.grid(axis="x")
     ax.grid(axis="y", visible=False)
     ax.spines["bottom"].set_visible(False)
@@ -262,8 +291,19 @@ def draw_equities(data: EquityData) -> Figure:
     ax.set_yticks(y, list(frame["ticker"]))
     ax.set_ylim(len(frame) - 0.4, -0.6)
     s.unit_label(ax, f"Market-cap change, {fmt.day_month(data.start)} to {fmt.day_month(data.end)}")
-    s.top_legend(ax, [mlines.Line2D([], [], color=s.PALETTE["amber"], lw=1.0, ls=(0, (3, 2)),
-                             label=f"BTC {fmt.signed_pct(data.btc_change_pct, 0)}")])
+    s.top_legend(
+        ax,
+        [
+            mlines.Line2D(
+                [],
+                [],
+                color=s.PALETTE["amber"],
+                lw=1.0,
+                ls=(0, (3, 2)),
+                label=f"BTC {fmt.signed_pct(data.btc_change_pct, 0)}",
+            )
+        ],
+    )
     return fig
 
 

@@ -56,7 +56,9 @@ def _windows(ax: Axes, data: DailyData) -> list[Patch]:
     from briefgen.charts import style as s
 
     return [
-        s.shade_window(ax, data.compare.start, data.compare.end, s.PALETTE["compare"], f"Compare: {data.compare.label}"),
+        s.shade_window(
+            ax, data.compare.start, data.compare.end, s.PALETTE["compare"], f"Compare: {data.compare.label}"
+        ),
         s.shade_window(ax, data.period.start, data.period.end, s.PALETTE["period"], f"Period: {data.period.label}"),
     ]
 
@@ -77,7 +79,14 @@ def draw_hashprice(data: DailyData) -> Figure:
     x = _x(data.daily)
     panels = (
         (left, "hashprice_usd_per_ph_day", s.PALETTE["navy"], "$/PH/s/day", s.ticks(fmt.usd), lambda v: fmt.usd(v, 2)),
-        (right, "hashprice_btc_per_ph_day", s.PALETTE["teal"], "BTC/PH/s/day", s.ticks(fmt.num), lambda v: fmt.num(v, 6)),
+        (
+            right,
+            "hashprice_btc_per_ph_day",
+            s.PALETTE["teal"],
+            "BTC/PH/s/day",
+            s.ticks(fmt.num),
+            lambda v: fmt.num(v, 6),
+        ),
     )
     for ax, column, color, unit, formatter, label in panels:
         y = data.daily[column].to_numpy(dtype=float)

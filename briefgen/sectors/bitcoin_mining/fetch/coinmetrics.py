@@ -35,13 +35,20 @@ MAX_ISSUANCE_WARNINGS = 5
 _DIFFICULTY = NETWORK.column("difficulty")
 
 
-def fetch(client: JsonClient, since: date, today: date, progress: Progress = no_progress,
-          page_size: int = PAGE_SIZE) -> SourceResult:
+def fetch(
+    client: JsonClient, since: date, today: date, progress: Progress = no_progress, page_size: int = PAGE_SIZE
+) -> SourceResult:
     """Every complete UTC day from `since` up to yesterday, following next_page_url page by page."""
-    url: str | None = client.url(PATH, {
-        "assets": "btc", "metrics": ",".join(METRICS), "frequency": "1d",
-        "start_time": since.isoformat(), "page_size": str(page_size),
-    })
+    url: str | None = client.url(
+        PATH,
+        {
+            "assets": "btc",
+            "metrics": ",".join(METRICS),
+            "frequency": "1d",
+            "start_time": since.isoformat(),
+            "page_size": str(page_size),
+        },
+    )
     expected_pages = max(1, -(-((today - since).days + 1) // page_size))
     visited: set[str] = set()
     records: list[tuple[int, int, dict[str, Any]]] = []
@@ -93,8 +100,13 @@ def _rows(records: list[tuple[int, int, dict[str, Any]]], since: date, today: da
             continue
         missing = [metric for metric in NEEDED if record.get(metric) is None or str(record.get(metric)).strip() == ""]
         if missing:
-            notes.append(Problem(f"{NAME} {day}", f"skipped: no {', '.join(missing)} yet",
-                                 fix="Coin Metrics fills a day in once it is complete; fetch again later"))
+            notes.append(
+                Problem(
+                    f"{NAME} {day}",
+                    f"skipped: no {', '.join(missing)} yet",
+                    fix="Coin Metrics fills a day in once it is complete; fetch again later",
+                )
+            )
             continue
         rows.append(FetchedRow(day, _cells(record)))
         disagreement = _issuance_check(day, record)
@@ -103,8 +115,13 @@ def _rows(records: list[tuple[int, int, dict[str, Any]]], since: date, today: da
     warnings = [problem for _, problem in disagreements[:MAX_ISSUANCE_WARNINGS]]
     if len(disagreements) > MAX_ISSUANCE_WARNINGS:
         rest = disagreements[MAX_ISSUANCE_WARNINGS:]
-        warnings.append(Problem(NAME, f"IssTotNtv disagrees with the halving schedule on {len(rest)} more day(s), "
-                                      f"{rest[0][0]} to {rest[-1][0]}"))
+        warnings.append(
+            Problem(
+                NAME,
+                f"IssTotNtv disagrees with the halving schedule on {len(rest)} more day(s), "
+                f"{rest[0][0]} to {rest[-1][0]}",
+            )
+        )
     return SourceResult(NAME, tuple(rows), tuple(notes), tuple(warnings))
 
 
@@ -113,8 +130,9 @@ def _day(raw: Any, where: str) -> date:
         raise FetchError(f"{where} has no 'time' field")
     match = _TIME.match(raw) if isinstance(raw, str) else None
     if not match:
-        raise FetchError(f"{where}: 'time' {str(raw)[:40]!r} is not a UTC midnight such as "
-                         "2024-04-01T00:00:00.000000000Z")
+        raise FetchError(
+            f"{where}: 'time' {str(raw)[:40]!r} is not a UTC midnight such as 2024-04-01T00:00:00.000000000Z"
+        )
     try:
         return date.fromisoformat(match.group(1))
     except ValueError:
@@ -154,7 +172,10 @@ def _issuance_check(day: date, record: dict[str, Any]) -> Problem | None:
     expected = subsidy_on(day)
     if abs(per_block - expected) <= 1e-6 * expected:
         return None
-    return Problem(f"{NAME} {day}", f"IssTotNtv {plain(issued)} BTC over {plain(blocks)} blocks is {per_block:.6g} BTC "
-                                    f"a block, but the halving schedule says {expected:g}",
-                   fix="briefgen takes the subsidy from the schedule; if a halving has happened, "
-                       "add it to briefgen/sectors/bitcoin_mining/schedule.py")
+    return Problem(
+        f"{NAME} {day}",
+        f"IssTotNtv {plain(issued)} BTC over {plain(blocks)} blocks is {per_block:.6g} BTC "
+        f"a block, but the halving schedule says {expected:g}",
+        fix="briefgen takes the subsidy from the schedule; if a halving has happened, "
+        "add it to briefgen/sectors/bitcoin_mining/schedule.py",
+    )

@@ -11,18 +11,29 @@ from pathlib import Path
 
 import click
 
-from briefgen.cli.main import INPUTS_OPTION
 from briefgen.cli.fetch import FetchProgress, parse_since, write_plan
+from briefgen.cli.main import INPUTS_OPTION
 
 
 @click.command("network")
 @INPUTS_OPTION
-@click.option("--source", type=click.Choice(["coinmetrics", "mempool"]), default="coinmetrics", show_default=True,
-              help="Coin Metrics community API (exact daily figures) or mempool.space (daily estimates).")
-@click.option("--since", metavar="YYYY-MM-DD",
-              help="First UTC day to fetch [default: 14 days before the last day in network.csv].")
-@click.option("--base-url", metavar="URL",
-              help="Another server with the same API (a mirror, a proxy, a local test server); http(s) only.")
+@click.option(
+    "--source",
+    type=click.Choice(["coinmetrics", "mempool"]),
+    default="coinmetrics",
+    show_default=True,
+    help="Coin Metrics community API (exact daily figures) or mempool.space (daily estimates).",
+)
+@click.option(
+    "--since",
+    metavar="YYYY-MM-DD",
+    help="First UTC day to fetch [default: 14 days before the last day in network.csv].",
+)
+@click.option(
+    "--base-url",
+    metavar="URL",
+    help="Another server with the same API (a mirror, a proxy, a local test server); http(s) only.",
+)
 @click.option("--dry-run", is_flag=True, help="Print what would change; write nothing.")
 def fetch_network(inputs_dir: Path, source: str, since: str | None, base_url: str | None, dry_run: bool) -> None:
     """Fetch daily price, hashrate, blocks and fees, and merge them into network.csv by date.
@@ -44,21 +55,45 @@ def fetch_network(inputs_dir: Path, source: str, since: str | None, base_url: st
 
 @click.command("equities")
 @INPUTS_OPTION
-@click.option("--since", metavar="YYYY-MM-DD",
-              help="First day to fetch [default: 14 days before the last day in market_caps.csv].")
-@click.option("--tickers", metavar="T,...", help="Only these tickers (each must be in miners.csv) [default: every "
-                                                 "member in the period].")
-@click.option("--contact", metavar="EMAIL", help="The contact address the SEC asks for in the User-Agent "
-                                                 "[default: the first analyst's email in brief.yaml].")
-@click.option("--sec-base-url", metavar="URL", help="Another server with the SEC's API, standing for both "
-                                                    "www.sec.gov and data.sec.gov; http(s) only.")
+@click.option(
+    "--since",
+    metavar="YYYY-MM-DD",
+    help="First day to fetch [default: 14 days before the last day in market_caps.csv].",
+)
+@click.option(
+    "--tickers",
+    metavar="T,...",
+    help="Only these tickers (each must be in miners.csv) [default: every member in the period].",
+)
+@click.option(
+    "--contact",
+    metavar="EMAIL",
+    help="The contact address the SEC asks for in the User-Agent [default: the first analyst's email in brief.yaml].",
+)
+@click.option(
+    "--sec-base-url",
+    metavar="URL",
+    help="Another server with the SEC's API, standing for both www.sec.gov and data.sec.gov; http(s) only.",
+)
 @click.option("--prices-base-url", metavar="URL", help="Another server with Stooq's CSV download; http(s) only.")
-@click.option("--stooq-apikey", metavar="KEY", envvar="STOOQ_APIKEY", show_envvar=True,
-              help="Stooq's API key, if it asks for one (sent as the 'apikey' parameter).")
+@click.option(
+    "--stooq-apikey",
+    metavar="KEY",
+    envvar="STOOQ_APIKEY",
+    show_envvar=True,
+    help="Stooq's API key, if it asks for one (sent as the 'apikey' parameter).",
+)
 @click.option("--dry-run", is_flag=True, help="Print what would change; write nothing.")
-def fetch_equities(inputs_dir: Path, since: str | None, tickers: str | None, contact: str | None,
-                   sec_base_url: str | None, prices_base_url: str | None, stooq_apikey: str | None,
-                   dry_run: bool) -> None:
+def fetch_equities(
+    inputs_dir: Path,
+    since: str | None,
+    tickers: str | None,
+    contact: str | None,
+    sec_base_url: str | None,
+    prices_base_url: str | None,
+    stooq_apikey: str | None,
+    dry_run: bool,
+) -> None:
     """Compute each member's daily market cap (shares outstanding x close) and merge it into market_caps.csv.
 
     Shares outstanding come from SEC EDGAR filings (the latest filed on or before each day) or
@@ -72,15 +107,28 @@ def fetch_equities(inputs_dir: Path, since: str | None, tickers: str | None, con
     first = parse_since(since)
     names = tuple(t for t in (tickers or "").split(",") if t.strip()) or None
     with FetchProgress() as progress:
-        result = plan_equities_refresh(inputs_dir, first, names, sec_base_url=sec_base_url,
-                                       prices_base_url=prices_base_url, contact=contact, stooq_apikey=stooq_apikey,
-                                       progress=progress)
+        result = plan_equities_refresh(
+            inputs_dir,
+            first,
+            names,
+            sec_base_url=sec_base_url,
+            prices_base_url=prices_base_url,
+            contact=contact,
+            stooq_apikey=stooq_apikey,
+            progress=progress,
+        )
     write_plan(result.plan, dry_run, [str(ticker) for ticker in result.tickers])
     if result.failures:
         count, total = len(result.failures), len(result.tickers)
         kept = "not written (dry run)" if dry_run else "kept"
-        raise FetchError("\n".join([f"{count} of {total} ticker{'s' if total != 1 else ''} failed; the others "
-                                     f"were {kept}:", *(f"  - {t.ticker}: {t.error}" for t in result.failures)]))
+        raise FetchError(
+            "\n".join(
+                [
+                    f"{count} of {total} ticker{'s' if total != 1 else ''} failed; the others were {kept}:",
+                    *(f"  - {t.ticker}: {t.error}" for t in result.failures),
+                ]
+            )
+        )
 
 
 COMMANDS = (fetch_network, fetch_equities)

@@ -14,31 +14,34 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 
-from briefgen.inputs.config import load_config
 from briefgen.errors import FetchError, InputError, Problem
-from briefgen.sectors.bitcoin_mining.fetch import sec, stooq
 from briefgen.fetch.http import HttpPolicy, JsonClient
 from briefgen.fetch.merge import RefreshPlan, day_ranges, fetch_window, plan_merge, read_existing, refuse_workbook_table
 from briefgen.fetch.rows import FetchedRow, Progress, SourceResult, Target, check_rows, no_progress, plain, validate
+from briefgen.inputs.config import load_config
 from briefgen.inputs.rawtables import WORKBOOK, read_csv_bytes, read_workbook
 from briefgen.inputs.tables import TableSpec, parse_table
 from briefgen.sectors.bitcoin_mining.contract import MARKET_CAPS, MINERS, SHARES, MiningBriefModel
+from briefgen.sectors.bitcoin_mining.fetch import sec, stooq
 from briefgen.sectors.bitcoin_mining.inputs import check_members
 
 SOURCE = "sec+stooq"
 DEADLINE_S = 600.0  # the whole run; tickers not reached by then fail with that reason
 SPLIT_RATIO = 1.5  # a share count moving by this factor or more between two days is worth a warning
 MAX_GAP_WARNINGS = 5
-TARGET = Target(MARKET_CAPS, ("market_cap_usd", "shares_outstanding", "close_usd"),
-                ("date", "ticker", "market_cap_usd", "shares_outstanding", "close_usd"))
+TARGET = Target(
+    MARKET_CAPS,
+    ("market_cap_usd", "shares_outstanding", "close_usd"),
+    ("date", "ticker", "market_cap_usd", "shares_outstanding", "close_usd"),
+)
 
 
 @dataclass(frozen=True)
@@ -55,8 +58,10 @@ class TickerResult:
             return f"{self.ticker}: FAILED: {self.error}"
         if not self.rows:
             return f"{self.ticker}: no day to merge"
-        return (f"{self.ticker}: {self.rows} day{'s' if self.rows != 1 else ''}, shares from "
-                f"{'; '.join(self.shares_from)}, closes from {stooq.NAME}")
+        return (
+            f"{self.ticker}: {self.rows} day{'s' if self.rows != 1 else ''}, shares from "
+            f"{'; '.join(self.shares_from)}, closes from {stooq.NAME}"
+        )
 
 
 @dataclass(frozen=True)
@@ -114,19 +119,24 @@ def plan_equities_refresh(
     config = load_config(inputs_dir, model=MiningBriefModel)
     address = (contact or next((a.email for a in config.analysts if a.email), "")).strip()
     if not address:
-        raise FetchError("sec: the SEC asks every automated client to declare a contact address and none was "
-                         "given: pass --contact you@yourfirm.com, or give the first analyst an email in brief.yaml")
+        raise FetchError(
+            "sec: the SEC asks every automated client to declare a contact address and none was "
+            "given: pass --contact you@yourfirm.com, or give the first analyst an email in brief.yaml"
+        )
     agent = sec.user_agent(config.house, address)
     miners = _table(inputs_dir, MINERS)
     if miners is None:
-        raise FetchError(f"fetch equities writes only member tickers, and {inputs_dir / MINERS.file} is missing: "
-                         "add miners.csv (ticker,name,exchange,from,to) first")
+        raise FetchError(
+            f"fetch equities writes only member tickers, and {inputs_dir / MINERS.file} is missing: "
+            "add miners.csv (ticker,name,exchange,from,to) first"
+        )
     path = inputs_dir / MARKET_CAPS.file
     existing = read_existing(path, MARKET_CAPS)
     since, today = fetch_window(existing, path, since, today)
     until = today - timedelta(days=1)
-    spans = {r["ticker"]: (r["from"], r["to"] if isinstance(r["to"], date) else None)
-             for r in miners.to_dict("records")}
+    spans = {
+        r["ticker"]: (r["from"], r["to"] if isinstance(r["to"], date) else None) for r in miners.to_dict("records")
+    }
     names = _tickers(tickers, spans, since, until)
     desk = _desk_shares(inputs_dir, miners)
 
@@ -147,8 +157,11 @@ def plan_equities_refresh(
     for done, name in enumerate(names, start=1):
         progress(done - 1, len(names), f"equities: {name}")
         if clock() - started > deadline_s:
-            results[name] = TickerResult(name, error=f"not fetched: the run's deadline of {deadline_s:,.0f} s passed "
-                                                     "first; fetch it again with --tickers")
+            results[name] = TickerResult(
+                name,
+                error=f"not fetched: the run's deadline of {deadline_s:,.0f} s passed "
+                "first; fetch it again with --tickers",
+            )
             continue
         item = _Ticker(name)
         try:
@@ -158,8 +171,9 @@ def plan_equities_refresh(
         else:
             frame, problems = check_rows(SourceResult(SOURCE, tuple(item.rows)), TARGET)
             if problems or frame is None:
-                shown = "; ".join(str(p) for p in problems[:3]) + (f" (and {len(problems) - 3} more)"
-                                                                   if len(problems) > 3 else "")
+                shown = "; ".join(str(p) for p in problems[:3]) + (
+                    f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+                )
                 results[name] = TickerResult(name, error=f"unusable values, nothing merged for it: {shown}")
             else:
                 gathered.append(item)
@@ -180,16 +194,31 @@ def plan_equities_refresh(
     return EquitiesPlan(plan_merge(path, existing, result, validate(result, TARGET), TARGET), ordered, agent)
 
 
-def _gather(item: _Ticker, ciks: dict[str, int], api: JsonClient, prices: JsonClient, desk: list[_DeskShares],
-            span: tuple[date, date | None], since: date, until: date, today: date, apikey: str | None) -> None:
+def _gather(
+    item: _Ticker,
+    ciks: dict[str, int],
+    api: JsonClient,
+    prices: JsonClient,
+    desk: list[_DeskShares],
+    span: tuple[date, date | None],
+    since: date,
+    until: date,
+    today: date,
+    apikey: str | None,
+) -> None:
     """Share counts and closes for one ticker, turned into market-cap rows for the days it is a member."""
     cik = ciks.get(item.name)
     item.facts = sec.share_facts(api, cik) if cik is not None else None
     if not item.facts and not desk:
-        why = "is not in the SEC's ticker map" if cik is None else \
-            f"(CIK {cik}) has no {sec.CONCEPT} on the SEC (a 20-F / 6-K filer?)"
-        raise FetchError(f"no share count: {item.name} {why}, and inputs/{SHARES.file} has no row for it; add its "
-                         f"shares outstanding there ({','.join(c.name for c in SHARES.columns)})")
+        why = (
+            "is not in the SEC's ticker map"
+            if cik is None
+            else f"(CIK {cik}) has no {sec.CONCEPT} on the SEC (a 20-F / 6-K filer?)"
+        )
+        raise FetchError(
+            f"no share count: {item.name} {why}, and inputs/{SHARES.file} has no row for it; add its "
+            f"shares outstanding there ({','.join(c.name for c in SHARES.columns)})"
+        )
     if not item.facts:
         where = "is not in the SEC's ticker map" if cik is None else f"has no {sec.CONCEPT} on the SEC"
         item.notes.append(Problem(f"{SOURCE} {item.name}", f"{where}: share counts from {SHARES.file} only"))
@@ -208,19 +237,33 @@ def _gather(item: _Ticker, ciks: dict[str, int], api: JsonClient, prices: JsonCl
         if origin not in item.used:
             item.used.append(origin)
         if before is not None and max(shares, before[0]) >= SPLIT_RATIO * min(shares, before[0]):
-            item.warnings.append(Problem(f"{SOURCE} {item.name} {day}", f"shares outstanding go from {before[0]:,} "
-                                         f"({before[1]}) to {shares:,} ({origin})", fix="a split or a large issue? "
-                                         "Stooq adjusts past closes for splits, filings do not adjust past counts: "
-                                         "check the caps either side"))
+            item.warnings.append(
+                Problem(
+                    f"{SOURCE} {item.name} {day}",
+                    f"shares outstanding go from {before[0]:,} ({before[1]}) to {shares:,} ({origin})",
+                    fix="a split or a large issue? "
+                    "Stooq adjusts past closes for splits, filings do not adjust past counts: "
+                    "check the caps either side",
+                )
+            )
         before = (shares, origin)
         close = closes[day]
         cap = (Decimal(shares) * Decimal(close)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-        cells = {"ticker": item.name, "market_cap_usd": plain(cap), "shares_outstanding": str(shares),
-                 "close_usd": close}
+        cells = {
+            "ticker": item.name,
+            "market_cap_usd": plain(cap),
+            "shares_outstanding": str(shares),
+            "close_usd": close,
+        }
         item.rows.append(FetchedRow(day, cells, f"{origin} + {stooq.NAME}"))
     if unknown:
-        item.notes.append(Problem(f"{SOURCE} {item.name}", f"skipped {day_ranges(unknown)}: no share count filed "
-                                  "on or before", fix=f"add a row to {SHARES.file} dated on or before the first day"))
+        item.notes.append(
+            Problem(
+                f"{SOURCE} {item.name}",
+                f"skipped {day_ranges(unknown)}: no share count filed on or before",
+                fix=f"add a row to {SHARES.file} dated on or before the first day",
+            )
+        )
 
 
 def _shares_on(facts: tuple[sec.ShareFact, ...], desk: list[_DeskShares], day: date) -> tuple[int, str] | None:
@@ -243,15 +286,25 @@ def _gaps(gathered: list[_Ticker], spans: dict[str, tuple[date, date | None]]) -
         days = {row.day for row in item.rows}
         if not days:
             continue
-        missing = sorted(d for d in traded if d not in days and first <= d and (last is None or d <= last)
-                         and min(days) <= d <= max(days))
+        missing = sorted(
+            d
+            for d in traded
+            if d not in days and first <= d and (last is None or d <= last) and min(days) <= d <= max(days)
+        )
         if missing:
-            found.append(Problem(f"{SOURCE} {item.name}", f"no close on {day_ranges(missing)}, when other tickers "
-                                 "traded", fix="the brief uses the last close before; check for a trading halt"))
+            found.append(
+                Problem(
+                    f"{SOURCE} {item.name}",
+                    f"no close on {day_ranges(missing)}, when other tickers traded",
+                    fix="the brief uses the last close before; check for a trading halt",
+                )
+            )
     return tuple(found[:MAX_GAP_WARNINGS])
 
 
-def _tickers(asked: tuple[str, ...] | None, spans: dict[str, tuple[date, date | None]], since: date, until: date) -> list[str]:
+def _tickers(
+    asked: tuple[str, ...] | None, spans: dict[str, tuple[date, date | None]], since: date, until: date
+) -> list[str]:
     """The tickers to fetch: those asked for (each must be in miners.csv), else every member in the period."""
     if asked:
         names = list(dict.fromkeys(t.strip().upper() for t in asked if t.strip()))
@@ -259,8 +312,9 @@ def _tickers(asked: tuple[str, ...] | None, spans: dict[str, tuple[date, date | 
         if unknown:
             close = difflib.get_close_matches(unknown[0], list(spans), n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
-            raise FetchError(f"--tickers: {', '.join(unknown)} not in miners.csv{hint}; fetch equities writes "
-                             "only tracked tickers")
+            raise FetchError(
+                f"--tickers: {', '.join(unknown)} not in miners.csv{hint}; fetch equities writes only tracked tickers"
+            )
         return names
     return [t for t, (first, last) in spans.items() if first <= until and (last is None or last >= since)]
 
@@ -277,7 +331,9 @@ def _table(inputs_dir: Path, spec: TableSpec) -> pd.DataFrame | None:
     problems: list[Problem] = []
     frame = parse_table(spec, raw, problems)
     if problems or frame is None:
-        raise InputError(problems + [Problem(raw.label, "nothing was fetched", fix="fix the file first, then fetch again")])
+        raise InputError(
+            [*problems, Problem(raw.label, "nothing was fetched", fix="fix the file first, then fetch again")]
+        )
     frame.attrs["label"] = raw.label
     return frame
 
@@ -290,8 +346,9 @@ def _desk_shares(inputs_dir: Path, miners: pd.DataFrame) -> dict[str, list[_Desk
     problems: list[Problem] = []
     check_members(frame, frame.attrs["label"], miners, problems, dated=False)  # the loader's own check
     if problems:
-        raise InputError(problems + [Problem(frame.attrs["label"], "nothing was fetched",
-                                             fix="fix the file first, then fetch again")])
+        raise InputError(
+            [*problems, Problem(frame.attrs["label"], "nothing was fetched", fix="fix the file first, then fetch again")]
+        )
     found: dict[str, list[_DeskShares]] = {}
     for record in frame.sort_values("date", kind="stable").to_dict("records"):
         found.setdefault(record["ticker"], []).append(_DeskShares(record["date"], int(record["shares_outstanding"])))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -31,8 +31,14 @@ NAME = "mempool"
 DEFAULT_BASE_URL = "https://mempool.space"
 DAY_S = 86_400
 # (period, days it safely covers, seconds per fee bucket as mempool's backend groups them)
-PERIODS = (("1m", 27, 1_800), ("3m", 88, 7_200), ("6m", 180, 10_800), ("1y", 364, 28_800),
-           ("2y", 729, 28_800), ("3y", 1_094, 43_200))
+PERIODS = (
+    ("1m", 27, 1_800),
+    ("3m", 88, 7_200),
+    ("6m", 180, 10_800),
+    ("1y", 364, 28_800),
+    ("2y", 729, 28_800),
+    ("3y", 1_094, 43_200),
+)
 ALL = ("all", None, DAY_S)
 MAX_GAP_S = 2 * DAY_S  # no interpolation across a hole in the fee series longer than this
 STALE_PRICE_S = DAY_S
@@ -50,11 +56,11 @@ def period_for(since: date, today: date) -> tuple[str, int]:
 
 def midnight(day: date) -> int:
     """Unix time of 00:00 UTC starting `day`."""
-    return int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp())
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
 
 
 def _utc_day(ts: float) -> date:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).date()
+    return datetime.fromtimestamp(ts, tz=UTC).date()
 
 
 def fetch(client: JsonClient, since: date, today: date, progress: Progress = no_progress) -> SourceResult:
@@ -74,9 +80,12 @@ def fetch(client: JsonClient, since: date, today: date, progress: Progress = no_
     while day < today:
         start, end = midnight(day), midnight(day + timedelta(days=1))
         first, last = _height_at(fees, fee_times, start), _height_at(fees, fee_times, end)
-        in_day = fees[bisect.bisect_left(fee_times, start):bisect.bisect_left(fee_times, end)]
-        checks = (("daily hashrate", day in hashrates), ("block heights", None not in (first, last)),
-                  ("fee averages", bool(in_day)))
+        in_day = fees[bisect.bisect_left(fee_times, start) : bisect.bisect_left(fee_times, end)]
+        checks = (
+            ("daily hashrate", day in hashrates),
+            ("block heights", None not in (first, last)),
+            ("fee averages", bool(in_day)),
+        )
         missing = [what for what, ok in checks if not ok]
         if missing:
             skipped[day] = missing[0] if len(missing) == 1 else f"{', '.join(missing[:-1])} or {missing[-1]}"
@@ -95,8 +104,10 @@ def fetch(client: JsonClient, since: date, today: date, progress: Progress = no_
         day += timedelta(days=1)
 
     if len(drafts) > MAX_PRICE_REQUESTS:
-        raise FetchError(f"{NAME}: {len(drafts)} days would take one price request each; fetch at most "
-                         f"{MAX_PRICE_REQUESTS} days at a time with --since, or use --source coinmetrics")
+        raise FetchError(
+            f"{NAME}: {len(drafts)} days would take one price request each; fetch at most "
+            f"{MAX_PRICE_REQUESTS} days at a time with --since, or use --source coinmetrics"
+        )
     rows: list[FetchedRow] = []
     warnings: list[Problem] = []
     total = 2 + len(drafts)
@@ -109,12 +120,22 @@ def fetch(client: JsonClient, since: date, today: date, progress: Progress = no_
             skipped[day] = "USD price"
             continue
         if close - price[0] > STALE_PRICE_S:
-            warnings.append(Problem(f"{NAME} {day}", f"the closing price is from {_utc_day(price[0])}, "
-                                                    "more than a day before the day ends"))
+            warnings.append(
+                Problem(
+                    f"{NAME} {day}",
+                    f"the closing price is from {_utc_day(price[0])}, more than a day before the day ends",
+                )
+            )
         rows.append(FetchedRow(day, {"btc_price_usd": cell_text(price[1]), **cells}))
     hours = f"{bucket_s / 3600:g}-hour" if bucket_s < DAY_S else "daily"
-    notes = [Problem(NAME, f"blocks and fees per day are estimated from {hours} fee averages (period {period}); "
-                           "Coin Metrics has exact daily counts", fix="see the README's mempool.space section")]
+    notes = [
+        Problem(
+            NAME,
+            f"blocks and fees per day are estimated from {hours} fee averages (period {period}); "
+            "Coin Metrics has exact daily counts",
+            fix="see the README's mempool.space section",
+        )
+    ]
     notes += [Problem(f"{NAME} {span}", f"skipped: mempool has no {reason} for it") for span, reason in _runs(skipped)]
     return SourceResult(NAME, tuple(rows), tuple(notes), tuple(warnings))
 
@@ -145,8 +166,13 @@ def _hashrate(body: Any, url: str) -> tuple[dict[date, list[float]], list[tuple[
     retargets = []
     for index, item in enumerate(body["difficulty"], start=1):
         where = f"{NAME}: {short(url)} difficulty item {index}"
-        retargets.append((int(_number(item, "height", where)), _number(item, "difficulty", where),
-                          _number(item, "adjustment", where)))
+        retargets.append(
+            (
+                int(_number(item, "height", where)),
+                _number(item, "difficulty", where),
+                _number(item, "adjustment", where),
+            )
+        )
     return daily, sorted(retargets)
 
 
@@ -157,8 +183,9 @@ def _fees(body: Any, url: str) -> list[tuple[float, float, float]]:
     points = []
     for index, point in enumerate(body, start=1):
         where = f"{NAME}: {short(url)} item {index}"
-        points.append((_number(point, "timestamp", where), _number(point, "avgHeight", where),
-                       _number(point, "avgFees", where)))
+        points.append(
+            (_number(point, "timestamp", where), _number(point, "avgHeight", where), _number(point, "avgFees", where))
+        )
     points.sort()
     result, highest = [], -math.inf
     for stamp, height, fees in points:

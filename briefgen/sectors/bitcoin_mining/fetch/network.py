@@ -9,9 +9,9 @@ network.csv exactly as it was.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Callable
 
 from briefgen.errors import FetchError, InputError, Problem
 from briefgen.fetch.http import HttpPolicy, JsonClient
@@ -24,8 +24,13 @@ from briefgen.sectors.bitcoin_mining.fetch import coinmetrics, mempool
 VALUE_COLUMNS = ("btc_price_usd", "hashrate_ehs", "blocks", "fees_btc", "difficulty")
 # Difficulty from Coin Metrics is derived (from HashRate and BlkCnt), so it only agrees to about seven
 # digits; the block height is the running total of the day's blocks.
-NETWORK_TARGET = Target(NETWORK, VALUE_COLUMNS, ("date", "btc_price_usd", "hashrate_ehs", "blocks", "fees_btc"),
-                        (("difficulty", 1e-6),), running=("height", "blocks"))
+NETWORK_TARGET = Target(
+    NETWORK,
+    VALUE_COLUMNS,
+    ("date", "btc_price_usd", "hashrate_ehs", "blocks", "fees_btc"),
+    (("difficulty", 1e-6),),
+    running=("height", "blocks"),
+)
 SOURCES = {coinmetrics.NAME: coinmetrics.DEFAULT_BASE_URL, mempool.NAME: mempool.DEFAULT_BASE_URL}
 # Without --since, the last two weeks already in network.csv are fetched again: the days most likely
 # typed by hand, or revised at the source, show up as changes.

@@ -56,9 +56,11 @@ def user_agent(organisation: str, contact: str) -> str:
     """The declared User-Agent the SEC asks for: 'Organisation contact@example.com (briefgen/x.y)'."""
     contact = contact.strip()
     if not _EMAIL.match(contact):
-        raise FetchError(f"{NAME}: {contact!r} is not an e-mail address; the SEC asks every automated client to "
-                         "declare a contact address: pass --contact you@yourfirm.com or give the first analyst "
-                         "an email in brief.yaml")
+        raise FetchError(
+            f"{NAME}: {contact!r} is not an e-mail address; the SEC asks every automated client to "
+            "declare a contact address: pass --contact you@yourfirm.com or give the first analyst "
+            "an email in brief.yaml"
+        )
     name = _UNSAFE.sub(" ", organisation).strip()[:80]
     return f"{name + ' ' if name else ''}{contact} (briefgen/{__version__})"
 
@@ -77,8 +79,9 @@ def ticker_map(client: JsonClient) -> dict[str, int]:
         if isinstance(cik, str) and cik.isdigit():
             cik = int(cik)
         if isinstance(cik, bool) or not isinstance(cik, int) or not 0 < cik < 10**10 or not isinstance(ticker, str):
-            raise FetchError(f"{NAME}: {short(url)} entry {str(index)[:20]!r} has no numeric 'cik_str' and "
-                             "text 'ticker'")
+            raise FetchError(
+                f"{NAME}: {short(url)} entry {str(index)[:20]!r} has no numeric 'cik_str' and text 'ticker'"
+            )
         found.setdefault(ticker.strip().upper(), cik)
     return found
 
@@ -101,8 +104,9 @@ def share_facts(client: JsonClient, cik: int) -> tuple[ShareFact, ...] | None:
         return None
     items = units.get("shares")
     if not isinstance(items, list):
-        raise FetchError(f"{NAME}: {short(url)} gives the share count in {', '.join(map(str, units))[:60]}, "
-                         "not in 'shares'")
+        raise FetchError(
+            f"{NAME}: {short(url)} gives the share count in {', '.join(map(str, units))[:60]}, not in 'shares'"
+        )
     facts = [_fact(item, f"{NAME}: {short(url)} shares item {n}") for n, item in enumerate(items, start=1)]
     return tuple(sorted(facts, key=lambda f: (f.filed, f.end, f.accn)))
 
@@ -115,9 +119,11 @@ def _get(client: JsonClient, url: str) -> Any:
     except StatusError as exc:
         if exc.status != 403:
             raise
-        raise FetchError(f"{exc}; the SEC refuses clients that do not declare themselves or that send more than "
-                         "10 requests a second: check the contact address (--contact), wait ten minutes, "
-                         "then fetch again") from None
+        raise FetchError(
+            f"{exc}; the SEC refuses clients that do not declare themselves or that send more than "
+            "10 requests a second: check the contact address (--contact), wait ten minutes, "
+            "then fetch again"
+        ) from None
 
 
 def _fact(item: Any, where: str) -> ShareFact:
@@ -129,9 +135,13 @@ def _fact(item: Any, where: str) -> ShareFact:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise FetchError(f"{where}: 'val' is not a positive whole number of shares: {str(value)[:40]!r}")
     form, accn = item.get("form"), item.get("accn")
-    return ShareFact(_date(item.get("end"), "end", where), _date(item.get("filed"), "filed", where), value,
-                     form.strip()[:20] if isinstance(form, str) and form.strip() else "filing",
-                     accn.strip()[:30] if isinstance(accn, str) else "")
+    return ShareFact(
+        _date(item.get("end"), "end", where),
+        _date(item.get("filed"), "filed", where),
+        value,
+        form.strip()[:20] if isinstance(form, str) and form.strip() else "filing",
+        accn.strip()[:30] if isinstance(accn, str) else "",
+    )
 
 
 def _date(raw: Any, field: str, where: str) -> date:

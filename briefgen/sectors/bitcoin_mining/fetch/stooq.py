@@ -54,22 +54,28 @@ def parse(body: bytes, ticker: str, url: str) -> dict[date, str]:
     stripped = text.strip()
     lowered = stripped[:400].lower()
     if lowered in ("no data", "brak danych"):
-        raise NoData(f"{where}: Stooq has no prices for {symbol(ticker)} in the period (an unknown ticker, "
-                     "or none traded); check the ticker in miners.csv")
+        raise NoData(
+            f"{where}: Stooq has no prices for {symbol(ticker)} in the period (an unknown ticker, "
+            "or none traded); check the ticker in miners.csv"
+        )
     if "exceeded the daily hits limit" in lowered:
         raise FetchError(f"{where}: Stooq's daily download limit is used up; try again tomorrow")
     if lowered.startswith(("<!doctype", "<html", "<")) or "<html" in lowered:
-        raise FetchError(f"{where}: {short(url)} sent a web page, not a CSV table: Stooq asks for an API key "
-                         "(get one at https://stooq.com/q/d/?s=spy.us&get_apikey, pass --stooq-apikey) or is "
-                         "refusing scripted downloads; use --prices-base-url for another source with the same CSV")
+        raise FetchError(
+            f"{where}: {short(url)} sent a web page, not a CSV table: Stooq asks for an API key "
+            "(get one at https://stooq.com/q/d/?s=spy.us&get_apikey, pass --stooq-apikey) or is "
+            "refusing scripted downloads; use --prices-base-url for another source with the same CSV"
+        )
     rows = list(csv.reader(io.StringIO(text, newline="")))
     rows = [row for row in rows if any(cell.strip() for cell in row)]
     if not rows:
         raise NoData(f"{where}: {short(url)} sent an empty answer")
     header = tuple(cell.strip().lower() for cell in rows[0])
     if header[:5] != HEADER[:5]:
-        raise FetchError(f"{where}: {short(url)} did not send the columns Date,Open,High,Low,Close,Volume "
-                         f"(first line {','.join(rows[0])[:60]!r})")
+        raise FetchError(
+            f"{where}: {short(url)} did not send the columns Date,Open,High,Low,Close,Volume "
+            f"(first line {','.join(rows[0])[:60]!r})"
+        )
     found: dict[date, str] = {}
     for line, row in enumerate(rows[1:], start=2):
         if len(row) < 5 or not _DATE.match(row[0].strip()):
@@ -80,7 +86,9 @@ def parse(body: bytes, ticker: str, url: str) -> dict[date, str]:
             raise FetchError(f"{where}: line {line}: {row[0].strip()!r} is not a real date") from None
         close = decimal_or_none(row[4])
         if close is None or close <= 0:
-            raise FetchError(f"{where}: line {line} ({day}): the close {row[4].strip()[:20]!r} is not a positive number")
+            raise FetchError(
+                f"{where}: line {line} ({day}): the close {row[4].strip()[:20]!r} is not a positive number"
+            )
         if day in found:
             raise FetchError(f"{where}: line {line}: {day} appears twice")
         found[day] = plain(close)

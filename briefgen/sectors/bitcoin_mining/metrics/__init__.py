@@ -58,9 +58,26 @@ from briefgen.sectors.bitcoin_mining.metrics.windows import (
 from briefgen.sectors.bitcoin_mining.schedule import BLOCKS_PER_DAY
 
 __all__ = [
-    "FLEET_CLASSES", "EconomicsFigures", "EquityFigures", "Figure", "MinerFigures", "NetworkFigures", "NextAdjustment",
-    "SectorMetrics", "Series", "Valuation", "WindowFigures", "combined_on", "combined_series", "compute",
-    "fleet_classes", "last_values", "members_on", "opportunity_usd", "sensitivity", "window_figures",
+    "FLEET_CLASSES",
+    "EconomicsFigures",
+    "EquityFigures",
+    "Figure",
+    "MinerFigures",
+    "NetworkFigures",
+    "NextAdjustment",
+    "SectorMetrics",
+    "Series",
+    "Valuation",
+    "WindowFigures",
+    "combined_on",
+    "combined_series",
+    "compute",
+    "fleet_classes",
+    "last_values",
+    "members_on",
+    "opportunity_usd",
+    "sensitivity",
+    "window_figures",
 ]
 
 ROLLING_DAYS = 7
@@ -126,15 +143,23 @@ def _series(inputs: Any, network: pd.DataFrame) -> Series:
     rows = []
     for month, days in network.groupby(network["date"].dt.to_period("M"), sort=True):
         f = window_figures(days, assumptions)
-        rows.append({"month": month.to_timestamp(), "days": f.days, "hashrate_ehs": f.hashrate_ehs,
-                     "btc_price_usd": f.btc_price_usd, "revenue_usd_per_eh_day": f.revenue_usd_per_eh_day,
-                     "power_cost_usd_per_eh_day": f.power_cost_usd_per_eh_day,
-                     "gross_profit_usd_per_eh_day": f.gross_profit_usd_per_eh_day, "gross_margin_pct": f.gross_margin_pct,
-                     "block_reward_revenue_usd_per_eh_day": f.block_reward_revenue_usd_per_eh_day,
-                     "block_reward_gross_profit_usd_per_eh_day": f.block_reward_gross_profit_usd_per_eh_day,
-                     "block_reward_gross_margin_pct": f.block_reward_gross_margin_pct,
-                     "fleet_efficiency_j_per_th": f.fleet_efficiency_j_per_th,
-                     "power_price_usd_per_kwh": f.power_price_usd_per_kwh})
+        rows.append(
+            {
+                "month": month.to_timestamp(),
+                "days": f.days,
+                "hashrate_ehs": f.hashrate_ehs,
+                "btc_price_usd": f.btc_price_usd,
+                "revenue_usd_per_eh_day": f.revenue_usd_per_eh_day,
+                "power_cost_usd_per_eh_day": f.power_cost_usd_per_eh_day,
+                "gross_profit_usd_per_eh_day": f.gross_profit_usd_per_eh_day,
+                "gross_margin_pct": f.gross_margin_pct,
+                "block_reward_revenue_usd_per_eh_day": f.block_reward_revenue_usd_per_eh_day,
+                "block_reward_gross_profit_usd_per_eh_day": f.block_reward_gross_profit_usd_per_eh_day,
+                "block_reward_gross_margin_pct": f.block_reward_gross_margin_pct,
+                "fleet_efficiency_j_per_th": f.fleet_efficiency_j_per_th,
+                "power_price_usd_per_kwh": f.power_price_usd_per_kwh,
+            }
+        )
     monthly = pd.DataFrame(rows)
 
     listed_share = pd.DataFrame(columns=["date", "listed_ehs", "network_ehs", "share_pct"])
@@ -146,8 +171,18 @@ def _series(inputs: Any, network: pd.DataFrame) -> Series:
         months = network.groupby(network["date"].dt.to_period("M"))
         month_to_date = months["hashrate_ehs"].cumsum() / (months.cumcount() + 1)
         mean = month_to_date.set_axis(network["date"]).reindex(days).to_numpy()
-        listed_share = pd.DataFrame({"date": days, "listed_ehs": listed.to_numpy(), "network_ehs": mean,
-                                     "share_pct": 100.0 * listed.to_numpy() / mean}).dropna().reset_index(drop=True)
+        listed_share = (
+            pd.DataFrame(
+                {
+                    "date": days,
+                    "listed_ehs": listed.to_numpy(),
+                    "network_ehs": mean,
+                    "share_pct": 100.0 * listed.to_numpy() / mean,
+                }
+            )
+            .dropna()
+            .reset_index(drop=True)
+        )
 
     market_cap = pd.DataFrame(columns=["date", "market_cap_usd", "opportunity_4y_usd", "market_cap_to_opportunity_pct"])
     if inputs.market_caps is not None and inputs.miners is not None and not inputs.market_caps.empty:
@@ -156,9 +191,11 @@ def _series(inputs: Any, network: pd.DataFrame) -> Series:
         total = combined_series(inputs.market_caps, "market_cap_usd", inputs.miners, days)
         rows = network.set_index("date")[["height", "btc_price_usd"]]
         at_day = rows.reindex(rows.index.union(days)).ffill().reindex(days)  # last day on or before
-        opportunity = [opportunity_usd(int(h), float(p)) for h, p in zip(at_day["height"], at_day["btc_price_usd"])]
+        opportunity = [opportunity_usd(int(h), float(p)) for h, p in zip(at_day["height"], at_day["btc_price_usd"], strict=False)]
         market_cap = pd.DataFrame({"date": days, "market_cap_usd": total.to_numpy(), "opportunity_4y_usd": opportunity})
-        market_cap["market_cap_to_opportunity_pct"] = 100.0 * market_cap["market_cap_usd"] / market_cap["opportunity_4y_usd"]
+        market_cap["market_cap_to_opportunity_pct"] = (
+            100.0 * market_cap["market_cap_usd"] / market_cap["opportunity_4y_usd"]
+        )
         market_cap = market_cap.dropna().reset_index(drop=True)
     return Series(daily=daily.reset_index(drop=True), monthly=monthly, listed_share=listed_share, market_cap=market_cap)
 

@@ -70,14 +70,16 @@ def fleet_classes(period: WindowFigures) -> pd.DataFrame:
     rows = []
     for label, _low, _high, efficiency in FLEET_CLASSES:
         revenue_per_mwh = period.revenue_usd_per_eh_day / (24.0 * efficiency)
-        rows.append({
-            "class": label,
-            "efficiency_j_per_th": efficiency,
-            "revenue_usd_per_mwh": revenue_per_mwh,
-            "power_usd_per_mwh": power_per_mwh,
-            "margin_pct": 100.0 * (1.0 - power_per_mwh / revenue_per_mwh),
-            "breakeven_power_usd_per_kwh": period.hashprice_usd_per_ph_day / (24.0 * efficiency),
-        })
+        rows.append(
+            {
+                "class": label,
+                "efficiency_j_per_th": efficiency,
+                "revenue_usd_per_mwh": revenue_per_mwh,
+                "power_usd_per_mwh": power_per_mwh,
+                "margin_pct": 100.0 * (1.0 - power_per_mwh / revenue_per_mwh),
+                "breakeven_power_usd_per_kwh": period.hashprice_usd_per_ph_day / (24.0 * efficiency),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -95,7 +97,9 @@ def sensitivity(period: WindowFigures) -> pd.DataFrame:
     prices = [_round_to(period.btc_price_usd * (1 + s), price_step) for s in SENSITIVITY_PRICE_STEPS]
     hashrates = [_round_to(period.hashrate_ehs * (1 + s), hashrate_step) for s in SENSITIVITY_HASHRATE_STEPS]
     grid = [[reward * p / (1000.0 * h) for p in prices] for h in hashrates]
-    frame = pd.DataFrame(grid, index=pd.Index(hashrates, name="hashrate_ehs"), columns=pd.Index(prices, name="btc_price_usd"))
+    frame = pd.DataFrame(
+        grid, index=pd.Index(hashrates, name="hashrate_ehs"), columns=pd.Index(prices, name="btc_price_usd")
+    )
     return frame
 
 

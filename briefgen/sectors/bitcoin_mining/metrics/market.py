@@ -72,7 +72,8 @@ def combined_series(frame: pd.DataFrame, value: str, miners: pd.DataFrame, days:
     spans = miners.set_index("ticker").reindex(wide.columns)
     day_values = wide.index.to_numpy()[:, None]
     member = (spans["from"].to_numpy()[None, :] <= day_values) & (
-        spans["to"].isna().to_numpy()[None, :] | (spans["to"].to_numpy()[None, :] >= day_values))
+        spans["to"].isna().to_numpy()[None, :] | (spans["to"].to_numpy()[None, :] >= day_values)
+    )
     return wide.where(member).sum(axis=1, min_count=1)
 
 
@@ -82,12 +83,16 @@ def combined_on(frame: pd.DataFrame, value: str, miners: pd.DataFrame, day: date
     return None if pd.isna(total) else float(total)
 
 
-def miner_figures(inputs: Any, windows: dict[str, WindowFigures | None], period: Window, compare: Window, month: Window) -> MinerFigures | None:
+def miner_figures(
+    inputs: Any, windows: dict[str, WindowFigures | None], period: Window, compare: Window, month: Window
+) -> MinerFigures | None:
     hashrate, miners = inputs.miner_hashrate, inputs.miners
     if hashrate is None or miners is None or hashrate.empty:
         return None
-    listed = {key: combined_on(hashrate, "hashrate_ehs", miners, w.end) for key, w in
-              (("period", period), ("compare", compare), ("prior_month", month))}
+    listed = {
+        key: combined_on(hashrate, "hashrate_ehs", miners, w.end)
+        for key, w in (("period", period), ("compare", compare), ("prior_month", month))
+    }
 
     def share(key: str) -> float | None:
         return None if listed[key] is None or windows[key] is None else 100.0 * listed[key] / windows[key].hashrate_ehs
@@ -113,18 +118,25 @@ def miner_figures(inputs: Any, windows: dict[str, WindowFigures | None], period:
     )
 
 
-def equity_figures(inputs: Any, network: pd.DataFrame, period: Window, compare: Window, month: Window) -> EquityFigures | None:
+def equity_figures(
+    inputs: Any, network: pd.DataFrame, period: Window, compare: Window, month: Window
+) -> EquityFigures | None:
     caps, miners = inputs.market_caps, inputs.miners
     if caps is None or miners is None or caps.empty:
         return None
-    combined = {key: combined_on(caps, "market_cap_usd", miners, w.end) for key, w in
-                (("period", period), ("compare", compare), ("prior_month", month))}
+    combined = {
+        key: combined_on(caps, "market_cap_usd", miners, w.end)
+        for key, w in (("period", period), ("compare", compare), ("prior_month", month))
+    }
     end = last_values(caps, "market_cap_usd", miners, period.end)
     start = last_values(caps, "market_cap_usd", miners, compare.end)
     if end.empty:
         return None
-    btc_change = (float(on_or_before(network, period.end)["btc_price_usd"])
-                  / float(on_or_before(network, compare.end)["btc_price_usd"]) - 1.0) * 100.0
+    btc_change = (
+        float(on_or_before(network, period.end)["btc_price_usd"])
+        / float(on_or_before(network, compare.end)["btc_price_usd"])
+        - 1.0
+    ) * 100.0
     table = end.merge(start, on="ticker", how="inner", suffixes=("", "_start"))
     table = table.merge(miners[["ticker", "name"]], on="ticker", how="left")
     table = table.rename(columns={"market_cap_usd_start": "market_cap_start_usd"})

@@ -46,5 +46,7 @@ def valuation(network: NetworkFigures, miners: MinerFigures | None, equities: Eq
         opportunity_4y_usd=opportunity,
         market_cap_usd=cap,
         market_cap_to_opportunity_pct=None if cap is None else 100.0 * cap / opportunity,
-        market_cap_to_proportional_opportunity_x=None if cap is None or not share else cap / (share / 100.0 * opportunity),
+        market_cap_to_proportional_opportunity_x=None
+        if cap is None or not share
+        else cap / (share / 100.0 * opportunity),
     )

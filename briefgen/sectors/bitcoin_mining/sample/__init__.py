@@ -103,10 +103,22 @@ from pathlib import Path
 
 from briefgen.init import csv_bytes
 from briefgen.sectors.bitcoin_mining.sample.common import (
-    ANALYSTS, AS_OF, COMPARE, FLEET_EFFICIENCY_J_PER_TH, HOUSE, PERIOD, POWER_PRICE_USD_PER_KWH,
+    ANALYSTS,
+    AS_OF,
+    COMPARE,
+    FLEET_EFFICIENCY_J_PER_TH,
+    HOUSE,
+    PERIOD,
+    POWER_PRICE_USD_PER_KWH,
 )
 from briefgen.sectors.bitcoin_mining.sample.network import build_network
-from briefgen.sectors.bitcoin_mining.sample.tables import DEALS, MINERS, OUTLOOK_MD, build_market_caps, build_miner_hashrate
+from briefgen.sectors.bitcoin_mining.sample.tables import (
+    DEALS,
+    MINERS,
+    OUTLOOK_MD,
+    build_market_caps,
+    build_miner_hashrate,
+)
 
 # --- writers ---------------------------------------------------------------------------------
 
@@ -140,9 +152,9 @@ def brief_yaml() -> str:
         "# No `title`: the brief drafts its own headline from the figures.\n"
         f"as_of: {AS_OF.isoformat()}\n"
         "period:\n"
-        f"  start: {PERIOD[0].isoformat()}\n  end: {PERIOD[1].isoformat()}\n  label: \"{PERIOD[2]}\"\n"
+        f'  start: {PERIOD[0].isoformat()}\n  end: {PERIOD[1].isoformat()}\n  label: "{PERIOD[2]}"\n'
         "compare:\n"
-        f"  start: {COMPARE[0].isoformat()}\n  end: {COMPARE[1].isoformat()}\n  label: \"{COMPARE[2]}\"\n"
+        f'  start: {COMPARE[0].isoformat()}\n  end: {COMPARE[1].isoformat()}\n  label: "{COMPARE[2]}"\n'
         "assumptions:\n"
         f"  power_price_usd_per_kwh: {POWER_PRICE_USD_PER_KWH}\n"
         f"  fleet_efficiency_j_per_th: {FLEET_EFFICIENCY_J_PER_TH:g}\n"
