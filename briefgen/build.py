@@ -261,7 +261,11 @@ def _skeleton(
                 skeleton,
                 (),
                 Background.done(
-                    {chart["name"]: svg for chart, svg in zip(skeleton["charts"], svgs, strict=False) if svg is not None}
+                    {
+                        chart["name"]: svg
+                        for chart, svg in zip(skeleton["charts"], svgs, strict=False)
+                        if svg is not None
+                    }
                 ),
             )
 

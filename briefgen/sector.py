@@ -86,7 +86,8 @@ class Sector:
     blank_config: Callable[[], str] = lambda: ""
     preload: tuple[str, ...] = ()  # heavy modules a batch's fork server imports once, for every worker
     commands: Callable[[], Sequence[click.Command]] = field(default=lambda: ())  # `briefgen fetch` subcommands
-    # brief.yaml's schema: a briefgen.inputs.config.BriefModel subclass adding the sector's keys (None: the house's only)
+    # brief.yaml's schema: a briefgen.inputs.config.BriefModel subclass adding the sector's keys (None: the
+    # house's only)
     config_model: Callable[[], type[BriefModel]] | None = None
 
 

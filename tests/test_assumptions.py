@@ -87,14 +87,16 @@ def test_schedule_faults_name_the_file_the_key_and_the_fix():
     assert _problems(text) == [
         "brief.yaml: key 'assumptions.power_price_usd_per_kwh.2025-01-01': must be above 0 and at most 1, got 40 "
         "(give dollars per kWh, e.g. 0.04 for $40/MWh)",
-        "brief.yaml: key 'assumptions.fleet_efficiency_j_per_th': '2024-13-01' is not a date (write each date as YYYY-MM-DD)",
+        "brief.yaml: key 'assumptions.fleet_efficiency_j_per_th': '2024-13-01' is not a date "
+        "(write each date as YYYY-MM-DD)",
         "brief.yaml: key 'assumptions.fleet_efficiency_j_per_th.2025-02-01': must be above 1 and at most 200, got 0.5 "
         "(give joules per terahash, e.g. 22)",
         "brief.yaml: key 'assumptions.fleet_efficiency_j_per_th.2025-03-01': expected a number, got 'abc' "
         "(write a plain number, without units)",
         "brief.yaml: key 'assumptions.fleet_efficiency_j_per_th.2025-04-01': expected a number, got 'True' "
         "(write a plain number, without units)",
-        "brief.yaml: key 'assumptions.fleet_efficiency_j_per_th': '2025-5-1' is not a date (write each date as YYYY-MM-DD)",
+        "brief.yaml: key 'assumptions.fleet_efficiency_j_per_th': '2025-5-1' is not a date "
+        "(write each date as YYYY-MM-DD)",
         "brief.yaml: key 'assumptions.fleet_efficiency_j_per_th': '2025-06-01 10:00:00' is not a date "
         "(write each date as YYYY-MM-DD)",
     ]

@@ -297,7 +297,8 @@ def test_a_million_rows_is_refused_fast_and_small(tmp_path: Path):
     report = json.loads(done.stdout.splitlines()[-1])
     assert done.stderr == (
         "Error: 1 problem in the inputs:\n"
-        "  - network.csv: 1,000,001 rows; briefgen reads at most 200,000 rows a table (keep only the rows the brief needs)\n"
+        "  - network.csv: 1,000,001 rows; briefgen reads at most 200,000 rows a table "
+        "(keep only the rows the brief needs)\n"
     )
     assert report["code"] == 1
     # The targets are a cold build under 3 s and 400 MB; a refusal must be well inside them.
@@ -320,7 +321,8 @@ def test_a_long_workbook_sheet_is_refused(tmp_path: Path, monkeypatch):
     assert result.stderr == (
         "Error: 1 problem in the inputs:\n"
         "  - brief.xlsx[network]: more than 10 rows; briefgen reads at most 10 rows a table "
-        "(keep only the rows the brief needs; delete any stray cell far below the table, which Ctrl+End in Excel finds)\n"
+        "(keep only the rows the brief needs; delete any stray cell far below the table, "
+        "which Ctrl+End in Excel finds)\n"
     )
 
 
@@ -395,12 +397,14 @@ def test_a_workbook_that_unpacks_to_gigabytes_is_refused_before_openpyxl_reads_i
     assert report["code"] == 1
     if understated:
         assert done.stderr == (
-            "Error: 1 problem in the inputs:\n  - brief.xlsx: not a readable .xlsx workbook (part 'xl/worksheets/sheet1.xml': "
+            "Error: 1 problem in the inputs:\n  - brief.xlsx: "
+            "not a readable .xlsx workbook (part 'xl/worksheets/sheet1.xml': "
             "BadZipFile) (save it from Excel as 'Excel Workbook (.xlsx)')\n"
         )
     else:
         assert done.stderr == (
-            "Error: 1 problem in the inputs:\n  - brief.xlsx: part 'xl/worksheets/sheet1.xml' unpacks to 67 MB (at most 64 MB "
+            "Error: 1 problem in the inputs:\n  - brief.xlsx: part 'xl/worksheets/sheet1.xml' unpacks to 67 MB "
+            "(at most 64 MB "
             "uncompressed) (save only the tables the brief reads, as values, from Excel)\n"
         )
     assert report["peak_mb"] < 200  # openpyxl used to take 2.9 GB (and 15 s) to say the header was wrong

@@ -57,7 +57,8 @@ def test_a_library_error_is_one_clean_message(tmp_path):
         "Error: 3 problems in the inputs:\n"
         "  - network.csv: row 1, column 'blocks': missing column (add a column 'blocks')\n"
         "  - network.csv: row 1, column 'fees_btc': missing column (add a column 'fees_btc')\n"
-        "  - network.csv: row 1, column 'hashrate_ehs': missing column (add a column 'hashrate_ehs' (EH/s) or 'difficulty')\n"
+        "  - network.csv: row 1, column 'hashrate_ehs': missing column (add a column 'hashrate_ehs' "
+        "(EH/s) or 'difficulty')\n"
     )
     assert "Traceback" not in result.output
 

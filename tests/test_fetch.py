@@ -372,7 +372,8 @@ def test_malformed_json_is_refused(httpserver, folder: Path):
         ),
         (
             {"data": [{"asset": "btc", "time": "2025-03-01T13:00:00Z"}]},
-            "coinmetrics: page 1, item 1: 'time' '2025-03-01T13:00:00Z' is not a UTC midnight such as 2024-04-01T00:00:00.000000000Z",
+            "coinmetrics: page 1, item 1: 'time' '2025-03-01T13:00:00Z' is not a UTC midnight "
+            "such as 2024-04-01T00:00:00.000000000Z",
         ),
     ],
 )
@@ -517,7 +518,8 @@ def test_a_changed_block_count_warns_about_a_kept_height(httpserver, tmp_path: P
     )
     result = plan(folder, coinmetrics(httpserver, served_records()[:1]))
     assert [str(w) for w in result.warnings] == [
-        "coinmetrics 2025-03-01: blocks changed but the height 886700 was kept (check the 'height' column from this day on)"
+        "coinmetrics 2025-03-01: blocks changed but the height 886700 was kept "
+        "(check the 'height' column from this day on)"
     ]
 
 
@@ -775,7 +777,8 @@ def test_the_sample_inputs_take_a_refresh(httpserver, tmp_path: Path):
 def test_building_never_touches_the_network():
     """Only `briefgen fetch` imports briefgen.fetch; the build, check and metrics paths never do."""
     code = (
-        "import sys, briefgen.cli, briefgen.build, briefgen.sectors.bitcoin_mining.inputs, briefgen.sectors.bitcoin_mining.metrics; "
+        "import sys, briefgen.cli, briefgen.build, briefgen.sectors.bitcoin_mining.inputs, "
+        "briefgen.sectors.bitcoin_mining.metrics; "
         "print(sorted(m for m in sys.modules if m.startswith('briefgen.fetch')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)

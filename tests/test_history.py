@@ -360,9 +360,12 @@ def test_history_lists_every_build_oldest_first(tmp_path):
 
     assert result.exit_code == 0, result.output
     assert result.output == (
-        "id  as of       period                  pdf           variant   BTC price    hashrate  hashprice  margin  market cap\n"
-        " 1  2025-12-31  2025-12-01..2025-12-31  0d2d04caefca  -           $88,094  1,022 EH/s     $40.08   47.0%           \u2013\n"
-        " 2  2026-01-15  2026-01-01..2026-01-15  7f0a4c0938c5  pdf/a-3u    $90,359  1,022 EH/s     $40.08   \u22123.4%     $62.0bn\n"
+        "id  as of       period                  pdf           variant   BTC price    hashrate  hashprice  "
+        "margin  market cap\n"
+        " 1  2025-12-31  2025-12-01..2025-12-31  0d2d04caefca  -           $88,094  1,022 EH/s     $40.08   "
+        "47.0%           \u2013\n"
+        " 2  2026-01-15  2026-01-01..2026-01-15  7f0a4c0938c5  pdf/a-3u    $90,359  1,022 EH/s     $40.08   "
+        "\u22123.4%     $62.0bn\n"
     )
 
 
@@ -380,7 +383,8 @@ def test_diff_reports_changed_figures_and_input_files_with_old_and_new(tmp_path)
 
     assert result.exit_code == 0, result.output
     assert result.output == (
-        "build 1 (as of 2026-01-15, period 2026-01-01..2026-01-15) -> build 2 (as of 2026-01-15, period 2026-01-01..2026-01-15)\n"
+        "build 1 (as of 2026-01-15, period 2026-01-01..2026-01-15) -> "
+        "build 2 (as of 2026-01-15, period 2026-01-01..2026-01-15)\n"
         "PDF: 111111111111 -> 222222222222 (changed)\n"
         "\n"
         "Input files: 2 of 3 changed\n"

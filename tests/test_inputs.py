@@ -57,8 +57,10 @@ def test_every_bad_cell_is_named(tmp_path: Path):
         "(write the plain number 80000 without separators, currency signs or units)",
         "network.csv: row 3, column 'hashrate_ehs': 1,100,000,000 looks like TH/s, not EH/s (divide by 1,000,000) "
         "(check the figure and its unit)",
-        "network.csv: row 3, column 'blocks': expected a whole number, got '140.5' (blocks are counted in whole numbers)",
-        "network.csv: row 3, column 'fees_btc': expected a number, got text 'n/a' (write a plain number such as 1234.5)",
+        "network.csv: row 3, column 'blocks': expected a whole number, got '140.5' "
+        "(blocks are counted in whole numbers)",
+        "network.csv: row 3, column 'fees_btc': expected a number, got text 'n/a' "
+        "(write a plain number such as 1234.5)",
         "network.csv: row 4, column 'hashrate_ehs': expected a finite number, got 'nan' "
         "(replace NaN or infinity with the real figure)",
         "network.csv: row 4, column 'fees_btc': Excel formula error '#DIV/0!' "
@@ -72,7 +74,8 @@ def test_every_bad_cell_is_named(tmp_path: Path):
         "network.csv: row 5, column 'date': duplicate date 2025-03-03 (first on row 4) (keep one row per date)",
         "network.csv: row 6, column 'hashrate_ehs': 900,000 looks like PH/s, not EH/s (divide by 1,000) "
         "(check the figure and its unit)",
-        "network.csv: row 6, column 'fees_btc': expected a number, got text '47%' (write the plain number 47 without the % sign)",
+        "network.csv: row 6, column 'fees_btc': expected a number, got text '47%' "
+        "(write the plain number 47 without the % sign)",
     ]
 
 
@@ -161,7 +164,8 @@ def test_yaml_problems_are_named_by_key(tmp_path: Path):
 def test_malformed_yaml(tmp_path: Path):
     folder = write_inputs(tmp_path, {"brief.yaml": "title: [\n", "network.csv": NETWORK})
     assert problems_of(folder) == [
-        "brief.yaml: line 2, column 1: expected the node content, but found '<stream end>' (check indentation and quoting)"
+        "brief.yaml: line 2, column 1: expected the node content, but found '<stream end>' "
+        "(check indentation and quoting)"
     ]
 
 
@@ -228,7 +232,8 @@ def test_every_unicode_format_character_counts_as_invisible():
 
 
 def test_commentary_loses_invisible_characters_but_keeps_its_words(tmp_path: Path):
-    """Zero-width spaces and soft hyphens in prose are removed (they used to reach the PDF); bidi controls are refused."""
+    """Zero-width spaces and soft hyphens in prose are removed (they used to reach the PDF); bidi controls are
+    refused."""
     folder = write_inputs(
         tmp_path,
         {

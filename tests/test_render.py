@@ -276,7 +276,8 @@ def test_a_misspelt_variable_fails_with_file_and_line(tmp_path, context):
     with pytest.raises(RenderError) as caught:
         render_html(context, override)
     assert str(caught.value) == (
-        "template partials/section_outlook.html, line 2: 'briefgen.html.render.BriefContext object' has no attribute 'headlin'"
+        "template partials/section_outlook.html, line 2: "
+        "'briefgen.html.render.BriefContext object' has no attribute 'headlin'"
     )
 
 
@@ -308,7 +309,8 @@ def test_the_override_folder_replaces_only_the_files_it_holds(tmp_path, context)
     override = tmp_path / "desk"
     (override / "partials").mkdir(parents=True)
     (override / "partials" / "disclosures.html").write_text(
-        '<section id="disclosures"><h2 class="section-title">Disclosures</h2><p>DESK WORDING for {{ config.house }}.</p></section>\n',
+        '<section id="disclosures"><h2 class="section-title">Disclosures</h2>'
+        "<p>DESK WORDING for {{ config.house }}.</p></section>\n",
         encoding="utf-8",
     )
     html = render_html(context, override)

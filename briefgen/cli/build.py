@@ -97,7 +97,8 @@ def build(
 @click.option("--strict", is_flag=True, help="Treat warnings (such as gaps in the daily series) as errors.")
 @SECTOR_OPTION
 def check(inputs_dir: Path, strict: bool, sector: str) -> None:
-    """Validate the inputs (and clients.csv, when it is there) without building; print every problem, or what was found."""
+    """Validate the inputs (and clients.csv, when it is there) without building; print every problem, or what was
+    found."""
     from briefgen.distribute.clients import CLIENTS_FILE, load_clients
     from briefgen.errors import InputError
     from briefgen.sector import load_sector

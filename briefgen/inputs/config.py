@@ -241,7 +241,8 @@ def default_model() -> type[BriefModel]:
 
 
 def parse_config(text: str, model: type[BriefModel] | None = None) -> BriefConfig:
-    """Parse the text of brief.yaml by `model` (the default sector's) into a BriefConfig (windows may still be unset)."""
+    """Parse the text of brief.yaml by `model` (the default sector's) into a BriefConfig (windows may still be
+    unset)."""
     model = model or default_model()
     raw = load_yaml(text, CONFIG_FILE)
     if raw is None:
@@ -362,7 +363,8 @@ def prior_month(window: Window) -> Window:
 
 
 def resolve_windows(config: BriefConfig, first: date, last: date, daily: str) -> BriefConfig:
-    """Fill as_of, period and compare from the dates of the daily table (`daily`, its file name) where brief.yaml and flags left them unset.
+    """Fill as_of, period and compare from the dates of the daily table (`daily`, its file name) where brief.yaml and
+    flags left them unset.
 
     Defaults: as_of is the period's end when a period is given, else the last day of data; period
     runs from the first of as_of's month to as_of (the previous full month when that is under a

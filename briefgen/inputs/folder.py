@@ -1,4 +1,5 @@
-"""Turn an inputs folder (CSV files or the one workbook) into the raw tables of a contract, and its files into SourceFiles.
+"""Turn an inputs folder (CSV files or the one workbook) into the raw tables of a contract, and its files into
+SourceFiles.
 
 The folder holds brief.yaml, the tables (one CSV file each, or one sheet each of brief.xlsx, not
 both) and commentary/. read_tables reads the tables a sector declares, says which are missing
@@ -116,7 +117,8 @@ def _rename(stray: str, spec: TableSpec) -> str:
 
 
 def in_file_order(problems: list[Problem], specs: Sequence[TableSpec]) -> list[Problem]:
-    """Group problems by file (brief.yaml, the workbook, the tables in contract order, then the rest as found), then by row."""
+    """Group problems by file (brief.yaml, the workbook, the tables in contract order, then the rest as found), then
+    by row."""
     tables = [spec.name for spec in specs]
     first_seen: dict[str, int] = {}
     for problem in problems:

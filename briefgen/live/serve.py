@@ -118,8 +118,9 @@ def page(title: str, body: str, generation: int) -> bytes:
     return (
         (
             f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-            "<style>body{font:15px/1.5 system-ui,sans-serif;margin:3em auto;max-width:56em;padding:0 1em;color:#1b1f24}"
-            "h1{color:#0a2240;font-size:1.4em}pre{white-space:pre-wrap;background:#fbeaea;border-left:4px solid #a3251b;"
+            "<style>body{font:15px/1.5 system-ui,sans-serif;margin:3em auto;max-width:56em;padding:0 1em;"
+            "color:#1b1f24}h1{color:#0a2240;font-size:1.4em}pre{white-space:pre-wrap;background:#fbeaea;"
+            "border-left:4px solid #a3251b;"
             "padding:1em;font-size:13px}</style></head>\n"
             f"<body>{body}\n"
         ).encode()

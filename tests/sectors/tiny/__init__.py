@@ -66,7 +66,10 @@ def _csv(metrics) -> str:
     from tests.sectors.tiny.brief import figures
 
     average = figures(metrics)["prices"]["average"]
-    return f"figure,period,compare,change_pct\naverage,{average['period']!r},{average['compare']!r},{average['change_pct']!r}\n"
+    return (
+        "figure,period,compare,change_pct\n"
+        f"average,{average['period']!r},{average['compare']!r},{average['change_pct']!r}\n"
+    )
 
 
 def _sample() -> SampleInputs:

@@ -57,7 +57,9 @@ def draw_monthly(data: MonthlyData) -> Figure:
     s.y_range(ax, float(min(profit.min(), 0.0)), float(revenue.max()) * 1.07, nbins=8, zero=True)
     ax.yaxis.set_major_formatter(s.ticks(fmt.usd_k))
     ax.axhline(0, color=s.PALETTE["axis"], lw=0.6, zorder=3)
-    for xi, top, margin in zip(x, np.maximum(revenue, profit), frame["gross_margin_pct"].to_numpy(dtype=float), strict=False):
+    for xi, top, margin in zip(
+        x, np.maximum(revenue, profit), frame["gross_margin_pct"].to_numpy(dtype=float), strict=False
+    ):
         ax.annotate(
             fmt.pct(margin, 0),
             xy=(xi, top),
@@ -89,7 +91,8 @@ def describe_monthly(data: MonthlyData) -> str:
     return (
         f"In {last['month']:%B %Y} revenue averaged {fmt.usd(last['revenue_usd_per_eh_day'])} and gross profit "
         f"{fmt.usd(last['gross_profit_usd_per_eh_day'])} per EH/s per day, a {fmt.pct(last['gross_margin_pct'])} "
-        f"gross margin. Monthly bars from {frame['month'].iloc[0]:%B %Y}, with each month's gross margin above its bars."
+        f"gross margin. Monthly bars from {frame['month'].iloc[0]:%B %Y}, with each month's gross margin above its "
+        "bars."
     )
 
 

@@ -200,7 +200,8 @@ def describe_caps(data: LineData) -> str:
     first, last = data.frame.iloc[0], data.frame.iloc[-1]
     return (
         f"The tracked miners' combined market cap was {fmt.usd(last['market_cap_usd'])} on "
-        f"{fmt.short_date(last['date'])}, against {fmt.usd(first['market_cap_usd'])} on {fmt.short_date(first['date'])}."
+        f"{fmt.short_date(last['date'])}, against {fmt.usd(first['market_cap_usd'])} on "
+        f"{fmt.short_date(first['date'])}."
     )
 
 
@@ -313,7 +314,8 @@ def describe_equities(data: EquityData) -> str:
     beat = int((frame["change_pct"] > data.btc_change_pct).sum())
     return (
         f"From {fmt.short_date(data.start)} to {fmt.short_date(data.end)} {best['ticker']}'s market cap did best "
-        f"({fmt.signed_pct(best['change_pct'])}) and {worst['ticker']}'s worst ({fmt.signed_pct(worst['change_pct'])}); "
+        f"({fmt.signed_pct(best['change_pct'])}) and {worst['ticker']}'s worst "
+        f"({fmt.signed_pct(worst['change_pct'])}); "
         f"{beat} of {len(frame)} beat BTC's {fmt.signed_pct(data.btc_change_pct)}."
     )
 

@@ -1,4 +1,5 @@
-"""Turn `briefgen fetch network` and `briefgen fetch equities` command lines into refreshes of network.csv and market_caps.csv.
+"""Turn `briefgen fetch network` and `briefgen fetch equities` command lines into refreshes of network.csv and
+market_caps.csv.
 
 The mining sector's `fetch` subcommands (Sector.commands; cli/fetch.py mounts them on the group).
 Each parses its options, plans the refresh (network.plan_network_refresh,

@@ -347,7 +347,10 @@ def _desk_shares(inputs_dir: Path, miners: pd.DataFrame) -> dict[str, list[_Desk
     check_members(frame, frame.attrs["label"], miners, problems, dated=False)  # the loader's own check
     if problems:
         raise InputError(
-            [*problems, Problem(frame.attrs["label"], "nothing was fetched", fix="fix the file first, then fetch again")]
+            [
+                *problems,
+                Problem(frame.attrs["label"], "nothing was fetched", fix="fix the file first, then fetch again"),
+            ]
         )
     found: dict[str, list[_DeskShares]] = {}
     for record in frame.sort_values("date", kind="stable").to_dict("records"):

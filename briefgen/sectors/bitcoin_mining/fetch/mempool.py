@@ -1,4 +1,5 @@
-"""Turn mempool.space's mining endpoints into daily network.csv rows (an estimate; see the README's mempool.space section).
+"""Turn mempool.space's mining endpoints into daily network.csv rows (an estimate; see the README's mempool.space
+section).
 
 Three endpoints are combined:
 

@@ -191,7 +191,9 @@ def _series(inputs: Any, network: pd.DataFrame) -> Series:
         total = combined_series(inputs.market_caps, "market_cap_usd", inputs.miners, days)
         rows = network.set_index("date")[["height", "btc_price_usd"]]
         at_day = rows.reindex(rows.index.union(days)).ffill().reindex(days)  # last day on or before
-        opportunity = [opportunity_usd(int(h), float(p)) for h, p in zip(at_day["height"], at_day["btc_price_usd"], strict=False)]
+        opportunity = [
+            opportunity_usd(int(h), float(p)) for h, p in zip(at_day["height"], at_day["btc_price_usd"], strict=False)
+        ]
         market_cap = pd.DataFrame({"date": days, "market_cap_usd": total.to_numpy(), "opportunity_4y_usd": opportunity})
         market_cap["market_cap_to_opportunity_pct"] = (
             100.0 * market_cap["market_cap_usd"] / market_cap["opportunity_4y_usd"]
@@ -241,7 +243,8 @@ def compute(inputs: Any) -> SectorMetrics:
 
 
 def _deals_announced(deals: pd.DataFrame, period: Window, since: date | None) -> pd.DataFrame:
-    """Deals announced in the period (or after `since`, the previous brief's date, through the period's end), newest first."""
+    """Deals announced in the period (or after `since`, the previous brief's date, through the period's end), newest
+    first."""
     first = pd.Timestamp(period.start) if since is None else pd.Timestamp(since) + pd.Timedelta(days=1)
     shown = deals[(deals["date"] >= first) & (deals["date"] <= pd.Timestamp(period.end))]
     return shown.sort_values(["date", "ticker"], ascending=[False, True], kind="stable").reset_index(drop=True)

@@ -164,7 +164,8 @@ def window_slice(frame: pd.DataFrame, window: Window, column: str = "date") -> p
 
 
 def figure(name: str, windows: dict[str, WindowFigures | None], kind: Literal["level", "share"] = "level") -> Figure:
-    """One WindowFigures attribute across the period, compare and prior-month windows (None where a window has no data)."""
+    """One WindowFigures attribute across the period, compare and prior-month windows (None where a window has no
+    data)."""
 
     def value(key: str) -> float | None:
         figures = windows[key]
