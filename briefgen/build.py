@@ -18,6 +18,7 @@ the unchanged check against it) is briefgen.outputs.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -355,10 +356,10 @@ def _inputs_and_metrics(options: BuildOptions, sector: Sector, keys: Keys, cache
         labels=options.labels,
     )
     metrics = sector.compute(inputs)
-    try:  # JSON, not pickle: reading a cache entry can never run code
+    # JSON, not pickle: reading a cache entry can never run code. A value the snapshot cannot store
+    # exactly (snapshot.Unsupported) is computed again next time rather than stored wrong.
+    with contextlib.suppress(snapshot.Unsupported):
         cache.put("metrics", keys.data, snapshot.dumps((dataclasses.replace(inputs, commentary={}), metrics)))
-    except snapshot.Unsupported:
-        pass  # a value the snapshot cannot store exactly: computed again next time rather than stored wrong
     return inputs, metrics
 
 

@@ -218,7 +218,7 @@ def test_a_schema_1_history_is_migrated_in_place_and_its_builds_count_as_drafts(
         assert db.execute("SELECT id, final_sha256 FROM builds ORDER BY id").fetchall() == [(1, None), (2, None)]
     db.close()
     assert lifecycle.publications(tmp_path) == []
-    with pytest.raises(BriefgenError, match="older briefgen kept no publishable copy|build again"):
+    with pytest.raises(BriefgenError, match=r"older briefgen kept no publishable copy|build again"):
         from briefgen.publish.versions import publish
 
         publish(tmp_path, tmp_path, approved_by="Carla Compliance")

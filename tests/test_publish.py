@@ -223,7 +223,7 @@ def test_publish_refuses_when_the_inputs_changed_since_the_build(desk):
     network = desk / "inputs" / "network.csv"
     network.write_text(network.read_text() + "\n")
 
-    with pytest.raises(PublishError, match="changed since the last build .* build first"):
+    with pytest.raises(PublishError, match=r"changed since the last build .* build first"):
         publish(desk / "output", desk / "inputs", approved_by=APPROVER)
     assert not (desk / "output" / "published").exists()
 
@@ -276,7 +276,7 @@ def test_publish_refuses_the_shipped_placeholder_and_an_empty_disclosures_partia
 
 def test_publish_refuses_files_that_are_not_those_of_the_last_build(desk):
     (desk / "output" / ".publishable" / "brief.pdf").write_bytes(b"%PDF-1.7 edited")
-    with pytest.raises(PublishError, match="is not the one the last build .* recorded; build again"):
+    with pytest.raises(PublishError, match=r"is not the one the last build .* recorded; build again"):
         publish(desk / "output", desk / "inputs", approved_by=APPROVER)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import click
@@ -116,10 +117,8 @@ def distribute_command(
     now = parse_now(now_text)
     if show_status:
         selected = None
-        try:
+        with contextlib.suppress(DistributionError):  # nothing published yet: the ledger's counts alone
             selected = select_brief(output_dir, brief, allow_draft=True)
-        except DistributionError:
-            pass  # nothing published yet: the ledger's counts alone
         _print_status(distribution_status(output_dir, selected.path if selected else brief, clients_file))
         if selected is not None and selected.publication is not None:
             _print_embargoed(selected.publication, clients_file, now)

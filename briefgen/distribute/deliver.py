@@ -101,6 +101,7 @@ class DistributionReport:
 
 
 OUTBOX_BATCH = 100  # deliveries per ledger commit when writing the outbox (SMTP: one at a time)
+DEFAULT_RETRY = RetryPolicy()  # frozen, so one instance serves as every call's default
 
 
 def distribute(
@@ -112,7 +113,7 @@ def distribute(
     smtp: SmtpSettings | None = None,
     sender: str | None = None,
     dry_run: bool = False,
-    retry: RetryPolicy = RetryPolicy(),
+    retry: RetryPolicy = DEFAULT_RETRY,
     today: date | None = None,
     progress: Progress | None = None,
     templates_dir: Path | None = None,

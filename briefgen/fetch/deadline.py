@@ -7,6 +7,7 @@ of watched_handlers() give it every socket their connections open.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.client
 import socket
@@ -51,10 +52,8 @@ class Watch:
 
 
 def _shut(sock: socket.socket) -> None:
-    try:
+    with contextlib.suppress(OSError):  # already closed
         sock.shutdown(socket.SHUT_RDWR)  # a recv blocked on it returns at once
-    except OSError:
-        pass  # already closed
 
 
 class _WatchedHTTPConnection(http.client.HTTPConnection):

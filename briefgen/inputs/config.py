@@ -10,6 +10,7 @@ take keys apart before the schema sees them (`take_apart`), name the fix for an 
 from __future__ import annotations
 
 import calendar
+import contextlib
 import difflib
 import typing
 from dataclasses import dataclass, replace
@@ -201,12 +202,11 @@ def _describe(error: dict[str, Any], known: dict[str, list[str]], range_fixes: d
     got = error.get("input")
     got_text = "" if isinstance(got, (dict, list)) or got is None else f", got {str(got)[:60]!r}"
     message, fix = _MESSAGES.get(error["type"], (error["msg"].removeprefix("Value error, "), None))
-    try:
+    # a placeholder pydantic did not fill (KeyError, IndexError, ValueError): keep the message as written
+    with contextlib.suppress(KeyError, IndexError, ValueError):
         message = message.format(
             **{k: f"{v:g}" if isinstance(v, float) else v for k, v in error.get("ctx", {}).items()}
         )
-    except (KeyError, IndexError, ValueError):
-        pass  # a placeholder pydantic did not fill: keep the message as written
     if error["type"] in ("less_than_equal", "less_than", "greater_than", "greater_than_equal"):
         fix = range_fixes.get(_key_path(tuple(p for p in loc if not isinstance(p, int))), fix)
     if "email" in error["msg"]:
