@@ -51,7 +51,7 @@ def load_commentary(inputs_dir: Path) -> tuple[dict[str, str], tuple[SourceFile,
 def find_commentary(inputs_dir: Path, problems: list[Problem]) -> tuple[dict[str, str], list[SourceFile]]:
     folder = inputs_dir / COMMENTARY_DIR
     texts: dict[str, str] = {}
-    sources = []
+    sources: list[SourceFile] = []
     if not folder.is_dir():
         return texts, sources
     for path in sorted(folder.glob("*.md")):

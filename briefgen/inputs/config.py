@@ -16,10 +16,10 @@ import typing
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from briefgen.errors import ConfigError, InputError, Problem
 from briefgen.inputs.cells import INVISIBLE_FIX, invisible
@@ -74,6 +74,10 @@ class BriefConfig:
     def window_problems(self, period: Window) -> list[Problem]:
         """A sector's keys checked against the resolved period (the house's have no such rule)."""
         return []
+
+
+# A BriefConfig or a sector's subclass of it: what with_overrides and resolve_windows are given, they return.
+_Config = TypeVar("_Config", bound=BriefConfig)
 
 
 # --- brief.yaml schema -----------------------------------------------------------------------
@@ -191,9 +195,10 @@ def _key_path(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc)
 
 
-def _describe(error: dict[str, Any], known: dict[str, list[str]], range_fixes: dict[str, str]) -> Problem:
+def _describe(error: ErrorDetails, known: dict[str, list[str]], range_fixes: dict[str, str]) -> Problem:
     loc = tuple(error["loc"])
     key = _key_path(loc)
+    fix: str | None
     if error["type"] == "extra_forbidden":
         parent = _key_path(tuple(p for p in loc[:-1] if not isinstance(p, int)))
         close = difflib.get_close_matches(str(loc[-1]), known.get(parent, []), n=1)
@@ -339,12 +344,12 @@ def parse_window_flag(text: str, option: str) -> tuple[date, date]:
 
 
 def with_overrides(
-    config: BriefConfig,
+    config: _Config,
     period: tuple[date, date] | None = None,
     compare: tuple[date, date] | None = None,
     as_of: date | None = None,
     labels: tuple[str, str] | None = None,
-) -> BriefConfig:
+) -> _Config:
     """Apply --period / --compare / --as-of flags; a window's label is given or drawn from its dates."""
     if as_of is not None:
         config = replace(config, as_of=as_of)
@@ -362,7 +367,7 @@ def prior_month(window: Window) -> Window:
     return Window(first, last, f"{first:%B %Y}")
 
 
-def resolve_windows(config: BriefConfig, first: date, last: date, daily: str) -> BriefConfig:
+def resolve_windows(config: _Config, first: date, last: date, daily: str) -> _Config:
     """Fill as_of, period and compare from the dates of the daily table (`daily`, its file name) where brief.yaml and
     flags left them unset.
 

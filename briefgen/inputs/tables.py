@@ -7,10 +7,11 @@ hold. Every problem is collected with its file (and sheet), row and column; noth
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from briefgen.errors import Problem
@@ -130,8 +131,8 @@ def parse_table(
             budget -= 1
         record: dict[str, Any] = {"_row": number}
         for column in spec.columns:
-            index = positions.get(column.name)
-            cell = row[index] if index is not None and index < len(row) else None
+            position = positions.get(column.name)
+            cell = row[position] if position is not None and position < len(row) else None
             try:
                 record[column.name] = parse_cell(column, cell)
             except CellError as exc:
@@ -157,6 +158,13 @@ def parse_table(
     return frame
 
 
+def row_number(frame: pd.DataFrame, index: Hashable) -> int:
+    """The file's row number of the frame's row `index`: its `_row` column, which parse_table fills with numbers."""
+    number = frame.at[index, "_row"]
+    assert isinstance(number, int | float | np.integer | np.floating), number
+    return int(number)
+
+
 def _duplicates(frame: pd.DataFrame, spec: TableSpec, label: str, problems: list[Problem]) -> None:
     """Name each row that repeats an earlier row's key (the first MAX_PROBLEMS of them)."""
     keys = list(spec.key)
@@ -172,7 +180,7 @@ def _duplicates(frame: pd.DataFrame, spec: TableSpec, label: str, problems: list
             Problem(
                 label,
                 f"duplicate {what} {key} (first on row {first[index]})",
-                row=int(frame.at[index, "_row"]),
+                row=row_number(frame, index),
                 column=keys[-1],
                 fix=fix,
             )

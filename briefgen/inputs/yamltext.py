@@ -6,6 +6,8 @@ date that is no calendar day stays text, for the schema to name.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from datetime import date
 from typing import Any
 
 import yaml
@@ -22,7 +24,7 @@ class _DuplicateKey(yaml.constructor.ConstructorError):
 class _UniqueKeyLoader(yaml.SafeLoader):
     """PyYAML's safe loader, except that a key given twice is an error, not a silent overwrite."""
 
-    def construct_mapping(self, node, deep=False):  # type: ignore[override]
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
@@ -38,7 +40,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
                 )
         return super().construct_mapping(node, deep=deep)
 
-    def construct_yaml_timestamp(self, node):  # type: ignore[override]
+    # The stub's base returns a date; this one returns the scalar's text when it is no date.
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> date | str:  # type: ignore[override]
         # PyYAML raises a bare ValueError for '2026-13-01'; keep the text, and the schema says what is wrong.
         try:
             return super().construct_yaml_timestamp(node)

@@ -144,6 +144,18 @@ BOUNDS: dict[str, tuple[float, float, str]] = {
 DATE_FIX = "write each date as YYYY-MM-DD"
 
 
+def _schedule_date(day: object) -> date | None:
+    """A schedule's key as a calendar date: a YAML date without a time, or the text YYYY-MM-DD; else None."""
+    if isinstance(day, date) and not hasattr(day, "hour"):
+        return day
+    if isinstance(day, str) and len(day.strip()) == 10:
+        try:
+            return date.fromisoformat(day.strip())
+        except ValueError:
+            return None
+    return None
+
+
 def parse_schedule(name: str, entries: dict, problem) -> Schedule | None:
     """Check a {date: value} schedule for assumption `name`; `problem(key, message, fix)` records each fault.
 
@@ -158,19 +170,11 @@ def parse_schedule(name: str, entries: dict, problem) -> Schedule | None:
     steps: list[tuple[date, float]] = []
     ok = True
     for day, value in entries.items():
-        if isinstance(day, date) and not hasattr(day, "hour"):
-            start = day
-        else:
-            start = None
-            if isinstance(day, str):
-                try:
-                    start = date.fromisoformat(day.strip())
-                except ValueError:
-                    start = None
-            if start is None or len(str(day).strip()) != 10:
-                problem(key, f"{str(day)[:40]!r} is not a date", DATE_FIX)
-                ok = False
-                continue
+        start = _schedule_date(day)
+        if start is None:
+            problem(key, f"{str(day)[:40]!r} is not a date", DATE_FIX)
+            ok = False
+            continue
         where = f"{key}.{start.isoformat()}"
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             shown = "" if isinstance(value, (dict, list)) or value is None else f", got {str(value)[:60]!r}"

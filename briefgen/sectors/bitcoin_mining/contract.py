@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from briefgen.errors import Problem
 from briefgen.inputs.cells import Column, plain_number
 from briefgen.inputs.config import CONFIG_FILE, BriefConfig, BriefModel, Window
-from briefgen.inputs.tables import MAX_PROBLEMS, TableSpec
+from briefgen.inputs.tables import MAX_PROBLEMS, TableSpec, row_number
 from briefgen.sectors.bitcoin_mining.assumptions import (
     BOUNDS,
     DEFAULT_FLEET_EFFICIENCY_J_PER_TH,
@@ -82,7 +82,7 @@ def _check_market_cap_product(frame: pd.DataFrame, label: str, problems: list[Pr
                 label,
                 f"market_cap_usd {cap[index]:,.0f} is not shares_outstanding x close_usd "
                 f"({int(shares[index]):,} x {close[index]:g} = {product[index]:,.0f})",
-                row=int(frame.at[index, "_row"]),
+                row=row_number(frame, index),
                 column="market_cap_usd",
                 fix="correct the figure that is wrong, or leave shares_outstanding and close_usd blank",
             )

@@ -101,6 +101,7 @@ def _check_membership_dates(frame: pd.DataFrame, label: str, problems: list[Prob
 def _empty_windows(config: MiningConfig, network: pd.DataFrame, label: str) -> list[Problem]:
     problems = []
     for name, window in (("period", config.period), ("compare", config.compare)):
+        assert window is not None  # resolved (resolve_windows) before the windows are checked against the rows
         inside = network["date"].between(pd.Timestamp(window.start), pd.Timestamp(window.end))
         if not inside.any():
             problems.append(
@@ -147,13 +148,19 @@ def load_inputs(
         raise InputError([Problem(str(inputs_dir), "inputs folder not found", fix="pass --inputs DIR")])
     config: MiningConfig | None
     try:
-        config = with_overrides(load_config(inputs_dir, model=MiningBriefModel), period, compare, as_of, labels)  # type: ignore[assignment]
+        loaded = load_config(inputs_dir, model=MiningBriefModel)
+        assert isinstance(loaded, MiningConfig)  # MiningBriefModel.config_class
+        config = with_overrides(loaded, period, compare, as_of, labels)
     except InputError as exc:
         problems.extend(exc.problems)
         config = None
     # shares.csv is read only by `briefgen fetch equities`: the folder may hold it.
     raw, given = read_tables(inputs_dir, TABLES, problems, warnings, ignore=(SHARES.file,))
-    frames = {name: parse_table(spec, raw[name], problems, warnings) for spec in TABLES if (name := spec.name) in raw}
+    frames = {
+        name: frame
+        for spec in TABLES
+        if (name := spec.name) in raw and (frame := parse_table(spec, raw[name], problems, warnings)) is not None
+    }
     network = frames.get("network")
     series_warnings: list[Problem] = []  # the daily series' own (gaps, heights): of the rows the brief uses
     if network is not None and not any(p.file == raw["network"].label for p in problems):
@@ -188,6 +195,7 @@ def load_inputs(
         except InputError as exc:
             problems.extend(exc.problems)
         else:
+            assert config.period is not None  # resolve_windows fills every window
             problems.extend(_empty_windows(config, network, raw["network"].label))
             network, series_warnings = _network_through(
                 frames["network"], network, series_warnings, config.period.end, raw["network"].label

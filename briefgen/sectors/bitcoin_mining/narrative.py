@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import calendar
 import math
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Hashable, Mapping
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from briefgen.formatting import (
     bps,
@@ -35,7 +35,8 @@ TAKEAWAYS = 5
 RECORD_TOLERANCE_PP = 0.05  # a share within 0.05 pp of the highest on file counts as a record
 
 
-def _ok(value: float | None) -> bool:
+def _ok(value: float | None) -> TypeGuard[float]:
+    """A number to write: neither missing nor NaN nor infinite."""
     return value is not None and math.isfinite(value)
 
 
@@ -206,7 +207,8 @@ def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _deal_phrase(deal: dict[str, Any]) -> str:
+def _deal_phrase(deal: Mapping[Hashable, Any]) -> str:
+    """One row of the deals table (a DataFrame record, keyed by column name) as a phrase."""
     kind = label(deal.get("kind") or "deal")
     if len(kind) > 1 and kind[1].islower():  # "Land acquisition" -> "land acquisition"; keep "HPC lease"
         kind = kind[0].lower() + kind[1:]

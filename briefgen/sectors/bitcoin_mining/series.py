@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from briefgen.errors import Problem
-from briefgen.inputs.tables import MAX_PROBLEMS, typed
+from briefgen.inputs.tables import MAX_PROBLEMS, row_number, typed
 from briefgen.sectors.bitcoin_mining.contract import NETWORK
 from briefgen.sectors.bitcoin_mining.schedule import HALVING_DATES, block_reward_opportunity_btc
 
@@ -60,7 +60,7 @@ def _check_heights(
     below = height - blocks + 1 < 0  # the day's first block would have a negative height
     fall = rise <= 0
     for index in frame.index[below | fall][:MAX_PROBLEMS]:
-        row, value = int(frame.at[index, "_row"]), int(height[index])
+        row, value = row_number(frame, index), int(height[index])
         if below[index]:
             message = f"height {value:,} is below the day's {int(blocks[index])} blocks"
         else:
@@ -82,7 +82,7 @@ def _check_heights(
                 label,
                 f"height rises by {int(rise[index]):,} but blocks is {int(blocks[index])}"
                 + (f" (and on {more} more day{'s' if more > 1 else ''})" if more else ""),
-                row=int(frame.at[index, "_row"]),
+                row=row_number(frame, index),
                 column="height",
                 fix="check the heights or the block counts; the 4-year opportunity uses the heights",
             )

@@ -23,7 +23,7 @@ SOURCE_VALUATION = "Source: market_caps.csv, network.csv; briefgen calculations"
 MARKERS_UP_TO = 40  # sparse series (monthly reports, a few dates) get a marker on each point
 
 
-def _day(value: object) -> date:
+def _day(value: pd.Timestamp | date) -> date:
     return pd.Timestamp(value).date()
 
 
@@ -101,6 +101,7 @@ def select_miners(by_ticker: pd.DataFrame | None, since: date | None, to: date |
         return None
     frame = by_ticker[columns].dropna(subset=["hashrate_ehs"]).fillna({"hashrate_start_ehs": 0.0, "added_ehs": 0.0})
     frame = frame.sort_values(["hashrate_ehs", "ticker"], ascending=[False, True]).reset_index(drop=True)
+    assert since is not None and to is not None  # MinerFigures' dates: set whenever by_ticker is
     return MinerData(frame, since, to) if not frame.empty else None
 
 
@@ -251,6 +252,7 @@ def select_equities(
         return None
     frame = by_ticker[["ticker", "change_pct"]].dropna()
     frame = frame.sort_values(["change_pct", "ticker"], ascending=[False, True]).reset_index(drop=True)
+    assert start is not None and end is not None  # EquityFigures' dates: set whenever by_ticker is
     return EquityData(frame, float(btc_change_pct), start, end) if not frame.empty else None
 
 

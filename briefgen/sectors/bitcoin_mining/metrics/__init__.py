@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from briefgen.inputs.config import BriefConfig, Window, prior_month
+from briefgen.inputs.config import Window, prior_month
 from briefgen.sectors.bitcoin_mining.assumptions import Assumptions, InForce
 from briefgen.sectors.bitcoin_mining.metrics.economics import (
     FLEET_CLASSES,
@@ -56,6 +56,9 @@ from briefgen.sectors.bitcoin_mining.metrics.windows import (
     window_slice,
 )
 from briefgen.sectors.bitcoin_mining.schedule import BLOCKS_PER_DAY
+
+if TYPE_CHECKING:
+    from briefgen.sectors.bitcoin_mining.contract import MiningConfig
 
 __all__ = [
     "FLEET_CLASSES",
@@ -164,17 +167,17 @@ def _series(inputs: Any, network: pd.DataFrame) -> Series:
 
     listed_share = pd.DataFrame(columns=["date", "listed_ehs", "network_ehs", "share_pct"])
     if inputs.miner_hashrate is not None and inputs.miners is not None and not inputs.miner_hashrate.empty:
-        days = pd.DatetimeIndex(sorted(inputs.miner_hashrate["date"].unique()))
-        days = days[(days >= network["date"].iloc[0]) & (days <= network["date"].iloc[-1])]
-        listed = combined_series(inputs.miner_hashrate, "hashrate_ehs", inputs.miners, days)
+        share_days = pd.DatetimeIndex(sorted(inputs.miner_hashrate["date"].unique()))
+        share_days = share_days[(share_days >= network["date"].iloc[0]) & (share_days <= network["date"].iloc[-1])]
+        listed = combined_series(inputs.miner_hashrate, "hashrate_ehs", inputs.miners, share_days)
         # Each point against the network's mean over its calendar month to date.
         months = network.groupby(network["date"].dt.to_period("M"))
         month_to_date = months["hashrate_ehs"].cumsum() / (months.cumcount() + 1)
-        mean = month_to_date.set_axis(network["date"]).reindex(days).to_numpy()
+        mean = month_to_date.set_axis(network["date"]).reindex(share_days).to_numpy()
         listed_share = (
             pd.DataFrame(
                 {
-                    "date": days,
+                    "date": share_days,
                     "listed_ehs": listed.to_numpy(),
                     "network_ehs": mean,
                     "share_pct": 100.0 * listed.to_numpy() / mean,
@@ -186,15 +189,17 @@ def _series(inputs: Any, network: pd.DataFrame) -> Series:
 
     market_cap = pd.DataFrame(columns=["date", "market_cap_usd", "opportunity_4y_usd", "market_cap_to_opportunity_pct"])
     if inputs.market_caps is not None and inputs.miners is not None and not inputs.market_caps.empty:
-        days = pd.DatetimeIndex(sorted(inputs.market_caps["date"].unique()))
-        days = days[(days >= network["date"].iloc[0]) & (days <= network["date"].iloc[-1])]
-        total = combined_series(inputs.market_caps, "market_cap_usd", inputs.miners, days)
-        rows = network.set_index("date")[["height", "btc_price_usd"]]
-        at_day = rows.reindex(rows.index.union(days)).ffill().reindex(days)  # last day on or before
+        cap_days = pd.DatetimeIndex(sorted(inputs.market_caps["date"].unique()))
+        cap_days = cap_days[(cap_days >= network["date"].iloc[0]) & (cap_days <= network["date"].iloc[-1])]
+        total = combined_series(inputs.market_caps, "market_cap_usd", inputs.miners, cap_days)
+        by_day = network.set_index("date")[["height", "btc_price_usd"]]
+        at_day = by_day.reindex(by_day.index.union(cap_days)).ffill().reindex(cap_days)  # last day on or before
         opportunity = [
             opportunity_usd(int(h), float(p)) for h, p in zip(at_day["height"], at_day["btc_price_usd"], strict=False)
         ]
-        market_cap = pd.DataFrame({"date": days, "market_cap_usd": total.to_numpy(), "opportunity_4y_usd": opportunity})
+        market_cap = pd.DataFrame(
+            {"date": cap_days, "market_cap_usd": total.to_numpy(), "opportunity_4y_usd": opportunity}
+        )
         market_cap["market_cap_to_opportunity_pct"] = (
             100.0 * market_cap["market_cap_usd"] / market_cap["opportunity_4y_usd"]
         )
@@ -204,7 +209,7 @@ def _series(inputs: Any, network: pd.DataFrame) -> Series:
 
 def compute(inputs: Any) -> SectorMetrics:
     """Compute every figure of the brief from validated inputs (briefgen.sectors.bitcoin_mining.inputs.Inputs)."""
-    config: BriefConfig = inputs.config
+    config: MiningConfig = inputs.config
     assert config.period is not None and config.compare is not None and config.as_of is not None
     period, compare = config.period, config.compare
     month = prior_month(period)
@@ -218,6 +223,8 @@ def compute(inputs: Any) -> SectorMetrics:
         # The prior month is a reference only: left out unless the data covers all of it.
         complete = len(days) == window.days or key != "prior_month"
         windows[key] = window_figures(days, config.assumptions) if len(days) and complete else None
+    in_period = windows["period"]
+    assert in_period is not None  # load_inputs refuses a period without daily rows
     net, econ = network_figures(network, windows, period), economics_figures(windows)
     miners = miner_figures(inputs, windows, period, compare, month)
     equities = equity_figures(inputs, network, period, compare, month)
@@ -230,8 +237,8 @@ def compute(inputs: Any) -> SectorMetrics:
         in_force={key: None if figures is None else figures.in_force for key, figures in windows.items()},
         network=net,
         economics=econ,
-        fleet_classes=fleet_classes(windows["period"]),
-        sensitivity=sensitivity(windows["period"]),
+        fleet_classes=fleet_classes(in_period),
+        sensitivity=sensitivity(in_period),
         miners=miners,
         equities=equities,
         valuation=valuation(net, miners, equities),

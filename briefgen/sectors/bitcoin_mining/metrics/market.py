@@ -7,7 +7,7 @@ capacity added) and EquityFigures (combined market cap, each company against BTC
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -64,7 +64,9 @@ def last_values(frame: pd.DataFrame, value: str, miners: pd.DataFrame, day: date
     return latest[["ticker", "date", value]].sort_values("ticker").reset_index(drop=True)
 
 
-def combined_series(frame: pd.DataFrame, value: str, miners: pd.DataFrame, days: Iterable[Any]) -> pd.Series:
+def combined_series(
+    frame: pd.DataFrame, value: str, miners: pd.DataFrame, days: pd.DatetimeIndex | Sequence[pd.Timestamp]
+) -> pd.Series:
     """Sum of each member's last `value` on or before each day, for many days at once (NaN: none known)."""
     days = pd.DatetimeIndex(pd.to_datetime(days)).sort_values()
     wide = frame.pivot(index="date", columns="ticker", values=value).sort_index()
@@ -95,7 +97,8 @@ def miner_figures(
     }
 
     def share(key: str) -> float | None:
-        return None if listed[key] is None or windows[key] is None else 100.0 * listed[key] / windows[key].hashrate_ehs
+        total, figures = listed[key], windows[key]
+        return None if total is None or figures is None else 100.0 * total / figures.hashrate_ehs
 
     end = last_values(hashrate, "hashrate_ehs", miners, period.end)
     start = last_values(hashrate, "hashrate_ehs", miners, compare.start)

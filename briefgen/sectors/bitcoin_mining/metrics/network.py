@@ -70,7 +70,9 @@ def next_adjustment(network: pd.DataFrame) -> NextAdjustment | None:
 def network_figures(network: pd.DataFrame, windows: dict[str, WindowFigures | None], period: Window) -> NetworkFigures:
     """The network section: hashrate, price, fees, difficulty and its next retarget, the height at the period's end."""
     end_row = on_or_before(network, period.end)
-    has_difficulty = windows["period"].difficulty is not None
+    in_period = windows["period"]
+    assert in_period is not None  # load_inputs refuses a period without daily rows
+    has_difficulty = in_period.difficulty is not None
     return NetworkFigures(
         hashrate_ehs=figure("hashrate_ehs", windows),
         btc_price_usd=figure("btc_price_usd", windows),
