@@ -161,14 +161,12 @@ def job_options(as_of: date, options: BuildOptions) -> BuildOptions:
 def _absolute(options: BuildOptions) -> BuildOptions:
     # Workers fork from a server started in the directory the first batch ran in: resolve relative
     # paths here, so a later change of directory (a test's chdir) cannot point them elsewhere.
-    def resolve(path: Path | None) -> Path | None:
-        return None if path is None else Path(path).absolute()
-
+    templates = options.templates_dir
     return replace(
         options,
-        inputs_dir=resolve(options.inputs_dir),
-        output_dir=resolve(options.output_dir),
-        templates_dir=resolve(options.templates_dir),
+        inputs_dir=Path(options.inputs_dir).absolute(),
+        output_dir=Path(options.output_dir).absolute(),
+        templates_dir=None if templates is None else Path(templates).absolute(),
     )
 
 

@@ -39,6 +39,7 @@ from briefgen.store.keys import Keys, build_keys
 if TYPE_CHECKING:
     from briefgen.background import Background
     from briefgen.inputs.folder import SourceFile
+    from briefgen.pdf import Variant
 
 __all__ = ["PDF_VARIANTS", "BuildOptions", "BuildResult", "OutputFile", "build"]
 
@@ -54,7 +55,7 @@ class BuildOptions:
     period: tuple[date, date] | None = None
     compare: tuple[date, date] | None = None
     templates_dir: Path | None = None
-    pdf_variant: str | None = None
+    pdf_variant: Variant | None = None
     strict: bool = False
     as_of: date | None = None
     cache: bool = True  # --no-cache: neither read nor write output/.cache
@@ -289,6 +290,7 @@ def _skeleton(
         previous = previous_brief(options.output_dir, config.as_of)
         context = sector.context(inputs, metrics, charts, previous, marks, sources, prose.takeaways)
         metadata = pdf_metadata(context, sector.keywords)
+        assert metadata.created is not None  # pdf_metadata dates it by the brief's as-of date
         skeleton = {
             "html": render_html(context, options.templates_dir, options.sector),
             "metadata": {

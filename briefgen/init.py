@@ -22,7 +22,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from briefgen.errors import InputError, Problem
 from briefgen.files import FILE_MODE, _explain, ensure_dir
@@ -172,7 +172,9 @@ def workbook_bytes(tables: dict[str, tuple[tuple[str, ...], list[tuple]]], specs
     from openpyxl import Workbook
 
     book = Workbook()
-    book.remove(book.active)
+    first = book.active
+    assert first is not None  # a new workbook holds one empty sheet
+    book.remove(first)
     by_name = {spec.name: spec for spec in specs}
     for name, (header, rows) in tables.items():
         spec = by_name[name]
@@ -244,8 +246,10 @@ def _validation(column: Column, spec: TableSpec, specs: tuple[TableSpec, ...]) -
             error="Type a date, e.g. 2026-01-15.",
         )
     if column.kind in ("number", "integer") and column.minimum is not None:
-        kind = "whole" if column.kind == "integer" else "decimal"
+        kind: Literal["whole", "decimal"] = "whole" if column.kind == "integer" else "decimal"
         low = column.minimum
+        operator: Literal["between", "greaterThan"]
+        formulas: tuple[str, str | None]
         operator, formulas = "between", (f"{low:g}", f"{column.maximum:g}")
         if column.exclusive_minimum:
             operator, formulas = "greaterThan", (f"{low:g}", None)

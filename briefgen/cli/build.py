@@ -100,10 +100,10 @@ def check(inputs_dir: Path, strict: bool, sector: str) -> None:
     """Validate the inputs (and clients.csv, when it is there) without building; print every problem, or what was
     found."""
     from briefgen.distribute.clients import CLIENTS_FILE, load_clients
-    from briefgen.errors import InputError
+    from briefgen.errors import InputError, Problem
     from briefgen.sector import load_sector
 
-    problems = []
+    problems: list[Problem] = []
     try:
         loaded = load_sector(sector).load(inputs_dir, strict=strict)
     except InputError as exc:

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from briefgen.cli.main import main
 from briefgen.cli.publish import NOW_OPTION, parse_now
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
+
+    from briefgen.distribute.deliver import DistributionReport
 
 
 @main.command("distribute")
@@ -213,7 +219,7 @@ class _ProgressBar:
             transient=True,
             disable=not console.is_terminal,
         )
-        self._task = None
+        self._task: TaskID | None = None
 
     def __enter__(self):
         return self.update
@@ -229,8 +235,8 @@ class _ProgressBar:
             self._bar.stop()
 
 
-def _print_report(report) -> None:
-    counts = {}
+def _print_report(report: DistributionReport) -> None:
+    counts: dict[str, int] = {}
     for outcome in report.outcomes:
         counts[outcome.status] = counts.get(outcome.status, 0) + 1
     title = f' "{report.title}"' if report.title else ""

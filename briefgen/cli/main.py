@@ -128,6 +128,7 @@ def run() -> None:
     _ONE_SHOT["fast"] = fast_exit_allowed()
     if _ONE_SHOT["fast"]:
         gc.set_threshold(100_000, 50, 100)
+    code: str | int | None
     try:
         main()
         code = 0

@@ -16,6 +16,7 @@ import io
 import itertools
 import math
 import shutil
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -78,7 +79,7 @@ class Existing:
     data: bytes | None
     header: list[str]
     rows: list[list[str]]
-    values: list[dict[str, Any]]
+    values: list[dict[Hashable, Any]]  # one record per row (DataFrame.to_dict: keyed by column name)
 
     @property
     def last_day(self) -> date | None:
@@ -147,7 +148,7 @@ def _same(column: str, old: Any, new: Any, target: Target) -> bool:
     return math.isclose(float(old), float(new), rel_tol=tolerance, abs_tol=0.0)
 
 
-def _key(values: dict[str, Any], target: Target) -> tuple[Any, ...]:
+def _key(values: dict[Hashable, Any], target: Target) -> tuple[Any, ...]:
     return (values["date"], *(values.get(k) or "" for k in target.key))
 
 
@@ -161,7 +162,7 @@ def plan_merge(
     at = {name: index for index, name in enumerate(header)}  # parse_table refuses a column named twice
     width = len(header)
     rows: dict[tuple[Any, ...], list[str]] = {}
-    values: dict[tuple[Any, ...], dict[str, Any]] = {}
+    values: dict[tuple[Any, ...], dict[Hashable, Any]] = {}
     for cells, parsed in zip(existing.rows, existing.values, strict=False):
         rows[_key(parsed, target)] = cells + [""] * (width - len(cells))
         values[_key(parsed, target)] = parsed
@@ -202,11 +203,7 @@ def plan_merge(
                     )
                 )
     fetched_days = tuple(sorted({r.day for r in result.rows})) if target.key else tuple(r.day for r in result.rows)
-    shape = {
-        "rows": len(result.rows),
-        "keyed": bool(target.key),
-        "added_rows": tuple((k[0], " ".join(k[1:])) for k in sorted(added)) if target.key else (),
-    }
+    added_rows = tuple((k[0], " ".join(k[1:])) for k in sorted(added)) if target.key else ()
     added_days = tuple(sorted({k[0] for k in added})) if target.key else tuple(k[0] for k in added)
     if not added and not changed:
         return RefreshPlan(
@@ -220,7 +217,9 @@ def plan_merge(
             None,
             result.notes,
             tuple(warnings),
-            **shape,
+            rows=len(result.rows),
+            added_rows=added_rows,
+            keyed=bool(target.key),
         )
     # By date; within a date the file's order, then new rows as fetched (a stable sort keeps both).
     ordered = sorted(rows, key=lambda key: key[0])
@@ -245,7 +244,9 @@ def plan_merge(
         new_bytes,
         result.notes,
         tuple(warnings),
-        **shape,
+        rows=len(result.rows),
+        added_rows=added_rows,
+        keyed=bool(target.key),
     )
 
 

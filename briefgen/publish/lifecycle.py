@@ -201,8 +201,9 @@ def add_publication(
         " folder) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (build_id, as_of.isoformat(), version, approved_by, note, published_at, pdf_sha256, pdf_size, folder),
     )
+    assert cursor.lastrowid is not None  # an INSERT has just set it
     return Publication(
-        int(cursor.lastrowid),
+        cursor.lastrowid,
         build_id,
         as_of,
         version,

@@ -60,7 +60,8 @@ def research_id(house: str, series: str, as_of: date) -> str:
     return f"briefgen-{tag}-{as_of.isoformat()}"
 
 
-def _el(parent: etree._Element, name: str, text: str | None = None, **attributes: str) -> etree._Element:
+def _el(parent: etree._Element, name: str, text: str | None = None, **attributes: str | None) -> etree._Element:
+    """A child element `name` of parent, with its text and the attributes that are not None."""
     node = etree.SubElement(parent, f"{{{NAMESPACE}}}{name}", {k: v for k, v in attributes.items() if v is not None})
     if text is not None:
         node.text = text
@@ -116,11 +117,11 @@ def rixml_document(facts: RixmlFacts) -> bytes:
                 contact = _el(person, "ContactInfo", nature="Business")
                 if analyst.get("email"):
                     _el(contact, "Email", analyst["email"])
-                country, number = _phone(analyst.get("phone") or "")
-                if number:
+                country, local = _phone(analyst.get("phone") or "")
+                if local:
                     phone = _el(contact, "Phone", type="Voice")
                     _el(phone, "CountryCode", country)
-                    _el(phone, "Number", number)
+                    _el(phone, "Number", local)
 
     content = _el(product, "Content")
     _el(content, "Title", facts.title)

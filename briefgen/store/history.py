@@ -156,7 +156,8 @@ def record_build(
                         figures_json,
                     ),
                 )
-                build_id = int(cursor.lastrowid)
+                assert cursor.lastrowid is not None  # an INSERT has just set it
+                build_id = cursor.lastrowid
                 if provenance:
                     names = [name for name in PROVENANCE if name in provenance]
                     db.execute(
