@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from briefgen.errors import Problem
 from briefgen.outputs import BuildResult, OutputFile, publish_stage, record, unchanged, write_manifest
-from briefgen.sector import DEFAULT_SECTOR, Sector, load_sector
+from briefgen.sector import DEFAULT_SECTOR, Sector, load_sector, sector_module
 from briefgen.store.cache import CACHE_DIR, Cache, digest
 from briefgen.store.keys import Keys, build_keys
 
@@ -261,7 +261,11 @@ def _skeleton(
                 skeleton,
                 (),
                 Background.done(
-                    {chart["name"]: svg for chart, svg in zip(skeleton["charts"], svgs, strict=False) if svg is not None}
+                    {
+                        chart["name"]: svg
+                        for chart, svg in zip(skeleton["charts"], svgs, strict=False)
+                        if svg is not None
+                    }
                 ),
             )
 
@@ -338,7 +342,7 @@ def _inputs_and_metrics(options: BuildOptions, sector: Sector, keys: Keys, cache
     cached = cache.get("metrics", keys.data)
     if cached is not None:
         try:
-            inputs, metrics = snapshot.loads(cached)
+            inputs, metrics = snapshot.loads(cached, packages=(sector_module(options.sector),))
             return inputs, metrics
         except (snapshot.Damaged, ValueError, TypeError):
             cache.damaged.append(f"metrics/{keys.data}")  # sealed yet unreadable: written by another briefgen
@@ -352,7 +356,8 @@ def _inputs_and_metrics(options: BuildOptions, sector: Sector, keys: Keys, cache
     )
     metrics = sector.compute(inputs)
     try:  # JSON, not pickle: reading a cache entry can never run code
-        cache.put("metrics", keys.data, snapshot.dumps((dataclasses.replace(inputs, commentary={}), metrics)))
+        frozen = snapshot.dumps((dataclasses.replace(inputs, commentary={}), metrics), (sector_module(options.sector),))
+        cache.put("metrics", keys.data, frozen)
     except snapshot.Unsupported:
         pass  # a value the snapshot cannot store exactly: computed again next time rather than stored wrong
     return inputs, metrics
