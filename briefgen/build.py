@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from briefgen.errors import Problem
 from briefgen.outputs import BuildResult, OutputFile, publish_stage, record, unchanged, write_manifest
-from briefgen.sector import DEFAULT_SECTOR, Sector, load_sector
+from briefgen.sector import DEFAULT_SECTOR, Sector, load_sector, sector_module
 from briefgen.store.cache import CACHE_DIR, Cache, digest
 from briefgen.store.keys import Keys, build_keys
 
@@ -345,7 +345,7 @@ def _inputs_and_metrics(options: BuildOptions, sector: Sector, keys: Keys, cache
     cached = cache.get("metrics", keys.data)
     if cached is not None:
         try:
-            inputs, metrics = snapshot.loads(cached)
+            inputs, metrics = snapshot.loads(cached, packages=(sector_module(options.sector),))
             return inputs, metrics
         except (snapshot.Damaged, ValueError, TypeError):
             cache.damaged.append(f"metrics/{keys.data}")  # sealed yet unreadable: written by another briefgen
@@ -361,7 +361,8 @@ def _inputs_and_metrics(options: BuildOptions, sector: Sector, keys: Keys, cache
     # JSON, not pickle: reading a cache entry can never run code. A value the snapshot cannot store
     # exactly (snapshot.Unsupported) is computed again next time rather than stored wrong.
     with contextlib.suppress(snapshot.Unsupported):
-        cache.put("metrics", keys.data, snapshot.dumps((dataclasses.replace(inputs, commentary={}), metrics)))
+        frozen = snapshot.dumps((dataclasses.replace(inputs, commentary={}), metrics), (sector_module(options.sector),))
+        cache.put("metrics", keys.data, frozen)
     return inputs, metrics
 
 

@@ -95,10 +95,15 @@ class SectorError(BriefgenError):
     """A sector that cannot be loaded."""
 
 
+def sector_module(name: str = DEFAULT_SECTOR) -> str:
+    """The module a sector's name names: `bitcoin_mining` is briefgen.sectors.bitcoin_mining; a dotted name itself."""
+    return name if "." in name else f"briefgen.sectors.{name}"
+
+
 @functools.cache
 def load_sector(name: str = DEFAULT_SECTOR) -> Sector:
-    """The Sector of a name: `bitcoin_mining` is briefgen.sectors.bitcoin_mining; a dotted name any module."""
-    module_name = name if "." in name else f"briefgen.sectors.{name}"
+    """The Sector of a name (sector_module); SectorError if it cannot be imported or has no SECTOR."""
+    module_name = sector_module(name)
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:

@@ -184,3 +184,27 @@ def test_init_writes_the_sectors_sample_and_blank_tables(tmp_path: Path):
     assert blank.exit_code == 0, blank.output
     assert (tmp_path / "blank" / "prices.csv").read_text() == "date,value\n"
     assert "assumptions" not in (tmp_path / "blank" / "brief.yaml").read_text()  # the mining sector's keys
+
+
+def test_the_sectors_metrics_are_cached_and_only_its_own_dataclasses_are_read_back(desk: Path):
+    """A desk's sector outside briefgen gets its metrics cached like the mining brief's; a snapshot
+    names only briefgen's dataclasses and the build's sector's, never another module's."""
+    from briefgen.store import snapshot
+    from tests.sectors.tiny.brief import Average
+
+    options = BuildOptions(desk / "inputs", desk / "out", period=PERIOD, sector=SECTOR, templates_dir=desk / "desk")
+    assert build(options).cache_hits.get("metrics", 0) == 0
+    (desk / "inputs" / "commentary" / "takeaways.md").write_text("- Prices rose.\n")  # a new skeleton, same tables
+    again = build(options)
+    assert again.cache_hits["metrics"] == 1 and again.cache_hits.get("skeleton", 0) == 0
+
+    value = Average(1.5, 1.25, 20.0)
+    with pytest.raises(snapshot.Unsupported):
+        snapshot.dumps(value)  # not briefgen's, and no package named
+    data = snapshot.dumps(value, ("tests.sectors.tiny",))
+    assert snapshot.loads(data, ("tests.sectors.tiny",)) == value
+    with pytest.raises(snapshot.Damaged, match="is not a briefgen dataclass"):
+        snapshot.loads(data)  # read back by a build of another sector: refused, nothing imported
+    forged = data.replace(b"tests.sectors.tiny.brief:Average", b"tests.sectors.tinyx:Average")
+    with pytest.raises(snapshot.Damaged):
+        snapshot.loads(forged, ("tests.sectors.tiny",))  # a sibling whose name merely starts the same

@@ -14,11 +14,14 @@ import dataclasses
 import importlib
 import json
 import sys
+from contextvars import ContextVar
 from datetime import date, datetime
 from pathlib import PurePosixPath
 from typing import Any, Literal, TypeGuard, get_args
 
-_PACKAGE = "briefgen."
+# The packages whose dataclasses a snapshot may name: briefgen's own, plus those a caller names for one
+# dumps/loads (the build's sector, when it lives outside briefgen: code the build already imported).
+_ROOTS: ContextVar[tuple[str, ...]] = ContextVar("snapshot_roots", default=("briefgen",))
 
 
 class Unsupported(TypeError):
@@ -29,17 +32,31 @@ class Damaged(ValueError):
     """A snapshot that does not decode into what was stored."""
 
 
-def dumps(value: Any) -> bytes:
-    return json.dumps(_encode(value), sort_keys=True, separators=(",", ":")).encode("utf-8")
+def dumps(value: Any, packages: tuple[str, ...] = ()) -> bytes:
+    """`value` as JSON bytes; its dataclasses must be briefgen's or from `packages` (module names)."""
+    token = _ROOTS.set(("briefgen", *packages))
+    try:
+        return json.dumps(_encode(value), sort_keys=True, separators=(",", ":")).encode("utf-8")
+    finally:
+        _ROOTS.reset(token)
 
 
-def loads(data: bytes) -> Any:
+def loads(data: bytes, packages: tuple[str, ...] = ()) -> Any:
+    """The value dumps() stored; a dataclass outside briefgen and `packages` is Damaged, never imported."""
+    token = _ROOTS.set(("briefgen", *packages))
     try:
         return _decode(json.loads(data))
     except Damaged:
         raise
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, ImportError, OverflowError) as exc:
         raise Damaged(f"not a snapshot ({exc})") from None
+    finally:
+        _ROOTS.reset(token)
+
+
+def _owned(module_name: str) -> bool:
+    """Whether a module is one whose dataclasses this dumps/loads may name."""
+    return any(module_name == root or module_name.startswith(root + ".") for root in _ROOTS.get())
 
 
 # --- encoding --------------------------------------------------------------------------------
@@ -76,7 +93,7 @@ def _encode(value: Any) -> Any:
         }
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         cls = type(value)
-        if not cls.__module__.startswith(_PACKAGE):
+        if not _owned(cls.__module__):
             raise Unsupported(f"{cls.__module__}.{cls.__qualname__}")
         return {
             "$": "dc",
@@ -189,7 +206,7 @@ def _decode(value: Any) -> Any:
 def _dataclass(name: str) -> type:
     """A briefgen dataclass by module:qualname; nothing else can be named."""
     module_name, _, qualname = name.partition(":")
-    if not module_name.startswith(_PACKAGE) or not qualname.isidentifier():
+    if not _owned(module_name) or not qualname.isidentifier():
         raise Damaged(f"{name} is not a briefgen dataclass")
     module = sys.modules.get(module_name) or importlib.import_module(module_name)
     cls = getattr(module, qualname, None)
