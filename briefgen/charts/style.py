@@ -26,6 +26,7 @@ from matplotlib.textpath import TextToPath
 from matplotlib.ticker import Formatter, MaxNLocator, MultipleLocator
 
 from briefgen.charts.spec import Width  # noqa: E402  (one definition, in spec)
+from briefgen.charts.svg import lighten
 from briefgen.resources import FONTS_DIR
 
 FONT_DIR = FONTS_DIR
@@ -152,7 +153,7 @@ def to_svg(fig: Figure) -> bytes:
     """Serialise a figure to SVG bytes with no date or version stamp, so equal data gives equal bytes."""
     buf = io.BytesIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
-    return buf.getvalue()
+    return lighten(buf.getvalue())
 
 
 # --- numbers on axes and labels: compact, whole where they can be --------------------------------
