@@ -9,14 +9,27 @@ import pytest
 
 from briefgen.pdf import write_pdf
 from briefgen.store.cache import Cache
-from tests.brief_fixtures import weasyprint_log  # noqa: F401 (fixture)
-from tests.test_pdf_chunks import EXTRA_PAGE, META, chunked, destination_pages, outline, page_texts
-from tests.test_pdf_chunks import build  # noqa: F401 (fixture)
+from tests.brief_fixtures import weasyprint_log, write_chart  # noqa: F401 (fixture)
+from tests.test_pdf_chunks import (
+    EXTRA_PAGE,
+    META,
+    chunked,
+    destination_pages,
+    outline,
+    page_texts,
+)
 
 pytestmark = [pytest.mark.filterwarnings("error")]
 
 # Three pieces: the cover and section one; section two (the middle); section three and the appendix.
 MIDDLE = '<!-- briefgen:chunk two counters="section figure" -->'
+
+
+@pytest.fixture
+def build(tmp_path: Path) -> Path:
+    folder = tmp_path / "build"
+    write_chart(folder / "charts", "chart")
+    return folder
 
 
 def three_pieces(**changes: str) -> str:
@@ -102,7 +115,8 @@ def test_the_sample_brief_edit_by_edit(tmp_path, caplog, weasyprint_log):
     import csv
     import shutil
 
-    from briefgen.build import BuildOptions, build as build_brief
+    from briefgen.build import BuildOptions
+    from briefgen.build import build as build_brief
 
     inputs, output = tmp_path / "inputs", tmp_path / "output"
     shutil.copytree(Path(__file__).resolve().parents[1] / "inputs", inputs)
