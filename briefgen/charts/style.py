@@ -26,6 +26,7 @@ from matplotlib.textpath import TextToPath
 from matplotlib.ticker import Formatter, MaxNLocator, MultipleLocator
 
 from briefgen import formatting as fmt
+from briefgen.charts.svg import lighten
 from briefgen.resources import FONTS_DIR
 
 if TYPE_CHECKING:  # a name for the type checker only: spec imports this module when it draws, never the reverse
@@ -155,7 +156,7 @@ def to_svg(fig: Figure) -> bytes:
     """Serialise a figure to SVG bytes with no date or version stamp, so equal data gives equal bytes."""
     buf = io.BytesIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
-    return buf.getvalue()
+    return lighten(buf.getvalue())
 
 
 # --- numbers on axes: the desk's own forms (briefgen.formatting), decimals from the tick step ---

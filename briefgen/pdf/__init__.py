@@ -65,11 +65,17 @@ class PdfMetadata:
 
 @dataclass(frozen=True)
 class PdfInfo:
-    """What was written: page count, size in bytes, and the warnings met on the way."""
+    """What was written: page count, size in bytes, the warnings met on the way, and what it cost.
+
+    laid_out: (piece, pages) for every layout WeasyPrint did, in order: a chunk rendered or laid out
+    to measure it ("document" for a single-document render); pieces taken from the cache are not
+    listed, so an unchanged brief lays out nothing.
+    """
 
     pages: int
     size: int
     warnings: tuple[str, ...] = ()
+    laid_out: tuple[tuple[str, int], ...] = ()
 
 
 def write_pdf(
@@ -104,15 +110,17 @@ def write_pdf(
         raise PdfError(f"attachments need PDF/A-3u or no variant, not {variant}")
     chart_dir = Path(base_dir) / "charts"
     if variant is None and not attachments:
-        data, pages, warnings = _chunked(html, chart_dir, metadata, template_dirs, cache, strict, parallel)
+        laid_out: list[tuple[str, int]] = []
+        data, pages, warnings = _chunked(html, chart_dir, metadata, template_dirs, cache, strict, parallel, laid_out)
     else:
         data, pages, warnings = _single(html, chart_dir, metadata, variant, attachments, template_dirs, strict)
+        laid_out = [("document", pages)]
     if strict and warnings:
         from briefgen.pdf.weasy import problem_error
 
         raise problem_error(warnings)
     write_atomic(Path(out_path), data)
-    return PdfInfo(pages=pages, size=len(data), warnings=tuple(warnings))
+    return PdfInfo(pages=pages, size=len(data), warnings=tuple(warnings), laid_out=tuple(laid_out))
 
 
 def _single(html: str, chart_dir: Path, metadata: PdfMetadata, variant: Variant | None,
@@ -134,8 +142,9 @@ def _single(html: str, chart_dir: Path, metadata: PdfMetadata, variant: Variant 
 
 
 def _chunked(html: str, chart_dir: Path, metadata: PdfMetadata, template_dirs: tuple[Path, ...],
-             cache: Cache | None, strict: bool, parallel: bool) -> tuple[bytes, int, list[str]]:
-    """The brief rendered chunk by chunk (each cached), merged into one PDF."""
+             cache: Cache | None, strict: bool, parallel: bool,
+             laid_out: list[tuple[str, int]]) -> tuple[bytes, int, list[str]]:
+    """The brief rendered chunk by chunk (each cached), merged into one PDF; each layout done in `laid_out`."""
     from briefgen.pdf.chunks import END_ANCHOR, Plan
     from briefgen.pdf.merge import merge
     from briefgen.pdf.settle import ChunkStore, settle
@@ -143,10 +152,11 @@ def _chunked(html: str, chart_dir: Path, metadata: PdfMetadata, template_dirs: t
     started = time.perf_counter()
     plan = Plan(html)
     store = ChunkStore(cache, chart_dir, template_dirs)
-    done = settle(plan, store, chart_dir=chart_dir, template_dirs=template_dirs, strict=strict, parallel=parallel)
+    done = settle(plan, store, chart_dir=chart_dir, template_dirs=template_dirs, strict=strict, parallel=parallel,
+                  laid_out=laid_out)
     settled = time.perf_counter()
     data = merge([chunk.data for chunk in done], metadata, plan.xrefs(), drop=[END_ANCHOR] if len(done) > 1 else [])
-    LOG.debug("chunks %s settled in %.2f s, merged in %.2f s", ", ".join(plan.names), settled - started,
-              time.perf_counter() - settled)
+    LOG.debug("chunks %s settled in %.2f s, merged in %.2f s; laid out %s", ", ".join(plan.names), settled - started,
+              time.perf_counter() - settled, ", ".join(f"{name} ({pages} pages)" for name, pages in laid_out) or "nothing")
     warnings = list(dict.fromkeys(w for chunk in done for w in chunk.warnings))  # a stylesheet's, once
     return data, sum(chunk.meta.pages for chunk in done), warnings

@@ -126,9 +126,15 @@ class ChunkStore:
 
 
 def settle(plan: Plan, store: ChunkStore, *, chart_dir: Path, template_dirs: tuple[Path, ...],
-           strict: bool = False, parallel: bool = False) -> list[Done]:
-    """Every chunk rendered with numbers that agree with the others' measurements."""
+           strict: bool = False, parallel: bool = False,
+           laid_out: list[tuple[str, int]] | None = None) -> list[Done]:
+    """Every chunk rendered with numbers that agree with the others' measurements.
+
+    `laid_out`, if given, receives (chunk name, pages) for every layout WeasyPrint did (a render,
+    or a layout to measure a chunk), in order: what the call cost, for tests and the debug log.
+    """
     count = len(plan.chunks)
+    layouts: list[tuple[str, int]] = [] if laid_out is None else laid_out
     metas: list[Meta | None] = store.previous(plan)  # what each chunk measures, as far as known
     done: list[Done | None] = [None] * count
     ahead: dict[int, tuple[Fill, Background[Rendered]]] = {}  # chunks being rendered in a child
@@ -150,6 +156,7 @@ def settle(plan: Plan, store: ChunkStore, *, chart_dir: Path, template_dirs: tup
         else:
             result = render(html, chart_dir=chart_dir, template_dirs=template_dirs,
                             laid_out=functools.partial(start_next, i, fill) if parallel else None)
+        layouts.append((plan.chunks[i].name, result.pages - plan.lead_pages(i)))
         LOG.debug("rendered chunk %s: %d pages in %.2f s%s", plan.chunks[i].name, result.pages,
                   time.perf_counter() - started, " (waited for it)" if early is not None else "")
         if result.errors:
@@ -178,14 +185,15 @@ def settle(plan: Plan, store: ChunkStore, *, chart_dir: Path, template_dirs: tup
 
     try:
         return _settle(plan, store, produce, metas, done, chart_dir=chart_dir, template_dirs=template_dirs,
-                       strict=strict)
+                       strict=strict, layouts=layouts)
     finally:
         for _, job in ahead.values():  # a render failed: nobody will collect these
             job.cancel()
 
 
 def _settle(plan: Plan, store: ChunkStore, produce: Callable[[int, Fill], Done], metas: list[Meta | None],
-            done: list[Done | None], *, chart_dir: Path, template_dirs: tuple[Path, ...], strict: bool) -> list[Done]:
+            done: list[Done | None], *, chart_dir: Path, template_dirs: tuple[Path, ...], strict: bool,
+            layouts: list[tuple[str, int]]) -> list[Done]:
     """The fixed-point iteration (see the module's docstring), filling in `metas` and `done`."""
     count = len(plan.chunks)
     while None in metas:  # nothing known about some chunks (a first build): measure them
@@ -201,6 +209,7 @@ def _settle(plan: Plan, store: ChunkStore, produce: Callable[[int, Fill], Done],
         fill = plan.provisional(i, metas)
         started = time.perf_counter()
         result = render(plan.html(i, fill), chart_dir=chart_dir, template_dirs=template_dirs, write=False)
+        layouts.append((plan.chunks[i].name, result.pages - plan.lead_pages(i)))
         LOG.debug("laid out chunk %s to measure it: %d pages in %.2f s", plan.chunks[i].name, result.pages,
                   time.perf_counter() - started)
         if result.errors:
