@@ -14,9 +14,8 @@ brief: $(STAMP)
 	$(BIN)/briefgen build --inputs inputs --output output
 
 # The gates, configured in pyproject.toml: `make lint` is ruff check, ruff format --check and mypy.
-# `make test` runs lint-code (ruff check, mypy) before pytest; once the tree has had its one-time
-# `ruff format` commit, it runs all of lint (`test: $(STAMP) lint`).
-test: $(STAMP) lint-code
+# `make test` runs all of it before pytest.
+test: $(STAMP) lint
 	$(BIN)/pytest -q
 
 lint: lint-code format-check

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import json
 import os
 import shutil
@@ -76,8 +77,9 @@ def build(inputs: Path, output: Path, *flags: str) -> Sample:
 
 def edit_commentary(inputs: Path, n: int) -> None:
     outlook = inputs / "commentary" / "outlook.md"
-    outlook.write_text(outlook.read_text(encoding="utf-8") + f"\nBenchmark edit {n}: one more sentence.\n",
-                       encoding="utf-8")
+    outlook.write_text(
+        outlook.read_text(encoding="utf-8") + f"\nBenchmark edit {n}: one more sentence.\n", encoding="utf-8"
+    )
 
 
 def edit_market_cap(inputs: Path, n: int) -> None:
@@ -111,8 +113,12 @@ class Watch:
 
     def __init__(self, inputs: Path, output: Path):
         self.pdf = output / "brief.pdf"
-        self.proc = subprocess.Popen([*BRIEFGEN, "watch", "--inputs", str(inputs), "--output", str(output)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+        self.proc = subprocess.Popen(
+            [*BRIEFGEN, "watch", "--inputs", str(inputs), "--output", str(output)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            cwd=ROOT,
+        )
         self.rebuilds = 0
         self._wait_for(lambda: self.pdf.exists(), 120)
         time.sleep(1.0)  # let the first build finish recording before the first edit
@@ -125,7 +131,8 @@ class Watch:
         deadline = time.perf_counter() + limit
         while not ready():
             if self.proc.poll() is not None:
-                raise SystemExit(f"briefgen watch stopped: {self.proc.stderr.read().decode()[-2000:]}")
+                stderr = self.proc.stderr.read().decode() if self.proc.stderr is not None else ""
+                raise SystemExit(f"briefgen watch stopped: {stderr[-2000:]}")
             if time.perf_counter() > deadline:
                 raise SystemExit("briefgen watch did not write a new brief.pdf in time")
             time.sleep(0.005)
@@ -164,13 +171,16 @@ def bench_rounds(rounds: int, work: Path) -> dict:
     build(inputs, warm)
     watch = Watch(watch_inputs, work / "watch-out")
     first_memory = None
-    rows: dict[str, list] = {k: [] for k in ("anchor", "cold", "unchanged", "commentary", "market_cap",
-                                             "watch_commentary", "watch_market_cap")}
+    rows: dict[str, list] = {
+        k: []
+        for k in ("anchor", "cold", "unchanged", "commentary", "market_cap", "watch_commentary", "watch_market_cap")
+    }
     try:
         for n in range(rounds):
             if ANCHOR.exists():
-                rows["anchor"].append(measure([PYTHON, str(ANCHOR), str(work / f"naive-{n}.pdf"), "--mode", "serial"],
-                                              cwd=ANCHOR.parent))
+                rows["anchor"].append(
+                    measure([PYTHON, str(ANCHOR), str(work / f"naive-{n}.pdf"), "--mode", "serial"], cwd=ANCHOR.parent)
+                )
             rows["cold"].append(build(inputs, work / f"cold-{n}", "--no-cache"))
             unchanged = build(inputs, warm)
             assert "nothing changed" in unchanged.out, unchanged.out
@@ -179,13 +189,13 @@ def bench_rounds(rounds: int, work: Path) -> dict:
             rows["commentary"].append(build(inputs, warm))
             edit_market_cap(inputs, n)
             rows["market_cap"].append(build(inputs, warm))
-            rows["watch_commentary"].append(watch.latency(lambda: edit_commentary(watch_inputs, n)))
+            rows["watch_commentary"].append(watch.latency(functools.partial(edit_commentary, watch_inputs, n)))
             if first_memory is None:
                 first_memory = watch.memory_mb()
-            rows["watch_market_cap"].append(watch.latency(lambda: edit_market_cap(watch_inputs, n)))
+            rows["watch_market_cap"].append(watch.latency(functools.partial(edit_market_cap, watch_inputs, n)))
         while watch.rebuilds < WATCH_REBUILDS:
             k = watch.rebuilds
-            watch.latency(lambda: (edit_market_cap if k % 3 == 2 else edit_commentary)(watch_inputs, 100 + k))
+            watch.latency(functools.partial(edit_market_cap if k % 3 == 2 else edit_commentary, watch_inputs, 100 + k))
         last_memory = watch.memory_mb()
     finally:
         watch.stop()
@@ -195,11 +205,18 @@ def bench_rounds(rounds: int, work: Path) -> dict:
         "nothing_changed": _times(rows["unchanged"]),
         "commentary_edit": _times(rows["commentary"]),
         "market_cap_edit": _times(rows["market_cap"]),
-        "watch_commentary_edit": {"median_s": round(median(rows["watch_commentary"]), 3),
-                                  "runs_s": [round(t, 3) for t in rows["watch_commentary"]]},
-        "watch_market_cap_edit": {"median_s": round(median(rows["watch_market_cap"]), 3),
-                                  "runs_s": [round(t, 3) for t in rows["watch_market_cap"]]},
-        "watch_memory": {"after_first_mb": round(first_memory or 0, 1), f"after_{WATCH_REBUILDS}_mb": round(last_memory, 1)},
+        "watch_commentary_edit": {
+            "median_s": round(median(rows["watch_commentary"]), 3),
+            "runs_s": [round(t, 3) for t in rows["watch_commentary"]],
+        },
+        "watch_market_cap_edit": {
+            "median_s": round(median(rows["watch_market_cap"]), 3),
+            "runs_s": [round(t, 3) for t in rows["watch_market_cap"]],
+        },
+        "watch_memory": {
+            "after_first_mb": round(first_memory or 0, 1),
+            f"after_{WATCH_REBUILDS}_mb": round(last_memory, 1),
+        },
         "ratios": {
             "nothing changed / cold": _ratio([s.seconds for s in rows["unchanged"]], cold),
             "commentary edit / cold": _ratio([s.seconds for s in rows["commentary"]], cold),
@@ -212,15 +229,19 @@ def bench_rounds(rounds: int, work: Path) -> dict:
     if rows["anchor"]:
         result["naive_anchor"] = _times(rows["anchor"])
         result["ratios"]["cold / naive anchor, wall"] = _ratio([s.seconds for s in cold], rows["anchor"])
-        result["ratios"]["cold / naive anchor, CPU"] = round(median([c.cpu / a.cpu for c, a in zip(cold, rows["anchor"],
-                                                                                                   strict=True)]), 3)
+        result["ratios"]["cold / naive anchor, CPU"] = round(
+            median([c.cpu / a.cpu for c, a in zip(cold, rows["anchor"], strict=True)]), 3
+        )
     return result
 
 
 def _times(samples: list[Sample]) -> dict:
-    return {"median_s": round(median([s.seconds for s in samples]), 3), "runs_s": [round(s.seconds, 3) for s in samples],
-            "median_cpu_s": round(median([s.cpu for s in samples]), 3),
-            "peak_mb": round(max(s.peak_mb for s in samples), 1)}
+    return {
+        "median_s": round(median([s.seconds for s in samples]), 3),
+        "runs_s": [round(s.seconds, 3) for s in samples],
+        "median_cpu_s": round(median([s.cpu for s in samples]), 3),
+        "peak_mb": round(max(s.peak_mb for s in samples), 1),
+    }
 
 
 def _ratio(values: list[float], against: list[Sample]) -> float:
@@ -241,42 +262,101 @@ def bench_distribute(copies: int, work: Path, cold_s: float) -> dict:
     shipped = (TEMPLATES_DIR / "partials" / "disclosures.html").read_text(encoding="utf-8")
     (desk / "partials" / "disclosures.html").write_text(
         "".join(line for line in shipped.splitlines(keepends=True) if "briefgen:disclosures-placeholder" not in line),
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     build(inputs, output, "--templates", str(desk))
-    measure([*BRIEFGEN, "publish", "--inputs", str(inputs), "--output", str(output), "--approved-by",
-             "Bench Supervisor"])
+    measure(
+        [*BRIEFGEN, "publish", "--inputs", str(inputs), "--output", str(output), "--approved-by", "Bench Supervisor"]
+    )
     clients = inputs / "clients.csv"
     with clients.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(["client_id", "name", "firm", "email", "password"])
         for i in range(copies):
-            writer.writerow([f"c{i:04d}", f"Client {i}", f"Fund {i % 37}", f"client{i}@example.com",
-                             f"secret-{i}" if i % 10 == 0 else ""])
-    sample = measure([*BRIEFGEN, "distribute", "--clients", str(clients), "--output", str(output),
-                      "--via", "outbox", "--from", "Mining desk <desk@example.com>"])
+            writer.writerow(
+                [
+                    f"c{i:04d}",
+                    f"Client {i}",
+                    f"Fund {i % 37}",
+                    f"client{i}@example.com",
+                    f"secret-{i}" if i % 10 == 0 else "",
+                ]
+            )
+    sample = measure(
+        [
+            *BRIEFGEN,
+            "distribute",
+            "--clients",
+            str(clients),
+            "--output",
+            str(output),
+            "--via",
+            "outbox",
+            "--from",
+            "Mining desk <desk@example.com>",
+        ]
+    )
     per_copy = sample.seconds / copies
-    return {"copies": copies, "encrypted": copies // 10, "seconds": round(sample.seconds, 2),
-            "ms_per_copy": round(per_copy * 1000, 2), "peak_mb": round(sample.peak_mb, 1),
-            "cold_per_copy": round(cold_s / per_copy, 1)}
+    return {
+        "copies": copies,
+        "encrypted": copies // 10,
+        "seconds": round(sample.seconds, 2),
+        "ms_per_copy": round(per_copy * 1000, 2),
+        "peak_mb": round(sample.peak_mb, 1),
+        "cold_per_copy": round(cold_s / per_copy, 1),
+    }
 
 
 def bench_batch(count: int, work: Path) -> dict:
     """`briefgen batch` of `count` twice-monthly briefs against the same briefs one process each."""
-    days, day = [], date(2026, 1, 15)
+    days: list[date] = []
+    day = date(2026, 1, 15)
     while len(days) < count:
         if day.day == 15 or (day + timedelta(days=1)).day == 1:
             days.append(day)
         day -= timedelta(days=1)
     days.sort()
     inputs = str(ROOT / "inputs")
-    one_by_one = [measure([*BRIEFGEN, "batch", "--as-of", d.isoformat(), "--inputs", inputs, "--output",
-                           str(work / "one" / d.isoformat()), "--jobs", "1"]) for d in days]
+    one_by_one = [
+        measure(
+            [
+                *BRIEFGEN,
+                "batch",
+                "--as-of",
+                d.isoformat(),
+                "--inputs",
+                inputs,
+                "--output",
+                str(work / "one" / d.isoformat()),
+                "--jobs",
+                "1",
+            ]
+        )
+        for d in days
+    ]
     jobs = os.cpu_count() or 1
-    batch = measure([*BRIEFGEN, "batch", "--as-of", ",".join(d.isoformat() for d in days), "--inputs", inputs,
-                     "--output", str(work / "batch"), "--jobs", str(jobs)])
+    batch = measure(
+        [
+            *BRIEFGEN,
+            "batch",
+            "--as-of",
+            ",".join(d.isoformat() for d in days),
+            "--inputs",
+            inputs,
+            "--output",
+            str(work / "batch"),
+            "--jobs",
+            str(jobs),
+        ]
+    )
     sequential = sum(s.seconds for s in one_by_one)
-    return {"briefs": len(days), "jobs": jobs, "one_by_one_s": round(sequential, 2), "batch_s": round(batch.seconds, 2),
-            "speedup": round(sequential / batch.seconds, 2)}
+    return {
+        "briefs": len(days),
+        "jobs": jobs,
+        "one_by_one_s": round(sequential, 2),
+        "batch_s": round(batch.seconds, 2),
+        "speedup": round(sequential / batch.seconds, 2),
+    }
 
 
 def targets(results: dict) -> dict[str, bool]:
@@ -287,10 +367,14 @@ def targets(results: dict) -> dict[str, bool]:
         "nothing changed <= 0.05x cold": r["nothing changed / cold"] <= 0.05,
         "watch, commentary edit -> new PDF <= 0.3x cold": r["watch commentary edit / cold"] <= 0.3,
         "watch, market-cap cell -> new PDF <= 0.4x cold": r["watch market-cap edit / cold"] <= 0.4,
-        f"watch memory after {WATCH_REBUILDS} rebuilds <= 1.15x after the first":
-            r[f"watch memory after {WATCH_REBUILDS} / after 1"] <= 1.15,
-        "distribute, 1,000 clients via the outbox: a copy <= 1/300 of a cold build":
-            results["distribute"]["cold_per_copy"] >= 300,
+        f"watch memory after {WATCH_REBUILDS} rebuilds <= 1.15x after the first": r[
+            f"watch memory after {WATCH_REBUILDS} / after 1"
+        ]
+        <= 1.15,
+        "distribute, 1,000 clients via the outbox: a copy <= 1/300 of a cold build": results["distribute"][
+            "cold_per_copy"
+        ]
+        >= 300,
         "peak memory of a cold build <= 200 MB": results["cold_build"]["peak_mb"] <= 200,
         "batch at least 1.6x faster than one by one": results["batch"]["speedup"] >= 1.6,
     }
@@ -303,33 +387,47 @@ def targets(results: dict) -> dict[str, bool]:
 def report_table(results: dict) -> str:
     """The figures as the Markdown table the README shows."""
     lines = ["| measure | median | CPU | peak memory |", "| --- | --- | --- | --- |"]
-    named = [("naive_anchor", "naive anchor pipeline (../shared/anchors)"), ("cold_build", "cold build (--no-cache)"),
-             ("nothing_changed", "rebuild, nothing changed"), ("commentary_edit", "rebuild after a commentary edit"),
-             ("market_cap_edit", "rebuild after one market-cap cell")]
+    named = [
+        ("naive_anchor", "naive anchor pipeline (../shared/anchors)"),
+        ("cold_build", "cold build (--no-cache)"),
+        ("nothing_changed", "rebuild, nothing changed"),
+        ("commentary_edit", "rebuild after a commentary edit"),
+        ("market_cap_edit", "rebuild after one market-cap cell"),
+    ]
     for key, label in named:
         if key in results:
             r = results[key]
             lines.append(f"| {label} | {r['median_s']:.2f} s | {r['median_cpu_s']:.2f} s | {r['peak_mb']:.0f} MB |")
-    for key, label in (("watch_commentary_edit", "watch: commentary edit -> new PDF"),
-                       ("watch_market_cap_edit", "watch: market-cap cell -> new PDF")):
+    for key, label in (
+        ("watch_commentary_edit", "watch: commentary edit -> new PDF"),
+        ("watch_market_cap_edit", "watch: market-cap cell -> new PDF"),
+    ):
         lines.append(f"| {label} | {results[key]['median_s']:.2f} s | | |")
     m = results["watch_memory"]
-    lines.append(f"| watch memory, after 1 and {WATCH_REBUILDS} rebuilds | | | {m['after_first_mb']:.0f} -> "
-                 f"{m[f'after_{WATCH_REBUILDS}_mb']:.0f} MB |")
+    lines.append(
+        f"| watch memory, after 1 and {WATCH_REBUILDS} rebuilds | | | {m['after_first_mb']:.0f} -> "
+        f"{m[f'after_{WATCH_REBUILDS}_mb']:.0f} MB |"
+    )
     d = results["distribute"]
-    lines.append(f"| distribute to {d['copies']:,} clients via the outbox ({d['encrypted']} encrypted), a copy | "
-                 f"{d['ms_per_copy']:.1f} ms | | {d['peak_mb']:.0f} MB |")
+    lines.append(
+        f"| distribute to {d['copies']:,} clients via the outbox ({d['encrypted']} encrypted), a copy | "
+        f"{d['ms_per_copy']:.1f} ms | | {d['peak_mb']:.0f} MB |"
+    )
     b = results["batch"]
-    lines.append(f"| {b['briefs']} briefs one process each / as one batch ({b['jobs']} jobs) | "
-                 f"{b['one_by_one_s']:.1f} s / {b['batch_s']:.1f} s | | |")
+    lines.append(
+        f"| {b['briefs']} briefs one process each / as one batch ({b['jobs']} jobs) | "
+        f"{b['one_by_one_s']:.1f} s / {b['batch_s']:.1f} s | | |"
+    )
     lines.append("")
     lines += [f"- {name}: {value}" for name, value in results["ratios"].items()]
     lines.append(f"- cold build / a distributed copy: {d['cold_per_copy']}")
     lines.append(f"- batch speedup over one by one: {b['speedup']}")
     lines += [f"- {'met' if ok else 'MISSED'}: {target}" for target, ok in results["targets_met"].items()]
     machine = results["machine"]
-    lines.append(f"\nMeasured on {machine['cores']} cores, Python {machine['python']}, {results['rounds']} interleaved "
-                 f"rounds (medians of per-round ratios), PYTHONDONTWRITEBYTECODE={machine['dont_write_bytecode']}.")
+    lines.append(
+        f"\nMeasured on {machine['cores']} cores, Python {machine['python']}, {results['rounds']} interleaved "
+        f"rounds (medians of per-round ratios), PYTHONDONTWRITEBYTECODE={machine['dont_write_bytecode']}."
+    )
     return "\n".join(lines)
 
 
@@ -351,9 +449,14 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=1000)
     parser.add_argument("--batch", type=int, default=6)
     args = parser.parse_args()
-    results: dict = {"machine": {"cores": os.cpu_count(), "python": sys.version.split()[0],
-                                 "dont_write_bytecode": os.environ.get("PYTHONDONTWRITEBYTECODE", "")},
-                     "rounds": args.rounds}
+    results: dict = {
+        "machine": {
+            "cores": os.cpu_count(),
+            "python": sys.version.split()[0],
+            "dont_write_bytecode": os.environ.get("PYTHONDONTWRITEBYTECODE", ""),
+        },
+        "rounds": args.rounds,
+    }
     if not ANCHOR.exists():
         print(f"{ANCHOR} is absent: the anchor line is skipped", file=sys.stderr)
     with tempfile.TemporaryDirectory() as tmp:

@@ -65,3 +65,7 @@ def smtp_server() -> Iterator[Callable[[Mailbox], LoopbackController]]:
     for controller in started:
         if not controller.loop.is_closed():  # a test may have stopped it already (stop_soon)
             controller.stop(no_assert=True)
+
+
+# WeasyPrint's log records, for the PDF tests (tests/brief_fixtures.py): a fixture every test file can use.
+from tests.brief_fixtures import weasyprint_log  # noqa: E402, F401

@@ -84,9 +84,13 @@ def _pixels(svgs: list[bytes], tmp_path: Path, name: str) -> list[bytes]:
     for n, svg in enumerate(svgs):
         (tmp_path / f"{name}-{n}.svg").write_bytes(svg)
         images.append(f'<img style="width: 160mm; break-after: page" src="{(tmp_path / f"{name}-{n}.svg").as_uri()}">')
-    faces = "".join(f'@font-face {{ font-family: Inter; font-weight: {w}; src: url("{(FONTS_DIR / f).as_uri()}"); }}'
-                    for w, f in ((400, "Inter-Regular.otf"), (600, "Inter-SemiBold.otf")))
-    HTML(string=f"<style>{faces} img {{ display: block; }}</style>{''.join(images)}").write_pdf(tmp_path / f"{name}.pdf")
+    faces = "".join(
+        f'@font-face {{ font-family: Inter; font-weight: {w}; src: url("{(FONTS_DIR / f).as_uri()}"); }}'
+        for w, f in ((400, "Inter-Regular.otf"), (600, "Inter-SemiBold.otf"))
+    )
+    HTML(string=f"<style>{faces} img {{ display: block; }}</style>{''.join(images)}").write_pdf(
+        tmp_path / f"{name}.pdf"
+    )
     subprocess.run(["pdftoppm", "-r", "300", str(tmp_path / f"{name}.pdf"), str(tmp_path / name)], check=True)
     return [page.read_bytes() for page in sorted(tmp_path.glob(f"{name}-*.ppm"))]
 

@@ -32,8 +32,12 @@ def _pages(pdf: Path) -> list[list[str]]:
     count = len(pypdf.PdfReader(pdf).pages)
     pages = []
     for n in range(1, count + 1):
-        text = subprocess.run(["pdftotext", "-f", str(n), "-l", str(n), "-layout", str(pdf), "-"],
-                              capture_output=True, text=True, check=True).stdout
+        text = subprocess.run(
+            ["pdftotext", "-f", str(n), "-l", str(n), "-layout", str(pdf), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         pages.append([" ".join(line.split()) for line in text.splitlines() if line.strip()])
     return pages
 

@@ -16,10 +16,10 @@ import pytest
 
 from briefgen import pdf
 from briefgen.errors import PdfError
+from briefgen.html.render import pdf_metadata, render_html
 from briefgen.pdf import FONTS_DIR, TEMPLATES_DIR, PdfMetadata, write_pdf
 from briefgen.resources import template_folders
-from briefgen.html.render import pdf_metadata, render_html
-from tests.brief_fixtures import brief_context, stream_bytes, weasyprint_log, write_chart  # noqa: F401 (fixture)
+from tests.brief_fixtures import brief_context, stream_bytes, write_chart
 
 pytestmark = [
     pytest.mark.filterwarnings("error"),
@@ -47,7 +47,8 @@ SMALL = """<!DOCTYPE html>
 <img src="charts/chart.svg" alt="A chart"><p class="source">Source: test</p></figure>
 {extra}
 </section>
-<section class="section" id="two" style="break-before: page"><h2 class="section-title">Two</h2><p>Second page.</p></section>
+<section class="section" id="two" style="break-before: page"><h2 class="section-title">Two</h2>
+<p>Second page.</p></section>
 </body></html>
 """
 
@@ -132,11 +133,26 @@ def test_font_configuration_is_reused_per_template_path(tmp_path):
 
 
 REFUSED = [
-    ('<img src="file:///etc/passwd" alt="">', "refused file:///etc/passwd: only the brief's templates, fonts and charts may be loaded"),
-    ('<img src="../../../../etc/passwd" alt="">', "refused file:///etc/passwd: only the brief's templates, fonts and charts may be loaded"),
-    ('<img src="http://127.0.0.1:9/x.png" alt="">', "refused http://127.0.0.1:9/x.png: only the brief's templates, fonts and charts may be loaded"),
-    ('<link rel="stylesheet" href="https://example.com/x.css">', "refused https://example.com/x.css: only the brief's templates, fonts and charts may be loaded"),
-    ('<img src="charts/%2e%2e/%2e%2e/%2e%2e/etc/passwd" alt="">', "refused charts/%2e%2e/%2e%2e/%2e%2e/etc/passwd: outside the brief's folders"),
+    (
+        '<img src="file:///etc/passwd" alt="">',
+        "refused file:///etc/passwd: only the brief's templates, fonts and charts may be loaded",
+    ),
+    (
+        '<img src="../../../../etc/passwd" alt="">',
+        "refused file:///etc/passwd: only the brief's templates, fonts and charts may be loaded",
+    ),
+    (
+        '<img src="http://127.0.0.1:9/x.png" alt="">',
+        "refused http://127.0.0.1:9/x.png: only the brief's templates, fonts and charts may be loaded",
+    ),
+    (
+        '<link rel="stylesheet" href="https://example.com/x.css">',
+        "refused https://example.com/x.css: only the brief's templates, fonts and charts may be loaded",
+    ),
+    (
+        '<img src="charts/%2e%2e/%2e%2e/%2e%2e/etc/passwd" alt="">',
+        "refused charts/%2e%2e/%2e%2e/%2e%2e/etc/passwd: outside the brief's folders",
+    ),
 ]
 
 
@@ -170,7 +186,12 @@ def test_fetcher_refuses_a_link_out_of_the_chart_folder(tmp_path, build, weasypr
 
 def test_fetcher_refuses_large_data_urls_and_serves_small_ones(tmp_path, build, weasyprint_log):
     small = "data:image/svg+xml," + "%3Csvg xmlns='http://www.w3.org/2000/svg' width='4' height='4'/%3E"
-    large = "data:image/svg+xml," + "%3Csvg xmlns='http://www.w3.org/2000/svg' width='4' height='4'%3E" + "%20" * 90_000 + "%3C/svg%3E"
+    large = (
+        "data:image/svg+xml,"
+        + "%3Csvg xmlns='http://www.w3.org/2000/svg' width='4' height='4'%3E"
+        + "%20" * 90_000
+        + "%3C/svg%3E"
+    )
     html = small_html(f'<img src="{small}" alt=""><img src="{large}" alt="">')
     info = write_pdf(html, build, tmp_path / "brief.pdf", metadata=META)
     assert info.warnings == ("refused a data: URL of 263 KB (at most 256 KB)",)
@@ -183,7 +204,8 @@ def test_a_missing_chart_fails_instead_of_vanishing(tmp_path, build, weasyprint_
     with pytest.raises(PdfError) as caught:
         write_pdf(small_html('<img src="charts/missing.svg" alt="">'), build, out, metadata=META)
     assert str(caught.value) == (
-        f"1 problem rendering the PDF:\n  - charts/missing.svg: could not be loaded (file not found in {(build / 'charts').resolve()})"
+        "1 problem rendering the PDF:\n  - charts/missing.svg: could not be loaded "
+        f"(file not found in {(build / 'charts').resolve()})"
     )
     assert out.read_bytes() == b"previous build"  # written atomically or not at all
     assert len(weasyprint_log.take("missing.svg")) == 1
@@ -214,7 +236,9 @@ def test_override_templates_are_served_first(tmp_path, build, weasyprint_log):
     (override / "static" / "brief.css").write_text("body { color: #123456; }", encoding="utf-8")
     out = tmp_path / "brief.pdf"
     write_pdf(small_html(), build, out, metadata=META, template_dirs=template_folders(override))
-    names = {str(f.get_object()["/BaseFont"]) for p in pypdf.PdfReader(out).pages for f in p["/Resources"]["/Font"].values()}
+    names = {
+        str(f.get_object()["/BaseFont"]) for p in pypdf.PdfReader(out).pages for f in p["/Resources"]["/Font"].values()
+    }
     assert not any("Inter" in name for name in names)  # the override stylesheet has no @font-face
 
 
@@ -239,8 +263,11 @@ def test_same_html_gives_identical_bytes_across_processes(tmp_path, build, weasy
     html_file.write_text(small_html(), encoding="utf-8")
     script = SCRIPT.format(root=str(ROOT))
     runs = [
-        subprocess.Popen([sys.executable, "-c", script, str(html_file), str(build), str(tmp_path / f"{n}.pdf")],
-                         env={"PYTHONHASHSEED": str(n), "PATH": "/usr/bin:/bin"}, stderr=subprocess.PIPE)
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(html_file), str(build), str(tmp_path / f"{n}.pdf")],
+            env={"PYTHONHASHSEED": str(n), "PATH": "/usr/bin:/bin"},
+            stderr=subprocess.PIPE,
+        )
         for n in (1, 2)
     ]
     for run in runs:
@@ -303,8 +330,14 @@ def test_unknown_variant_and_misplaced_attachments_are_errors(tmp_path, build):
         write_pdf(small_html(), build, tmp_path / "x.pdf", metadata=META, variant="pdf/x-4")  # type: ignore[arg-type]
     assert str(caught.value) == "PDF variant 'pdf/x-4' is not supported (choose pdf/a-3u or pdf/ua-1)"
     with pytest.raises(PdfError) as caught:
-        write_pdf(small_html(), build, tmp_path / "x.pdf", metadata=META, variant="pdf/ua-1",
-                  attachments=[(tmp_path / "a.csv", "A")])
+        write_pdf(
+            small_html(),
+            build,
+            tmp_path / "x.pdf",
+            metadata=META,
+            variant="pdf/ua-1",
+            attachments=[(tmp_path / "a.csv", "A")],
+        )
     assert str(caught.value) == "attachments need PDF/A-3u or no variant, not pdf/ua-1"
 
 
@@ -319,9 +352,17 @@ def test_the_brief_renders_without_warnings(tmp_path, weasyprint_log):
     assert 6 <= info.pages <= 12
     reader = pypdf.PdfReader(out)
     assert [o.title for o in reader.outline] == [
-        "Summary", "1 Network", "2 Mining economics", "3 Listed miners", "4 Equities", "5 Valuation",
-        "6 Beyond block rewards", "7 Outlook", "Appendix A: Methodology and assumptions",
-        "Appendix B: Data sources", "Disclosures and analyst certification",
+        "Summary",
+        "1 Network",
+        "2 Mining economics",
+        "3 Listed miners",
+        "4 Equities",
+        "5 Valuation",
+        "6 Beyond block rewards",
+        "7 Outlook",
+        "Appendix A: Methodology and assumptions",
+        "Appendix B: Data sources",
+        "Disclosures and analyst certification",
     ]
     cover = reader.pages[0].extract_text()
     assert "Key takeaways".upper() in cover.upper() and f"Page 1 of {info.pages}" in cover

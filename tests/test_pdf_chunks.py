@@ -14,21 +14,27 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from briefgen.store.cache import Cache
 from briefgen.errors import PdfError
+from briefgen.html.render import pdf_metadata, render_html
 from briefgen.pdf import PdfMetadata, write_pdf
 from briefgen.pdf.chunks import Meta, Plan
 from briefgen.pdf.merge import PRODUCER
 from briefgen.pdf.weasy import Rendered
-from briefgen.html.render import pdf_metadata, render_html
 from briefgen.sectors.bitcoin_mining import SECTOR
-from tests.brief_fixtures import brief_context, weasyprint_log, write_chart  # noqa: F401 (fixture)
+from briefgen.store.cache import Cache
+from tests.brief_fixtures import brief_context, write_chart
 
 pytestmark = [pytest.mark.filterwarnings("error")]
 
 ROOT = Path(__file__).resolve().parents[1]
-META = PdfMetadata(title="Chunks: test brief", authors=("Alex Morgan",), subject="Example", keywords=("Bitcoin",),
-                   lang="en-GB", created=date(2026, 1, 15))
+META = PdfMetadata(
+    title="Chunks: test brief",
+    authors=("Alex Morgan",),
+    subject="Example",
+    keywords=("Bitcoin",),
+    lang="en-GB",
+    created=date(2026, 1, 15),
+)
 MARKER = '<!-- briefgen:chunk three counters="section figure" -->'
 CHUNKED = """<!DOCTYPE html>
 <html lang="en-GB"><head><meta charset="utf-8"><title>Chunks</title>
@@ -48,7 +54,8 @@ CHUNKED = """<!DOCTYPE html>
 <h3 style="bookmark-level: 2">One point one</h3>
 <figure class="chart chart-full"><figcaption class="caption">A chart</figcaption>
 <img src="charts/chart.svg" alt="A chart"><p class="source">Source: test</p></figure></section>
-<section class="section" id="two" style="break-before: page"><h2 class="section-title">Two</h2><p>Second.</p>{two}</section>
+<section class="section" id="two" style="break-before: page"><h2 class="section-title">Two</h2>
+<p>Second.</p>{two}</section>
 {marker}
 <section class="section new-page" id="three"><h2 class="section-title">Three</h2><p>Commentary {three}</p>
 <h3 style="bookmark-level: 2">Three point one</h3><p>See <a href="#one">section one</a>.</p>
@@ -76,9 +83,17 @@ def page_texts(path: Path) -> list[str]:
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (poppler-utils) not installed")
     pages = len(pypdf.PdfReader(path).pages)
-    return [" ".join(subprocess.run(["pdftotext", "-f", str(n), "-l", str(n), "-layout", str(path), "-"],
-                                    capture_output=True, text=True, check=True).stdout.split())
-            for n in range(1, pages + 1)]
+    return [
+        " ".join(
+            subprocess.run(
+                ["pdftotext", "-f", str(n), "-l", str(n), "-layout", str(path), "-"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.split()
+        )
+        for n in range(1, pages + 1)
+    ]
 
 
 def outline(path: Path) -> list[tuple[str, int, int]]:
@@ -104,7 +119,9 @@ def destination_pages(path: Path) -> dict[str, int]:
 
 def link_names(path: Path, page: int) -> set[str]:
     reader = pypdf.PdfReader(path, strict=True)
-    return {str(a.get_object()["/Dest"]) for a in reader.pages[page - 1].get("/Annots", []) if "/Dest" in a.get_object()}
+    return {
+        str(a.get_object()["/Dest"]) for a in reader.pages[page - 1].get("/Annots", []) if "/Dest" in a.get_object()
+    }
 
 
 # --- numbers across chunks -------------------------------------------------------------------
@@ -144,10 +161,19 @@ def test_outline_matches_a_single_document_render(tmp_path, build, weasyprint_lo
     merged, single = tmp_path / "merged.pdf", tmp_path / "single.pdf"
     write_pdf(chunked(), build, merged, metadata=META)
     write_pdf(chunked(marker=""), build, single, metadata=META)
-    assert outline(merged) == outline(single) == [
-        ("Summary", 1, 1), ("1 One", 1, 2), ("One point one", 2, 2), ("2 Two", 1, 3), ("3 Three", 1, 4),
-        ("Three point one", 2, 4), ("Appendix A: Notes", 1, 4),
-    ]
+    assert (
+        outline(merged)
+        == outline(single)
+        == [
+            ("Summary", 1, 1),
+            ("1 One", 1, 2),
+            ("One point one", 2, 2),
+            ("2 Two", 1, 3),
+            ("3 Three", 1, 4),
+            ("Three point one", 2, 4),
+            ("Appendix A: Notes", 1, 4),
+        ]
+    )
     assert page_texts(merged) == page_texts(single)
 
 
@@ -176,17 +202,26 @@ def test_the_merged_pdf_is_well_formed(tmp_path, build, weasyprint_log):
     write_pdf(chunked(), build, out, metadata=META)
     reader = pypdf.PdfReader(out, strict=True)
     assert reader.metadata == {
-        "/Title": "Chunks: test brief", "/Producer": PRODUCER, "/Author": "Alex Morgan", "/Subject": "Example",
-        "/Keywords": "Bitcoin", "/CreationDate": "D:20260115000000Z", "/ModDate": "D:20260115000000Z",
+        "/Title": "Chunks: test brief",
+        "/Producer": PRODUCER,
+        "/Author": "Alex Morgan",
+        "/Subject": "Example",
+        "/Keywords": "Bitcoin",
+        "/CreationDate": "D:20260115000000Z",
+        "/ModDate": "D:20260115000000Z",
     }
     assert reader.trailer["/Root"]["/Lang"] == "en-GB"
     file_id = reader.trailer["/ID"]
     assert file_id[0] == file_id[1] and len(bytes(file_id[0].original_bytes)) == 16
     if shutil.which("qpdf"):
         check = subprocess.run(["qpdf", "--check", str(out)], capture_output=True, text=True)
-        assert check.returncode == 0 and "No syntax or stream encoding errors" in check.stdout, check.stdout + check.stderr
+        assert check.returncode == 0 and "No syntax or stream encoding errors" in check.stdout, (
+            check.stdout + check.stderr
+        )
     if shutil.which("pdffonts"):
-        rows = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+        rows = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True, check=True).stdout.splitlines()[
+            2:
+        ]
         assert rows and all(re.search(r"\byes\s+yes\s+yes\b", row) for row in rows), rows
         names = [row.split()[0] for row in rows]
         assert len(set(names)) == len(names)  # each chunk's subset has a tag of its own
@@ -211,10 +246,20 @@ def test_identical_bytes_across_processes_and_from_the_cache(tmp_path, build, we
     html_file = tmp_path / "brief.html"
     html_file.write_text(chunked(), encoding="utf-8")
     runs = [
-        subprocess.Popen([sys.executable, "-c", SCRIPT.format(root=str(ROOT)), str(html_file), str(build),
-                          str(tmp_path / f"{n}.pdf")],
-                         env={"PYTHONHASHSEED": str(n), "PATH": "/usr/bin:/bin"}, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                SCRIPT.format(root=str(ROOT)),
+                str(html_file),
+                str(build),
+                str(tmp_path / f"{n}.pdf"),
+            ],
+            env={"PYTHONHASHSEED": str(n), "PATH": "/usr/bin:/bin"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for n in (1, 2)
     ]
     for run in runs:
@@ -263,8 +308,15 @@ def test_the_pdf_stage_imports_nothing_heavy_until_it_renders(tmp_path, build):
                   cache=Cache(Path(sys.argv[4])))
         print(sorted(m for m in ("pandas", "matplotlib", "weasyprint", "pypdf") if m in sys.modules))
     """)
-    runs = [subprocess.run([sys.executable, "-c", script, str(html_file), str(build), str(tmp_path / "out.pdf"),
-                            str(cache_dir)], capture_output=True, text=True, timeout=120) for _ in range(2)]
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", script, str(html_file), str(build), str(tmp_path / "out.pdf"), str(cache_dir)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        for _ in range(2)
+    ]
     assert [run.returncode for run in runs] == [0, 0], runs[0].stderr + runs[1].stderr
     assert runs[0].stdout.split("\n")[:2] == ["[]", "['pypdf', 'weasyprint']"]
     assert runs[1].stdout.split("\n")[:2] == ["[]", "['pypdf']"]  # all cached: WeasyPrint is not even imported
@@ -303,10 +355,13 @@ def test_the_real_brief_in_chunks_matches_a_single_render(tmp_path, weasyprint_l
 
 def test_refusals_and_warnings_hold_in_every_chunk_and_from_the_cache(tmp_path, build, weasyprint_log):
     html = chunked(three='<img src="file:///etc/passwd" alt="">').replace(
-        "</head>", '<link rel="stylesheet" href="https://example.com/x.css"></head>')
+        "</head>", '<link rel="stylesheet" href="https://example.com/x.css"></head>'
+    )
     cache = Cache(tmp_path / "cache")
-    refused = ("refused https://example.com/x.css: only the brief's templates, fonts and charts may be loaded",
-               "refused file:///etc/passwd: only the brief's templates, fonts and charts may be loaded")
+    refused = (
+        "refused https://example.com/x.css: only the brief's templates, fonts and charts may be loaded",
+        "refused file:///etc/passwd: only the brief's templates, fonts and charts may be loaded",
+    )
     info = write_pdf(html, build, tmp_path / "1.pdf", metadata=META, cache=cache)
     assert info.warnings == refused  # the stylesheet's refusal once, though both chunks asked for it
     # Logged by each render: the later chunk's measuring layout, the first chunk's, the later chunk's.
@@ -323,25 +378,32 @@ def test_refusals_and_warnings_hold_in_every_chunk_and_from_the_cache(tmp_path, 
 def test_a_missing_chart_in_a_later_chunk_fails(tmp_path, build, weasyprint_log, parallel):
     out = tmp_path / "brief.pdf"
     with pytest.raises(PdfError) as caught:
-        write_pdf(chunked(three='<img src="charts/missing.svg" alt="">'), build, out, metadata=META,
-                  cache=Cache(tmp_path / "cache"), parallel=parallel)
+        write_pdf(
+            chunked(three='<img src="charts/missing.svg" alt="">'),
+            build,
+            out,
+            metadata=META,
+            cache=Cache(tmp_path / "cache"),
+            parallel=parallel,
+        )
     assert str(caught.value) == (
-        f"1 problem rendering the PDF:\n  - charts/missing.svg: could not be loaded (file not found in {(build / 'charts').resolve()})"
+        "1 problem rendering the PDF:\n  - charts/missing.svg: could not be loaded "
+        f"(file not found in {(build / 'charts').resolve()})"
     )
     assert not out.exists()
     assert len(weasyprint_log.take("missing.svg")) >= 1  # logged at least by the measuring layout, here
     assert multiprocessing.active_children() == []
 
 
-def test_the_next_chunk_rendered_in_a_child_gives_the_same_bytes_and_warnings(tmp_path, build, caplog,
-                                                                               weasyprint_log):
+def test_the_next_chunk_rendered_in_a_child_gives_the_same_bytes_and_warnings(tmp_path, build, caplog, weasyprint_log):
     html = chunked(three='<img src="file:///etc/passwd" alt="">')
     serial = write_pdf(html, build, tmp_path / "serial.pdf", metadata=META)
     caplog.set_level("DEBUG", logger="briefgen.pdf")
     parallel = write_pdf(html, build, tmp_path / "parallel.pdf", metadata=META, parallel=True)
     # The later chunk was rendered in a child while the first one was written.
-    assert any(r.getMessage().startswith("rendered chunk three") and "waited for it" in r.getMessage()
-               for r in caplog.records)
+    assert any(
+        r.getMessage().startswith("rendered chunk three") and "waited for it" in r.getMessage() for r in caplog.records
+    )
     assert (tmp_path / "parallel.pdf").read_bytes() == (tmp_path / "serial.pdf").read_bytes()
     assert parallel == serial and parallel.warnings  # the refusal, reported from the child too
     weasyprint_log.take("passwd")
@@ -353,11 +415,13 @@ def test_markers_the_split_cannot_honour():
     with pytest.raises(PdfError) as caught:
         Plan(chunked().replace(MARKER, f"<p>{MARKER}</p>"))
     assert str(caught.value) == (
-        "templates: <!-- briefgen:chunk three counters=\"section figure\" --> sits inside <p>; put it between sections"
+        'templates: <!-- briefgen:chunk three counters="section figure" --> sits inside <p>; put it between sections'
     )
     with pytest.raises(PdfError) as caught:
         Plan(chunked().replace("<!-- /briefgen:repeat -->", "").replace("</main>", "</main><!-- /briefgen:repeat -->"))
-    assert str(caught.value).startswith("templates: <!-- briefgen:repeat --> and <!-- /briefgen:repeat --> must be a pair")
+    assert str(caught.value).startswith(
+        "templates: <!-- briefgen:repeat --> and <!-- /briefgen:repeat --> must be a pair"
+    )
 
 
 def test_numbers_that_never_settle_fail(monkeypatch, tmp_path, build):
@@ -373,8 +437,10 @@ def test_numbers_that_never_settle_fail(monkeypatch, tmp_path, build):
     monkeypatch.setattr("briefgen.pdf.settle.render", fake)
     with pytest.raises(PdfError) as caught:
         write_pdf(chunked(), build, tmp_path / "x.pdf", metadata=META)
-    assert str(caught.value) == ("the page numbers did not settle after 3 rounds (chunk start keeps changing"
-                                 " length); keep page numbers out of what decides where pages break")
+    assert str(caught.value) == (
+        "the page numbers did not settle after 3 rounds (chunk start keeps changing"
+        " length); keep page numbers out of what decides where pages break"
+    )
 
 
 def test_a_chunk_meta_round_trips_as_json():

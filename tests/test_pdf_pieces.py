@@ -9,7 +9,7 @@ import pytest
 
 from briefgen.pdf import write_pdf
 from briefgen.store.cache import Cache
-from tests.brief_fixtures import weasyprint_log, write_chart  # noqa: F401 (fixture)
+from tests.brief_fixtures import write_chart
 from tests.test_pdf_chunks import (
     EXTRA_PAGE,
     META,
@@ -49,8 +49,13 @@ def test_each_edit_lays_out_only_the_pieces_it_touches(tmp_path, build, weasypri
     assert same.laid_out == ()  # every piece from the cache
     edited = write_pdf(three_pieces(three="v2"), build, tmp_path / "edit.pdf", metadata=META, cache=cache)
     assert edited.laid_out == (("three", 1),)  # a commentary edit: its piece, one page
-    middle = write_pdf(three_pieces(three="v2", two="<p>A changed figure.</p>"), build, tmp_path / "mid.pdf",
-                       metadata=META, cache=cache)
+    middle = write_pdf(
+        three_pieces(three="v2", two="<p>A changed figure.</p>"),
+        build,
+        tmp_path / "mid.pdf",
+        metadata=META,
+        cache=cache,
+    )
     assert middle.laid_out == (("two", 1),)  # same length: nothing else moves
     assert "A changed figure." in page_texts(tmp_path / "mid.pdf")[2]
 
@@ -77,8 +82,13 @@ def test_a_middle_piece_that_grows_a_page_renumbers_everything_right(tmp_path, b
     assert re.search(r"3 Three[ .]*5\b", cover) and re.search(r"Appendix A: Notes[ .]*5\b", cover), cover
     # Bookmarks and link destinations.
     assert outline(grown) == [
-        ("Summary", 1, 1), ("1 One", 1, 2), ("One point one", 2, 2), ("2 Two", 1, 3), ("3 Three", 1, 5),
-        ("Three point one", 2, 5), ("Appendix A: Notes", 1, 5),
+        ("Summary", 1, 1),
+        ("1 One", 1, 2),
+        ("One point one", 2, 2),
+        ("2 Two", 1, 3),
+        ("3 Three", 1, 5),
+        ("Three point one", 2, 5),
+        ("Appendix A: Notes", 1, 5),
     ]
     pages = destination_pages(grown)
     assert pages["three"] == pages["xref-three"] == pages["notes"] == pages["xref-notes"] == 5

@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import matplotlib
 import matplotlib.dates as mdates
@@ -30,6 +30,8 @@ from briefgen.charts.svg import lighten
 from briefgen.resources import FONTS_DIR
 
 if TYPE_CHECKING:  # a name for the type checker only: spec imports this module when it draws, never the reverse
+    from matplotlib.typing import RcKeyType
+
     from briefgen.charts.spec import Width
 
 FONT_DIR = FONTS_DIR
@@ -61,7 +63,7 @@ TICK_SPACING_CM = 1.4  # the least room a date tick label gets
 TEXT_SIZE = 7.0
 SMALL_SIZE = 6.5
 
-RC: dict[str, object] = {
+RC: dict[RcKeyType, Any] = {
     "font.family": FONT_FAMILY,
     "font.size": TEXT_SIZE,
     "text.color": PALETTE["text"],
@@ -125,6 +127,13 @@ def register_fonts() -> None:
     _registered = True
 
 
+def _figure(ax: Axes) -> Figure:
+    """The top-level figure an axes is drawn on (charts never use subfigures)."""
+    figure = ax.get_figure(root=True)
+    assert isinstance(figure, Figure)
+    return figure
+
+
 @contextmanager
 def house_style() -> Iterator[None]:
     """Apply the house rcParams for the duration of a drawing, leaving global state untouched."""
@@ -134,8 +143,13 @@ def house_style() -> Iterator[None]:
 
 
 def new_figure(
-    width: Width, left: float = 1.0, right: float = 0.35, top: float = 0.6, bottom: float = 0.5,
-    ncols: int = 1, gap: float = 1.4,
+    width: Width,
+    left: float = 1.0,
+    right: float = 0.35,
+    top: float = 0.6,
+    bottom: float = 0.5,
+    ncols: int = 1,
+    gap: float = 1.4,
 ) -> tuple[Figure, list[Axes]]:
     """A figure of the chart's fixed page size with ncols axes and fixed margins in cm.
 
@@ -147,7 +161,11 @@ def new_figure(
     axes = fig.subplots(1, ncols, squeeze=False)[0].tolist()
     axis_width = (w - left - right - gap * (ncols - 1)) / ncols
     fig.subplots_adjust(
-        left=left / w, right=1 - right / w, top=1 - top / h, bottom=bottom / h, wspace=gap / axis_width,
+        left=left / w,
+        right=1 - right / w,
+        top=1 - top / h,
+        bottom=bottom / h,
+        wspace=gap / axis_width,
     )
     return fig, axes
 
@@ -194,15 +212,26 @@ def unit_label(ax: Axes, text: str, side: Literal["left", "right"] = "left", col
     """The y-axis unit, set horizontally above the axis the way research notes do."""
     x, ha = (0.0, "left") if side == "left" else (1.0, "right")
     ax.annotate(
-        text, xy=(x, 1.0), xycoords="axes fraction", xytext=(0, 5), textcoords="offset points",
-        ha=ha, va="bottom", fontsize=SMALL_SIZE, color=color or PALETTE["muted"], fontweight="medium",
+        text,
+        xy=(x, 1.0),
+        xycoords="axes fraction",
+        xytext=(0, 5),
+        textcoords="offset points",
+        ha=ha,
+        va="bottom",
+        fontsize=SMALL_SIZE,
+        color=color or PALETTE["muted"],
+        fontweight="medium",
     )
 
 
 def top_legend(ax: Axes, handles: list, ncols: int | None = None) -> None:
     """A frameless one-line legend above the plot, right-aligned so the unit label keeps the left."""
     ax.legend(
-        handles=handles, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=ncols or len(handles),
+        handles=handles,
+        loc="lower right",
+        bbox_to_anchor=(1.0, 1.0),
+        ncols=ncols or len(handles),
         borderaxespad=0.5,
     )
 
@@ -212,7 +241,7 @@ def date_axis(ax: Axes, start: date, end: date) -> None:
 
     Ticks are fixed, so widening the x range later (room for a value label) adds no empty months.
     """
-    fig_w, _ = ax.get_figure().get_size_inches()
+    fig_w, _ = _figure(ax).get_size_inches()
     most = max(3, int(ax.get_position().width * fig_w / (TICK_SPACING_CM * CM)))
     months = (end.year - start.year) * 12 + end.month - start.month
     if months >= 3:
@@ -241,7 +270,12 @@ def _month_starts(start: date, end: date) -> list[date]:
 def shade_window(ax: Axes, start: date, end: date, color: str, label: str | None = None):
     """Shade an inclusive window of days behind the data."""
     return ax.axvspan(
-        mdates.date2num(start), mdates.date2num(end + timedelta(days=1)), color=color, lw=0, zorder=0, label=label,
+        mdates.date2num(start),
+        mdates.date2num(end + timedelta(days=1)),
+        color=color,
+        lw=0,
+        zorder=0,
+        label=label,
     )
 
 
@@ -297,13 +331,22 @@ def end_label(ax: Axes, x: float, y: float, text: str, color: str, dx: float = 4
     """Mark the latest point, write its value beside it, and widen the x range so the value fits."""
     ax.plot([x], [y], marker="o", markersize=2.8, color=color, zorder=5, clip_on=False)
     ax.annotate(
-        text, xy=(x, y), xytext=(dx, 0), textcoords="offset points", ha="left", va="center",
-        fontsize=SMALL_SIZE, fontweight="semibold", color=color, annotation_clip=False, zorder=6,
+        text,
+        xy=(x, y),
+        xytext=(dx, 0),
+        textcoords="offset points",
+        ha="left",
+        va="center",
+        fontsize=SMALL_SIZE,
+        fontweight="semibold",
+        color=color,
+        annotation_clip=False,
+        zorder=6,
         bbox={"boxstyle": "square,pad=0.15", "facecolor": PALETTE["white"], "edgecolor": "none"},
     )
     width_pt, _, _ = _TEXT_PATH.get_text_width_height_descent(text, _LABEL_FONT, ismath=False)
     label_in = (dx + 2 + width_pt) / 72
-    fig_w, _ = ax.get_figure().get_size_inches()
+    fig_w, _ = _figure(ax).get_size_inches()
     axis_in = ax.get_position().width * fig_w
     lo, hi = ax.get_xlim()
     needed = lo + (x - lo) * axis_in / max(axis_in - label_in, 1e-6)

@@ -52,7 +52,12 @@ def _clip_rectangles(root: ET.Element) -> dict[str, tuple[float, float, float, f
     rectangles = {}
     for clip in root.iter(f"{_S}clipPath"):
         shapes = list(clip)
-        if len(shapes) != 1 or shapes[0].tag != f"{_S}rect" or "transform" in shapes[0].attrib or clip.get("id") is None:
+        if (
+            len(shapes) != 1
+            or shapes[0].tag != f"{_S}rect"
+            or "transform" in shapes[0].attrib
+            or clip.get("id") is None
+        ):
             continue
         rect = shapes[0]
         try:
@@ -135,7 +140,12 @@ def _unwrap_groups(node: ET.Element, referenced: set[str]) -> None:
     for child in node:
         _unwrap_groups(child, referenced)
         attrs = set(child.attrib)
-        if child.tag == f"{_S}g" and attrs <= {"id"} and child.get("id") not in referenced and not (child.text or "").strip():
+        if (
+            child.tag == f"{_S}g"
+            and attrs <= {"id"}
+            and child.get("id") not in referenced
+            and not (child.text or "").strip()
+        ):
             children.extend(child)
             changed = True
         else:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from briefgen.cli.main import COMPARE_OPTION, INPUTS_OPTION, PERIOD_OPTION, SECTOR_OPTION, main
+
+if TYPE_CHECKING:
+    from briefgen.pdf import Variant
 
 
 def _windows(period: str | None, compare: str | None):
@@ -54,7 +58,7 @@ def build(
     period: str | None,
     compare: str | None,
     templates_dir: Path | None,
-    pdf_variant: str | None,
+    pdf_variant: Variant | None,  # one of click.Choice(VARIANTS)
     strict: bool,
     no_cache: bool,
     refresh: bool,

@@ -272,7 +272,7 @@ class _Run:
                         client.client_id,
                         client.email,
                         WOULD_RESEND if resend else WOULD_SEND,
-                        f"same Message-ID {row.message_id}" if resend else "",
+                        f"same Message-ID {row.message_id}" if resend and row is not None else "",
                         via=self.via,
                     ),
                 )

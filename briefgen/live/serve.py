@@ -234,7 +234,9 @@ class Server:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        shown = f"[{host}]" if ":" in str(host) else host
+        if isinstance(host, bytes):  # an AF_UNIX address; serve binds only IP hosts
+            host = host.decode()
+        shown = f"[{host}]" if ":" in host else host
         return f"http://{shown}:{port}/"
 
     def start(self) -> None:

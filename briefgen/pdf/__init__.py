@@ -42,8 +42,19 @@ if TYPE_CHECKING:
     from briefgen.store.cache import Cache
 
 __all__ = [
-    "FONTS_DIR", "MAX_DATA_URL_BYTES", "MAX_RESOURCE_BYTES", "TEMPLATES_DIR", "VARIANTS", "VIRTUAL_BASE",
-    "PdfInfo", "PdfMetadata", "Variant", "charts_pending", "font_config", "make_url_fetcher", "write_pdf",
+    "FONTS_DIR",
+    "MAX_DATA_URL_BYTES",
+    "MAX_RESOURCE_BYTES",
+    "TEMPLATES_DIR",
+    "VARIANTS",
+    "VIRTUAL_BASE",
+    "PdfInfo",
+    "PdfMetadata",
+    "Variant",
+    "charts_pending",
+    "font_config",
+    "make_url_fetcher",
+    "write_pdf",
 ]
 
 Variant = Literal["pdf/a-3u", "pdf/ua-1"]
@@ -123,15 +134,24 @@ def write_pdf(
     return PdfInfo(pages=pages, size=len(data), warnings=tuple(warnings), laid_out=tuple(laid_out))
 
 
-def _single(html: str, chart_dir: Path, metadata: PdfMetadata, variant: Variant | None,
-            attachments: Sequence[tuple[Path, str]], template_dirs: tuple[Path, ...],
-            strict: bool) -> tuple[bytes, int, list[str]]:
+def _single(
+    html: str,
+    chart_dir: Path,
+    metadata: PdfMetadata,
+    variant: Variant | None,
+    attachments: Sequence[tuple[Path, str]],
+    template_dirs: tuple[Path, ...],
+    strict: bool,
+) -> tuple[bytes, int, list[str]]:
     """The whole brief as one WeasyPrint document (PDF/A-3u, PDF/UA-1, or with attachments)."""
     from briefgen.pdf.weasy import attachments as embed
     from briefgen.pdf.weasy import problem_error, render
 
-    options = {"pdf_variant": variant, "attachments": embed(attachments, metadata.created) or None,
-               "uncompressed_pdf": False}
+    options = {
+        "pdf_variant": variant,
+        "attachments": embed(attachments, metadata.created) or None,
+        "uncompressed_pdf": False,
+    }
     if variant is None:
         options["pdf_identifier"] = True  # an MD5 of the content: stable for equal content
     result = render(html, chart_dir=chart_dir, template_dirs=template_dirs, options=options, metadata=metadata)
@@ -141,9 +161,16 @@ def _single(html: str, chart_dir: Path, metadata: PdfMetadata, variant: Variant 
     return result.data, result.pages, result.warnings
 
 
-def _chunked(html: str, chart_dir: Path, metadata: PdfMetadata, template_dirs: tuple[Path, ...],
-             cache: Cache | None, strict: bool, parallel: bool,
-             laid_out: list[tuple[str, int]]) -> tuple[bytes, int, list[str]]:
+def _chunked(
+    html: str,
+    chart_dir: Path,
+    metadata: PdfMetadata,
+    template_dirs: tuple[Path, ...],
+    cache: Cache | None,
+    strict: bool,
+    parallel: bool,
+    laid_out: list[tuple[str, int]],
+) -> tuple[bytes, int, list[str]]:
     """The brief rendered chunk by chunk (each cached), merged into one PDF; each layout done in `laid_out`."""
     from briefgen.pdf.chunks import END_ANCHOR, Plan
     from briefgen.pdf.merge import merge
@@ -152,11 +179,23 @@ def _chunked(html: str, chart_dir: Path, metadata: PdfMetadata, template_dirs: t
     started = time.perf_counter()
     plan = Plan(html)
     store = ChunkStore(cache, chart_dir, template_dirs)
-    done = settle(plan, store, chart_dir=chart_dir, template_dirs=template_dirs, strict=strict, parallel=parallel,
-                  laid_out=laid_out)
+    done = settle(
+        plan,
+        store,
+        chart_dir=chart_dir,
+        template_dirs=template_dirs,
+        strict=strict,
+        parallel=parallel,
+        laid_out=laid_out,
+    )
     settled = time.perf_counter()
     data = merge([chunk.data for chunk in done], metadata, plan.xrefs(), drop=[END_ANCHOR] if len(done) > 1 else [])
-    LOG.debug("chunks %s settled in %.2f s, merged in %.2f s; laid out %s", ", ".join(plan.names), settled - started,
-              time.perf_counter() - settled, ", ".join(f"{name} ({pages} pages)" for name, pages in laid_out) or "nothing")
+    LOG.debug(
+        "chunks %s settled in %.2f s, merged in %.2f s; laid out %s",
+        ", ".join(plan.names),
+        settled - started,
+        time.perf_counter() - settled,
+        ", ".join(f"{name} ({pages} pages)" for name, pages in laid_out) or "nothing",
+    )
     warnings = list(dict.fromkeys(w for chunk in done for w in chunk.warnings))  # a stylesheet's, once
     return data, sum(chunk.meta.pages for chunk in done), warnings

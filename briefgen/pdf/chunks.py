@@ -60,13 +60,23 @@ class Meta:
     targets: Mapping[str, Mapping[str, int]]  # anchor -> counter -> value, for anchors other chunks link to
 
     def to_json(self) -> dict:
-        return {"pages": self.pages, "anchors": dict(self.anchors), "starts": dict(self.starts),
-                "ends": dict(self.ends), "targets": {k: dict(v) for k, v in self.targets.items()}}
+        return {
+            "pages": self.pages,
+            "anchors": dict(self.anchors),
+            "starts": dict(self.starts),
+            "ends": dict(self.ends),
+            "targets": {k: dict(v) for k, v in self.targets.items()},
+        }
 
     @classmethod
     def from_json(cls, data: dict) -> Meta:
-        return cls(int(data["pages"]), dict(data["anchors"]), dict(data["starts"]), dict(data["ends"]),
-                   {k: dict(v) for k, v in data["targets"].items()})
+        return cls(
+            int(data["pages"]),
+            dict(data["anchors"]),
+            dict(data["starts"]),
+            dict(data["ends"]),
+            {k: dict(v) for k, v in data["targets"].items()},
+        )
 
 
 # A number printed about another chunk: ("=", n) the number n, ("+", d) the value at this chunk's
@@ -113,7 +123,7 @@ class Plan:
         repeat = self._repeat(scan, markers)
         if not markers or repeat is None or scan.body is None:
             markers, repeat = [], (0, 0)
-        self.repeat = html[repeat[0]:repeat[1]]
+        self.repeat = html[repeat[0] : repeat[1]]
         self.counters = tuple(dict.fromkeys(c for m in markers for c in m.counters))
         bounds = [(0, FIRST_CHUNK, (), ())] + [(m.end, m.name, m.open, m.counters) for m in markers]
         stops = [m.start for m in markers] + [len(html)]
@@ -123,12 +133,19 @@ class Plan:
         cross = [(node, target, self._index(node.start, stops)) for node, target in scan.links]
         cross = [(node, target, i) for node, target, i in cross if owner.get(target, i) != i]
         self.chunks = tuple(
-            Chunk(index=i, name=name, start=start, stop=stop, reopen=reopen,
-                  close=markers[i].open if i < len(markers) else (), counters=counters,
-                  next_counters=markers[i].counters if i < len(markers) else (),
-                  targets=tuple(dict.fromkeys(t for _, t, _ in cross if owner[t] == i)),
-                  links=tuple((node, target) for node, target, j in cross if j == i))
-            for i, ((start, name, reopen, counters), stop) in enumerate(zip(bounds, stops))
+            Chunk(
+                index=i,
+                name=name,
+                start=start,
+                stop=stop,
+                reopen=reopen,
+                close=markers[i].open if i < len(markers) else (),
+                counters=counters,
+                next_counters=markers[i].counters if i < len(markers) else (),
+                targets=tuple(dict.fromkeys(t for _, t, _ in cross if owner[t] == i)),
+                links=tuple((node, target) for node, target, j in cross if j == i),
+            )
+            for i, ((start, name, reopen, counters), stop) in enumerate(zip(bounds, stops, strict=False))
         )
         self.owner = owner
         self.anchors = self._self_anchors([node for node, _, _ in cross], set(owner))
@@ -144,8 +161,10 @@ class Plan:
             return None
         (_, open_end, open_depth), (close_start, _, close_depth) = scan.repeat
         if open_depth != 0 or close_depth != 0 or close_start > markers[0].start:
-            raise PdfError("templates: <!-- briefgen:repeat --> and <!-- /briefgen:repeat --> must be a pair"
-                           " of comments directly inside <body>, before the first chunk marker")
+            raise PdfError(
+                "templates: <!-- briefgen:repeat --> and <!-- /briefgen:repeat --> must be a pair"
+                " of comments directly inside <body>, before the first chunk marker"
+            )
         return open_end, close_start
 
     @staticmethod
@@ -194,8 +213,9 @@ class Plan:
             links.append((target, self._numbers(i, j, target, known, pages)))
         return Fill(sum(pages[:i]), sum(pages), counters, tuple(links))
 
-    def _numbers(self, i: int, j: int, target: str, known: Mapping[int, Meta],
-                 pages: Sequence[int]) -> tuple[tuple[str, Number], ...]:
+    def _numbers(
+        self, i: int, j: int, target: str, known: Mapping[int, Meta], pages: Sequence[int]
+    ) -> tuple[tuple[str, Number], ...]:
         """The page and counters at `target` (in chunk j), as chunk i prints them."""
         meta = known[j]
         index = meta.anchors.get(target)
@@ -232,13 +252,18 @@ class Plan:
         expected = len(chunk.next_counters) + len(chunk.targets) * len(self.counters)
         if len(self.chunks) > 1 and len(values) != expected:
             raise PdfError(f"chunk {chunk.name}: its probe was not laid out (does the stylesheet hide it?)")
-        ends = dict(zip(chunk.next_counters, values))
+        ends = dict(zip(chunk.next_counters, values, strict=False))
         last = max([fill.offset + pages - lead, *ends.values()])
         if last > MAX_VALUE:
-            raise PdfError(f"chunk {chunk.name}: a page number or counter reaches {last}; chunks number up to {MAX_VALUE}")
-        rest = values[len(chunk.next_counters):]
+            raise PdfError(
+                f"chunk {chunk.name}: a page number or counter reaches {last}; chunks number up to {MAX_VALUE}"
+            )
+        rest = values[len(chunk.next_counters) :]
         width = len(self.counters)
-        targets = {t: dict(zip(self.counters, rest[k * width:(k + 1) * width])) for k, t in enumerate(chunk.targets)}
+        targets = {
+            t: dict(zip(self.counters, rest[k * width : (k + 1) * width], strict=False))
+            for k, t in enumerate(chunk.targets)
+        }
         anchors = {a: max(index - lead, 0) for a, index in anchors.items() if a != END_ANCHOR}
         return Meta(pages - lead, anchors, dict(fill.counters), ends, targets)
 
@@ -252,7 +277,7 @@ class Plan:
         source = self.source
         assert self.body is not None
         head_close = self.head_close if self.head_close is not None else self.body.start
-        parts = [source[:head_close], self._style(chunk, fill), source[head_close:self.body.end]]
+        parts = [source[:head_close], self._style(chunk, fill), source[head_close : self.body.end]]
         if i == 0:
             position = self.body.end
         else:
@@ -263,29 +288,38 @@ class Plan:
             attrs = dict(node.attrs)
             anchor = self.anchors[node.start]
             attrs.update({"id": anchor, "href": f"#{anchor}", "data-target": target})
-            parts += [source[position:node.start], f"<{node.name}{attributes(list(attrs.items()))}>"]
+            parts += [source[position : node.start], f"<{node.name}{attributes(list(attrs.items()))}>"]
             position = node.end
         probe = f'<div class="{PROBE_CLASS}" id="{END_ANCHOR}" aria-hidden="true"></div>'
         if i == len(self.chunks) - 1:
             end = self.body_close if self.body_close is not None and self.body_close >= position else chunk.stop
-            parts += [source[position:end], probe, source[end:chunk.stop]]
+            parts += [source[position:end], probe, source[end : chunk.stop]]
         else:
-            parts += [source[position:chunk.stop], probe, *(f"</{node.name}>" for node in reversed(chunk.close)),
-                      "\n</body>\n</html>\n"]
+            parts += [
+                source[position : chunk.stop],
+                probe,
+                *(f"</{node.name}>" for node in reversed(chunk.close)),
+                "\n</body>\n</html>\n",
+            ]
         return "".join(parts)
 
     def _style(self, chunk: Chunk, fill: Fill) -> str:
         lead = self.lead_pages(chunk.index)  # the lead page is numbered `offset` and counted in counter(pages)
         rules = [_counter_style("page-total", fill.others - lead, first=1)]
         if lead:
-            rules += [f"@page :first {{ counter-reset: page {fill.offset}; }}", f".{LEAD_CLASS} {{ break-after: page; }}"]
+            rules += [
+                f"@page :first {{ counter-reset: page {fill.offset}; }}",
+                f".{LEAD_CLASS} {{ break-after: page; }}",
+            ]
         if fill.counters:
             where = f".{CONTINUED_CLASS}" if chunk.reopen else "body"
             rules.append(f"{where} {{ counter-set: {' '.join(f'{c} {v}' for c, v in fill.counters)}; }}")
         distances = sorted({n for _, numbers in fill.links for _, (mode, n) in numbers if mode == "+" and n})
         rules += [_counter_style(_plus(d), d) for d in distances]
-        properties = {target: " ".join(f"--target-{name}: {_value(name, number)};" for name, number in numbers)
-                      for target, numbers in fill.links}
+        properties = {
+            target: " ".join(f"--target-{name}: {_value(name, number)};" for name, number in numbers)
+            for target, numbers in fill.links
+        }
         for node, target in chunk.links:
             rules.append(f'[id="{_css_string(self.anchors[node.start])}"] {{ {properties[target]} }}')
         rules.append(self._probe_rule(chunk))
@@ -297,8 +331,10 @@ class Plan:
         label = [f'"{PROBE_LABEL}"']
         label += [f'" " counter({c})' for c in chunk.next_counters]
         label += [f'" " target-counter("#{_css_string(t)}", {c})' for t in chunk.targets for c in self.counters]
-        return (f".{PROBE_CLASS} {{ position: absolute; visibility: hidden; bookmark-level: 1; "
-                f"bookmark-label: {' '.join(label)}; }}")
+        return (
+            f".{PROBE_CLASS} {{ position: absolute; visibility: hidden; bookmark-level: 1; "
+            f"bookmark-label: {' '.join(label)}; }}"
+        )
 
     @staticmethod
     def _reopen(tags: Sequence[Tag]) -> list[str]:

@@ -34,8 +34,16 @@ VIRTUAL_BASE = "file:///briefgen/"
 _VIRTUAL_PREFIX = "/briefgen/"
 MAX_DATA_URL_BYTES = 256 * 1024
 MAX_RESOURCE_BYTES = 32 * 1024 * 1024
-_CONTENT_TYPES = {".css": "text/css", ".svg": "image/svg+xml", ".otf": "font/otf", ".ttf": "font/ttf",
-                  ".woff": "font/woff", ".woff2": "font/woff2", ".png": "image/png", ".jpg": "image/jpeg"}
+_CONTENT_TYPES = {
+    ".css": "text/css",
+    ".svg": "image/svg+xml",
+    ".otf": "font/otf",
+    ".ttf": "font/ttf",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+}
 
 
 # Chart folders whose charts are still being drawn -> what writes them (waiting for the drawing).
@@ -60,7 +68,7 @@ class Refused(Exception):
 def short(url: str) -> str:
     """A URL as the user should read it: virtual ones by their relative name, others cut to 120 chars."""
     if url.startswith(VIRTUAL_BASE):
-        return url[len(VIRTUAL_BASE):]
+        return url[len(VIRTUAL_BASE) :]
     return url if len(url) <= 120 else url[:117] + "..."
 
 
@@ -81,7 +89,7 @@ class Resolver:
         parts = urlsplit(url)
         if parts.scheme != "file" or parts.netloc or not parts.path.startswith(_VIRTUAL_PREFIX):
             raise Refused(f"refused {short(url)}: only the brief's templates, fonts and charts may be loaded")
-        name = posixpath.normpath(unquote(parts.path[len(_VIRTUAL_PREFIX):]))
+        name = posixpath.normpath(unquote(parts.path[len(_VIRTUAL_PREFIX) :]))
         if name.startswith(("../", "/")) or name in ("..", "."):
             raise Refused(f"refused {short(url)}: outside the brief's folders")
         head, _, rest = name.partition("/")
@@ -161,7 +169,9 @@ def _url_fetcher_class():
         def _fetch(self, url: str, headers: Any):
             if url.startswith("data:"):
                 if len(url) > MAX_DATA_URL_BYTES:
-                    raise Refused(f"refused a data: URL of {len(url) // 1024} KB (at most {MAX_DATA_URL_BYTES // 1024} KB)")
+                    raise Refused(
+                        f"refused a data: URL of {len(url) // 1024} KB (at most {MAX_DATA_URL_BYTES // 1024} KB)"
+                    )
                 return super().fetch(url, headers)
             path = self.resolver.locate(url)
             data = path.read_bytes()

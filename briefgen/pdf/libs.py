@@ -29,8 +29,9 @@ from contextlib import contextmanager
 def _ldconfig_lookup() -> Callable[[str], str | None] | None:
     for ldconfig in ("/sbin/ldconfig", "/usr/sbin/ldconfig", "ldconfig"):
         try:
-            listing = subprocess.run([ldconfig, "-p"], capture_output=True, text=True, timeout=10,
-                                     env={"LC_ALL": "C", "LANG": "C"}).stdout
+            listing = subprocess.run(
+                [ldconfig, "-p"], capture_output=True, text=True, timeout=10, env={"LC_ALL": "C", "LANG": "C"}
+            ).stdout
         except (OSError, subprocess.SubprocessError):
             continue
         sonames = sorted(set(re.findall(r"^\s+(\S+\.so[.\d]*)\s+\(", listing, re.M)))
@@ -51,7 +52,8 @@ def _fast_find_library() -> Iterator[None]:
     original = ctypes.util.find_library
     lookup = _ldconfig_lookup() if sys.platform.startswith("linux") else None
     if lookup is not None:
-        ctypes.util.find_library = lookup
+        # The replacement this module's docstring explains; typeshed types the attribute as its def.
+        ctypes.util.find_library = lookup  # type: ignore[assignment]
     try:
         yield
     finally:

@@ -26,8 +26,9 @@ _STARTXREF = re.compile(rb"startxref\s+(\d+)\s+%%EOF\s*$")
 _SUBSET = re.compile(r"/[A-Z]{6}\+")
 
 
-def merge(chunks: Sequence[bytes], metadata: PdfMetadata, xrefs: Mapping[str, str], *, lead: int = 1,
-          drop: Sequence[str] = ()) -> bytes:
+def merge(
+    chunks: Sequence[bytes], metadata: PdfMetadata, xrefs: Mapping[str, str], *, lead: int = 1, drop: Sequence[str] = ()
+) -> bytes:
     """One PDF of `chunks` in order, with `metadata` and every self-link `xrefs` key pointing at its value.
 
     The first `lead` pages of every chunk but the first are left out, and so are the destinations
@@ -49,7 +50,9 @@ def merge(chunks: Sequence[bytes], metadata: PdfMetadata, xrefs: Mapping[str, st
     creator = writer.metadata.get("/Creator") if writer.metadata is not None else None
     writer.metadata = _info(metadata, creator)
     writer.root_object[NameObject("/Lang")] = TextStringObject(metadata.lang)
-    return _write_update(writer, chunks[0], base_size=int(base.trailer["/Size"]), info=info.idnum)
+    size = base.trailer["/Size"]
+    assert isinstance(size, int)  # a NumberObject, an int: pypdf read the chunk's own trailer
+    return _write_update(writer, chunks[0], base_size=size, info=info.idnum)
 
 
 def _retag(writer: Any, before: set[int], chunk: int) -> None:
@@ -86,7 +89,7 @@ def _repoint(names: Any, xrefs: Mapping[str, str], drop: Sequence[str]) -> None:
         names[index[anchor]] = ArrayObject(dest) if isinstance(dest, list) else dest
     for name in drop:
         if name in index:
-            del names[index[name] - 1:index[name] + 1]
+            del names[index[name] - 1 : index[name] + 1]
             index = {str(names[k]): k + 1 for k in range(0, len(names) - 1, 2)}
 
 
@@ -131,9 +134,11 @@ def _write_update(writer: Any, base: bytes, *, base_size: int, info: int) -> byt
             blocks.append([n, 1])
     rows = b"".join(struct.pack(">BIB", 1, offsets[n], 0) for n in numbers)
     index = " ".join(f"{start} {count}" for start, count in blocks)
-    head = (f"{number} 0 obj\n<< /Type /XRef /Size {number + 1} /Root {writer.root_object.indirect_reference.idnum} 0 R"
-            f" /Info {info} 0 R /Prev {int(found.group(1))} /ID [ <{file_id}> <{file_id}> ] /Index [ {index} ]"
-            f" /W [ 1 4 1 ] /Length {len(rows)} >>\nstream\n")
+    head = (
+        f"{number} 0 obj\n<< /Type /XRef /Size {number + 1} /Root {writer.root_object.indirect_reference.idnum} 0 R"
+        f" /Info {info} 0 R /Prev {int(found.group(1))} /ID [ <{file_id}> <{file_id}> ] /Index [ {index} ]"
+        f" /W [ 1 4 1 ] /Length {len(rows)} >>\nstream\n"
+    )
     out.write(head.encode("ascii"))
     out.write(rows)
     out.write(b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % offsets[number])

@@ -19,8 +19,26 @@ from briefgen.errors import PdfError
 MARKER = re.compile(r'\s*briefgen:chunk\s+([A-Za-z][\w-]*)(?:\s+counters="([A-Za-z\s_-]*)")?\s*')
 REPEAT_OPEN, REPEAT_CLOSE = "briefgen:repeat", "/briefgen:repeat"
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
-_OPTIONAL_END = {"p", "li", "dt", "dd", "tr", "td", "th", "thead", "tbody", "tfoot", "option", "optgroup",
-                 "colgroup", "caption", "rb", "rt", "rp", "rtc"}
+_OPTIONAL_END = {
+    "p",
+    "li",
+    "dt",
+    "dd",
+    "tr",
+    "td",
+    "th",
+    "thead",
+    "tbody",
+    "tfoot",
+    "option",
+    "optgroup",
+    "colgroup",
+    "caption",
+    "rb",
+    "rt",
+    "rp",
+    "rtc",
+}
 
 
 @dataclass(frozen=True)
@@ -102,7 +120,7 @@ class Scanner(HTMLParser):
         names = [node.name for node in self.stack]
         if "body" not in names:
             return None
-        return tuple(self.stack[names.index("body") + 1:])
+        return tuple(self.stack[names.index("body") + 1 :])
 
     def handle_comment(self, data: str) -> None:
         start = self._offset()

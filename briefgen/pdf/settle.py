@@ -125,9 +125,16 @@ class ChunkStore:
             self.cache.put("pdfmeta", self._previous_key(plan), data)
 
 
-def settle(plan: Plan, store: ChunkStore, *, chart_dir: Path, template_dirs: tuple[Path, ...],
-           strict: bool = False, parallel: bool = False,
-           laid_out: list[tuple[str, int]] | None = None) -> list[Done]:
+def settle(
+    plan: Plan,
+    store: ChunkStore,
+    *,
+    chart_dir: Path,
+    template_dirs: tuple[Path, ...],
+    strict: bool = False,
+    parallel: bool = False,
+    laid_out: list[tuple[str, int]] | None = None,
+) -> list[Done]:
     """Every chunk rendered with numbers that agree with the others' measurements.
 
     `laid_out`, if given, receives (chunk name, pages) for every layout WeasyPrint did (a render,
@@ -154,11 +161,20 @@ def settle(plan: Plan, store: ChunkStore, *, chart_dir: Path, template_dirs: tup
         if early is not None:
             result = early[1].result()
         else:
-            result = render(html, chart_dir=chart_dir, template_dirs=template_dirs,
-                            laid_out=functools.partial(start_next, i, fill) if parallel else None)
+            result = render(
+                html,
+                chart_dir=chart_dir,
+                template_dirs=template_dirs,
+                laid_out=functools.partial(start_next, i, fill) if parallel else None,
+            )
         layouts.append((plan.chunks[i].name, result.pages - plan.lead_pages(i)))
-        LOG.debug("rendered chunk %s: %d pages in %.2f s%s", plan.chunks[i].name, result.pages,
-                  time.perf_counter() - started, " (waited for it)" if early is not None else "")
+        LOG.debug(
+            "rendered chunk %s: %d pages in %.2f s%s",
+            plan.chunks[i].name,
+            result.pages,
+            time.perf_counter() - started,
+            " (waited for it)" if early is not None else "",
+        )
         if result.errors:
             raise problem_error(result.errors + (result.warnings if strict else []))
         meta = plan.meta(i, fill, result.pages, result.anchors, result.probe)
@@ -184,16 +200,34 @@ def settle(plan: Plan, store: ChunkStore, *, chart_dir: Path, template_dirs: tup
             return
 
     try:
-        return _settle(plan, store, produce, metas, done, chart_dir=chart_dir, template_dirs=template_dirs,
-                       strict=strict, layouts=layouts)
+        return _settle(
+            plan,
+            store,
+            produce,
+            metas,
+            done,
+            chart_dir=chart_dir,
+            template_dirs=template_dirs,
+            strict=strict,
+            layouts=layouts,
+        )
     finally:
         for _, job in ahead.values():  # a render failed: nobody will collect these
             job.cancel()
 
 
-def _settle(plan: Plan, store: ChunkStore, produce: Callable[[int, Fill], Done], metas: list[Meta | None],
-            done: list[Done | None], *, chart_dir: Path, template_dirs: tuple[Path, ...], strict: bool,
-            layouts: list[tuple[str, int]]) -> list[Done]:
+def _settle(
+    plan: Plan,
+    store: ChunkStore,
+    produce: Callable[[int, Fill], Done],
+    metas: list[Meta | None],
+    done: list[Done | None],
+    *,
+    chart_dir: Path,
+    template_dirs: tuple[Path, ...],
+    strict: bool,
+    layouts: list[tuple[str, int]],
+) -> list[Done]:
     """The fixed-point iteration (see the module's docstring), filling in `metas` and `done`."""
     count = len(plan.chunks)
     while None in metas:  # nothing known about some chunks (a first build): measure them
@@ -201,8 +235,10 @@ def _settle(plan: Plan, store: ChunkStore, produce: Callable[[int, Fill], Done],
         ready = [i for i in unknown if plan.fill(i, metas) is not None]
         if ready:
             i = ready[0]
-            done[i] = produce(i, plan.fill(i, metas))
-            metas[i] = done[i].meta
+            ready_fill = plan.fill(i, metas)
+            assert ready_fill is not None  # ready: every number it prints is known
+            produced = done[i] = produce(i, ready_fill)
+            metas[i] = produced.meta
             continue
         # Lay out the last one, unwritten, with provisional numbers: later chunks are the short ones.
         i = unknown[-1]
@@ -210,24 +246,30 @@ def _settle(plan: Plan, store: ChunkStore, produce: Callable[[int, Fill], Done],
         started = time.perf_counter()
         result = render(plan.html(i, fill), chart_dir=chart_dir, template_dirs=template_dirs, write=False)
         layouts.append((plan.chunks[i].name, result.pages - plan.lead_pages(i)))
-        LOG.debug("laid out chunk %s to measure it: %d pages in %.2f s", plan.chunks[i].name, result.pages,
-                  time.perf_counter() - started)
+        LOG.debug(
+            "laid out chunk %s to measure it: %d pages in %.2f s",
+            plan.chunks[i].name,
+            result.pages,
+            time.perf_counter() - started,
+        )
         if result.errors:
             raise problem_error(result.errors + (result.warnings if strict else []))
         metas[i] = plan.meta(i, fill, result.pages, result.anchors, result.probe)
     for _ in range(MAX_ROUNDS):
         for i in range(count):
-            fill = plan.fill(i, metas)
-            assert fill is not None
+            settled = plan.fill(i, metas)
+            assert settled is not None  # every chunk is measured by now
             current = done[i]
-            if current is None or current.fill != fill:
-                done[i] = produce(i, fill)
-                metas[i] = done[i].meta
+            if current is None or current.fill != settled:
+                produced = done[i] = produce(i, settled)
+                metas[i] = produced.meta
         finished = [d for d in done if d is not None]
         if len(finished) == count and all(d.fill == plan.fill(i, metas) for i, d in enumerate(finished)):
             store.remember(plan, [d.meta for d in finished])
             return finished
     moving = [plan.chunks[i].name for i, d in enumerate(done) if d is None or d.fill != plan.fill(i, metas)]
     which = f"chunk {moving[0]} keeps" if len(moving) == 1 else f"chunks {', '.join(moving)} keep"
-    raise PdfError(f"the page numbers did not settle after {MAX_ROUNDS} rounds ({which} changing length);"
-                   " keep page numbers out of what decides where pages break")
+    raise PdfError(
+        f"the page numbers did not settle after {MAX_ROUNDS} rounds ({which} changing length);"
+        " keep page numbers out of what decides where pages break"
+    )

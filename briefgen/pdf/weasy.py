@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -134,9 +134,16 @@ class Rendered:
     data: bytes | None = None
 
 
-def render(html: str, *, chart_dir: Path, template_dirs: tuple[Path, ...], write: bool = True,
-           options: dict[str, Any] | None = None, metadata: PdfMetadata | None = None,
-           laid_out: Callable[[int, dict[str, int], tuple[int, ...] | None], None] | None = None) -> Rendered:
+def render(
+    html: str,
+    *,
+    chart_dir: Path,
+    template_dirs: tuple[Path, ...],
+    write: bool = True,
+    options: dict[str, Any] | None = None,
+    metadata: PdfMetadata | None = None,
+    laid_out: Callable[[int, dict[str, int], tuple[int, ...] | None], None] | None = None,
+) -> Rendered:
     """Lay out `html` (and write it unless `write` is false); never raises on WeasyPrint's problems.
 
     `laid_out(pages, anchors, probe)`, if given, is called between layout and writing, outside the
@@ -198,13 +205,13 @@ def _take_probe(document: Any) -> tuple[int, ...] | None:
 
 
 def _w3c(day: date) -> str:
-    moment = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) if not isinstance(day, datetime) else day
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    moment = datetime(day.year, day.month, day.day, tzinfo=UTC) if not isinstance(day, datetime) else day
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def midnight(day: date | None) -> datetime:
     day = day or date(2000, 1, 1)
-    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 def attachments(items: Sequence[tuple[Path, str]], created: date | None):
@@ -223,8 +230,16 @@ def attachments(items: Sequence[tuple[Path, str]], created: date | None):
         except OSError as exc:
             raise PdfError(f"attachment {path}: {exc.strerror or exc}") from None
         # Bytes, not a file name: WeasyPrint would stamp a file's ctime/mtime and keep its path.
-        out.append(Attachment(string=data, name=path.name, description=description,
-                              created=stamp, modified=stamp, relationship="Source"))
+        out.append(
+            Attachment(
+                string=data,
+                name=path.name,
+                description=description,
+                created=stamp,
+                modified=stamp,
+                relationship="Source",
+            )
+        )
     return out
 
 
