@@ -16,8 +16,14 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from lxml import etree
+
+if TYPE_CHECKING:
+    # The element type for annotations only: lxml's API reference names the class etree._Element
+    # (what etree.Element() returns) and offers no public alias; no code touches it at run time.
+    from lxml.etree import _Element as Element
 
 NAMESPACE = "http://www.rixml.org/2017/9/RIXML"
 SIDECAR = "brief.rixml.xml"
@@ -60,7 +66,7 @@ def research_id(house: str, series: str, as_of: date) -> str:
     return f"briefgen-{tag}-{as_of.isoformat()}"
 
 
-def _el(parent: etree._Element, name: str, text: str | None = None, **attributes: str | None) -> etree._Element:
+def _el(parent: Element, name: str, text: str | None = None, **attributes: str | None) -> Element:
     """A child element `name` of parent, with its text and the attributes that are not None."""
     node = etree.SubElement(parent, f"{{{NAMESPACE}}}{name}", {k: v for k, v in attributes.items() if v is not None})
     if text is not None:
@@ -173,7 +179,7 @@ def rixml_document(facts: RixmlFacts) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def _named(name: str, text: str) -> etree._Element:
+def _named(name: str, text: str) -> Element:
     node = etree.Element(f"{{{NAMESPACE}}}{name}")
     node.text = text
     return node
