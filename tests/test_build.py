@@ -158,12 +158,12 @@ def test_a_build_that_takes_every_chart_from_the_cache_never_imports_matplotlib(
 
 
 def test_a_chart_that_fails_to_draw_fails_the_build_with_its_own_error(cold: Built, tmp_path: Path, monkeypatch):
-    import briefgen.build
+    import briefgen.charts.stage
 
     def broken(jobs):
         raise ZeroDivisionError("a chart divided by zero")
 
-    monkeypatch.setattr(briefgen.build, "_draw", broken)  # inherited by the forked child
+    monkeypatch.setattr(briefgen.charts.stage, "draw", broken)  # inherited by the forked child
     with pytest.raises(ZeroDivisionError, match="divided by zero") as caught:
         build(BuildOptions(cold.inputs, tmp_path / "undrawn", cache=False, parallel=True))
     assert "In the background process" in "".join(caught.value.__notes__)  # drawn in a child, reported here

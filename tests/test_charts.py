@@ -1,7 +1,7 @@
 """Charts: every chart drawn as real-text SVG in the house style, described, deterministic, skippable.
 
 Drawn the way the build draws them: each ChartSpec's data(metrics) and chart(...), and the SVG
-bytes from briefgen.build._draw (spec.svg in this process, or in the build's child).
+bytes from briefgen.charts.stage.draw (spec.svg in this process, or in the build's child).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import matplotlib
 import pandas as pd
 import pytest
 
-from briefgen.build import _draw
 from briefgen.charts import Chart, data_key
+from briefgen.charts.stage import draw as _draw
 from briefgen.sectors.bitcoin_mining.charts import CHARTS
 from tests.brief_fixtures import sector_metrics
 
@@ -36,7 +36,7 @@ def metrics():
 
 
 def draw(metrics) -> list[tuple[Chart, bytes]]:
-    """Every chart whose data is present, as build._charts places it and build._draw draws it, in order."""
+    """Every chart whose data is present, as charts.stage.chart_stage places it and draw draws it, in order."""
     slices = {name: spec.data(metrics) for name, spec in CHARTS.items()}
     present = {name: data for name, data in slices.items() if data is not None}
     svgs = _draw([("bitcoin_mining", name, data) for name, data in present.items()])
