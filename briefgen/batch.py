@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from briefgen.errors import BriefgenError
-from briefgen.inputs.config import Window, label_for
+from briefgen.inputs.windows import Window, label_for
 
 if TYPE_CHECKING:
     from briefgen.build import BuildOptions

@@ -252,7 +252,7 @@ def dates(span: Any) -> str:
     """1–14 Jan 2026: a window's dates, whatever its label says."""
     if _absent(span):
         return MISSING
-    from briefgen.inputs.config import label_for
+    from briefgen.inputs.windows import label_for
 
     return label_for(span.start, span.end)
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 def _windows(period: str | None, compare: str | None):
     if not period and not compare:
         return None, None  # briefgen.inputs.config (pydantic, yaml) is only imported when a flag needs it
-    from briefgen.inputs.config import parse_window_flag
+    from briefgen.inputs.windows import parse_window_flag
 
     return (
         parse_window_flag(period, "--period") if period else None,

@@ -9,7 +9,6 @@ take keys apart before the schema sees them (`take_apart`), name the fix for an 
 
 from __future__ import annotations
 
-import calendar
 import contextlib
 import difflib
 import typing
@@ -21,31 +20,16 @@ from typing import Any, ClassVar, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from briefgen.errors import ConfigError, InputError, Problem
+from briefgen.errors import InputError, Problem
 from briefgen.inputs.cells import INVISIBLE_FIX, invisible
 from briefgen.inputs.folder import CONFIG_FILE
+from briefgen.inputs.windows import Window, label_for
 from briefgen.inputs.yamltext import load_yaml
 
-__all__ = ["BriefConfig", "BriefModel", "Window", "load_config", "parse_config", "prior_month"]
+__all__ = ["BriefConfig", "BriefModel", "load_config", "parse_config"]
 
 DEFAULT_HOUSE = "briefgen Research"
 MIN_DEFAULT_PERIOD_DAYS = 7
-
-
-@dataclass(frozen=True)
-class Window:
-    """An inclusive range of UTC days with the label the brief prints for it."""
-
-    start: date
-    end: date
-    label: str
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-    def as_dict(self) -> dict[str, str]:
-        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "label": self.label}
 
 
 @dataclass(frozen=True)
@@ -318,31 +302,6 @@ def load_config(inputs_dir: Path, text: str | None = None, model: type[BriefMode
 # --- windows ---------------------------------------------------------------------------------
 
 
-def label_for(start: date, end: date) -> str:
-    """Label a window the way the desk writes it: '1-14 Jan 2026', '18 Dec 2025 - 3 Jan 2026'."""
-    if start == end:
-        return f"{start.day} {start:%b %Y}"
-    if (start.year, start.month) == (end.year, end.month):
-        if start.day == 1 and end.day == calendar.monthrange(end.year, end.month)[1]:
-            return f"{start:%B %Y}"
-        return f"{start.day}\u2013{end.day} {end:%b %Y}"
-    if start.year == end.year:
-        return f"{start.day} {start:%b} \u2013 {end.day} {end:%b %Y}"
-    return f"{start.day} {start:%b %Y} \u2013 {end.day} {end:%b %Y}"
-
-
-def parse_window_flag(text: str, option: str) -> tuple[date, date]:
-    """Parse a START:END flag value (ISO dates) or raise ConfigError naming the option."""
-    parts = text.split(":")
-    try:
-        if len(parts) != 2:
-            raise ValueError
-        start, end = date.fromisoformat(parts[0].strip()), date.fromisoformat(parts[1].strip())
-    except ValueError:
-        raise ConfigError(f"{option} {text!r}: expected START:END as YYYY-MM-DD:YYYY-MM-DD") from None
-    return start, end
-
-
 def with_overrides(
     config: _Config,
     period: tuple[date, date] | None = None,
@@ -358,13 +317,6 @@ def with_overrides(
     if compare is not None:
         config = replace(config, compare=Window(compare[0], compare[1], labels[1] if labels else label_for(*compare)))
     return config
-
-
-def prior_month(window: Window) -> Window:
-    """The calendar month before the one the window starts in: the desk's 'vs December' reference."""
-    last = window.start.replace(day=1) - timedelta(days=1)
-    first = last.replace(day=1)
-    return Window(first, last, f"{first:%B %Y}")
 
 
 def resolve_windows(config: _Config, first: date, last: date, daily: str) -> _Config:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from briefgen.inputs.config import Window, prior_month
+from briefgen.inputs.windows import Window, prior_month
 from briefgen.sectors.bitcoin_mining.assumptions import Assumptions, InForce
 from briefgen.sectors.bitcoin_mining.metrics.economics import (
     FLEET_CLASSES,
