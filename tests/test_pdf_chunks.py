@@ -300,13 +300,13 @@ def test_the_pdf_stage_imports_nothing_heavy_until_it_renders(tmp_path, build):
         from pathlib import Path
         sys.path.insert(0, {str(ROOT)!r})
         import briefgen.pdf
-        print(sorted(m for m in ("pandas", "matplotlib", "weasyprint", "pypdf") if m in sys.modules))
+        print(sorted(m for m in ("pandas", "matplotlib", "weasyprint", "pikepdf") if m in sys.modules))
         from briefgen.store.cache import Cache
         from briefgen.pdf import PdfMetadata, write_pdf
         meta = PdfMetadata(title="T", created=date(2026, 1, 15))
         write_pdf(Path(sys.argv[1]).read_text(), Path(sys.argv[2]), Path(sys.argv[3]), metadata=meta,
                   cache=Cache(Path(sys.argv[4])))
-        print(sorted(m for m in ("pandas", "matplotlib", "weasyprint", "pypdf") if m in sys.modules))
+        print(sorted(m for m in ("pandas", "matplotlib", "weasyprint", "pikepdf") if m in sys.modules))
     """)
     runs = [
         subprocess.run(
@@ -318,8 +318,8 @@ def test_the_pdf_stage_imports_nothing_heavy_until_it_renders(tmp_path, build):
         for _ in range(2)
     ]
     assert [run.returncode for run in runs] == [0, 0], runs[0].stderr + runs[1].stderr
-    assert runs[0].stdout.split("\n")[:2] == ["[]", "['pypdf', 'weasyprint']"]
-    assert runs[1].stdout.split("\n")[:2] == ["[]", "['pypdf']"]  # all cached: WeasyPrint is not even imported
+    assert runs[0].stdout.split("\n")[:2] == ["[]", "['pikepdf', 'weasyprint']"]
+    assert runs[1].stdout.split("\n")[:2] == ["[]", "['pikepdf']"]  # all cached: WeasyPrint is not even imported
 
 
 # --- templates and security ------------------------------------------------------------------

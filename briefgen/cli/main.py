@@ -117,7 +117,7 @@ def run() -> None:
     WeasyPrint one by one, about half a second. So flush what was printed and exit at once.
     A crash (anything but SystemExit) still unwinds normally and prints its traceback.
 
-    A build allocates millions of short-lived objects (WeasyPrint's boxes, pandas, pypdf) on top of
+    A build allocates millions of short-lived objects (WeasyPrint's boxes, pandas) on top of
     a large long-lived heap of modules; Python's default collector, run every 700 allocations,
     rescans that heap over and over (about 0.5 s of a cold build). Cycles are still collected,
     less often: a few MB more at the peak.

@@ -12,7 +12,7 @@ document, as is HTML without chunk markers.
 Resources come only through the fetcher (fetcher.py): the template folders, the bundled fonts and
 the chart folder, by virtual URL. Anything else is refused and reported as a warning; under `strict`
 a warning fails the build. WeasyPrint logs instead of raising; its errors (a missing chart or
-stylesheet) become PdfError here (weasy.py). WeasyPrint and pypdf are imported inside functions.
+stylesheet) become PdfError here (weasy.py). WeasyPrint and pikepdf are imported inside functions.
 """
 
 from __future__ import annotations

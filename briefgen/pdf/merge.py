@@ -1,10 +1,11 @@
 """Turn the chunks' PDFs into the brief's one PDF: pages, outline and named destinations in order.
 
-The first chunk's bytes are kept as they are and the others (less their lead page) are added in one
-incremental update (pypdf's PdfWriter in incremental mode, `append` with the outline), so the largest
-chunk is never parsed and rewritten: merging costs about a tenth of a second. The update also carries the document
-information, /Lang, the cross-chunk links' destinations (a self-link `xref-x` is pointed where `x`
-is), and a trailer /ID taken from a SHA-256 of the file's content: equal inputs, equal bytes.
+pikepdf (qpdf) does the work through its public API: `Pdf.add_pages_from` appends the later chunks'
+pages (less their lead page) to the first chunk's document with their outline entries, every named
+destination of a copied page follows it (pikepdf carries only those the pages link to), and the
+whole file is written anew with a trailer /ID computed from its content, so equal inputs give equal
+bytes. The merged file also carries the document information, /Lang, and the cross-chunk links'
+destinations: a self-link `xref-x` is pointed where `x` is (see chunks.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import struct
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -21,8 +21,7 @@ from briefgen.errors import PdfError
 if TYPE_CHECKING:
     from briefgen.pdf import PdfMetadata
 
-PRODUCER = "briefgen (WeasyPrint, pypdf)"
-_STARTXREF = re.compile(rb"startxref\s+(\d+)\s+%%EOF\s*$")
+PRODUCER = "briefgen (WeasyPrint, pikepdf)"
 _SUBSET = re.compile(r"/[A-Z]{6}\+")
 
 
@@ -34,63 +33,78 @@ def merge(
     The first `lead` pages of every chunk but the first are left out, and so are the destinations
     named in `drop` (see chunks.py).
     """
-    from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import NameObject, TextStringObject
+    import pikepdf
 
-    base = PdfReader(io.BytesIO(chunks[0]))
-    writer = PdfWriter(base, incremental=True)
-    for number, data in enumerate(chunks[1:], start=1):
-        reader = PdfReader(io.BytesIO(data))
-        before = {ref.idnum for ref in writer.list_objects_in_increment()}
-        writer.append(reader, pages=list(range(lead, len(reader.pages))), import_outline=True)
-        _retag(writer, before, number)
-    if xrefs or drop:
-        _repoint(writer.get_named_dest_root(), xrefs, drop)
-    info = base.trailer.raw_get("/Info")
-    creator = writer.metadata.get("/Creator") if writer.metadata is not None else None
-    writer.metadata = _info(metadata, creator)
-    writer.root_object[NameObject("/Lang")] = TextStringObject(metadata.lang)
-    size = base.trailer["/Size"]
-    assert isinstance(size, int)  # a NumberObject, an int: pypdf read the chunk's own trailer
-    return _write_update(writer, chunks[0], base_size=size, info=info.idnum)
+    try:
+        sources = [pikepdf.open(io.BytesIO(data)) for data in chunks]
+    except pikepdf.PdfError as exc:
+        raise PdfError(f"a chunk's PDF cannot be read: {exc}") from exc
+    pdf = sources[0]
+    dests = _dests(pdf)
+    for number, source in enumerate(sources[1:], start=1):
+        before = {obj.objgen for obj in pdf.objects}
+        first = len(pdf.pages)
+        copied = pdf.add_pages_from(source, range(lead, len(source.pages)))  # with its outline entries
+        if copied.renamed_dests:
+            raise PdfError(f"chunk {number} repeats the anchors {sorted(copied.renamed_dests)}")
+        _retag(pdf, before, number)
+        pages: dict[tuple[int, int], Any] = {
+            page.obj.objgen: pdf.pages[first + i].obj for i, page in enumerate(source.pages[lead:])
+        }
+        for name, dest in _dests(source).items():  # every anchor, linked from its own chunk or not
+            on = dest[0].objgen if isinstance(dest, pikepdf.Array) and len(dest) else None
+            if name not in drop and on in pages:
+                dests[name] = pikepdf.Array([pages[on], *list(dest)[1:]])
+    for anchor, target in xrefs.items():
+        if anchor not in dests or target not in dests:
+            raise PdfError(f"the merged PDF lacks the destination {target if anchor in dests else anchor!r}")
+        dests[anchor] = dests[target]
+    for name in drop:
+        dests.pop(name, None)
+    if dests:
+        flat: list[Any] = []
+        for name in sorted(dests, key=lambda n: n.encode("utf-8")):  # a name tree's keys are in byte order
+            flat += [pikepdf.String(name), dests[name]]
+        pdf.Root.Names = pikepdf.Dictionary(Dests=pdf.make_indirect(pikepdf.Dictionary(Names=pikepdf.Array(flat))))
+    creator = pdf.docinfo.get("/Creator") if "/Info" in pdf.trailer else None
+    pdf.docinfo = pdf.make_indirect(pikepdf.Dictionary(_info(metadata, creator)))
+    pdf.Root.Lang = pikepdf.String(metadata.lang)
+    if "/ID" in pdf.trailer:
+        del pdf.trailer.ID  # both halves of the new one from the content (deterministic_id), none from a chunk
+    out = io.BytesIO()
+    pdf.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    return out.getvalue()
 
 
-def _retag(writer: Any, before: set[int], chunk: int) -> None:
+def _dests(pdf: Any) -> dict[str, Any]:
+    """The document's named destinations, name -> destination array (WeasyPrint writes one flat /Names array)."""
+    import pikepdf
+
+    names = pdf.Root.get("/Names")
+    if names is None or "/Dests" not in names:
+        return {}
+    return {str(key): value for key, value in pikepdf.NameTree(names.Dests).items()}
+
+
+def _retag(pdf: Any, before: set[tuple[int, int]], chunk: int) -> None:
     """Give the font subsets chunk `chunk` added tags of their own.
 
     WeasyPrint tags a subset after the font, not the glyphs in it, so every chunk's subset of Inter
     would be "ABCDEF+Inter"; tools that know fonts by name (PostScript printing) would mix them up.
     """
-    from pypdf.generic import DictionaryObject, NameObject
+    import pikepdf
 
-    for ref in writer.list_objects_in_increment():
-        if ref.idnum in before:
+    for obj in pdf.objects:
+        if obj.objgen in before or not isinstance(obj, pikepdf.Dictionary):
             continue
-        font = writer.get_object(ref.idnum)
-        if not isinstance(font, DictionaryObject) or font.get("/Type") not in ("/Font", "/FontDescriptor"):
+        if obj.get("/Type") not in (pikepdf.Name.Font, pikepdf.Name.FontDescriptor):
             continue
         for key in ("/BaseFont", "/FontName"):
-            name = str(font.get(key, ""))
+            name = str(obj.get(key, ""))
             if _SUBSET.match(name):
                 seed = hashlib.sha256(f"{chunk} {name[1:7]}".encode()).digest()
                 tag = "".join(chr(ord("A") + byte % 26) for byte in seed[:6])
-                font[NameObject(key)] = NameObject(f"/{tag}{name[7:]}")
-
-
-def _repoint(names: Any, xrefs: Mapping[str, str], drop: Sequence[str]) -> None:
-    """Give each self-link destination the destination of the anchor it stands for; drop `drop`."""
-    from pypdf.generic import ArrayObject
-
-    index = {str(names[k]): k + 1 for k in range(0, len(names) - 1, 2)}
-    for anchor, target in xrefs.items():
-        if anchor not in index or target not in index:
-            raise PdfError(f"the merged PDF lacks the destination {target if anchor in index else anchor!r}")
-        dest = names[index[target]]
-        names[index[anchor]] = ArrayObject(dest) if isinstance(dest, list) else dest
-    for name in drop:
-        if name in index:
-            del names[index[name] - 1 : index[name] + 1]
-            index = {str(names[k]): k + 1 for k in range(0, len(names) - 1, 2)}
+                obj[key] = pikepdf.Name(f"/{tag}{name[7:]}")
 
 
 def _info(metadata: PdfMetadata, creator: Any) -> dict[str, str]:
@@ -107,39 +121,3 @@ def _info(metadata: PdfMetadata, creator: Any) -> dict[str, str]:
         stamp = f"D:{metadata.created:%Y%m%d}000000Z"
         info["/CreationDate"] = info["/ModDate"] = stamp
     return info
-
-
-def _write_update(writer: Any, base: bytes, *, base_size: int, info: int) -> bytes:
-    """`base` then the writer's new and changed objects and a cross-reference stream listing them."""
-    found = _STARTXREF.search(base[-64:])
-    if found is None:
-        raise PdfError("a chunk's PDF has no startxref")
-    out = io.BytesIO()
-    out.write(base if base.endswith(b"\n") else base + b"\n")
-    offsets: dict[int, int] = {}
-    for ref in sorted(writer.list_objects_in_increment(), key=lambda r: r.idnum):
-        offsets[ref.idnum] = out.tell()
-        out.write(b"%d 0 obj\n" % ref.idnum)
-        writer.get_object(ref.idnum).write_to_stream(out)
-        out.write(b"\nendobj\n")
-    file_id = hashlib.sha256(out.getvalue()).hexdigest()[:32]  # never random, never the time
-    number = max(base_size, max(offsets, default=0) + 1)
-    offsets[number] = out.tell()
-    numbers = sorted(offsets)
-    blocks: list[list[int]] = []
-    for n in numbers:
-        if blocks and blocks[-1][0] + blocks[-1][1] == n:
-            blocks[-1][1] += 1
-        else:
-            blocks.append([n, 1])
-    rows = b"".join(struct.pack(">BIB", 1, offsets[n], 0) for n in numbers)
-    index = " ".join(f"{start} {count}" for start, count in blocks)
-    head = (
-        f"{number} 0 obj\n<< /Type /XRef /Size {number + 1} /Root {writer.root_object.indirect_reference.idnum} 0 R"
-        f" /Info {info} 0 R /Prev {int(found.group(1))} /ID [ <{file_id}> <{file_id}> ] /Index [ {index} ]"
-        f" /W [ 1 4 1 ] /Length {len(rows)} >>\nstream\n"
-    )
-    out.write(head.encode("ascii"))
-    out.write(rows)
-    out.write(b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % offsets[number])
-    return out.getvalue()

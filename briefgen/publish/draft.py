@@ -118,36 +118,37 @@ def _mark_stream(x0: float, y0: float, width: float, height: float) -> bytes:
 
 
 def mark_pdf(pdf: bytes) -> bytes:
-    """The draft: each page of `pdf` with the draft mark drawn over it; nothing else changed."""
-    from pypdf import PdfReader, PdfWriter  # here: `briefgen build` with nothing changed imports no pypdf
-    from pypdf.generic import DecodedStreamObject, DictionaryObject, FloatObject, NameObject
+    """The draft: each page of `pdf` with the draft mark drawn over it; nothing else changed.
 
-    reader = PdfReader(io.BytesIO(pdf))
-    writer = PdfWriter(clone_from=reader)
-    gstate = DictionaryObject(
-        {
-            NameObject("/Type"): NameObject("/ExtGState"),
-            NameObject("/ca"): FloatObject(WATERMARK_OPACITY),
-            NameObject("/CA"): FloatObject(WATERMARK_OPACITY),
-        }
+    pikepdf (qpdf) adds the mark through its public API: a content stream before the page's own
+    (`q`) and one after (`Q` and the mark, so the mark starts from the default graphics state), and
+    the mark's translucency as an /ExtGState in the page's resources. The file is written anew with
+    an /ID computed from its content: equal PDFs, equal drafts.
+    """
+    import pikepdf  # here: `briefgen build` with nothing changed imports no PDF library
+
+    doc = pikepdf.open(io.BytesIO(pdf))
+    gstate = doc.make_indirect(
+        pikepdf.Dictionary(Type=pikepdf.Name.ExtGState, ca=WATERMARK_OPACITY, CA=WATERMARK_OPACITY)
     )
-    for page in writer.pages:
+    marks: dict[tuple[float, ...], pikepdf.Stream] = {}  # one stream per page size, shared by the pages
+    for page in doc.pages:
         box = page.cropbox
-        mark = _mark_stream(float(box.left), float(box.bottom), float(box.width), float(box.height))
-        resources = page.get("/Resources")
-        resources = DictionaryObject(resources.get_object()) if resources is not None else DictionaryObject()
-        states = resources.get("/ExtGState")
-        states = DictionaryObject(states.get_object()) if states is not None else DictionaryObject()
-        states[NameObject(GSTATE)] = gstate
-        resources[NameObject("/ExtGState")] = states
-        page[NameObject("/Resources")] = resources
-        own = page.get_contents()
-        # q ... Q around the page's own content: the mark starts from the default graphics state
-        stream = DecodedStreamObject()
-        stream.set_data(b"q\n" + (own.get_data() if own is not None else b"") + b"\nQ\n" + mark)
-        page.replace_contents(stream.flate_encode())
+        frame = (float(box[0]), float(box[1]), float(box[2]) - float(box[0]), float(box[3]) - float(box[1]))
+        if frame not in marks:
+            marks[frame] = pikepdf.Stream(doc, b"\nQ\n" + _mark_stream(*frame))
+        resources = page.obj.get("/Resources")
+        if resources is None:
+            page.obj.Resources = resources = pikepdf.Dictionary()
+        if "/ExtGState" not in resources:
+            resources.ExtGState = pikepdf.Dictionary()
+        resources.ExtGState[GSTATE] = gstate
+        page.contents_add(pikepdf.Stream(doc, b"q\n"), prepend=True)
+        page.contents_add(marks[frame], prepend=False)
+    if "/ID" in doc.trailer:
+        del doc.trailer.ID
     out = io.BytesIO()
-    writer.write(out)
+    doc.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
     return out.getvalue()
 
 

@@ -236,11 +236,12 @@ def sidecar(facts: dict, publication: Publication, pdf: bytes, *, status_time: s
     """The RIXML control file for a publication (its status as of now)."""
     import io
 
-    from pypdf import PdfReader
+    import pikepdf
 
     from briefgen.publish.rixml import RixmlFacts, rixml_document
 
-    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        pages = len(document.pages)
     return rixml_document(
         RixmlFacts(
             as_of=publication.as_of,

@@ -25,7 +25,7 @@ RENDERING_LIBRARIES = (
     "weasyprint",
     "pydyf",
     "fonttools",
-    "pypdf",
+    "pikepdf",
     "markdown-it-py",
     "nh3",
     "tinycss2",
