@@ -54,7 +54,9 @@ def write_workbook(spec: dict, path: Path) -> None:
     import openpyxl
 
     book = openpyxl.Workbook()
-    book.remove(book.active)
+    first = book.active  # the blank sheet every new workbook has
+    assert first is not None
+    book.remove(first)
     for title, rows in spec["sheets"].items():
         sheet = book.create_sheet(title)
         for row in rows:
@@ -311,7 +313,7 @@ def test_a_long_workbook_sheet_is_refused(tmp_path: Path, monkeypatch):
 
     monkeypatch.setattr(rawtables, "MAX_ROWS", 10)
     folder = make_inputs("01-missing-network-file", tmp_path / "inputs")
-    rows = [["date", "btc_price_usd", "hashrate_ehs", "blocks", "fees_btc"]]
+    rows: list[list[object]] = [["date", "btc_price_usd", "hashrate_ehs", "blocks", "fees_btc"]]
     rows += [[{"date": str(date(2026, 1, 1) + timedelta(days=i))}, 87000, 1050, 144, 4.2] for i in range(20)]
     write_workbook({"sheets": {"network": rows}}, folder / "brief.xlsx")
     started = time.perf_counter()

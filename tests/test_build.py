@@ -212,7 +212,7 @@ def test_watch_rebuilds_on_change_and_survives_a_bad_edit(workspace: Path):
         network.write_text(good.replace("2026-01-14,", "14/01/2026,", 1))
         broken = wait_for(2)
         assert broken.result is None and "network.csv" in broken.changed[0]
-        assert "expected a date as YYYY-MM-DD, got '14/01/2026'" in broken.error
+        assert broken.error is not None and "expected a date as YYYY-MM-DD, got '14/01/2026'" in broken.error
         network.write_text(good)
         fixed = wait_for(3)
         assert fixed.error is None and fixed.result is not None

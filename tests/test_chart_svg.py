@@ -67,7 +67,8 @@ def test_keeps_text_order_and_is_deterministic():
     assert out == lighten(SVG)
     assert lighten(out) == out
     root = ET.fromstring(out)
-    assert root.find(".//s:text", NS).text == "Label"
+    text = root.find(".//s:text", NS)
+    assert text is not None and text.text == "Label"
     order = [node.tag.split("}")[1] for node in root.iter() if node.tag.split("}")[1] in ("path", "use", "text")]
     assert order == ["path"] * 5 + ["use", "text", "path"]
 

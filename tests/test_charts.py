@@ -257,6 +257,7 @@ def test_bar_labels_have_one_precision_per_chart(metrics):
     from briefgen.sectors.bitcoin_mining.charts import market
 
     data = market.select_miners(metrics.miners.by_ticker, metrics.miners.capacity_since, metrics.miners.capacity_to)
+    assert data is not None  # the fixture's metrics have miners
     fig = market.draw_miners(data)
     from matplotlib.text import Annotation
 

@@ -25,6 +25,7 @@ from tests.test_distribute_support import (  # noqa: F401  (fixtures)
     SENDER,
     Mailbox,
     attachment,
+    body_text,
     brief_bytes,
     no_warnings,
     page_texts,
@@ -318,7 +319,10 @@ def test_a_run_killed_mid_way_is_completed_by_the_next_run_without_a_second_dist
     done = subprocess.run(command, cwd=workdir, env=env, capture_output=True, timeout=60)
     assert done.returncode == 0, done.stderr.decode()
     with Ledger(output).open(exclusive=False) as ledger:
-        day = ledger.find_version(status.current).stamp_date  # the day the killed run started
+        assert status.current is not None  # the version of the brief on disk
+        version = ledger.find_version(status.current)
+        assert version is not None
+        day = version.stamp_date  # the day the killed run started
     inbox = assert_served_exactly_once(mailbox, workdir, day)
     # The in-doubt client got the same message twice (same Message-ID); everyone else once.
     assert sorted(len(messages) for messages in inbox.values()) == [1, 1, 1, 1, 2]
@@ -335,5 +339,5 @@ def test_the_templates_override_folder_gives_the_email_body(workdir, tmp_path):
     outbox = workdir / "output" / "outbox" / version_of(workdir)[:12]
     for path in outbox.iterdir():
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        assert message.get_body(("plain",)).get_content().startswith("Hello ")
-        assert "our house letter" in message.get_body(("plain",)).get_content()
+        assert body_text(message, "plain").startswith("Hello ")
+        assert "our house letter" in body_text(message, "plain")

@@ -14,7 +14,7 @@ import pytest
 from briefgen.distribute.deliver import attachment_name, distribute
 from briefgen.distribute.mailbody import read_summary
 from briefgen.resources import EMAIL_TEMPLATES_DIR
-from tests.test_distribute_support import SENDER, brief_bytes, no_warnings  # noqa: F401
+from tests.test_distribute_support import SENDER, body_text, brief_bytes, no_warnings  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 TITLE = "Bitcoin mining: <b>hashprice</b> & margins rise"
@@ -56,8 +56,8 @@ def test_the_message_is_plain_and_html_alternatives_from_the_cover(workdir):
     alternative = next(p for p in message.iter_parts() if p.get_content_type() == "multipart/alternative")
     assert [p.get_content_type() for p in alternative.iter_parts()] == ["text/plain", "text/html"]
     assert message["Subject"] == TITLE
-    plain = message.get_body(("plain",)).get_content()
-    html = message.get_body(("html",)).get_content()
+    plain = body_text(message, "plain")
+    html = body_text(message, "html")
     for text in (
         "Miners add $13bn <script>alert(1)</script>",
         'Hashprice rose 11.0% to $40.08 & "margins" widened.',
@@ -83,9 +83,9 @@ def test_the_message_is_plain_and_html_alternatives_from_the_cover(workdir):
 def test_a_pdf_given_alone_gets_a_message_with_its_title(workdir):
     report = serve(workdir)
     message = first_eml(workdir, report.version)
-    plain = message.get_body(("plain",)).get_content()
+    plain = body_text(message, "plain")
     assert "Bitcoin mining: mid-January update" in plain and "Key takeaways" not in plain
-    assert "Bitcoin mining: mid-January update" in message.get_body(("html",)).get_content()
+    assert "Bitcoin mining: mid-January update" in body_text(message, "html")
 
 
 def test_a_brief_html_from_another_build_is_not_used(workdir):

@@ -252,6 +252,7 @@ def test_a_run_failing_mid_batch_leaves_every_client_one_message_after_the_next_
     with pytest.raises(OutputError):
         run(workdir)
     version = distribution_status(workdir / "output", workdir / "output" / "brief.pdf").current
+    assert version is not None  # the brief on disk
     with Ledger(workdir / "output").open(exclusive=False) as ledger:
         states = [d.status for d in ledger.deliveries(version).values()]
     assert states == ["sent", "sent", "sending", "sending", "sending"]  # the batch's rest: in doubt, not lost

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from briefgen.distribute.ledger import FAILED, PENDING, SENDING, SENT, Ledger, VersionCounts
+from briefgen.distribute.ledger import FAILED, PENDING, SENDING, SENT, Delivery, Ledger, VersionCounts
 from briefgen.errors import DistributionError
 from tests.test_distribute_support import no_warnings  # noqa: F401
 
@@ -31,13 +31,20 @@ def send(ledger: Ledger, client_id: str, version: str = V1, mid: str | None = No
     )
 
 
+def row_of(ledger: Ledger, client_id: str, version: str = V1) -> Delivery:
+    """The ledger's row for (version, client), which must be there."""
+    row = ledger.get(version, client_id)
+    assert row is not None, (version, client_id)
+    return row
+
+
 def test_a_delivery_goes_from_sending_to_sent_with_its_message_id_kept(tmp_path):
     with open_ledger(tmp_path) as ledger:
         send(ledger, "ana")
-        row = ledger.get(V1, "ana")
+        row = row_of(ledger, "ana")
         assert (row.status, row.message_id, row.attempts, row.sent_at) == (SENDING, "<ana@x>", 1, None)
         ledger.finish(V1, "ana", SENT)
-        row = ledger.get(V1, "ana")
+        row = row_of(ledger, "ana")
         assert row.status == SENT and row.sent_at is not None and row.error is None
 
 
@@ -45,9 +52,9 @@ def test_a_retry_keeps_the_message_id_and_counts_attempts(tmp_path):
     with open_ledger(tmp_path) as ledger:
         send(ledger, "bob")
         ledger.finish(V1, "bob", FAILED, "550 5.1.1 no such user")
-        assert ledger.get(V1, "bob").error == "550 5.1.1 no such user"
+        assert row_of(ledger, "bob").error == "550 5.1.1 no such user"
         send(ledger, "bob")
-        assert (ledger.get(V1, "bob").attempts, ledger.get(V1, "bob").status) == (2, SENDING)
+        assert (row_of(ledger, "bob").attempts, row_of(ledger, "bob").status) == (2, SENDING)
         with pytest.raises(RuntimeError):
             send(ledger, "bob", mid="<other@x>")  # a delivery never changes its Message-ID
         ledger.finish(V1, "bob", SENT)

@@ -22,7 +22,7 @@ from briefgen.distribute.mail import (
 )
 from briefgen.distribute.mailbody import BriefSummary
 from briefgen.errors import DistributionError
-from tests.test_distribute_support import LoopbackController, Mailbox, no_warnings  # noqa: F401
+from tests.test_distribute_support import LoopbackController, Mailbox, body_text, no_warnings  # noqa: F401
 
 SENDER = parse_sender("Mining desk <desk@bank.example.com>")
 WHEN = dt.datetime(2026, 1, 15, 7, 30, tzinfo=dt.UTC)
@@ -50,8 +50,7 @@ def test_a_message_has_the_headers_the_body_and_the_pdf():
     assert parsed["Subject"] == "Mid-January update"
     assert parsed["Message-ID"] == "<briefgen.1.a@bank.example.com>"
     assert parsed["Date"] == "Thu, 15 Jan 2026 07:30:00 +0000"
-    body = parsed.get_body(("plain",))
-    assert body.get_content() == "Dear Ana,\r\n"  # on the wire every line ends in CRLF
+    assert body_text(parsed, "plain") == "Dear Ana,\r\n"  # on the wire every line ends in CRLF
     (pdf,) = parsed.iter_attachments()
     assert (pdf.get_content_type(), pdf.get_filename(), pdf.get_content()) == (
         "application/pdf",

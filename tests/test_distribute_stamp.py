@@ -50,6 +50,13 @@ def _fonts(page: PageObject) -> DictionaryObject:
     return fonts
 
 
+def _content(page: PageObject) -> bytes:
+    """A page's content stream, decoded (a stamped page always has one)."""
+    contents = page.get_contents()
+    assert contents is not None
+    return contents.get_data()
+
+
 def _base_fonts(page: PageObject) -> set[str]:
     names = set()
     for reference in _fonts(page).values():
@@ -68,6 +75,7 @@ def test_the_copy_is_an_overlay_not_a_new_rendering(stamper):
     original_fonts = {name for page in original.pages for name in _base_fonts(page)}
     added = fonts - original_fonts
     assert len(added) == 1 and next(iter(added)).endswith("+Inter-Regular")
+    assert copy.metadata is not None and original.metadata is not None
     assert copy.metadata.title == original.metadata.title
 
 
@@ -75,6 +83,7 @@ def test_metadata_names_the_recipient(stamper):
     meta = PdfReader(
         io.BytesIO(stamper.copy(ANA, {"/Subject": ANA, "/Recipient": "Ana Łukasiewicz, Acme Capital"}))
     ).metadata
+    assert meta is not None
     assert str(meta["/Recipient"]) == "Ana Łukasiewicz, Acme Capital"
     assert meta.subject == ANA
     assert meta.title == "Bitcoin mining: mid-January update"
@@ -161,7 +170,7 @@ def test_rotated_pages_are_stamped_along_their_visible_bottom():
     assert [p.rotation for p in reader.pages] == [0, 90, 180, 270]
     assert all("Prepared for Ana Łukasiewicz" in p.extract_text() for p in reader.pages)
     # The stamp is drawn through a matrix that maps the visible bottom edge into user space.
-    contents = [p.get_contents().get_data() for p in reader.pages]
+    contents = [_content(p) for p in reader.pages]
     assert b"1 0 0 1 0.00 0.00 cm" in contents[0]
     assert b"0 1 -1 0 595.00 0.00 cm" in contents[1]
     assert b"-1 0 0 -1 595.00 842.00 cm" in contents[2]
@@ -174,7 +183,7 @@ def test_a_long_recipient_shrinks_to_fit_the_page():
     )
     font = StampFont.for_texts([long_text])
     stamper = Stamper(brief_bytes(), font)
-    content = PdfReader(io.BytesIO(stamper.copy(long_text, {}))).pages[0].get_contents().get_data()
+    content = _content(PdfReader(io.BytesIO(stamper.copy(long_text, {}))).pages[0])
     size = float(content.split(b"/BriefgenStamp ")[1].split()[0])
     assert 4 <= size < 7
     assert font.width(long_text, size) <= 595.28 - 2 * 28 + 0.01

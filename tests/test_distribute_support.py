@@ -144,6 +144,13 @@ def stop_soon(controller: LoopbackController) -> None:
 # --- reading results ---------------------------------------------------------------------
 
 
+def body_text(message: email.message.EmailMessage, subtype: str) -> str:
+    """The message's text/`subtype` body ("plain" or "html"), which it must have."""
+    body = message.get_body((subtype,))
+    assert body is not None, f"no text/{subtype} body"
+    return body.get_content()
+
+
 def attachment(message: email.message.EmailMessage) -> bytes:
     parts = [p for p in message.iter_attachments() if p.get_content_type() == "application/pdf"]
     assert len(parts) == 1, f"expected one PDF attachment, got {len(parts)}"

@@ -176,7 +176,8 @@ def test_previous_brief_is_the_latest_publication_dated_strictly_before(tmp_path
         "market_cap_usd": None,
         "listed_share_pct": 41.0,
     }
-    assert previous_brief(tmp_path, date(2025, 12, 31)).as_of == date(2025, 12, 15)
+    earlier = previous_brief(tmp_path, date(2025, 12, 31))
+    assert earlier is not None and earlier.as_of == date(2025, 12, 15)
     assert previous_brief(tmp_path, date(2025, 12, 15)) is None
 
 
@@ -184,7 +185,8 @@ def test_a_draft_never_becomes_the_previous_brief(tmp_path):
     published(tmp_path, record(tmp_path, date(2025, 12, 15), figures={"btc": 85_000.0}), date(2025, 12, 15))
     record(tmp_path, date(2025, 12, 31), figures={"btc": 87_000.0})  # built, reviewed, never published
 
-    assert previous_brief(tmp_path, date(2026, 1, 15)).as_of == date(2025, 12, 15)
+    previous = previous_brief(tmp_path, date(2026, 1, 15))
+    assert previous is not None and previous.as_of == date(2025, 12, 15)
 
 
 def test_a_recalled_version_is_not_the_previous_brief_and_the_version_before_it_is_not_either(tmp_path):
@@ -193,7 +195,8 @@ def test_a_recalled_version_is_not_the_previous_brief_and_the_version_before_it_
         tmp_path, record(tmp_path, date(2025, 12, 31), figures={"btc": 87_000.0}), date(2025, 12, 31), recalled=True
     )
 
-    assert previous_brief(tmp_path, date(2026, 1, 15)).figures["network"]["btc_price_usd"]["period"] == 85_000.0
+    previous = previous_brief(tmp_path, date(2026, 1, 15))
+    assert previous is not None and previous.figures["network"]["btc_price_usd"]["period"] == 85_000.0
 
 
 def test_a_schema_1_history_is_migrated_in_place_and_its_builds_count_as_drafts(tmp_path):

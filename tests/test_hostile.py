@@ -210,11 +210,12 @@ def test_commentary_keeps_the_safe_markdown_subset_only(built: Built):
     }, tags
     for tag, attrs in parser.found:
         for name, value in attrs:
-            assert ((tag, name) == ("a", "href") and value.startswith(("https://", "http://", "mailto:"))) or (
+            safe_link = value is not None and value.startswith(("https://", "http://", "mailto:"))
+            assert ((tag, name) == ("a", "href") and safe_link) or (tag, name, value) == ("a", "rel", "noopener"), (
                 tag,
                 name,
                 value,
-            ) == ("a", "rel", "noopener"), (tag, name, value)
+            )
 
 
 # --- nothing outside the brief is loaded --------------------------------------------------------

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.worksheet.worksheet import Worksheet
 
 from briefgen.errors import InputError
 from briefgen.sectors.bitcoin_mining.inputs import load_inputs
@@ -34,6 +35,7 @@ def test_good_inputs_load(tmp_path: Path):
     names = [s.name for s in inputs.sources]
     assert names == ["brief.yaml", "network.csv"]
     network = inputs.sources[1]
+    assert network.first is not None and network.last is not None
     assert (network.rows, network.first.isoformat(), network.last.isoformat()) == (4, "2025-03-01", "2025-03-04")
     assert len(network.sha256) == 64
 
@@ -196,6 +198,7 @@ def test_workbook_sheets_stand_in_for_csv_files(tmp_path: Path):
 
     book = openpyxl.Workbook()
     sheet = book.active
+    assert isinstance(sheet, Worksheet)
     sheet.title = "network"
     sheet.append(["date", "btc_price_usd", "hashrate_ehs", "blocks", "fees_btc"])
     for day, price in ((1, 80000), (2, 82000), (3, 84000)):

@@ -48,22 +48,26 @@ def _section_starts(pdf: Path) -> dict[int, list[str]]:
     starts: dict[int, list[str]] = {}
     for node in reader.outline:
         if not isinstance(node, list):
+            index = reader.get_destination_page_number(node)
+            assert node.title is not None and index is not None, node
             title = re.sub(r"^\d+\s+", "", node.title)  # "3 Listed miners" -> "Listed miners"
-            starts.setdefault(reader.get_destination_page_number(node) + 1, []).append(title)
+            starts.setdefault(index + 1, []).append(title)
     return starts
 
 
 def test_the_running_header_names_the_section_that_starts_on_the_page(brief: Path):
     pages = _pages(brief)
     starts = _section_starts(brief)
-    carried = None
+    carried: str | None = None
     for number, lines in enumerate(pages, start=1):
         if number == 1:
             continue  # the cover has no running header
         header = lines[0]
-        expected = (starts.get(number) or [carried])[0]
+        here = starts.get(number, [])
+        expected = here[0] if here else carried
+        assert expected is not None, f"page {number} comes before the first section starts"
         assert header.endswith(expected.upper()), (number, header, expected)
-        carried = (starts.get(number) or [carried])[-1]
+        carried = here[-1] if here else carried
     # Appendix B starts part-way down a page that opens with the end of Appendix A: that page says Appendix B.
     page_b = next(n for n, titles in starts.items() if "Appendix B: Data sources" in titles)
     assert "Appendix A: Methodology and assumptions" not in starts.get(page_b, [])
@@ -75,7 +79,9 @@ def test_a_table_that_runs_onto_the_next_page_repeats_its_header_as_continued(br
     continued = [(n, lines[1]) for n, lines in enumerate(pages, start=1) if lines[1].endswith("(continued)")]
     assert continued, "the sample's economics table runs from page 2 to page 3"
     for number, caption in continued:
-        figure = re.match(r"(Figure \d+: .+) \(continued\)$", caption).group(1)
+        match = re.match(r"(Figure \d+: .+) \(continued\)$", caption)
+        assert match is not None, caption
+        figure = match.group(1)
         assert any(line.startswith(figure) for line in pages[number - 2]), (number, figure)  # it began a page before
         assert pages[number - 1][2].startswith("1\u201314 Jan 2026") or "Ticker" in pages[number - 1][2]  # header row
 

@@ -442,7 +442,8 @@ def test_block_reward_revenue_matches_the_banks_published_months(real_data: Path
         assert ours == pytest.approx(by_hand, rel=1e-9), month
         # The fee-inclusive figure is the one that overshoots where fees were high (May 2024: +7.3%).
         if month == "2024-05":
-            assert m.economics.revenue_usd_per_eh_day.period > published * 1.05
+            revenue = m.economics.revenue_usd_per_eh_day.period
+            assert revenue is not None and revenue > published * 1.05
 
 
 def test_published_gross_profit_with_the_dated_efficiency_schedule(real_data: Path, tmp_path: Path):
@@ -474,7 +475,9 @@ def test_published_gross_profit_with_the_dated_efficiency_schedule(real_data: Pa
         assert m.used.fleet_efficiency_j_per_th == efficiency and not m.used.spans_change
         power = 24 * efficiency * 40
         profit = m.economics.block_reward_gross_profit_usd_per_eh_day.period
-        assert profit == pytest.approx(m.economics.block_reward_revenue_usd_per_eh_day.period - power)
+        revenue = m.economics.block_reward_revenue_usd_per_eh_day.period
+        assert revenue is not None
+        assert profit == pytest.approx(revenue - power)
         assert profit == pytest.approx(published, rel=0.10), month
 
 

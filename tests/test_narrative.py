@@ -28,6 +28,7 @@ def test_headline_without_equities_leads_on_hashprice():
 
 def test_headline_when_market_cap_falls():
     metrics = sector_metrics()
+    assert metrics.equities is not None
     metrics = replace(metrics, equities=replace(metrics.equities, market_cap_usd=Figure(50e9, 55.2e9)))
     assert draft_headline(metrics).startswith("Bitcoin miners shed $5.2bn of market cap in early January")
 

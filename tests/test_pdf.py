@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pypdf
 import pytest
+from pypdf.generic import ArrayObject, Destination, DictionaryObject, StreamObject
 
 from briefgen import pdf
 from briefgen.errors import PdfError
@@ -57,6 +58,30 @@ def small_html(extra: str = "") -> str:
     return SMALL.replace("{extra}", extra)
 
 
+def _dict(value: object) -> DictionaryObject:
+    """A value read out of a PDF object, which must be a dictionary (pypdf types each as any PdfObject)."""
+    assert isinstance(value, DictionaryObject), type(value)
+    return value
+
+
+def _array(value: object) -> ArrayObject:
+    """A value read out of a PDF object, which must be an array."""
+    assert isinstance(value, ArrayObject), type(value)
+    return value
+
+
+def _str(value: object) -> str:
+    """A value read out of a PDF object, which must be a string or a name."""
+    assert isinstance(value, str), type(value)
+    return value
+
+
+def _titles(reader: pypdf.PdfReader) -> list[str | None]:
+    """The titles of the outline's items, which must all be top-level (no nested list of children)."""
+    assert all(isinstance(item, Destination) for item in reader.outline), reader.outline
+    return [item.title for item in reader.outline if isinstance(item, Destination)]
+
+
 @pytest.fixture
 def build(tmp_path: Path) -> Path:
     """A build folder: the HTML's charts/chart.svg is build/charts/chart.svg."""
@@ -89,19 +114,23 @@ def test_small_html_to_pdf(tmp_path, build, weasyprint_log):
     assert info.warnings == ()
     reader = pypdf.PdfReader(out)
     assert len(reader.pages) == 2
-    assert reader.metadata["/Title"] == "Bitcoin mining: test brief"
-    assert reader.metadata["/Author"] == "Alex Morgan, Sam Patel"
-    assert reader.metadata["/Subject"] == "Example sector brief"
-    assert reader.metadata["/Keywords"] == "Bitcoin, mining"
-    assert reader.metadata["/CreationDate"] == "D:20260115000000Z"  # the as-of date, not the build time
-    assert reader.metadata["/ModDate"] == "D:20260115000000Z"
-    assert reader.trailer["/Root"]["/Lang"] == "en-GB"
+    meta = reader.metadata
+    assert meta is not None
+    assert meta.title == "Bitcoin mining: test brief"
+    assert meta.author == "Alex Morgan, Sam Patel"
+    assert meta.subject == "Example sector brief"
+    assert meta.keywords == "Bitcoin, mining"
+    assert meta.creation_date_raw == "D:20260115000000Z"  # the as-of date, not the build time
+    assert meta.modification_date_raw == "D:20260115000000Z"
+    assert _str(reader.root_object["/Lang"]) == "en-GB"
     text = reader.pages[0].extract_text()
     assert "Hashprice rose 11.0%" in text and "+300 bp" in text
     assert "Page 1 of 2" in text
     # The SVG chart is drawn as vectors: its navy polyline is stroked in the page's content.
-    assert b"0.043137 0.145098 0.270588 RG" in reader.pages[0].get_contents().get_data()
-    assert [o.title for o in reader.outline] == ["1 One", "2 Two"]
+    contents = reader.pages[0].get_contents()
+    assert contents is not None
+    assert b"0.043137 0.145098 0.270588 RG" in contents.get_data()
+    assert _titles(reader) == ["1 One", "2 Two"]
 
 
 def test_fonts_are_inter_embedded_and_subset(tmp_path, build, weasyprint_log):
@@ -110,10 +139,10 @@ def test_fonts_are_inter_embedded_and_subset(tmp_path, build, weasyprint_log):
     reader = pypdf.PdfReader(out)
     names = set()
     for page in reader.pages:
-        for font in page["/Resources"]["/Font"].values():
-            font = font.get_object()
-            descendant = font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font
-            descriptor = descendant["/FontDescriptor"].get_object()
+        for ref in _dict(_dict(page["/Resources"])["/Font"]).values():
+            font = _dict(ref.get_object())
+            descendant = _dict(_array(font["/DescendantFonts"])[0].get_object()) if "/DescendantFonts" in font else font
+            descriptor = _dict(descendant["/FontDescriptor"].get_object())
             assert any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")), font["/BaseFont"]
             names.add(str(font["/BaseFont"]))
     assert names and all(re.fullmatch(r"/[A-Z]{6}\+Inter.*", name) for name in names), names
@@ -237,7 +266,9 @@ def test_override_templates_are_served_first(tmp_path, build, weasyprint_log):
     out = tmp_path / "brief.pdf"
     write_pdf(small_html(), build, out, metadata=META, template_dirs=template_folders(override))
     names = {
-        str(f.get_object()["/BaseFont"]) for p in pypdf.PdfReader(out).pages for f in p["/Resources"]["/Font"].values()
+        str(_dict(f.get_object())["/BaseFont"])
+        for p in pypdf.PdfReader(out).pages
+        for f in _dict(_dict(p["/Resources"])["/Font"]).values()
     }
     assert not any("Inter" in name for name in names)  # the override stylesheet has no @font-face
 
@@ -304,25 +335,30 @@ def test_pdf_a3u_carries_its_source_attachment(tmp_path, build, weasyprint_log):
     write_pdf(small_html(), build, out, metadata=META, variant="pdf/a-3u", attachments=[(source, "Network input")])
     reader = pypdf.PdfReader(out)
     assert reader.attachments == {"network.csv": [source.read_bytes()]}
-    catalog = reader.trailer["/Root"]
+    catalog = reader.root_object
     # WeasyPrint lists the file specification twice in /AF (from the name tree and the objects).
-    assert len({ref.idnum for ref in catalog["/AF"]}) == 1
-    filespec = catalog["/AF"][0].get_object()
-    assert filespec["/AFRelationship"] == "/Source"
-    assert filespec["/Desc"] == "Network input"
-    params = filespec["/EF"]["/F"].get_object()["/Params"]
-    assert params["/CreationDate"] == params["/ModDate"] == "D:20260115000000Z"
-    xmp = catalog["/Metadata"].get_object().get_data()
+    files = _array(catalog["/AF"])
+    assert len({ref.idnum for ref in files}) == 1
+    filespec = _dict(files[0].get_object())
+    assert _str(filespec["/AFRelationship"]) == "/Source"
+    assert _str(filespec["/Desc"]) == "Network input"
+    params = _dict(_dict(_dict(filespec["/EF"])["/F"].get_object())["/Params"])
+    assert _str(params["/CreationDate"]) == _str(params["/ModDate"]) == "D:20260115000000Z"
+    stream = catalog["/Metadata"].get_object()
+    assert isinstance(stream, StreamObject), type(stream)
+    xmp = stream.get_data()
     assert b'pdfaid:part="3"' in xmp or b"<pdfaid:part>3</pdfaid:part>" in xmp
-    assert b"U" in re.search(rb"pdfaid:conformance(?:=\"|>)(\w)", xmp).group(1)
+    conformance = re.search(rb"pdfaid:conformance(?:=\"|>)(\w)", xmp)
+    assert conformance is not None, xmp
+    assert b"U" in conformance.group(1)
 
 
 def test_pdf_ua1_is_tagged(tmp_path, build, weasyprint_log):
     out = tmp_path / "brief.pdf"
     write_pdf(small_html(), build, out, metadata=META, variant="pdf/ua-1")
-    catalog = pypdf.PdfReader(out).trailer["/Root"]
+    catalog = pypdf.PdfReader(out).root_object
     assert "/StructTreeRoot" in catalog
-    assert catalog["/MarkInfo"]["/Marked"]
+    assert _dict(catalog["/MarkInfo"])["/Marked"]
 
 
 def test_unknown_variant_and_misplaced_attachments_are_errors(tmp_path, build):
@@ -351,7 +387,7 @@ def test_the_brief_renders_without_warnings(tmp_path, weasyprint_log):
     assert info.warnings == ()
     assert 6 <= info.pages <= 12
     reader = pypdf.PdfReader(out)
-    assert [o.title for o in reader.outline] == [
+    assert _titles(reader) == [
         "Summary",
         "1 Network",
         "2 Mining economics",
@@ -369,7 +405,8 @@ def test_the_brief_renders_without_warnings(tmp_path, weasyprint_log):
     assert re.search(r"Network\s*\.[ .]*\s*2\b", cover), "the contents give page numbers"
     second = reader.pages[1].extract_text()
     assert "NETWORK" in second  # the running header names the section
-    assert reader.metadata["/CreationDate"] == "D:20260115000000Z"
+    assert reader.metadata is not None
+    assert reader.metadata.creation_date_raw == "D:20260115000000Z"
 
 
 def test_an_unwritable_output_is_an_output_error(tmp_path, build, weasyprint_log):

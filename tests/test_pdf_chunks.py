@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pypdf
 import pytest
+from pypdf.generic import ArrayObject, Destination
 
 from briefgen.errors import PdfError
 from briefgen.html.render import pdf_metadata, render_html
@@ -106,15 +107,23 @@ def outline(path: Path) -> list[tuple[str, int, int]]:
             if isinstance(node, list):
                 walk(node, level + 1)
             else:
-                items.append((node.title, level, reader.get_destination_page_number(node) + 1))
+                assert node.title is not None, node
+                items.append((node.title, level, _page_number(reader, node)))
 
     walk(reader.outline, 1)
     return items
 
 
+def _page_number(reader: pypdf.PdfReader, destination: Destination) -> int:
+    """The number (from 1) of the page a destination points to, which it must."""
+    index = reader.get_destination_page_number(destination)
+    assert index is not None, destination
+    return index + 1
+
+
 def destination_pages(path: Path) -> dict[str, int]:
     reader = pypdf.PdfReader(path, strict=True)
-    return {name: reader.get_destination_page_number(dest) + 1 for name, dest in reader.named_destinations.items()}
+    return {name: _page_number(reader, dest) for name, dest in reader.named_destinations.items()}
 
 
 def link_names(path: Path, page: int) -> set[str]:
@@ -210,8 +219,9 @@ def test_the_merged_pdf_is_well_formed(tmp_path, build, weasyprint_log):
         "/CreationDate": "D:20260115000000Z",
         "/ModDate": "D:20260115000000Z",
     }
-    assert reader.trailer["/Root"]["/Lang"] == "en-GB"
-    file_id = reader.trailer["/ID"]
+    lang, file_id = reader.root_object["/Lang"], reader.trailer["/ID"]
+    assert isinstance(lang, str) and lang == "en-GB"
+    assert isinstance(file_id, ArrayObject)
     assert file_id[0] == file_id[1] and len(bytes(file_id[0].original_bytes)) == 16
     if shutil.which("qpdf"):
         check = subprocess.run(["qpdf", "--check", str(out)], capture_output=True, text=True)
@@ -428,9 +438,13 @@ def test_numbers_that_never_settle_fail(monkeypatch, tmp_path, build):
     # A cover whose length depends on the later chunk's, and the other way round: no fixed point.
     def fake(html, **_):
         if 'data-briefgen-chunk="start"' in html:
-            later = int(re.search(r'symbols: "(\d+)"', html).group(1)) - 1  # page-total maps 1 to 1 + the others
+            symbols = re.search(r'symbols: "(\d+)"', html)
+            assert symbols is not None
+            later = int(symbols.group(1)) - 1  # page-total maps 1 to 1 + the others
             return Rendered(1 if later == 1 else 2, {"one": 1}, (2, 1, 1, 1), [], [], {}, b"")
-        before = int(re.search(r"counter-reset: page (\d+)", html).group(1))  # numbers the lead page
+        reset = re.search(r"counter-reset: page (\d+)", html)
+        assert reset is not None
+        before = int(reset.group(1))  # numbers the lead page
         pages = 2 if before == 1 else 1
         return Rendered(1 + pages, {"three": 1, "notes": 1}, (3, 1) * 2, [], [], {}, b"")  # + its lead page
 

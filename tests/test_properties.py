@@ -214,7 +214,8 @@ def test_valid_inputs_never_crash_the_engine(tmp_path: Path, files: dict[str, st
         metrics.economics.revenue_usd_per_eh_day,
     ):
         assert _finite_or_none(figure.period) and _finite_or_none(figure.compare)
-    assert metrics.economics.gross_margin_pct.period < 100.0
+    margin = metrics.economics.gross_margin_pct.period
+    assert margin is not None and margin < 100.0
     assert metrics.valuation.opportunity_4y_btc > 0
     if metrics.miners is not None:
         assert metrics.miners.share_of_network_pct.period is None or metrics.miners.share_of_network_pct.period >= 0
@@ -305,6 +306,7 @@ def test_load_inputs_on_arbitrary_tables(tmp_path: Path, data, name: str):
 @given(data=st.data())
 def test_load_inputs_on_arbitrary_workbooks(tmp_path: Path, data):
     import openpyxl
+    from openpyxl.worksheet.worksheet import Worksheet
 
     values = st.one_of(
         cells,
@@ -315,10 +317,12 @@ def test_load_inputs_on_arbitrary_workbooks(tmp_path: Path, data):
         st.dates(date(1900, 3, 1), date(2100, 1, 1)),
     )
     book = openpyxl.Workbook()
-    book.active.title = data.draw(st.sampled_from(["network", "Network", "miners", "Sheet1"]), label="sheet")
-    book.active.append(["date", "btc_price_usd", "hashrate_ehs", "blocks", "fees_btc"])
+    sheet = book.active
+    assert isinstance(sheet, Worksheet)
+    sheet.title = data.draw(st.sampled_from(["network", "Network", "miners", "Sheet1"]), label="sheet")
+    sheet.append(["date", "btc_price_usd", "hashrate_ehs", "blocks", "fees_btc"])
     for row in data.draw(st.lists(st.lists(values, max_size=6), max_size=6), label="rows"):
-        book.active.append([_excel_safe(v) for v in row])
+        sheet.append([_excel_safe(v) for v in row])
     folder = _write(tmp_path / "inputs", {"brief.yaml": GOOD_BRIEF})
     book.save(folder / "brief.xlsx")
     _load_cleanly(folder)
@@ -377,4 +381,5 @@ def test_a_small_network_does_not_crash_the_engine(tmp_path: Path):
     )
     brief = "title: t\nperiod: {start: 2016-01-02, end: 2016-01-02}\ncompare: {start: 2016-01-01, end: 2016-01-01}\n"
     metrics = compute(load_inputs(_write(tmp_path / "inputs", {"network.csv": network, "brief.yaml": brief})))
-    assert metrics.economics.hashprice_usd_per_ph_day.period > 0
+    hashprice = metrics.economics.hashprice_usd_per_ph_day.period
+    assert hashprice is not None and hashprice > 0

@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner
@@ -21,6 +22,10 @@ from briefgen.cli import main
 from briefgen.publish.versions import PLACEHOLDER_MARK, PublishError, publish, recall
 from briefgen.resources import TEMPLATES_DIR
 from tests.conftest import ROOT, user_docs
+
+if TYPE_CHECKING:
+    # lxml's element type for annotations only, as in briefgen/publish/rixml.py: lxml names no public alias.
+    from lxml.etree import _Element as Element
 
 NS = {"r": "http://www.rixml.org/2017/9/RIXML"}
 APPROVER = "Carla Compliance"
@@ -88,6 +93,13 @@ def _reds(pdf: Path, page: int, tmp_path: Path) -> tuple[int, int]:
     return solid, tinted
 
 
+def _find(node: Element, path: str) -> Element:
+    """The first element at `path` (r: is the RIXML namespace) under node, which must be there."""
+    found = node.find(path, NS)
+    assert found is not None, path
+    return found
+
+
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
 def test_every_page_of_the_draft_carries_the_mark_and_the_publishable_copy_none(built, tmp_path):
     output = built / "output"
@@ -101,10 +113,14 @@ def test_every_page_of_the_draft_carries_the_mark_and_the_publishable_copy_none(
         )
         assert draft_solid - final_solid > 40, f"page {page}: no draft tab"
         assert draft_tint - final_tint > 400, f"page {page}: no diagonal DRAFT"
-    for page in PdfReader(draft).pages:
-        assert b"/Subtype /Watermark" in page.get_contents().get_data()  # an artifact: readers of tagged PDF skip it
-    for page in PdfReader(final).pages:
-        assert b"/Watermark" not in page.get_contents().get_data()
+    for sheet in PdfReader(draft).pages:
+        contents = sheet.get_contents()
+        assert contents is not None
+        assert b"/Subtype /Watermark" in contents.get_data()  # an artifact: readers of tagged PDF skip it
+    for sheet in PdfReader(final).pages:
+        contents = sheet.get_contents()
+        assert contents is not None
+        assert b"/Watermark" not in contents.get_data()
     # the words and numbers are the same: the mark only adds
     assert PdfReader(draft).pages[3].extract_text() == PdfReader(final).pages[3].extract_text()
 
@@ -339,9 +355,9 @@ def test_recall_marks_the_version_recalled_with_a_new_sidecar(desk):
     assert result.exit_code == 0, result.output
     assert result.output == "2026-01-15/v1 recalled at 2026-01-15T13:30:00Z: wrong power price\n"
     after = etree.fromstring((first.folder / "brief.rixml.xml").read_bytes())
-    status = after.find("r:Product/r:StatusInfo", NS)
+    status = _find(after, "r:Product/r:StatusInfo")
     assert (status.get("statusType"), status.get("statusDateTime")) == ("Recalled", "2026-01-15T13:30:00Z")
-    assert etree.fromstring(before).find("r:Product/r:StatusInfo", NS).get("statusType") == "Published"
+    assert _find(etree.fromstring(before), "r:Product/r:StatusInfo").get("statusType") == "Published"
     lines = run("history", "--output", str(output)).output.splitlines()
     assert lines[-1].split()[2:4] == ["recalled", "v1"]
     again = run("recall", "2026-01-15/v1", "--reason", "x", "--output", str(output))
@@ -435,33 +451,35 @@ def test_the_rixml_sidecar_describes_the_publication(desk):
 
     assert root.tag == "{http://www.rixml.org/2017/9/RIXML}Research"
     assert root.get("createDateTime") == "2026-01-15T12:00:00Z" and root.get("language") == "eng"
-    product = root.find("r:Product", NS)
+    product = _find(root, "r:Product")
     assert [etree.QName(child).localname for child in product] == ["StatusInfo", "Source", "Content", "Context"]
-    assert product.find("r:StatusInfo", NS).get("statusType") == "Published"
-    house = product.find("r:Source/r:Organization", NS)
+    assert _find(product, "r:StatusInfo").get("statusType") == "Published"
+    house = _find(product, "r:Source/r:Organization")
     assert house.findtext("r:OrganizationName", namespaces=NS) == "Northgate Securities"
     assert [p.findtext("r:DisplayName", namespaces=NS) for p in house.iterfind(".//r:Person", NS)] == [
         "Dana Whitfield",
         "Marcus Oyelaran",
     ]
-    content = product.find("r:Content", NS)
+    content = _find(product, "r:Content")
     headline = json.loads((desk / "output" / ".publishable" / "brief.json").read_text())["headline"]
     assert content.findtext("r:Title", namespaces=NS) == f"Bitcoin mining: {headline}"
-    assert content.findtext("r:Abstract", namespaces=NS).startswith("- The 14 US-listed miners")
-    resource = content.find("r:Resource", NS)
+    abstract = content.findtext("r:Abstract", namespaces=NS)
+    assert abstract is not None and abstract.startswith("- The 14 US-listed miners")
+    resource = _find(content, "r:Resource")
     assert resource.findtext("r:MIMEType", namespaces=NS) == "application/pdf"
     assert resource.findtext("r:Name", namespaces=NS) == pdf.name
-    assert int(resource.get("sizeInBytes")) == pdf.stat().st_size
+    size = resource.get("sizeInBytes")
+    assert size is not None and int(size) == pdf.stat().st_size
     assert resource.findtext("r:Length", namespaces=NS) == str(len(PdfReader(pdf).pages))
-    context = product.find("r:Context", NS)
+    context = _find(product, "r:Context")
     tickers = {
         s.get("idValue"): s.findtext("r:TradingExchange", namespaces=NS)
         for s in context.iterfind(".//r:SecurityID", NS)
     }
     assert tickers["MARA"] == "NASDAQ" and len(tickers) >= 10
-    assert context.find("r:ProductDetails", NS).get("publicationDateTime") == "2026-01-15T12:00:00Z"
-    assert context.find("r:ProductClassifications/r:Country", NS).get("code") == "US"
-    assert context.find("r:ProductClassifications/r:AssetClass", NS).get("assetClass") == "Equity"
+    assert _find(context, "r:ProductDetails").get("publicationDateTime") == "2026-01-15T12:00:00Z"
+    assert _find(context, "r:ProductClassifications/r:Country").get("code") == "US"
+    assert _find(context, "r:ProductClassifications/r:AssetClass").get("assetClass") == "Equity"
 
 
 XSD = os.environ.get("BRIEFGEN_RIXML_XSD")
@@ -469,6 +487,7 @@ XSD = os.environ.get("BRIEFGEN_RIXML_XSD")
 
 @pytest.mark.skipif(not XSD, reason="set BRIEFGEN_RIXML_XSD to the RIXML research schema (RIXML-2_6.xsd) to validate")
 def test_the_rixml_sidecars_validate_against_the_schema(desk):
+    assert XSD is not None  # the skipif above
     schema = etree.XMLSchema(etree.parse(XSD))
     output = desk / "output"
     first = publish(output, desk / "inputs", approved_by=APPROVER, now=NOON)

@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 from markupsafe import Markup
 
 from briefgen.errors import RenderError
@@ -161,6 +162,7 @@ def test_recipient_is_printed_when_given(context):
 
 def test_values_are_escaped_not_executed(tmp_path):
     metrics = sector_metrics()
+    assert metrics.equities is not None
     frame = metrics.equities.by_ticker.copy()
     frame.loc[0, "ticker"] = SCRIPT
     frame.loc[1, "name"] = "{{ 7*7 }}"
@@ -329,6 +331,16 @@ def test_a_missing_override_folder_is_an_error(tmp_path, context):
     )
 
 
+def _searched(env: Environment) -> list[list[str]]:
+    """The folders each loader of the environment searches, in order (a ChoiceLoader of folder loaders)."""
+    assert isinstance(env.loader, ChoiceLoader), env.loader
+    paths = []
+    for loader in env.loader.loaders:
+        assert isinstance(loader, FileSystemLoader), loader
+        paths.append(loader.searchpath)
+    return paths
+
+
 def test_one_environment_per_search_path(tmp_path):
     assert environment() is environment()
     env = environment()
@@ -336,9 +348,9 @@ def test_one_environment_per_search_path(tmp_path):
     assert env.undefined.__name__ == "StrictUndefined"
     assert type(env).__name__ == "SandboxedEnvironment"
     assert {"usd", "pct", "bps", "signed", "rows", "grid", "chart_src"} <= set(env.filters)
-    assert [loader.searchpath for loader in env.loader.loaders] == [[str(SECTOR.templates)], [str(TEMPLATES_DIR)]]
+    assert _searched(env) == [[str(SECTOR.templates)], [str(TEMPLATES_DIR)]]
     (tmp_path / "o").mkdir()
-    searched = [loader.searchpath for loader in environment(tmp_path / "o").loader.loaders]
+    searched = _searched(environment(tmp_path / "o"))
     assert searched == [[str((tmp_path / "o").resolve())], [str(SECTOR.templates)], [str(TEMPLATES_DIR)]]
 
 
@@ -352,7 +364,7 @@ def test_rows_turn_missing_cells_into_none():
         {
             "a": [1.5, float("nan")],
             "b": pd.array([None, 2.0], dtype="Float64"),
-            "d": pd.to_datetime(["2026-01-02", None]),
+            "d": pd.DatetimeIndex(["2026-01-02", None]),
         }
     )
     got = rows(frame)

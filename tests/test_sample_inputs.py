@@ -75,7 +75,12 @@ def window(network: pd.DataFrame, first: str, last: str) -> dict[str, float]:
 
 
 def members_on(miners: pd.DataFrame, day: str) -> set[str]:
-    return {r.ticker for r in miners.itertuples() if r[4] <= day and (r.to == "" or day <= r.to)}
+    """The tickers tracked on `day` (miners.csv is read as text: the dates compare as ISO strings)."""
+    return {
+        ticker
+        for ticker, start, end in zip(miners["ticker"], miners["from"], miners["to"], strict=True)
+        if start <= day and (end == "" or day <= end)
+    }
 
 
 def combined_on(frame: pd.DataFrame, column: str, miners: pd.DataFrame, day: str) -> float:
@@ -291,8 +296,7 @@ def test_sizes_are_realistic(miner_hashrate):
 
 def test_market_caps_cover_trading_days_for_members(caps, miners):
     assert not caps.duplicated(["date", "ticker"]).any()
-    days = pd.bdate_range("2025-06-02", "2026-01-14")
-    days = [d for d in days if d.strftime("%Y-%m-%d") not in NYSE_HOLIDAYS]
+    days = [d for d in pd.bdate_range("2025-06-02", "2026-01-14") if d.strftime("%Y-%m-%d") not in NYSE_HOLIDAYS]
     assert sorted(caps["date"].unique()) == days
     members = members_on(miners, "2026-01-15")
     for _, group in caps.groupby("date"):

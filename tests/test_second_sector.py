@@ -111,7 +111,9 @@ def test_a_second_sector_is_built_recorded_published_and_distributed(desk: Path)
     assert f"Average value 15\u201328 Jan 2026: {expected:,.2f}, against {before:,.2f} over 1\u201314 Jan 2026" in text
     assert f"({(expected / before - 1) * 100:+.1f}%)" in text
     assert "Prices should settle." in text  # commentary/outlook.md, in the sector's one section
-    assert PdfReader(folder / "brief.pdf").metadata.title.startswith("Tiny prices: The average is")
+    meta = PdfReader(folder / "brief.pdf").metadata
+    assert meta is not None and meta.title is not None
+    assert meta.title.startswith("Tiny prices: The average is")
     assert "DRAFT" not in text
 
     sent = CliRunner().invoke(

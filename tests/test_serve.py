@@ -163,7 +163,10 @@ def browser(tmp_path: Path):
 def _pixel(png: bytes, x: int, y: int) -> tuple[int, int, int]:
     from PIL import Image
 
-    return Image.open(io.BytesIO(png)).convert("RGB").getpixel((x, y))
+    pixel = Image.open(io.BytesIO(png)).convert("RGB").getpixel((x, y))
+    assert isinstance(pixel, tuple), pixel  # an RGB image's pixel is (red, green, blue)
+    red, green, blue = pixel
+    return red, green, blue
 
 
 def test_the_browser_shows_the_styled_brief_and_reloads_after_an_edit(tmp_path: Path, browser):

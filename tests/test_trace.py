@@ -33,6 +33,13 @@ def distributed(workdir: Path) -> Path:
     return workdir
 
 
+def key_of(output: Path) -> bytes:
+    """The output folder's mark key, which a run that distributed has made."""
+    key = mark_key(output, create=False)
+    assert key is not None, f"no mark key in {output}"
+    return key
+
+
 def copy_of(root: Path, client_id: str) -> Path:
     version = hashlib.sha256((root / "output" / "brief.pdf").read_bytes()).hexdigest()
     return root / "output" / "distribution" / version[:12] / f"{safe_stem(client_id)}.pdf"
@@ -132,7 +139,7 @@ def test_a_forged_mark_is_refused(distributed, tmp_path):
 
     text = stamp_text("Ζωή Παπαδοπούλου, Αθήνα Partners", "1 Jan 2026")
     stamper = Stamper(brief_bytes(), StampFont.for_texts([text]))
-    genuine = copy_mark(mark_key(distributed / "output", create=False), version, "zeta")
+    genuine = copy_mark(key_of(distributed / "output"), version, "zeta")
     middle = len(genuine) // 2
     edited = genuine[:middle] + ("A" if genuine[middle] != "A" else "B") + genuine[middle + 1 :]
     respelled = genuine[:-1] + chr(ord(genuine[-1]) + 1)  # the same bytes in base32's spare bits
@@ -189,7 +196,7 @@ def test_the_key_is_made_once_by_a_real_run_readable_by_its_owner_only(workdir):
     assert mark_key(output, create=True) == bytes.fromhex(key.decode())
     marks = read_marks(copy_of(workdir, "acme-1").read_bytes())
     version = hashlib.sha256((output / "brief.pdf").read_bytes()).hexdigest()
-    assert [f.mark for f in marks.found] == [copy_mark(mark_key(output, create=False), version, "acme-1")]
+    assert [f.mark for f in marks.found] == [copy_mark(key_of(output), version, "acme-1")]
 
 
 def test_a_key_that_is_a_link_is_refused(workdir, tmp_path):
@@ -218,7 +225,7 @@ def test_an_authentic_mark_without_a_delivery_or_without_the_key_exits_1(distrib
     copy = tmp_path / "never-sent.pdf"
     copy.write_bytes(
         Stamper(brief_bytes(), StampFont.for_texts([text])).copy(
-            text, {}, mark=copy_mark(mark_key(output, create=False), version, "nobody")
+            text, {}, mark=copy_mark(key_of(output), version, "nobody")
         )
     )
     result = run(str(copy), "--output", str(output))

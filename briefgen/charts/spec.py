@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 
     from briefgen.sectors.bitcoin_mining.metrics import SectorMetrics
 
-Section = Literal["network", "economics", "miners", "equities", "valuation"]
+# The id of the brief section a chart sits in, which its sector's templates name (brief.charts_for(section)):
+# each sector has its own sections, so the machinery cannot list them.
+Section = str
 Width = Literal["full", "half"]
 
 
