@@ -89,6 +89,9 @@ class Sector:
     # brief.yaml's schema: a briefgen.inputs.config.BriefModel subclass adding the sector's keys (None: the
     # house's only)
     config_model: Callable[[], type[BriefModel]] | None = None
+    # The sector's own Jinja filters (its units), name -> function, added after the house's
+    # (briefgen.formatting.FILTERS); a name the house already uses is refused when the environment is built
+    filters: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
 
 
 class SectorError(BriefgenError):

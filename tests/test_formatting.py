@@ -14,15 +14,11 @@ from briefgen.formatting import (
     MINUS,
     MISSING,
     bps,
-    btc,
     change,
     change_vs_prior_month,
     dates,
     day_month,
-    difficulty,
     direction,
-    ehs,
-    j_per_th,
     label,
     long_date,
     month_name,
@@ -100,11 +96,6 @@ def test_counts_and_units():
     assert num(1_044.6) == "1,045"
     assert num(1234.5678, 2) == "1,234.57"
     assert num(-3) == "\u22123"
-    assert ehs(419.2) == "419 EH/s"
-    assert ehs(1_027) == "1,027 EH/s"
-    assert ehs(12.3) == "12.3 EH/s"
-    assert ehs(12.3, sign=True) == "+12.3 EH/s"
-    assert difficulty(1.4647e14) == "146.5T"
 
 
 def test_percentages_and_changes():
@@ -122,16 +113,6 @@ def test_percentages_and_changes():
     assert multiple(3.44) == "3.4x"
 
 
-def test_btc():
-    assert btc(0.000434219) == "0.000434 BTC"
-    assert btc(0.03) == "0.03 BTC"
-    assert btc(0.03, 3) == "0.030 BTC"
-    assert btc(3.125) == "3.125 BTC"
-    assert btc(6.25) == "6.25 BTC"
-    assert btc(512_094.3) == "512,094 BTC"
-    assert btc(0) == "0 BTC"
-
-
 def test_dates():
     day = date(2026, 1, 15)
     assert long_date(day) == "15 January 2026"
@@ -147,15 +128,11 @@ NUMBER_FILTERS = (
     "usd",
     "usd_compact",
     "num",
-    "ehs",
     "pct",
     "signed_pct",
     "bps",
     "signed",
     "multiple",
-    "btc",
-    "difficulty",
-    "j_per_th",
 )
 DATE_FILTERS = ("long_date", "short_date", "day_month", "month_name")
 
@@ -262,12 +239,6 @@ def test_two_lines_breaks_at_the_sentence_nearest_the_middle():
     )
     assert two_lines("One sentence only.") == "One sentence only."
     assert two_lines(None) == ""
-
-
-def test_fleet_efficiency_always_has_one_decimal():
-    assert j_per_th(22) == "22.0 J/TH"
-    assert j_per_th(25.46) == "25.5 J/TH"
-    assert j_per_th(27.1) == "27.1 J/TH"
 
 
 def test_axis_forms_keep_one_scale():

@@ -14,10 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 
 from briefgen.formatting import (
     bps,
-    btc,
     dates,
-    ehs,
-    j_per_th,
     label,
     month_name,
     num,
@@ -26,6 +23,7 @@ from briefgen.formatting import (
     usd,
     usd_compact,
 )
+from briefgen.sectors.bitcoin_mining.units import btc, ehs, j_per_th
 
 if TYPE_CHECKING:
     from briefgen.inputs.config import Window

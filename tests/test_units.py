@@ -1,0 +1,52 @@
+"""The mining sector's units (briefgen/sectors/bitcoin_mining/units.py), as exact strings, and their filters."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from briefgen.formatting import FILTERS as HOUSE_FILTERS
+from briefgen.formatting import MISSING
+from briefgen.html.render import environment
+from briefgen.sectors.bitcoin_mining.units import FILTERS, btc, difficulty, ehs, j_per_th
+
+
+def test_hashrate_and_difficulty():
+    assert ehs(419.2) == "419 EH/s"
+    assert ehs(1_027) == "1,027 EH/s"
+    assert ehs(12.3) == "12.3 EH/s"
+    assert ehs(12.3, sign=True) == "+12.3 EH/s"
+    assert ehs(-0.04) == "0.0 EH/s"  # the house's rounding rule: no sign on what rounds to zero
+    assert difficulty(1.4647e14) == "146.5T"
+
+
+def test_btc():
+    assert btc(0.000434219) == "0.000434 BTC"
+    assert btc(0.03) == "0.03 BTC"
+    assert btc(0.03, 3) == "0.030 BTC"
+    assert btc(3.125) == "3.125 BTC"
+    assert btc(6.25) == "6.25 BTC"
+    assert btc(512_094.3) == "512,094 BTC"
+    assert btc(0) == "0 BTC"
+
+
+def test_fleet_efficiency_always_has_one_decimal():
+    assert j_per_th(22) == "22.0 J/TH"
+    assert j_per_th(25.46) == "25.5 J/TH"
+    assert j_per_th(27.1) == "27.1 J/TH"
+
+
+@pytest.mark.parametrize("missing", [None, math.nan, float("inf"), pd.NA, pd.NaT])
+def test_missing_values_print_an_en_dash(missing):
+    assert set(FILTERS) == {"btc", "ehs", "j_per_th", "difficulty"}
+    for name, unit in FILTERS.items():
+        assert unit(missing) == MISSING, name
+
+
+def test_the_units_are_the_sectors_filters_not_the_houses():
+    assert not set(FILTERS) & set(HOUSE_FILTERS)
+    env = environment()  # the default sector's
+    assert env.from_string("{{ 419.2|ehs }} at {{ 1.4647e14|difficulty }}").render() == "419 EH/s at 146.5T"
+    assert {"btc", "ehs"}.isdisjoint(environment(sector="tests.sectors.tiny").filters)
