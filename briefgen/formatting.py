@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import date, datetime
 from typing import Any
 
@@ -217,17 +217,20 @@ def window(span: Any) -> str:
     return text if not name or name == text else f"{name} ({text})"
 
 
-_ACRONYMS = {"ai", "hpc", "ppa", "mw", "gw", "ercot", "btc", "ipo", "m&a"}
+ACRONYMS = frozenset({"ai", "ipo", "m&a", "mw", "gw"})  # a sector adds its own (label's acronyms)
 
 
-def label(value: Any) -> str:
-    """'hpc_lease' -> 'HPC lease', 'power_approval' -> 'Power approval'; other text is left as written."""
+def label(value: Any, acronyms: Collection[str] = ACRONYMS) -> str:
+    """'ai_hosting' -> 'AI hosting', 'power_approval' -> 'Power approval'; other text is left as written.
+
+    Words in `acronyms` (lower case) print in capitals.
+    """
     if _absent(value):
         return MISSING
     text = str(value).strip()
     if not text or " " in text or text != text.lower():
         return text or MISSING  # an analyst's own wording: keep it
-    words = [w.upper() if w in _ACRONYMS else w for w in text.replace("_", " ").replace("-", " ").split()]
+    words = [w.upper() if w in acronyms else w for w in text.replace("_", " ").replace("-", " ").split()]
     first = words[0]
     return " ".join([first if first.isupper() else first.capitalize(), *words[1:]])
 

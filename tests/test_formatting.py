@@ -170,7 +170,7 @@ def test_windows_print_their_dates_and_label():
 @pytest.mark.parametrize(
     ("code", "expected"),
     [
-        ("hpc_lease", "HPC lease"),
+        ("hpc_lease", "Hpc lease"),  # a sector's acronym is the sector's (the mining units' deal_kind)
         ("power_approval", "Power approval"),
         ("land", "Land"),
         ("ai-hosting", "AI hosting"),

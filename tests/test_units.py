@@ -10,7 +10,7 @@ import pytest
 from briefgen.formatting import FILTERS as HOUSE_FILTERS
 from briefgen.formatting import MISSING
 from briefgen.html.render import environment
-from briefgen.sectors.bitcoin_mining.units import FILTERS, btc, difficulty, ehs, j_per_th
+from briefgen.sectors.bitcoin_mining.units import FILTERS, btc, deal_kind, difficulty, ehs, j_per_th
 
 
 def test_hashrate_and_difficulty():
@@ -38,11 +38,28 @@ def test_fleet_efficiency_always_has_one_decimal():
     assert j_per_th(27.1) == "27.1 J/TH"
 
 
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("hpc_lease", "HPC lease"),
+        ("ppa", "PPA"),
+        ("ercot_interconnect", "ERCOT interconnect"),
+        ("ai-hosting", "AI hosting"),  # the house's acronyms too
+        ("land", "Land"),
+        ("HPC lease", "HPC lease"),  # an analyst's wording is kept
+    ],
+)
+def test_deal_kinds_read_as_words_with_the_sectors_acronyms(code, expected):
+    assert deal_kind(code) == expected
+
+
 @pytest.mark.parametrize("missing", [None, math.nan, float("inf"), pd.NA, pd.NaT])
 def test_missing_values_print_an_en_dash(missing):
-    assert set(FILTERS) == {"btc", "ehs", "j_per_th", "difficulty"}
-    for name, unit in FILTERS.items():
-        assert unit(missing) == MISSING, name
+    assert set(FILTERS) == {"btc", "ehs", "j_per_th", "difficulty", "deal_kind"}
+    for name in ("btc", "ehs", "j_per_th", "difficulty"):
+        assert FILTERS[name](missing) == MISSING, name
+    if missing is None or missing is pd.NA:  # a kind is text: NaN is not one of its missing values
+        assert deal_kind(missing) == MISSING
 
 
 def test_the_units_are_the_sectors_filters_not_the_houses():

@@ -1,4 +1,4 @@
-"""Turn the mining sector's quantities into their printed form: 0.000434 BTC, 419 EH/s, 22.0 J/TH, 146.5T.
+"""Turn the mining sector's quantities into their printed form: 0.000434 BTC, 419 EH/s, 22.0 J/TH, HPC lease.
 
 The sector's own units, beside the house's vocabulary (briefgen.formatting: its rounding rule, its
 en dash for a missing value, its minus sign). FILTERS registers them in the sector's templates
@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from briefgen.formatting import MISSING, finite, num
+from briefgen.formatting import ACRONYMS, MISSING, finite, label, num
 
 
 def ehs(value: Any, digits: int | None = None, sign: bool = False) -> str:
@@ -63,4 +63,18 @@ def difficulty(value: Any) -> str:
     return f"{num(number / 1e12, 1)}T"
 
 
-FILTERS: dict[str, Callable[..., str]] = {"btc": btc, "ehs": ehs, "j_per_th": j_per_th, "difficulty": difficulty}
+DEAL_ACRONYMS = ACRONYMS | {"hpc", "ppa", "ercot", "btc"}
+
+
+def deal_kind(value: Any) -> str:
+    """deals.csv's kind as words, 'hpc_lease' -> 'HPC lease': the house's label with the sector's acronyms."""
+    return label(value, DEAL_ACRONYMS)
+
+
+FILTERS: dict[str, Callable[..., str]] = {
+    "btc": btc,
+    "ehs": ehs,
+    "j_per_th": j_per_th,
+    "difficulty": difficulty,
+    "deal_kind": deal_kind,
+}
