@@ -114,6 +114,9 @@ def test_a_second_sector_is_built_recorded_published_and_distributed(desk: Path)
     assert "Prices should settle." in text  # commentary/outlook.md, in the sector's one section
     assert PdfReader(folder / "brief.pdf").metadata.title.startswith("Tiny prices: The average is")
     assert "DRAFT" not in text
+    # the sector has no methodology appendix: the house's disclosures name none
+    assert "computed from the input data listed in Appendix B; they are estimates" in text
+    assert "Appendix A" not in text
 
     sent = CliRunner().invoke(
         main,
