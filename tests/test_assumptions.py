@@ -12,6 +12,7 @@ from briefgen.cli import main
 from briefgen.errors import InputError
 from briefgen.inputs.config import parse_config
 from briefgen.sectors.bitcoin_mining.assumptions import Assumptions, Schedule
+from briefgen.sectors.bitcoin_mining.contract import MiningBriefModel
 from briefgen.sectors.bitcoin_mining.inputs import load_inputs
 from briefgen.sectors.bitcoin_mining.metrics import compute
 from briefgen.sectors.bitcoin_mining.report import metrics_as_dict
@@ -31,7 +32,7 @@ assumptions:
 
 def _problems(text: str) -> list[str]:
     with pytest.raises(InputError) as caught:
-        parse_config(text)
+        parse_config(text, MiningBriefModel)
     return [str(p) for p in caught.value.problems]
 
 
@@ -39,14 +40,16 @@ def _problems(text: str) -> list[str]:
 
 
 def test_a_single_number_is_in_force_on_every_day():
-    a = parse_config("assumptions: {power_price_usd_per_kwh: 0.05, fleet_efficiency_j_per_th: 21.5}\n").assumptions
+    a = parse_config(
+        "assumptions: {power_price_usd_per_kwh: 0.05, fleet_efficiency_j_per_th: 21.5}\n", MiningBriefModel
+    ).assumptions
     assert not a.dated
     assert a.power_price.on(date(1990, 1, 1)) == 0.05 and a.fleet_efficiency.on(date(2030, 1, 1)) == 21.5
     assert a.as_dict() == {"power_price_usd_per_kwh": 0.05, "fleet_efficiency_j_per_th": 21.5}
 
 
 def test_a_schedule_is_sorted_and_each_value_holds_from_its_date():
-    a = parse_config(BRIEF).assumptions
+    a = parse_config(BRIEF, MiningBriefModel).assumptions
     assert a.dated
     assert a.fleet_efficiency.steps == ((date(2025, 3, 1), 24.0), (date(2025, 3, 5), 20.0))
     assert a.fleet_efficiency.on(date(2025, 3, 4)) == 24.0

@@ -46,9 +46,9 @@ def from_address(given: str | None, inputs_dir: Path) -> Address:
     if given:
         return parse_sender(given)
     if (inputs_dir / "brief.yaml").is_file():
-        from briefgen.inputs.config import load_config
+        from briefgen.inputs.config import HouseKeys, load_config
 
-        config = load_config(inputs_dir)
+        config = load_config(inputs_dir, model=HouseKeys)  # the analysts: a house key of any sector's brief.yaml
         for analyst in config.analysts:
             if analyst.email:
                 # Name and address apart: 'Dana Whitfield, CFA' is quoted, never parsed as two addresses.
