@@ -9,13 +9,14 @@ the rounded value, so -0.3 with no decimals prints "0", never "-0" (and zero nev
 A missing value (None, NaN, pandas NA, infinite) prints as an en dash. Negative numbers use a true
 minus sign (U+2212).
 
-A sector's own units (the mining sector's BTC, EH/s, J/TH, difficulty) live in its package and
-reach its templates through Sector.filters, built on num() and finite() here; FILTERS are the
-house's, which every sector's templates share.
+A sector's own units live in its package and reach its templates through Sector.filters, built on
+num() and finite() here, and Sector.units, the unit words nobreak keeps with their figures; FILTERS
+are the house's, which every sector's templates share.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Collection
@@ -260,33 +261,41 @@ def direction(value: Any) -> str:
     return "up" if number > 0 else "down"
 
 
-# A figure and its unit, or a date, that must not break across lines: "$40.08/PH/s/day", "+280 bp",
-# "419 EH/s", "30 Nov 2025", "1–14 Jan 2026". Matched in text only, never inside a tag.
+# A figure and its unit, or a date, that must not break across lines: "$40.08/MWh/day", "+280 bp",
+# "12 MW", "30 Nov 2025", "1–14 Jan 2026". Matched in text only, never inside a tag. A sector adds
+# its own unit words (Sector.units), which the environment passes to nobreak.
 _MONTHS = (
     "January|February|March|April|June|July|August|September|October|November|December"
     "|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
 )
-_UNITS = r"EH/s|PH/s|TH/s|J/TH|bp|pp|BTC|MW|GW|MWh|kWh|days?|blocks"
-_UNBROKEN = re.compile(
-    rf"(?:(?<![\w.,])\d{{1,2}}(?:–\d{{1,2}})?\s(?:{_MONTHS})(?:\s\d{{4}})?\b"  # 30 Nov 2025, 18–31 Dec 2025
-    rf"|[+{MINUS}]?\$?\d[\d,]*(?:\.\d+)?(?:tn|bn|m|k|T|x|%)?"  # a number, $ and scale
-    rf"(?:\s(?:{_UNITS})\b)?(?:/(?:[A-Za-z]+(?:/[A-Za-z]+)*))?)"  # its unit, and a /per-unit
-)
+UNITS = ("bp", "pp", "MW", "GW", "MWh", "kWh", "day", "days")  # the house's unit words
 _TAG = re.compile(r"(<[^>]*>)")
 
 
-def nobreak(value: Any) -> Markup:
+@functools.cache
+def _unbroken(units: tuple[str, ...]) -> re.Pattern[str]:
+    words = "|".join(re.escape(unit) for unit in sorted(set(units), key=lambda u: (-len(u), u)))  # longest first
+    return re.compile(
+        rf"(?:(?<![\w.,])\d{{1,2}}(?:–\d{{1,2}})?\s(?:{_MONTHS})(?:\s\d{{4}})?\b"  # 30 Nov 2025, 18–31 Dec 2025
+        rf"|[+{MINUS}]?\$?\d[\d,]*(?:\.\d+)?(?:tn|bn|m|k|T|x|%)?"  # a number, $ and scale
+        rf"(?:\s(?:{words})\b)?(?:/(?:[A-Za-z]+(?:/[A-Za-z]+)*))?)"  # its unit, and a /per-unit
+    )
+
+
+def nobreak(value: Any, units: tuple[str, ...] = ()) -> Markup:
     """HTML in which figures with units and dates cannot break across lines (white-space: nowrap).
 
     Plain text is escaped first; Markup (a {% filter %} block, already escaped) is changed only
     between tags. A figure without a unit is left alone: only what a break would split is wrapped.
+    The unit words are the house's (UNITS) and `units` (a sector's, Sector.units).
     """
     if _absent(value):
         return Markup(MISSING)
     html = str(value) if isinstance(value, Markup) else str(escape(value))
+    pattern = _unbroken(UNITS + tuple(units))
     parts = _TAG.split(html)
     for i in range(0, len(parts), 2):  # even items are text, odd ones tags
-        parts[i] = _UNBROKEN.sub(_wrap, parts[i])
+        parts[i] = pattern.sub(_wrap, parts[i])
     return Markup("".join(parts))
 
 

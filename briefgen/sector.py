@@ -92,6 +92,9 @@ class Sector:
     # The sector's own Jinja filters (its units), name -> function, added after the house's
     # (briefgen.formatting.FILTERS); a name the house already uses is refused when the environment is built
     filters: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    # Unit words a figure is printed with, which the house's nobreak filter keeps on the figure's line
+    # beside the house's own (briefgen.formatting.UNITS: bp, MW, kWh, days...)
+    units: tuple[str, ...] = ()
 
 
 class SectorError(BriefgenError):

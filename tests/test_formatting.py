@@ -200,20 +200,20 @@ def test_numpy_and_pandas_numbers():
 
 def test_nobreak_keeps_figures_with_their_units_and_dates_together():
     text = (
-        "Hashprice rose 11.0% to $40.08/PH/s/day as hashrate fell to 1,022 EH/s, adding 12.0 EH/s since "
-        "30 Nov 2025 (+280 bp), over 18\u201331 Dec 2025 at $0.040/kWh and 22.0 J/TH; 2,016 blocks"
+        "Power rose 11.0% to $40.08/MWh/day as capacity fell to 1,022 MW, adding 12.0 GW since "
+        "30 Nov 2025 (+280 bp), over 18\u201331 Dec 2025 at $0.040/kWh for 3 days and 1 day"
     )
     html = str(nobreak(text))
     for kept in (
-        "$40.08/PH/s/day",
-        "1,022 EH/s",
-        "12.0 EH/s",
+        "$40.08/MWh/day",
+        "1,022 MW",
+        "12.0 GW",
         "30 Nov 2025",
         "+280 bp",
         "18\u201331 Dec 2025",
         "$0.040/kWh",
-        "22.0 J/TH",
-        "2,016 blocks",
+        "3 days",
+        "1 day",
     ):
         assert f'<span class="nb">{kept}</span>' in html, kept
     # A bare figure has nothing to break from: left as it is.
@@ -221,10 +221,17 @@ def test_nobreak_keeps_figures_with_their_units_and_dates_together():
     assert html.replace('<span class="nb">', "").replace("</span>", "") == text
 
 
+def test_nobreak_takes_a_sectors_unit_words_too():
+    assert str(nobreak("5 widgets and 6 MW")) == '5 widgets and <span class="nb">6 MW</span>'
+    assert str(nobreak("5 widgets and 6 MW", units=("widgets",))) == (
+        '<span class="nb">5 widgets</span> and <span class="nb">6 MW</span>'
+    )
+
+
 def test_nobreak_escapes_text_and_never_touches_tags():
-    assert str(nobreak("<b>5 EH/s</b> & co")) == '&lt;b&gt;<span class="nb">5 EH/s</span>&lt;/b&gt; &amp; co'
-    html = Markup('<p class="x" title="5 EH/s">up 5 EH/s</p>')
-    assert str(nobreak(html)) == '<p class="x" title="5 EH/s">up <span class="nb">5 EH/s</span></p>'
+    assert str(nobreak("<b>5 MW</b> & co")) == '&lt;b&gt;<span class="nb">5 MW</span>&lt;/b&gt; &amp; co'
+    html = Markup('<p class="x" title="5 MW">up 5 MW</p>')
+    assert str(nobreak(html)) == '<p class="x" title="5 MW">up <span class="nb">5 MW</span></p>'
     assert nobreak(None) == MISSING
 
 

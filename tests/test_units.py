@@ -62,6 +62,20 @@ def test_missing_values_print_an_en_dash(missing):
         assert deal_kind(missing) == MISSING
 
 
+def test_the_sectors_nobreak_keeps_its_units_with_their_figures():
+    text = (
+        "Hashprice rose 11.0% to $40.08/PH/s/day as hashrate fell to 1,022 EH/s, adding 12.0 EH/s since "
+        "30 Nov 2025 (+280 bp), at 0.03 BTC a block and 22.0 J/TH; 2,016 blocks, 5 TH/s"
+    )
+    html = str(environment().filters["nobreak"](text))  # the default sector's environment: its units
+    for kept in ("$40.08/PH/s/day", "1,022 EH/s", "12.0 EH/s", "30 Nov 2025", "+280 bp", "0.03 BTC", "22.0 J/TH"):
+        assert f'<span class="nb">{kept}</span>' in html, kept
+    assert '<span class="nb">2,016 blocks</span>' in html and '<span class="nb">5 TH/s</span>' in html
+    assert html.replace('<span class="nb">', "").replace("</span>", "") == text
+    tiny = str(environment(sector="tests.sectors.tiny").filters["nobreak"](text))
+    assert '<span class="nb">1,022 EH/s</span>' not in tiny and '<span class="nb">+280 bp</span>' in tiny
+
+
 def test_the_units_are_the_sectors_filters_not_the_houses():
     assert not set(FILTERS) & set(HOUSE_FILTERS)
     env = environment()  # the default sector's

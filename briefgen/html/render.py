@@ -28,7 +28,7 @@ from markupsafe import Markup
 
 from briefgen import __version__
 from briefgen.errors import RenderError
-from briefgen.formatting import FILTERS, MISSING, dates
+from briefgen.formatting import FILTERS, MISSING, dates, nobreak
 from briefgen.resources import template_folders
 from briefgen.sector import DEFAULT_SECTOR, load_sector
 
@@ -301,13 +301,16 @@ def _environment(folders: tuple[Path, ...], sector: str) -> SandboxedEnvironment
     )
     env.filters.update(FILTERS)
     env.filters.update({"rows": rows, "grid": grid, "chart_src": chart_src})
-    own = load_sector(sector).filters
+    supplier = load_sector(sector)
+    own = supplier.filters
     if clash := sorted(set(own) & set(env.filters)):
         raise RenderError(
             f"sector {sector}: filter{'s' if len(clash) > 1 else ''} {', '.join(map(repr, clash))} would replace "
             "the house's (briefgen.formatting, Jinja's own); give the sector's filter another name"
         )
     env.filters.update(own)
+    if units := supplier.units:
+        env.filters["nobreak"] = functools.partial(nobreak, units=units)  # the house's, with the sector's units
     return env
 
 

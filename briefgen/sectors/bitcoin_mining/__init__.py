@@ -15,7 +15,7 @@ from typing import Any
 
 from briefgen.formatting import pct, usd
 from briefgen.sector import SampleInputs, Sector
-from briefgen.sectors.bitcoin_mining.units import FILTERS, ehs
+from briefgen.sectors.bitcoin_mining.units import FILTERS, UNITS, ehs
 from briefgen.store.figures import KeyFigure
 
 PACKAGE = Path(__file__).resolve().parent
@@ -165,5 +165,6 @@ SECTOR = Sector(
     preload=("briefgen.sectors.bitcoin_mining.inputs", "briefgen.sectors.bitcoin_mining.metrics"),
     commands=_commands,
     config_model=_config_model,
-    filters=FILTERS,  # btc, ehs, j_per_th, difficulty (units.py)
+    filters=FILTERS,  # btc, ehs, j_per_th, difficulty, deal_kind (units.py)
+    units=UNITS,  # EH/s, BTC, blocks...: kept with their figures by nobreak
 )

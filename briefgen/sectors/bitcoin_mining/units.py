@@ -63,6 +63,8 @@ def difficulty(value: Any) -> str:
     return f"{num(number / 1e12, 1)}T"
 
 
+# Unit words the nobreak filter keeps with their figure ("1,022 EH/s", "2,016 blocks"): Sector.units.
+UNITS = ("EH/s", "PH/s", "TH/s", "J/TH", "BTC", "blocks")
 DEAL_ACRONYMS = ACRONYMS | {"hpc", "ppa", "ercot", "btc"}
 
 
