@@ -1,6 +1,6 @@
 """Turn a chart's declaration into its data slice, its SVG bytes and its cache key.
 
-A ChartSpec names the attributes of the sector's metrics it reads; `select` receives exactly those values, in
+A ChartSpec names the SectorMetrics attributes it reads; `select` receives exactly those values, in
 that order, and returns the slice the chart draws (None to skip the chart). Drawing and alt text are
 pure functions of the slice, so a cache can key each chart by `data_key(name, slice)`.
 
@@ -23,7 +23,9 @@ import pandas as pd
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-Section = str  # the id of the brief's section a chart goes in: the sector's own ("network", "prices")
+    from briefgen.sectors.bitcoin_mining.metrics import SectorMetrics
+
+Section = Literal["network", "economics", "miners", "equities", "valuation"]
 Width = Literal["full", "half"]
 
 
@@ -42,19 +44,19 @@ class Chart:
 
 @dataclass(frozen=True)
 class ChartSpec:
-    """How one chart gets its data from the sector's metrics, draws it and describes it."""
+    """How one chart gets its data from SectorMetrics, draws it and describes it."""
 
     name: str
     title: str
     section: Section
     width: Width
     source: str
-    reads: tuple[str, ...]  # dotted attributes of the sector's metrics, passed to select in this order
+    reads: tuple[str, ...]  # dotted SectorMetrics attributes, passed to select in this order
     select: Callable[..., Any]  # the reads' values -> the chart's data slice, or None to skip
     draw: Callable[[Any], Figure]  # slice -> Figure (call inside house_style; svg() does)
     describe: Callable[[Any], str]  # slice -> alt text stating what it shows and the latest values
 
-    def data(self, metrics: Any) -> Any:
+    def data(self, metrics: SectorMetrics) -> Any:
         """The slice this chart draws, or None when its inputs are absent."""
         return self.select(*(_lookup(metrics, path) for path in self.reads))
 
