@@ -9,16 +9,17 @@ the rounded value, so -0.3 with no decimals prints "0", never "-0" (and zero nev
 A missing value (None, NaN, pandas NA, infinite) prints as an en dash. Negative numbers use a true
 minus sign (U+2212).
 
-The mining units (btc, ehs, j_per_th, difficulty) are here too, not in the sector package: they are
-template filters, and the templates' filters have one registry (FILTERS), which the house's Jinja
-environment reads for every sector.
+A sector's own units live in its package and reach its templates through Sector.filters, built on
+num() and finite() here, and Sector.units, the unit words nobreak keeps with their figures; FILTERS
+are the house's, which every sector's templates share.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import date, datetime
 from typing import Any
 
@@ -34,7 +35,7 @@ def _absent(value: Any) -> bool:
     return value is None or type(value).__name__ in ("NAType", "NaTType")
 
 
-def _number(value: Any) -> float | None:
+def finite(value: Any) -> float | None:
     """The value as a finite float, or None when it is missing (None, NaN, pandas NA, infinite)."""
     if _absent(value):
         return None
@@ -61,7 +62,7 @@ def _magnitude(number: float, digits: int) -> tuple[str, bool]:
 
 def num(value: Any, digits: int = 0, sign: bool = False) -> str:
     """1,045 / 12.5 with `digits` decimals; `sign` adds + to positives."""
-    number = _number(value)
+    number = finite(value)
     if number is None:
         return MISSING
     text, negative = _magnitude(number, digits)
@@ -79,7 +80,7 @@ def usd(value: Any, digits: int | None = None, sign: bool = False) -> str:
     Billions and trillions keep one decimal; millions none from $10m up (one below); thousands and
     up print whole dollars; under $1,000 two decimals; under $1 three. `digits` overrides decimals.
     """
-    number = _number(value)
+    number = finite(value)
     if number is None:
         return MISSING
     size = abs(number)
@@ -94,7 +95,7 @@ def usd(value: Any, digits: int | None = None, sign: bool = False) -> str:
 
 
 def _fixed_scale(value: Any, scale: float, suffix: str, digits: int | None) -> str:
-    number = _number(value)
+    number = finite(value)
     if number is None:
         return MISSING
     scaled = number / scale
@@ -116,7 +117,7 @@ def usd_bn(value: Any, digits: int | None = None) -> str:
 
 def usd_compact(value: Any, sign: bool = False) -> str:
     """$62bn, $13bn, $1.6bn, $96m, $89k, $38.08: two significant figures or whole units, for headlines."""
-    number = _number(value)
+    number = finite(value)
     if number is None:
         return MISSING
     size = abs(number)
@@ -129,18 +130,9 @@ def usd_compact(value: Any, sign: bool = False) -> str:
     return usd(number, sign=sign)
 
 
-def ehs(value: Any, digits: int | None = None, sign: bool = False) -> str:
-    """419 EH/s, 12.4 EH/s: whole numbers from 100 EH/s up, one decimal below."""
-    number = _number(value)
-    if number is None:
-        return MISSING
-    places = digits if digits is not None else (0 if abs(number) >= 99.95 else 1)
-    return f"{num(number, places, sign=sign)} EH/s"
-
-
 def pct(value: Any, digits: int = 1) -> str:
     """47.1%: a value already in percent."""
-    number = _number(value)
+    number = finite(value)
     if number is None:
         return MISSING
     return f"{num(number, digits)}%"
@@ -148,7 +140,7 @@ def pct(value: Any, digits: int = 1) -> str:
 
 def signed_pct(value: Any, digits: int = 1) -> str:
     """+11.0%, \u22122.1%: a percentage change with its sign (zero has none)."""
-    number = _number(value)
+    number = finite(value)
     if number is None:
         return MISSING
     return f"{signed(number, digits)}%"
@@ -156,7 +148,7 @@ def signed_pct(value: Any, digits: int = 1) -> str:
 
 def bps(value: Any) -> str:
     """+300 bp, \u221245 bp: a change in basis points, whole numbers, signed."""
-    number = _number(value)
+    number = finite(value)
     if number is None:
         return MISSING
     return f"{signed(number, 0)} bp"
@@ -164,50 +156,10 @@ def bps(value: Any) -> str:
 
 def multiple(value: Any, digits: int = 1) -> str:
     """3.4x: a ratio printed as a multiple."""
-    number = _number(value)
+    number = finite(value)
     if number is None:
         return MISSING
     return f"{num(number, digits)}x"
-
-
-def btc(value: Any, digits: int | None = None) -> str:
-    """0.000434 BTC, 3.125 BTC, 512,094 BTC.
-
-    Under 1 BTC three significant figures; up to 100 BTC at most three decimals (trailing zeros
-    dropped, so a 3.125 BTC subsidy prints in full); from 100 BTC whole coins with separators.
-    """
-    number = _number(value)
-    if number is None:
-        return MISSING
-    size = abs(number)
-    if digits is not None:
-        text = num(number, digits)
-    elif size >= 99.9995:
-        text = num(number, 0)
-    elif size >= 0.9995:
-        text = num(number, 3)
-        text = text.rstrip("0").rstrip(".") if "." in text else text
-    elif size == 0:
-        text = "0"
-    else:
-        places = max(0, 2 - math.floor(math.log10(size)))
-        text = num(number, places)
-        text = text.rstrip("0").rstrip(".") if "." in text else text
-    return f"{text} BTC"
-
-
-def j_per_th(value: Any) -> str:
-    """22.0 J/TH: fleet efficiency, always one decimal (a day-weighted schedule value needs it)."""
-    number = _number(value)
-    return MISSING if number is None else f"{num(number, 1)} J/TH"
-
-
-def difficulty(value: Any) -> str:
-    """146.5T: network difficulty in trillions."""
-    number = _number(value)
-    if number is None:
-        return MISSING
-    return f"{num(number / 1e12, 1)}T"
 
 
 def _date(value: Any) -> date | None:
@@ -266,17 +218,20 @@ def window(span: Any) -> str:
     return text if not name or name == text else f"{name} ({text})"
 
 
-_ACRONYMS = {"ai", "hpc", "ppa", "mw", "gw", "ercot", "btc", "ipo", "m&a"}
+ACRONYMS = frozenset({"ai", "ipo", "m&a", "mw", "gw"})  # a sector adds its own (label's acronyms)
 
 
-def label(value: Any) -> str:
-    """'hpc_lease' -> 'HPC lease', 'power_approval' -> 'Power approval'; other text is left as written."""
+def label(value: Any, acronyms: Collection[str] = ACRONYMS) -> str:
+    """'ai_hosting' -> 'AI hosting', 'power_approval' -> 'Power approval'; other text is left as written.
+
+    Words in `acronyms` (lower case) print in capitals.
+    """
     if _absent(value):
         return MISSING
     text = str(value).strip()
     if not text or " " in text or text != text.lower():
         return text or MISSING  # an analyst's own wording: keep it
-    words = [w.upper() if w in _ACRONYMS else w for w in text.replace("_", " ").replace("-", " ").split()]
+    words = [w.upper() if w in acronyms else w for w in text.replace("_", " ").replace("-", " ").split()]
     first = words[0]
     return " ".join([first if first.isupper() else first.capitalize(), *words[1:]])
 
@@ -300,39 +255,47 @@ def change_vs_prior_month(figure: Any, digits: int = 1) -> str:
 
 def direction(value: Any) -> str:
     """'up', 'down' or 'flat': a CSS class for a change cell (never a number)."""
-    number = _number(value)
+    number = finite(value)
     if number is None or number == 0:
         return "flat"
     return "up" if number > 0 else "down"
 
 
-# A figure and its unit, or a date, that must not break across lines: "$40.08/PH/s/day", "+280 bp",
-# "419 EH/s", "30 Nov 2025", "1–14 Jan 2026". Matched in text only, never inside a tag.
+# A figure and its unit, or a date, that must not break across lines: "$40.08/MWh/day", "+280 bp",
+# "12 MW", "30 Nov 2025", "1–14 Jan 2026". Matched in text only, never inside a tag. A sector adds
+# its own unit words (Sector.units), which the environment passes to nobreak.
 _MONTHS = (
     "January|February|March|April|June|July|August|September|October|November|December"
     "|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
 )
-_UNITS = r"EH/s|PH/s|TH/s|J/TH|bp|pp|BTC|MW|GW|MWh|kWh|days?|blocks"
-_UNBROKEN = re.compile(
-    rf"(?:(?<![\w.,])\d{{1,2}}(?:–\d{{1,2}})?\s(?:{_MONTHS})(?:\s\d{{4}})?\b"  # 30 Nov 2025, 18–31 Dec 2025
-    rf"|[+{MINUS}]?\$?\d[\d,]*(?:\.\d+)?(?:tn|bn|m|k|T|x|%)?"  # a number, $ and scale
-    rf"(?:\s(?:{_UNITS})\b)?(?:/(?:[A-Za-z]+(?:/[A-Za-z]+)*))?)"  # its unit, and a /per-unit
-)
+UNITS = ("bp", "pp", "MW", "GW", "MWh", "kWh", "day", "days")  # the house's unit words
 _TAG = re.compile(r"(<[^>]*>)")
 
 
-def nobreak(value: Any) -> Markup:
+@functools.cache
+def _unbroken(units: tuple[str, ...]) -> re.Pattern[str]:
+    words = "|".join(re.escape(unit) for unit in sorted(set(units), key=lambda u: (-len(u), u)))  # longest first
+    return re.compile(
+        rf"(?:(?<![\w.,])\d{{1,2}}(?:–\d{{1,2}})?\s(?:{_MONTHS})(?:\s\d{{4}})?\b"  # 30 Nov 2025, 18–31 Dec 2025
+        rf"|[+{MINUS}]?\$?\d[\d,]*(?:\.\d+)?(?:tn|bn|m|k|T|x|%)?"  # a number, $ and scale
+        rf"(?:\s(?:{words})\b)?(?:/(?:[A-Za-z]+(?:/[A-Za-z]+)*))?)"  # its unit, and a /per-unit
+    )
+
+
+def nobreak(value: Any, units: tuple[str, ...] = ()) -> Markup:
     """HTML in which figures with units and dates cannot break across lines (white-space: nowrap).
 
     Plain text is escaped first; Markup (a {% filter %} block, already escaped) is changed only
     between tags. A figure without a unit is left alone: only what a break would split is wrapped.
+    The unit words are the house's (UNITS) and `units` (a sector's, Sector.units).
     """
     if _absent(value):
         return Markup(MISSING)
     html = str(value) if isinstance(value, Markup) else str(escape(value))
+    pattern = _unbroken(UNITS + tuple(units))
     parts = _TAG.split(html)
     for i in range(0, len(parts), 2):  # even items are text, odd ones tags
-        parts[i] = _UNBROKEN.sub(_wrap, parts[i])
+        parts[i] = pattern.sub(_wrap, parts[i])
     return Markup("".join(parts))
 
 
@@ -358,18 +321,14 @@ def two_lines(value: Any) -> str:
 FILTERS: dict[str, Callable[..., str]] = {
     "nobreak": nobreak,
     "two_lines": two_lines,
-    "j_per_th": j_per_th,
     "usd": usd,
     "usd_compact": usd_compact,
     "num": num,
-    "ehs": ehs,
     "pct": pct,
     "signed_pct": signed_pct,
     "bps": bps,
     "signed": signed,
     "multiple": multiple,
-    "btc": btc,
-    "difficulty": difficulty,
     "long_date": long_date,
     "short_date": short_date,
     "day_month": day_month,

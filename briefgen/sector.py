@@ -89,6 +89,12 @@ class Sector:
     # brief.yaml's schema: a briefgen.inputs.config.BriefModel subclass adding the sector's keys (None: the
     # house's only)
     config_model: Callable[[], type[BriefModel]] | None = None
+    # The sector's own Jinja filters (its units), name -> function, added after the house's
+    # (briefgen.formatting.FILTERS); a name the house already uses is refused when the environment is built
+    filters: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    # Unit words a figure is printed with, which the house's nobreak filter keeps on the figure's line
+    # beside the house's own (briefgen.formatting.UNITS: bp, MW, kWh, days...)
+    units: tuple[str, ...] = ()
 
 
 class SectorError(BriefgenError):

@@ -12,7 +12,7 @@ from briefgen.cli import main
 from briefgen.errors import InputError
 from briefgen.inputs.config import parse_config
 from briefgen.sectors.bitcoin_mining.assumptions import Assumptions, Schedule
-from briefgen.sectors.bitcoin_mining.contract import MiningConfig
+from briefgen.sectors.bitcoin_mining.contract import MiningBriefModel, MiningConfig
 from briefgen.sectors.bitcoin_mining.inputs import load_inputs
 from briefgen.sectors.bitcoin_mining.metrics import compute
 from briefgen.sectors.bitcoin_mining.report import metrics_as_dict
@@ -31,15 +31,15 @@ assumptions:
 
 
 def _assumptions(text: str) -> Assumptions:
-    """The assumptions brief.yaml's text gives (parsed by the default sector's model, a MiningConfig)."""
-    config = parse_config(text)
+    """The assumptions brief.yaml's text gives (parsed by the mining sector's model, a MiningConfig)."""
+    config = parse_config(text, MiningBriefModel)
     assert isinstance(config, MiningConfig)
     return config.assumptions
 
 
 def _problems(text: str) -> list[str]:
     with pytest.raises(InputError) as caught:
-        parse_config(text)
+        parse_config(text, MiningBriefModel)
     return [str(p) for p in caught.value.problems]
 
 

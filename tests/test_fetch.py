@@ -763,7 +763,8 @@ def test_the_sample_inputs_take_a_refresh(httpserver, tmp_path: Path):
     # The brief built from the refreshed inputs prints the served figures and credits the source.
     from pypdf import PdfReader
 
-    from briefgen.formatting import ehs, usd
+    from briefgen.formatting import usd
+    from briefgen.sectors.bitcoin_mining.units import ehs
 
     built = run("build", "--inputs", str(folder), "--output", str(tmp_path / "output"))
     assert built.exit_code == 0, built.output

@@ -14,15 +14,11 @@ from briefgen.formatting import (
     MINUS,
     MISSING,
     bps,
-    btc,
     change,
     change_vs_prior_month,
     dates,
     day_month,
-    difficulty,
     direction,
-    ehs,
-    j_per_th,
     label,
     long_date,
     month_name,
@@ -100,11 +96,6 @@ def test_counts_and_units():
     assert num(1_044.6) == "1,045"
     assert num(1234.5678, 2) == "1,234.57"
     assert num(-3) == "\u22123"
-    assert ehs(419.2) == "419 EH/s"
-    assert ehs(1_027) == "1,027 EH/s"
-    assert ehs(12.3) == "12.3 EH/s"
-    assert ehs(12.3, sign=True) == "+12.3 EH/s"
-    assert difficulty(1.4647e14) == "146.5T"
 
 
 def test_percentages_and_changes():
@@ -122,16 +113,6 @@ def test_percentages_and_changes():
     assert multiple(3.44) == "3.4x"
 
 
-def test_btc():
-    assert btc(0.000434219) == "0.000434 BTC"
-    assert btc(0.03) == "0.03 BTC"
-    assert btc(0.03, 3) == "0.030 BTC"
-    assert btc(3.125) == "3.125 BTC"
-    assert btc(6.25) == "6.25 BTC"
-    assert btc(512_094.3) == "512,094 BTC"
-    assert btc(0) == "0 BTC"
-
-
 def test_dates():
     day = date(2026, 1, 15)
     assert long_date(day) == "15 January 2026"
@@ -147,15 +128,11 @@ NUMBER_FILTERS = (
     "usd",
     "usd_compact",
     "num",
-    "ehs",
     "pct",
     "signed_pct",
     "bps",
     "signed",
     "multiple",
-    "btc",
-    "difficulty",
-    "j_per_th",
 )
 DATE_FILTERS = ("long_date", "short_date", "day_month", "month_name")
 
@@ -193,7 +170,7 @@ def test_windows_print_their_dates_and_label():
 @pytest.mark.parametrize(
     ("code", "expected"),
     [
-        ("hpc_lease", "HPC lease"),
+        ("hpc_lease", "Hpc lease"),  # a sector's acronym is the sector's (the mining units' deal_kind)
         ("power_approval", "Power approval"),
         ("land", "Land"),
         ("ai-hosting", "AI hosting"),
@@ -223,20 +200,20 @@ def test_numpy_and_pandas_numbers():
 
 def test_nobreak_keeps_figures_with_their_units_and_dates_together():
     text = (
-        "Hashprice rose 11.0% to $40.08/PH/s/day as hashrate fell to 1,022 EH/s, adding 12.0 EH/s since "
-        "30 Nov 2025 (+280 bp), over 18\u201331 Dec 2025 at $0.040/kWh and 22.0 J/TH; 2,016 blocks"
+        "Power rose 11.0% to $40.08/MWh/day as capacity fell to 1,022 MW, adding 12.0 GW since "
+        "30 Nov 2025 (+280 bp), over 18\u201331 Dec 2025 at $0.040/kWh for 3 days and 1 day"
     )
     html = str(nobreak(text))
     for kept in (
-        "$40.08/PH/s/day",
-        "1,022 EH/s",
-        "12.0 EH/s",
+        "$40.08/MWh/day",
+        "1,022 MW",
+        "12.0 GW",
         "30 Nov 2025",
         "+280 bp",
         "18\u201331 Dec 2025",
         "$0.040/kWh",
-        "22.0 J/TH",
-        "2,016 blocks",
+        "3 days",
+        "1 day",
     ):
         assert f'<span class="nb">{kept}</span>' in html, kept
     # A bare figure has nothing to break from: left as it is.
@@ -244,10 +221,17 @@ def test_nobreak_keeps_figures_with_their_units_and_dates_together():
     assert html.replace('<span class="nb">', "").replace("</span>", "") == text
 
 
+def test_nobreak_takes_a_sectors_unit_words_too():
+    assert str(nobreak("5 widgets and 6 MW")) == '5 widgets and <span class="nb">6 MW</span>'
+    assert str(nobreak("5 widgets and 6 MW", units=("widgets",))) == (
+        '<span class="nb">5 widgets</span> and <span class="nb">6 MW</span>'
+    )
+
+
 def test_nobreak_escapes_text_and_never_touches_tags():
-    assert str(nobreak("<b>5 EH/s</b> & co")) == '&lt;b&gt;<span class="nb">5 EH/s</span>&lt;/b&gt; &amp; co'
-    html = Markup('<p class="x" title="5 EH/s">up 5 EH/s</p>')
-    assert str(nobreak(html)) == '<p class="x" title="5 EH/s">up <span class="nb">5 EH/s</span></p>'
+    assert str(nobreak("<b>5 MW</b> & co")) == '&lt;b&gt;<span class="nb">5 MW</span>&lt;/b&gt; &amp; co'
+    html = Markup('<p class="x" title="5 MW">up 5 MW</p>')
+    assert str(nobreak(html)) == '<p class="x" title="5 MW">up <span class="nb">5 MW</span></p>'
     assert nobreak(None) == MISSING
 
 
@@ -262,12 +246,6 @@ def test_two_lines_breaks_at_the_sentence_nearest_the_middle():
     )
     assert two_lines("One sentence only.") == "One sentence only."
     assert two_lines(None) == ""
-
-
-def test_fleet_efficiency_always_has_one_decimal():
-    assert j_per_th(22) == "22.0 J/TH"
-    assert j_per_th(25.46) == "25.5 J/TH"
-    assert j_per_th(27.1) == "27.1 J/TH"
 
 
 def test_axis_forms_keep_one_scale():

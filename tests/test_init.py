@@ -12,7 +12,7 @@ from briefgen.errors import InputError
 from briefgen.init import blank_brief_yaml, init_inputs
 from briefgen.inputs.config import load_config
 from briefgen.sectors.bitcoin_mining import SECTOR
-from briefgen.sectors.bitcoin_mining.contract import TABLES
+from briefgen.sectors.bitcoin_mining.contract import TABLES, MiningBriefModel
 from briefgen.sectors.bitcoin_mining.inputs import load_inputs
 from tests.conftest import ROOT
 
@@ -46,7 +46,7 @@ def test_a_blank_folder_says_what_to_fill_in(tmp_path: Path):
     init_inputs(tmp_path / "blank", blank=True)
     for spec in TABLES:
         assert (tmp_path / "blank" / spec.file).read_text() == ",".join(c.name for c in spec.columns) + "\n"
-    config = load_config(tmp_path / "blank")  # every key commented: a valid, empty configuration
+    config = load_config(tmp_path / "blank", model=MiningBriefModel)  # every key commented: valid, empty
     assert config.title is None and config.analysts == ()
     blank = blank_brief_yaml(SECTOR)
     assert "power_price_usd_per_kwh: 0.04" in blank and "USD per kWh" in blank

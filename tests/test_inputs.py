@@ -309,6 +309,26 @@ def test_brief_yaml_keys_are_the_house_s_plus_the_sector_s():
     assert isinstance(config, MiningConfig)
     assert (config.assumptions.power_price_usd_per_kwh, str(config.deals_since)) == (0.05, "2025-02-01")
     assert type(parse_config("title: t\n", BriefModel)).__name__ == "BriefConfig"
+    assert type(parse_config("title: t\n")).__name__ == "BriefConfig"  # the default: the house's keys, no sector's
+
+
+def test_the_house_keys_of_any_sectors_brief_yaml():
+    """publish and distribute read the analysts and the embargoes of whichever sector's brief.yaml (HouseKeys):
+    a sector's keys are left to its load, a house key is still checked."""
+    from briefgen.inputs.config import HouseKeys, parse_config
+
+    text = (
+        "analysts: [{name: Ada, email: ada@example.com}]\ndistribution: {embargo_hours: {retail: 2}}\n"
+        "assumptions: {power_price_usd_per_kwh: 0.05}\nprices_since: 2026-01-01\n"  # the mining sector's, any other's
+    )
+    config = parse_config(text, HouseKeys)
+    assert (config.analysts[0].email, config.embargo_hours) == ("ada@example.com", (("retail", 2.0),))
+    assert type(config).__name__ == "BriefConfig"
+    with pytest.raises(InputError) as caught:
+        parse_config(text)  # the house's model alone refuses another sector's keys, never reads them as its own
+    assert [p.message.split(":")[0] for p in caught.value.problems] == ["key 'assumptions'", "key 'prices_since'"]
+    with pytest.raises(InputError, match="embargo for tier retail"):
+        parse_config("distribution: {embargo_hours: {retail: 9999}}\nassumptions: {}\n", HouseKeys)
 
 
 def test_a_table_s_own_rules_are_hooks_of_its_spec():

@@ -244,8 +244,10 @@ def test_a_missing_stylesheet_fails(tmp_path, build, weasyprint_log):
     html = small_html().replace("static/brief.css", "static/missing.css")
     with pytest.raises(PdfError) as caught:
         write_pdf(html, build, tmp_path / "brief.pdf", metadata=META)
+    searched = " or ".join(str(folder) for folder in template_folders())  # none given: the sector's, the house's
+    assert searched.endswith(f" or {TEMPLATES_DIR}")
     assert str(caught.value) == (
-        f"1 problem rendering the PDF:\n  - static/missing.css: could not be loaded (file not found in {TEMPLATES_DIR})"
+        f"1 problem rendering the PDF:\n  - static/missing.css: could not be loaded (file not found in {searched})"
     )
     assert len(weasyprint_log.take("missing.css")) == 1
 
@@ -420,7 +422,7 @@ def test_an_unwritable_output_is_an_output_error(tmp_path, build, weasyprint_log
 
 
 def test_a_chart_still_being_drawn_is_waited_for_only_when_first_looked_up(tmp_path: Path):
-    from briefgen.pdf.fetcher import Resolver, charts_pending, template_folders
+    from briefgen.pdf.fetcher import Resolver, charts_pending
 
     folder = tmp_path / "charts"
     calls = []
@@ -430,7 +432,7 @@ def test_a_chart_still_being_drawn_is_waited_for_only_when_first_looked_up(tmp_p
         folder.mkdir(exist_ok=True)
         (folder / "hashprice.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
 
-    resolver = Resolver(template_folders(()), folder)
+    resolver = Resolver(template_folders(), folder)
     with charts_pending(folder, ready):
         assert resolver.locate(pdf.VIRTUAL_BASE + "static/brief.css").name == "brief.css"
         assert calls == []  # a stylesheet does not wait for the charts

@@ -73,6 +73,8 @@ def test_brief_has_every_section_and_the_cover(context):
     assert "$0.040/kWh" in text and "22.0 J/TH" in text  # the assumptions are printed
     assert "3" * 64 in text  # each source's digest
     assert "Alex Morgan" in text and "alex.morgan@example.com" in text
+    # the house's disclosures name the sector's methodology appendix (brief.html sets `methodology`)
+    assert "listed in Appendix B under the assumptions set out in Appendix A; they are estimates" in text
 
 
 def test_charts_are_referenced_by_virtual_name_with_caption_alt_and_source(context):

@@ -360,7 +360,9 @@ def test_brief_yaml():
 
 def test_brief_yaml_parses_with_briefgen_config():
     config = pytest.importorskip("briefgen.inputs.config")
-    parsed = config.parse_config((INPUTS / "brief.yaml").read_text(encoding="utf-8"))
+    from briefgen.sectors.bitcoin_mining.contract import MiningBriefModel
+
+    parsed = config.parse_config((INPUTS / "brief.yaml").read_text(encoding="utf-8"), MiningBriefModel)
     assert parsed.title is None and parsed.period.days == 14 and parsed.compare.days == 14
 
 

@@ -110,11 +110,15 @@ def test_a_second_sector_is_built_recorded_published_and_distributed(desk: Path)
     text = pdf_text((folder / "brief.pdf").read_bytes())
     assert f"Average value 15\u201328 Jan 2026: {expected:,.2f}, against {before:,.2f} over 1\u201314 Jan 2026" in text
     assert f"({(expected / before - 1) * 100:+.1f}%)" in text
+    assert f"In the sector's own unit: {expected:,.1f} pts." in text  # its filter (Sector.filters)
     assert "Prices should settle." in text  # commentary/outlook.md, in the sector's one section
     meta = PdfReader(folder / "brief.pdf").metadata
     assert meta is not None and meta.title is not None
     assert meta.title.startswith("Tiny prices: The average is")
     assert "DRAFT" not in text
+    # the sector has no methodology appendix: the house's disclosures name none
+    assert "computed from the input data listed in Appendix B; they are estimates" in text
+    assert "Appendix A" not in text
 
     sent = CliRunner().invoke(
         main,
@@ -173,6 +177,29 @@ def test_the_cli_builds_the_sector_and_compares_it_with_the_previous_brief(desk:
     )
     assert figures.output.splitlines()[1].startswith(f"average,{average(rows, *february)!r},")
     assert checked.exit_code == 0 and checked.output.startswith("OK: 3 files (brief.yaml; prices.csv 42 rows ")
+
+
+def test_a_sectors_filter_may_not_replace_a_house_filter(monkeypatch):
+    import dataclasses
+    import types
+
+    from briefgen.errors import RenderError
+    from briefgen.html.render import environment
+
+    name = "tests.sectors.clashing"
+    module = types.ModuleType(name)
+    own = {"points": str, "num": str, "round": str}  # the house's num, Jinja's round
+    module.__dict__["SECTOR"] = dataclasses.replace(load_sector(SECTOR), name=name, filters=own)
+    monkeypatch.setitem(sys.modules, name, module)
+
+    with pytest.raises(RenderError) as caught:
+        environment(sector=name)
+
+    assert str(caught.value) == (
+        f"sector {name}: filters 'num', 'round' would replace the house's (briefgen.formatting, Jinja's own); "
+        "give the sector's filter another name"
+    )
+    assert environment(sector=SECTOR).filters["points"](104.46) == "104.5 pts"
 
 
 def test_init_writes_the_sectors_sample_and_blank_tables(tmp_path: Path):

@@ -62,11 +62,13 @@ def test_everything_brief_html_links_is_inside_the_output_folder(built: Path):
     output = (built / "output").resolve()
     links = _local_links(output)
     assert output / "static" / "brief.css" in links and output / "static" / "screen.css" in links
+    assert output / "static" / "sector.css" in links  # the sector's own, from its templates' static/
     assert output / "fonts" / "Inter-Regular.otf" in links
     assert any(path.parent == output / "charts" for path in links)
     for path in links:
         assert path.is_relative_to(output) and path.is_file(), path
     assert (output / "static" / "brief.css").read_bytes() == (TEMPLATES_DIR / "static" / "brief.css").read_bytes()
+    assert (output / "static" / "sector.css").read_bytes() == (SECTOR.templates / "static" / "sector.css").read_bytes()
     assert (output / "fonts" / "Inter-Bold.otf").read_bytes() == (FONTS_DIR / "Inter-Bold.otf").read_bytes()
 
 

@@ -186,9 +186,9 @@ def _embargo_hours(clients_file: Path) -> dict[str, float]:
     """The tiers' embargoes from brief.yaml beside the clients file (`distribution: embargo_hours:`)."""
     if not (clients_file.parent / "brief.yaml").is_file():
         return {}
-    from briefgen.inputs.config import load_config
+    from briefgen.inputs.config import HouseKeys, load_config
 
-    return dict(load_config(clients_file.parent).embargo_hours)
+    return dict(load_config(clients_file.parent, model=HouseKeys).embargo_hours)
 
 
 def _print_embargoed(publication, clients_file: Path, now) -> None:

@@ -15,18 +15,9 @@ from datetime import UTC, date, datetime
 from email.headerregistry import Address
 from pathlib import Path
 
-from briefgen.distribute.clients import Client, load_clients
-from briefgen.distribute.ledger import (
-    FAILED,
-    IN_DOUBT,
-    PENDING,
-    SENDING,
-    SENT,
-    Delivery,
-    Ledger,
-    Sending,
-)
-from briefgen.distribute.mail import MessageTemplate, parse_sender, render_body, sender_address
+from briefgen.distribute.clients import Client
+from briefgen.distribute.ledger import FAILED, IN_DOUBT, PENDING, SENDING, SENT, Delivery, Ledger, Sending
+from briefgen.distribute.mail import MessageTemplate, render_body
 from briefgen.distribute.mailbody import BriefSummary, read_summary
 from briefgen.distribute.manifest import (  # noqa: F401  (StatusReport, distribution_status, safe_stem: this module's interface too)
     StatusReport,
@@ -37,13 +28,13 @@ from briefgen.distribute.manifest import (  # noqa: F401  (StatusReport, distrib
     write_manifest,
 )
 from briefgen.distribute.naming import attachment_name, message_id
-from briefgen.distribute.stamp import Stamper, StampFont, stamp_text, unsupported_characters
+from briefgen.distribute.preflight import from_address, metadata, read_brief, read_clients, route_label
+from briefgen.distribute.stamp import Stamper, StampFont, stamp_text
 from briefgen.distribute.trace import copy_mark, mark_key
 from briefgen.distribute.transport import Outbox, Outcome, Result, RetryPolicy, SmtpSettings, SmtpTransport
-from briefgen.errors import DistributionError, InputError, Problem
+from briefgen.errors import DistributionError
 from briefgen.files import write_atomic
 
-SENDER_ENV = "BRIEFGEN_MAIL_FROM"
 ALREADY_SENT, WOULD_SEND, WOULD_RESEND = "already sent", "would send", "would re-send"
 EMBARGOED = "embargoed"  # not due yet: its tier's embargo runs on; a later run serves it
 Progress = Callable[[int, int, "ClientOutcome | None"], None]
@@ -126,18 +117,13 @@ def distribute(
     client still under embargo to when it ends (briefgen.publish.versions.held_clients): they are reported as
     embargoed and served by a later run.
     """
-    if via not in ("outbox", "smtp"):
-        raise DistributionError(f"--via must be outbox or smtp, not {via!r}")
-    if via == "smtp" and smtp is None:
-        raise DistributionError("--via smtp needs --smtp-host")
-    pdf = _read_brief(brief)
+    label = route_label(via, smtp)
+    pdf = read_brief(brief)
     version = hashlib.sha256(pdf).hexdigest()
-    every_client = load_clients(clients_file, label=clients_file.name)
-    _check_glyphs(every_client, clients_file.name)
+    every_client = read_clients(clients_file)
     held = dict(held or {})
-    from_addr = _sender(sender, clients_file.parent)
+    from_addr = from_address(sender, clients_file.parent)
     day = today or datetime.now(UTC).date()
-    label = smtp.label if via == "smtp" and smtp is not None else "outbox"
 
     ledger = Ledger(output_dir)
     if not ledger.path.exists():
@@ -261,7 +247,7 @@ class _Run:
                 if not done:  # stamp one copy in memory: proves the brief and font work
                     self.stamper.copy(
                         self.texts[client.client_id],
-                        _metadata(client, self.texts[client.client_id]),
+                        metadata(client, self.texts[client.client_id]),
                         client.password,
                         self._mark(client),
                     )
@@ -298,7 +284,7 @@ class _Run:
         reused = copy is not None
         if copy is None:
             text = self.texts[client.client_id]
-            copy = self.stamper.copy(text, _metadata(client, text), client.password, self._mark(client))
+            copy = self.stamper.copy(text, metadata(client, text), client.password, self._mark(client))
         mid = row.message_id if row is not None else message_id(self.version, client.client_id, self.sender.domain)
         context = {
             "name": client.name,
@@ -406,58 +392,3 @@ def _transport(
         assert smtp is not None
         return SmtpTransport(smtp, retry)
     return Outbox(output_dir, output_dir / "outbox" / version[:12])
-
-
-def _read_brief(brief: Path) -> bytes:
-    if not brief.is_file():
-        raise DistributionError(f"{brief} not found; run `briefgen build` first, or pass --brief FILE")
-    pdf = brief.read_bytes()
-    if not pdf.startswith(b"%PDF-"):
-        raise DistributionError(f"{brief} is not a PDF")
-    return pdf
-
-
-def _sender(sender: str | None, inputs_dir: Path) -> Address:
-    """The From address: --from / BRIEFGEN_MAIL_FROM, else the first analyst with an email in brief.yaml."""
-    if sender:
-        return parse_sender(sender)
-    if (inputs_dir / "brief.yaml").is_file():
-        from briefgen.inputs.config import load_config
-
-        config = load_config(inputs_dir)
-        for analyst in config.analysts:
-            if analyst.email:
-                # Name and address apart: 'Dana Whitfield, CFA' is quoted, never parsed as two addresses.
-                return sender_address(analyst.name, analyst.email)
-    raise DistributionError(
-        f"no sender address: pass --from 'Desk <desk@example.com>', set {SENDER_ENV}, "
-        "or give an analyst an email in brief.yaml"
-    )
-
-
-def _check_glyphs(clients: tuple[Client, ...], label: str) -> None:
-    problems = []
-    for client in clients:
-        for column, value in (("name", client.name), ("firm", client.firm)):
-            if missing := unsupported_characters(value):
-                problems.append(
-                    Problem(
-                        label,
-                        f"the stamp font cannot print {missing!r}",
-                        row=client.row,
-                        column=column,
-                        fix="write it in Latin, Greek or Cyrillic script",
-                    )
-                )
-    if problems:
-        raise InputError(problems)
-
-
-def _metadata(client: Client, text: str) -> dict[str, str]:
-    # The brief's own Title and Subject stay; the recipient gets keys of their own.
-    return {
-        "/Recipient": client.recipient,
-        "/RecipientEmail": client.email,
-        "/RecipientID": client.client_id,
-        "/Marking": text,
-    }

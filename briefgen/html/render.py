@@ -28,8 +28,9 @@ from markupsafe import Markup
 
 from briefgen import __version__
 from briefgen.errors import RenderError
-from briefgen.formatting import FILTERS, MISSING, dates
+from briefgen.formatting import FILTERS, MISSING, dates, nobreak
 from briefgen.resources import template_folders
+from briefgen.sector import DEFAULT_SECTOR, load_sector
 
 if TYPE_CHECKING:
     from briefgen.charts import Chart
@@ -287,7 +288,7 @@ class _FolderLoader(jinja2.FileSystemLoader):
 
 
 @functools.lru_cache(maxsize=8)
-def _environment(folders: tuple[Path, ...]) -> SandboxedEnvironment:
+def _environment(folders: tuple[Path, ...], sector: str) -> SandboxedEnvironment:
     loader = jinja2.ChoiceLoader([_FolderLoader(folder) for folder in folders])
     env = SandboxedEnvironment(
         loader=loader,
@@ -300,14 +301,27 @@ def _environment(folders: tuple[Path, ...]) -> SandboxedEnvironment:
     )
     env.filters.update(FILTERS)
     env.filters.update({"rows": rows, "grid": grid, "chart_src": chart_src})
+    supplier = load_sector(sector)
+    own = supplier.filters
+    if clash := sorted(set(own) & set(env.filters)):
+        raise RenderError(
+            f"sector {sector}: filter{'s' if len(clash) > 1 else ''} {', '.join(map(repr, clash))} would replace "
+            "the house's (briefgen.formatting, Jinja's own); give the sector's filter another name"
+        )
+    env.filters.update(own)
+    if units := supplier.units:
+        env.filters["nobreak"] = functools.partial(nobreak, units=units)  # the house's, with the sector's units
     return env
 
 
 def environment(override_dir: Path | None = None, sector: str | None = None) -> SandboxedEnvironment:
-    """The one Jinja environment for a template search path (cached per path)."""
+    """The one Jinja environment for a template search path and a sector (cached per both).
+
+    The house's filters, then the sector's (Sector.filters); RenderError if the sector's would replace one.
+    """
     if override_dir is not None and not Path(override_dir).is_dir():
         raise RenderError(f"templates folder {override_dir} not found (pass --templates DIR with an existing folder)")
-    return _environment(search_path(override_dir, sector))
+    return _environment(search_path(override_dir, sector), sector or DEFAULT_SECTOR)
 
 
 def _where(exc: BaseException, roots: tuple[Path, ...]) -> str:

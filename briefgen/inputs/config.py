@@ -26,7 +26,7 @@ from briefgen.inputs.folder import CONFIG_FILE
 from briefgen.inputs.windows import Window, label_for
 from briefgen.inputs.yamltext import load_yaml
 
-__all__ = ["BriefConfig", "BriefModel", "load_config", "parse_config"]
+__all__ = ["BriefConfig", "BriefModel", "HouseKeys", "load_config", "parse_config"]
 
 DEFAULT_HOUSE = "briefgen Research"
 MIN_DEFAULT_PERIOD_DAYS = 7
@@ -221,18 +221,21 @@ def _nested_model(annotation: Any) -> type[BaseModel] | None:
     return next((m for arg in typing.get_args(annotation) if (m := _nested_model(arg)) is not None), None)
 
 
-def default_model() -> type[BriefModel]:
-    """The default sector's brief.yaml schema (the house's keys alone when it adds none)."""
-    from briefgen.sector import load_sector
+class HouseKeys(BriefModel):
+    """The house's keys of any sector's brief.yaml, for the stages that serve every sector (publish,
+    distribute): the sector's own keys are set aside unchecked, its `load` checks them."""
 
-    factory = load_sector().config_model
-    return factory() if factory is not None else BriefModel
+    @classmethod
+    def take_apart(cls, raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], list[Problem]]:
+        return {k: v for k, v in raw.items() if k in BriefModel.model_fields}, {}, []
 
 
-def parse_config(text: str, model: type[BriefModel] | None = None) -> BriefConfig:
-    """Parse the text of brief.yaml by `model` (the default sector's) into a BriefConfig (windows may still be
-    unset)."""
-    model = model or default_model()
+def parse_config(text: str, model: type[BriefModel] = BriefModel) -> BriefConfig:
+    """Parse the text of brief.yaml by `model` into a BriefConfig (windows may still be unset).
+
+    `model` is the sector's schema (Sector.config_model); BriefModel, the default, knows the house's
+    keys alone and refuses any other, so another sector's brief.yaml is never read as if it were one's own.
+    """
     raw = load_yaml(text, CONFIG_FILE)
     if raw is None:
         raw = {}
@@ -273,8 +276,8 @@ def _window(model: _WindowModel | None) -> Window | None:
     return Window(model.start, model.end, model.label or label_for(model.start, model.end))
 
 
-def load_config(inputs_dir: Path, text: str | None = None, model: type[BriefModel] | None = None) -> BriefConfig:
-    """Read brief.yaml from the inputs folder (by `model`, the default sector's); a missing file says what to write."""
+def load_config(inputs_dir: Path, text: str | None = None, model: type[BriefModel] = BriefModel) -> BriefConfig:
+    """Read brief.yaml from the inputs folder by `model` (parse_config); a missing file says what to write."""
     if text is None:
         path = inputs_dir / CONFIG_FILE
         if not path.is_file():

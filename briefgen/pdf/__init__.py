@@ -31,12 +31,12 @@ from briefgen.pdf.fetcher import (
     FONTS_DIR,
     MAX_DATA_URL_BYTES,
     MAX_RESOURCE_BYTES,
-    TEMPLATES_DIR,
     VIRTUAL_BASE,
     charts_pending,
     make_url_fetcher,
 )
 from briefgen.pdf.weasy import font_config
+from briefgen.resources import TEMPLATES_DIR, template_folders
 
 if TYPE_CHECKING:
     from briefgen.store.cache import Cache
@@ -107,7 +107,8 @@ def write_pdf(
     base_dir is the build folder: `charts/<name>` in the HTML is served from base_dir/charts.
     template_dirs is the template search path (briefgen.resources.template_folders): the override folder
     (--templates), the sector's templates, the house's; each searched in turn
-    for `static/brief.css` and anything else the templates link.
+    for `static/brief.css` and anything else the templates link. None given: template_folders(), the
+    default sector's and the house's.
     attachments are embedded as the PDF's sources (PDF/A-3 AFRelationship /Source).
     cache keeps each chunk's PDF by content hash (kinds "pdfchunk" and "pdfmeta"); the bytes
     written are the same with or without it. parallel renders a chunk in a forked process while
@@ -120,6 +121,7 @@ def write_pdf(
     if attachments and variant not in (None, "pdf/a-3u"):
         raise PdfError(f"attachments need PDF/A-3u or no variant, not {variant}")
     chart_dir = Path(base_dir) / "charts"
+    template_dirs = tuple(template_dirs) or template_folders()
     if variant is None and not attachments:
         laid_out: list[tuple[str, int]] = []
         data, pages, warnings = _chunked(html, chart_dir, metadata, template_dirs, cache, strict, parallel, laid_out)

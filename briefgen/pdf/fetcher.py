@@ -5,7 +5,7 @@ folder of the build leaks into the PDF and the same HTML gives the same bytes an
 
     charts/...                  -> the build's chart folder
     fonts/...                   -> briefgen/fonts (the bundled Inter)
-    static/..., any other name  -> the template folders: the override folder, then templates/
+    static/..., any other name  -> the template folders (briefgen.resources.template_folders)
 
 Anything else (file:///etc/passwd, http(s)://, data: URLs over 256 KB, paths escaping a root) is
 refused. `Resolver` holds the rules and needs no WeasyPrint, so the chunk cache can check what a
@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from briefgen.files import outside_link
-from briefgen.resources import FONTS_DIR, TEMPLATES_DIR
+from briefgen.resources import FONTS_DIR
 
 VIRTUAL_BASE = "file:///briefgen/"
 _VIRTUAL_PREFIX = "/briefgen/"
@@ -70,11 +70,6 @@ def short(url: str) -> str:
     if url.startswith(VIRTUAL_BASE):
         return url[len(VIRTUAL_BASE) :]
     return url if len(url) <= 120 else url[:117] + "..."
-
-
-def template_folders(template_dirs: tuple[Path, ...]) -> tuple[Path, ...]:
-    """The folders serving static/ and other template names, in search order; the house's templates if none."""
-    return tuple(Path(d) for d in template_dirs) or (TEMPLATES_DIR,)
 
 
 class Resolver:
@@ -182,6 +177,6 @@ def _url_fetcher_class():
     return SafeFetcher
 
 
-def make_url_fetcher(template_dirs: tuple[Path, ...] = (), chart_dir: Path | None = None):
+def make_url_fetcher(template_dirs: tuple[Path, ...], chart_dir: Path | None = None):
     """A fetcher serving the template folders, the bundled fonts and the chart folder, nothing else."""
-    return _url_fetcher_class()(template_folders(template_dirs), chart_dir)
+    return _url_fetcher_class()(template_dirs, chart_dir)

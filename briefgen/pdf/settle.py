@@ -37,7 +37,7 @@ from briefgen import __version__
 from briefgen.background import Background
 from briefgen.errors import PdfError
 from briefgen.pdf.chunks import Fill, Meta, Plan
-from briefgen.pdf.fetcher import Resolver, template_folders
+from briefgen.pdf.fetcher import Resolver
 from briefgen.pdf.weasy import Rendered, problem_error, render
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ class ChunkStore:
 
     def __init__(self, cache: Cache | None, chart_dir: Path, template_dirs: tuple[Path, ...]):
         self.cache = cache
-        self.resolver = Resolver(template_folders(template_dirs), chart_dir)
+        self.resolver = Resolver(template_dirs, chart_dir)
         self.hashes: dict[Path, str] = {}  # file SHA-256s, once per write_pdf call
 
     def _key(self, html: str) -> str:

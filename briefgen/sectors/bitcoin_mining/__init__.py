@@ -13,8 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from briefgen.formatting import ehs, pct, usd
+from briefgen.formatting import pct, usd
 from briefgen.sector import SampleInputs, Sector
+from briefgen.sectors.bitcoin_mining.units import FILTERS, UNITS, ehs
 from briefgen.store.figures import KeyFigure
 
 PACKAGE = Path(__file__).resolve().parent
@@ -164,4 +165,6 @@ SECTOR = Sector(
     preload=("briefgen.sectors.bitcoin_mining.inputs", "briefgen.sectors.bitcoin_mining.metrics"),
     commands=_commands,
     config_model=_config_model,
+    filters=FILTERS,  # btc, ehs, j_per_th, difficulty, deal_kind (units.py)
+    units=UNITS,  # EH/s, BTC, blocks...: kept with their figures by nobreak
 )

@@ -14,11 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 
 from briefgen.formatting import (
     bps,
-    btc,
     dates,
-    ehs,
-    j_per_th,
-    label,
     month_name,
     num,
     pct,
@@ -26,6 +22,7 @@ from briefgen.formatting import (
     usd,
     usd_compact,
 )
+from briefgen.sectors.bitcoin_mining.units import btc, deal_kind, ehs, j_per_th
 
 if TYPE_CHECKING:
     from briefgen.inputs.config import Window
@@ -209,7 +206,7 @@ def _and(items: list[str]) -> str:
 
 def _deal_phrase(deal: Mapping[Hashable, Any]) -> str:
     """One row of the deals table (a DataFrame record, keyed by column name) as a phrase."""
-    kind = label(deal.get("kind") or "deal")
+    kind = deal_kind(deal.get("kind") or "deal")
     if len(kind) > 1 and kind[1].islower():  # "Land acquisition" -> "land acquisition"; keep "HPC lease"
         kind = kind[0].lower() + kind[1:]
     text = f"{deal.get('ticker')}'s {kind}"

@@ -10,13 +10,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from briefgen.formatting import num
+from briefgen.formatting import MISSING, finite, num
 from briefgen.sector import SampleInputs, Sector
 from briefgen.store.figures import KeyFigure
 
 PACKAGE = Path(__file__).resolve().parent
 SERIES = "Tiny prices"
 KEY_FIGURES = (KeyFigure("average", ("prices", "average"), "level", "average", lambda v: num(v, 2)),)
+
+
+def points(value: Any) -> str:
+    """104.5 pts: the sector's own unit, a filter of its templates (Sector.filters)."""
+    number = finite(value)
+    return MISSING if number is None else f"{num(number, 1)} pts"
 
 
 def _tables():
@@ -95,4 +101,5 @@ SECTOR = Sector(
     key_figures=KEY_FIGURES,
     keywords=("prices",),
     sample=_sample,
+    filters={"points": points},
 )

@@ -10,6 +10,7 @@ import pandas as pd
 
 from briefgen import formatting as fmt
 from briefgen.charts.spec import ChartSpec
+from briefgen.sectors.bitcoin_mining.units import ehs
 
 # matplotlib and the house style (briefgen.charts.style) are imported inside the drawing functions,
 # so reading a chart's data or alt text never loads them.
@@ -204,10 +205,10 @@ def describe_sensitivity(data: SensitivityData) -> str:
     base_h, base_p = grid.index[rows // 2], grid.columns[cols // 2]
     value = grid.iloc[rows // 2, cols // 2]
     return (
-        f"At a BTC price of {fmt.usd(base_p)} and network hashrate of {fmt.ehs(base_h)}, hashprice "
+        f"At a BTC price of {fmt.usd(base_p)} and network hashrate of {ehs(base_h)}, hashprice "
         f"is {fmt.usd(value, 2)}/PH/s/day. The grid runs from {fmt.usd(grid.to_numpy().min(), 2)} "
-        f"({fmt.usd(grid.columns[0])}, {fmt.ehs(grid.index[-1])}) to "
-        f"{fmt.usd(grid.to_numpy().max(), 2)} ({fmt.usd(grid.columns[-1])}, {fmt.ehs(grid.index[0])})."
+        f"({fmt.usd(grid.columns[0])}, {ehs(grid.index[-1])}) to "
+        f"{fmt.usd(grid.to_numpy().max(), 2)} ({fmt.usd(grid.columns[-1])}, {ehs(grid.index[0])})."
     )
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from briefgen import formatting as fmt
 from briefgen.charts.spec import ChartSpec
+from briefgen.sectors.bitcoin_mining.units import ehs
 
 # matplotlib and the house style (briefgen.charts.style) are imported inside the drawing functions,
 # so reading a chart's data or alt text never loads them.
@@ -81,7 +82,7 @@ def describe_share(data: LineData) -> str:
     first, last = data.frame.iloc[0], data.frame.iloc[-1]
     return (
         f"The listed miners held {fmt.pct(last['share_pct'])} of network hashrate on {fmt.short_date(last['date'])} "
-        f"({fmt.num(last['listed_ehs'])} of {fmt.ehs(last['network_ehs'])}), against "
+        f"({fmt.num(last['listed_ehs'])} of {ehs(last['network_ehs'])}), against "
         f"{fmt.pct(first['share_pct'])} on {fmt.short_date(first['date'])}."
     )
 
@@ -168,13 +169,13 @@ def describe_miners(data: MinerData) -> str:
     frame = data.by_ticker
     total, added = float(frame["hashrate_ehs"].sum()), float(frame["added_ehs"].sum())
     growers = frame[frame["added_ehs"] > 0].sort_values(["added_ehs", "ticker"], ascending=[False, True]).head(2)
-    led = " and ".join(f"{r['ticker']} ({fmt.ehs(r['added_ehs'], 1, sign=True)})" for _, r in growers.iterrows())
+    led = " and ".join(f"{r['ticker']} ({ehs(r['added_ehs'], 1, sign=True)})" for _, r in growers.iterrows())
     top = frame.iloc[0]
     direction = "more" if added >= 0 else "less"
     return (
-        f"The tracked miners had {fmt.ehs(total)} on {fmt.short_date(data.to)}, {fmt.ehs(abs(added), 1)} {direction} "
+        f"The tracked miners had {ehs(total)} on {fmt.short_date(data.to)}, {ehs(abs(added), 1)} {direction} "
         f"than on {fmt.short_date(data.since)}{', led by ' + led if led else ''}. {top['ticker']} is the largest at "
-        f"{fmt.ehs(top['hashrate_ehs'])}."
+        f"{ehs(top['hashrate_ehs'])}."
     )
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from briefgen import formatting as fmt
 from briefgen.charts.spec import ChartSpec
+from briefgen.sectors.bitcoin_mining import units
 
 # matplotlib and the house style (briefgen.charts.style) are imported inside the drawing functions,
 # so reading a chart's data or alt text never loads them.
@@ -105,7 +106,7 @@ def describe_hashprice(data: DailyData) -> str:
     last = data.daily.iloc[-1]
     return (
         f"Hashprice was {fmt.usd(last['hashprice_usd_per_ph_day'], 2)}/PH/s/day "
-        f"({fmt.btc(last['hashprice_btc_per_ph_day'])}/PH/s/day) on {fmt.short_date(last['date'])}. "
+        f"({units.btc(last['hashprice_btc_per_ph_day'])}/PH/s/day) on {fmt.short_date(last['date'])}. "
         f"Daily hashprice in USD (left) and BTC (right) from {fmt.short_date(data.start)}, with the period "
         f"({data.period.label}) and compare window ({data.compare.label}) shaded."
     )
@@ -146,8 +147,8 @@ def draw_hashrate(data: DailyData) -> Figure:
 def describe_hashrate(data: DailyData) -> str:
     last = data.daily.iloc[-1]
     return (
-        f"Network hashrate (7-day average) was {fmt.ehs(last['hashrate_7d_ehs'])} and difficulty "
-        f"{fmt.difficulty(last['difficulty'])} on {fmt.short_date(last['date'])}. Daily from "
+        f"Network hashrate (7-day average) was {units.ehs(last['hashrate_7d_ehs'])} and difficulty "
+        f"{units.difficulty(last['difficulty'])} on {fmt.short_date(last['date'])}. Daily from "
         f"{fmt.short_date(data.start)}, hashrate on the "
         f"left axis and difficulty on the right, with the period ({data.period.label}) and compare window shaded."
     )
