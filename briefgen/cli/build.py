@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from briefgen.cli.main import COMPARE_OPTION, INPUTS_OPTION, PERIOD_OPTION, SECTOR_OPTION, main
+from briefgen.cli.main import COMPARE_OPTION, INPUTS_OPTION, PERIOD_OPTION, SECTOR_OPTION, main, output_option
 
 if TYPE_CHECKING:
     from briefgen.pdf import Variant
+
+OUTPUT_OPTION = output_option("Folder to write brief.pdf, brief.html and charts/ into.")
 
 
 def _windows(period: str | None, compare: str | None):
@@ -27,14 +29,7 @@ def _windows(period: str | None, compare: str | None):
 
 @main.command()
 @INPUTS_OPTION
-@click.option(
-    "--output",
-    "output_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("output"),
-    show_default=True,
-    help="Folder to write brief.pdf, brief.html and charts/ into.",
-)
+@OUTPUT_OPTION
 @PERIOD_OPTION
 @COMPARE_OPTION
 @click.option(
@@ -176,14 +171,6 @@ def inputs_summary(inputs) -> str:
     return f"OK: {len(inputs.sources)} files ({'; '.join(parts)}); {windows}\n"
 
 
-OUTPUT_OPTION = click.option(
-    "--output",
-    "output_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("output"),
-    show_default=True,
-    help="Folder to write brief.pdf, brief.html and charts/ into.",
-)
 TEMPLATES_OPTION = click.option(
     "--templates",
     "templates_dir",

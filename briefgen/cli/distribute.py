@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from briefgen.cli.main import main
+from briefgen.cli.main import main, output_option
 from briefgen.cli.publish import NOW_OPTION, parse_now
 
 if TYPE_CHECKING:
@@ -34,14 +34,7 @@ if TYPE_CHECKING:
     show_default=True,
     help="client_id,name,firm,email[,password][,tier]: one row per recipient.",
 )
-@click.option(
-    "--output",
-    "output_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("output"),
-    show_default=True,
-    help="Folder for the copies, the outbox, the manifest and the delivery ledger.",
-)
+@output_option("Folder for the copies, the outbox, the manifest and the delivery ledger.")
 @click.option(
     "--via",
     type=click.Choice(["outbox", "smtp"]),

@@ -6,16 +6,9 @@ from pathlib import Path
 
 import click
 
-from briefgen.cli.main import INPUTS_OPTION, SECTOR_OPTION, main
+from briefgen.cli.main import INPUTS_OPTION, SECTOR_OPTION, main, output_option
 
-HISTORY_OUTPUT_OPTION = click.option(
-    "--output",
-    "output_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("output"),
-    show_default=True,
-    help="Folder holding history.sqlite (the builds' output folder).",
-)
+HISTORY_OUTPUT_OPTION = output_option("Folder holding history.sqlite (the builds' output folder).")
 
 
 @main.command("history")
@@ -82,14 +75,7 @@ def _iso_date(text: str, option: str):
     help="Which days of the range get a brief: every 15th and every month end.",
 )
 @INPUTS_OPTION
-@click.option(
-    "--output",
-    "output_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("output"),
-    show_default=True,
-    help="Each brief goes to OUTPUT/batch/<as-of>/.",
-)
+@output_option("Each brief goes to OUTPUT/batch/<as-of>/.")
 @click.option(
     "--jobs",
     type=click.IntRange(min=1),

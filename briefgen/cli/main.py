@@ -42,6 +42,20 @@ INPUTS_OPTION = click.option(
     help="Folder holding brief.yaml and the input tables.",
     callback=_inputs_folder,
 )
+
+
+def output_option(help_text: str):
+    """The --output folder option (default output/), with what the command keeps there as its help."""
+    return click.option(
+        "--output",
+        "output_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path("output"),
+        show_default=True,
+        help=help_text,
+    )
+
+
 PERIOD_OPTION = click.option(
     "--period", metavar="START:END", help="Override the period window (YYYY-MM-DD:YYYY-MM-DD)."
 )

@@ -8,16 +8,9 @@ from pathlib import Path
 
 import click
 
-from briefgen.cli.main import INPUTS_OPTION, main
+from briefgen.cli.main import INPUTS_OPTION, main, output_option
 
-OUTPUT_OPTION = click.option(
-    "--output",
-    "output_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("output"),
-    show_default=True,
-    help="The builds' output folder (history.sqlite, published/, audit.jsonl).",
-)
+OUTPUT_OPTION = output_option("The builds' output folder (history.sqlite, published/, audit.jsonl).")
 
 
 def parse_now(text: str | None) -> datetime | None:

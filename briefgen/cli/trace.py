@@ -7,21 +7,14 @@ from pathlib import Path
 
 import click
 
-from briefgen.cli.main import main
+from briefgen.cli.main import main, output_option
 
 PASSWORD_ENV = "BRIEFGEN_TRACE_PASSWORD"
 
 
 @main.command("trace")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--output",
-    "output_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("output"),
-    show_default=True,
-    help="The output folder the copies were distributed from (its ledger and key).",
-)
+@output_option("The output folder the copies were distributed from (its ledger and key).")
 def trace_command(file: Path, output_dir: Path) -> None:
     """Name the client, brief version and delivery a marked copy FILE was made for.
 
