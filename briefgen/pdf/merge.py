@@ -69,8 +69,17 @@ def merge(
     creator = pdf.docinfo.get("/Creator") if "/Info" in pdf.trailer else None
     pdf.docinfo = pdf.make_indirect(pikepdf.Dictionary(_info(metadata, creator)))
     pdf.Root.Lang = pikepdf.String(metadata.lang)
+    return save_anew(pdf)
+
+
+def save_anew(pdf: Any) -> bytes:
+    """`pdf` (a pikepdf.Pdf) written anew, with object streams and a trailer /ID whose two halves both
+    come from the content (deterministic_id; none kept from the file it was opened from): equal
+    documents, equal bytes. The merge and the draft's mark write through here."""
+    import pikepdf
+
     if "/ID" in pdf.trailer:
-        del pdf.trailer.ID  # both halves of the new one from the content (deterministic_id), none from a chunk
+        del pdf.trailer.ID
     out = io.BytesIO()
     pdf.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
     return out.getvalue()

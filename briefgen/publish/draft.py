@@ -127,6 +127,8 @@ def mark_pdf(pdf: bytes) -> bytes:
     """
     import pikepdf  # here: `briefgen build` with nothing changed imports no PDF library
 
+    from briefgen.pdf.merge import save_anew
+
     doc = pikepdf.open(io.BytesIO(pdf))
     gstate = doc.make_indirect(
         pikepdf.Dictionary(Type=pikepdf.Name.ExtGState, ca=WATERMARK_OPACITY, CA=WATERMARK_OPACITY)
@@ -145,11 +147,7 @@ def mark_pdf(pdf: bytes) -> bytes:
         resources.ExtGState[GSTATE] = gstate
         page.contents_add(pikepdf.Stream(doc, b"q\n"), prepend=True)
         page.contents_add(marks[frame], prepend=False)
-    if "/ID" in doc.trailer:
-        del doc.trailer.ID
-    out = io.BytesIO()
-    doc.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
-    return out.getvalue()
+    return save_anew(doc)
 
 
 BANNER_STYLE = (
