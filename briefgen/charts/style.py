@@ -36,6 +36,11 @@ if TYPE_CHECKING:  # a name for the type checker only: spec imports this module 
 
 FONT_DIR = FONTS_DIR
 FONT_FAMILY = "Inter"
+# What the SVGs name after Inter: matplotlib lays the text out in Inter (bundled, found first), and a
+# browser showing the chart through <img> (brief.html, `serve`), which cannot use the page's
+# @font-face, falls back to a sans-serif rather than its default serif.
+FONT_FAMILIES = [FONT_FAMILY, "sans-serif"]
+FALLBACK_SANS = [FONT_FAMILY, "Helvetica Neue", "Arial"]
 
 # Restrained research-desk palette: navy carries the main series, teal the second, amber highlights.
 PALETTE = {
@@ -64,7 +69,8 @@ TEXT_SIZE = 7.0
 SMALL_SIZE = 6.5
 
 RC: dict[RcKeyType, Any] = {
-    "font.family": FONT_FAMILY,
+    "font.family": FONT_FAMILIES,
+    "font.sans-serif": FALLBACK_SANS,
     "font.size": TEXT_SIZE,
     "text.color": PALETTE["text"],
     "svg.fonttype": "none",
@@ -324,7 +330,7 @@ def twin_range(twin: Axes, lo: float, hi: float, intervals: int) -> None:
 
 
 _TEXT_PATH = TextToPath()
-_LABEL_FONT = FontProperties(family=FONT_FAMILY, size=SMALL_SIZE, weight="semibold")
+_LABEL_FONT = FontProperties(family=FONT_FAMILIES, size=SMALL_SIZE, weight="semibold")
 
 
 def end_label(ax: Axes, x: float, y: float, text: str, color: str, dx: float = 4) -> None:
