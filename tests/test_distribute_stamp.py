@@ -150,6 +150,19 @@ def test_unencrypted_copies_are_reproducible(stamper):
     assert stamper.copy(ANA, {"/Subject": ANA}) == stamper.copy(ANA, {"/Subject": ANA})
 
 
+def test_the_stamp_font_is_the_same_on_another_day(monkeypatch):
+    """The subset keeps the font's own timestamp: a later run stamps the very same bytes."""
+    import time
+
+    texts = [stamp_text("Ana Łukasiewicz, Acme Capital", "15 Jan 2026")]
+    first = StampFont.for_texts(texts)
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 86_400 * 3)
+    later = StampFont.for_texts(texts)
+    assert later.program == first.program and later.base_name == first.base_name
+    assert Stamper(brief_bytes(), first).copy(texts[0], {}) == Stamper(brief_bytes(), later).copy(texts[0], {})
+
+
 def test_the_original_reader_is_left_untouched(stamper):
     first = stamper.copy(ANA, {})
     stamper.copy(ZOE, {})

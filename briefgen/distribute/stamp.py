@@ -109,7 +109,8 @@ class StampFont:
         options.notdef_outline = True
         options.desubroutinize = True
         options.hinting = False
-        font = TTFont(io.BytesIO(FONT_PATH.read_bytes()))
+        # The font's own head.modified, not the time of the run: the same texts give the same program.
+        font = TTFont(io.BytesIO(FONT_PATH.read_bytes()), recalcTimestamp=False)
         subsetter = subset.Subsetter(options)
         subsetter.populate(unicodes=[ord(ch) for ch in chars])
         subsetter.subset(font)
