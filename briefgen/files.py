@@ -104,6 +104,33 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def write_new(path: Path, data: bytes) -> None:
+    """Write `data` to a file that must not exist yet, flushed to disk: a staged file, which
+    move_into_place() later renames to where it belongs (write_atomic's two halves, apart)."""
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), FILE_MODE)
+    except OSError as exc:
+        raise _explain(exc, path) from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        path.unlink(missing_ok=True)
+        raise _explain(exc, path) from None
+
+
+def move_into_place(staged: Path, path: Path) -> None:
+    """Rename a file written by write_new() to `path` (same file system), replacing what is there."""
+    ensure_dir(Path(path).parent)
+    try:
+        os.replace(staged, path)
+    except OSError as exc:
+        raise _explain(exc, Path(path)) from None
+
+
 def ensure_dir(path: Path) -> Path:
     """Create a folder (and parents), turning OS errors into OutputError."""
     try:

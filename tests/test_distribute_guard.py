@@ -239,16 +239,16 @@ def test_a_run_failing_mid_batch_leaves_every_client_one_message_after_the_next_
     from briefgen.distribute.ledger import Ledger
     from briefgen.errors import OutputError
 
-    real = transport.write_atomic
+    real = transport.move_into_place  # how the outbox puts each message, written already, in place
     written: list[str] = []
 
-    def disk_full_on_the_third(path, data):
+    def disk_full_on_the_third(staged, path):
         if len(written) == 2:
             raise OutputError(f"{path}: the disk is full")
         written.append(path.name)
-        real(path, data)
+        real(staged, path)
 
-    monkeypatch.setattr(transport, "write_atomic", disk_full_on_the_third)
+    monkeypatch.setattr(transport, "move_into_place", disk_full_on_the_third)
     with pytest.raises(OutputError):
         run(workdir)
     version = distribution_status(workdir / "output", workdir / "output" / "brief.pdf").current
@@ -256,7 +256,7 @@ def test_a_run_failing_mid_batch_leaves_every_client_one_message_after_the_next_
     with Ledger(workdir / "output").open(exclusive=False) as ledger:
         states = [d.status for d in ledger.deliveries(version).values()]
     assert states == ["sent", "sent", "sending", "sending", "sending"]  # the batch's rest: in doubt, not lost
-    monkeypatch.setattr(transport, "write_atomic", real)
+    monkeypatch.setattr(transport, "move_into_place", real)
     again = run(workdir)
     assert again.ok and again.count("already sent") == 2 and again.count("sent") == 3
     outbox = sorted((workdir / "output" / "outbox" / version[:12]).glob("*.eml"))

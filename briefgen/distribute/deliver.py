@@ -9,16 +9,13 @@ is rewritten from the ledger at the end of every run, whatever happened.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from email.headerregistry import Address
 from pathlib import Path
 
-from briefgen.distribute.clients import Client
-from briefgen.distribute.ledger import FAILED, IN_DOUBT, PENDING, SENDING, SENT, Delivery, Ledger, Sending
-from briefgen.distribute.mail import MessageTemplate, render_body
-from briefgen.distribute.mailbody import BriefSummary, read_summary
+from briefgen.distribute.ledger import FAILED, IN_DOUBT, PENDING, SENT, Delivery, Ledger
+from briefgen.distribute.mailbody import read_summary
 from briefgen.distribute.manifest import (  # noqa: F401  (StatusReport, distribution_status, safe_stem: this module's interface too)
     StatusReport,
     check_disk,
@@ -27,33 +24,18 @@ from briefgen.distribute.manifest import (  # noqa: F401  (StatusReport, distrib
     safe_stem,
     write_manifest,
 )
-from briefgen.distribute.naming import attachment_name, message_id
-from briefgen.distribute.preflight import from_address, metadata, read_brief, read_clients, route_label
+from briefgen.distribute.naming import attachment_name
+from briefgen.distribute.preflight import from_address, read_brief, read_clients, route_label
+from briefgen.distribute.serve import ALREADY_SENT, WOULD_RESEND, WOULD_SEND, ClientOutcome, Progress, Run  # noqa: F401  (the outcomes are this module's interface too)
 from briefgen.distribute.stamp import Stamper, StampFont, stamp_text
-from briefgen.distribute.trace import copy_mark, mark_key
-from briefgen.distribute.transport import Outbox, Outcome, Result, RetryPolicy, SmtpSettings, SmtpTransport
-from briefgen.errors import DistributionError
-from briefgen.files import write_atomic
+from briefgen.distribute.trace import mark_key
+from briefgen.distribute.transport import Outbox, RetryPolicy, SmtpSettings, SmtpTransport
 
-ALREADY_SENT, WOULD_SEND, WOULD_RESEND = "already sent", "would send", "would re-send"
 EMBARGOED = "embargoed"  # not due yet: its tier's embargo runs on; a later run serves it
-Progress = Callable[[int, int, "ClientOutcome | None"], None]
 
 
 def _utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-@dataclass(frozen=True)
-class ClientOutcome:
-    """What this run did for one client."""
-
-    client_id: str
-    email: str
-    status: str  # sent, already sent, failed, pending, in doubt, would send, would re-send
-    detail: str = ""
-    file: str = ""
-    via: str = ""  # how the client was served: 'outbox' or 'smtp host:port'
 
 
 @dataclass(frozen=True)
@@ -91,7 +73,6 @@ class DistributionReport:
 # --- the run -----------------------------------------------------------------------------
 
 
-OUTBOX_BATCH = 100  # deliveries per ledger commit when writing the outbox (SMTP: one at a time)
 DEFAULT_RETRY = RetryPolicy()  # frozen, so one instance serves as every call's default
 
 
@@ -147,7 +128,7 @@ def distribute(
         todo = [c for c in clients if c.client_id not in served]
         texts = {c.client_id: stamp_text(c.recipient, stamp_day) for c in every_client}
         stamper = Stamper(pdf, StampFont.for_texts(texts[c.client_id] for c in (todo or every_client[:1])))
-        run = _Run(
+        run = Run(
             version=version,
             pdf_name=attachment_name(stamper.title, brief),
             stamper=stamper,
@@ -178,211 +159,6 @@ def distribute(
     finally:
         ledger.close()
     return DistributionReport(version, stamper.title, label, dry_run, tuple(outcomes), manifest, stopped)
-
-
-@dataclass
-class _Item:
-    """One delivery ready to hand over: the copy stamped, the message composed."""
-
-    client: Client
-    index: int
-    stem: str
-    path: Path
-    copy: bytes
-    reused: bool  # an in-doubt copy re-sent byte for byte, already on disk
-    sending: Sending
-    wire: bytes
-
-
-@dataclass
-class _Run:
-    version: str
-    pdf_name: str
-    stamper: Stamper
-    ledger: Ledger
-    output_dir: Path
-    sender: Address
-    stamp_day: str
-    texts: dict[str, str]
-    via: str
-    summary: BriefSummary
-    transport: SmtpTransport | Outbox | None
-    email_templates: Path | None = None  # the override folder's email/, searched before the default
-    mark_key: bytes | None = None  # None (a dry run before any real one): copies are stamped unmarked
-    copies_dir: Path = field(init=False)
-    _templates: dict[bool, MessageTemplate] = field(init=False, default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.copies_dir = self.output_dir / "distribution" / self.version[:12]
-
-    def serve(
-        self, clients: tuple[Client, ...], rows: dict[str, Delivery], *, dry_run: bool, progress: Progress | None
-    ) -> tuple[list[ClientOutcome], str | None]:
-        done: dict[int, ClientOutcome] = {}
-        self.stopped: str | None = None
-        total = len(clients)
-        batch: list[_Item] = []
-        size = OUTBOX_BATCH if isinstance(self.transport, Outbox) else 1
-
-        def record(index: int, outcome: ClientOutcome) -> None:
-            done[index] = outcome
-            if progress:
-                progress(len(done), total, outcome)
-
-        if progress:
-            progress(0, total, None)
-        for index, client in enumerate(clients):
-            row = rows.get(client.client_id)
-            if row is not None and row.status == SENT:
-                record(
-                    index,
-                    ClientOutcome(
-                        client.client_id, row.email, ALREADY_SENT, row.sent_at or "", row.copy_file or "", row.via or ""
-                    ),
-                )
-            elif self.stopped:
-                left = PENDING if row is None else IN_DOUBT if row.status == SENDING else row.status
-                record(index, ClientOutcome(client.client_id, client.email, left, f"not attempted: {self.stopped}"))
-            elif dry_run:
-                if not done:  # stamp one copy in memory: proves the brief and font work
-                    self.stamper.copy(
-                        self.texts[client.client_id],
-                        metadata(client, self.texts[client.client_id]),
-                        client.password,
-                        self._mark(client),
-                    )
-                resend = row is not None and row.status == SENDING
-                record(
-                    index,
-                    ClientOutcome(
-                        client.client_id,
-                        client.email,
-                        WOULD_RESEND if resend else WOULD_SEND,
-                        f"same Message-ID {row.message_id}" if resend and row is not None else "",
-                        via=self.via,
-                    ),
-                )
-            else:
-                batch.append(self._prepare(client, index, row))
-                if len(batch) >= size:
-                    for item, outcome in self._hand_over(batch):
-                        record(item.index, outcome)
-                    batch = []
-        if batch:
-            for item, outcome in self._hand_over(batch):
-                record(item.index, outcome)
-        return [done[i] for i in sorted(done)], self.stopped
-
-    def _prepare(self, client: Client, index: int, row: Delivery | None) -> _Item:
-        stem = safe_stem(client.client_id)
-        path = inside(self.output_dir, self.copies_dir / f"{stem}.pdf")
-        copy = None
-        if row is not None and row.status == SENDING and row.copy_sha256 and path.is_file():
-            # In doubt: re-send the very bytes the server may already hold.
-            existing = path.read_bytes()
-            copy = existing if hashlib.sha256(existing).hexdigest() == row.copy_sha256 else None
-        reused = copy is not None
-        if copy is None:
-            text = self.texts[client.client_id]
-            copy = self.stamper.copy(text, metadata(client, text), client.password, self._mark(client))
-        mid = row.message_id if row is not None else message_id(self.version, client.client_id, self.sender.domain)
-        context = {
-            "name": client.name,
-            "recipient": client.recipient,
-            "firm": client.firm,
-            "tier": client.tier or "",
-            "title": self.stamper.title or "Research brief",
-            "date": self.stamp_day,
-            "filename": self.pdf_name,
-            "protected": bool(client.password),
-            "sender_name": self.sender.display_name or self.sender.addr_spec,
-            "summary": self.summary,
-        }
-        wire = self._template(not client.email.isascii()).render(
-            to_name=client.name,
-            to_email=client.email,
-            message_id=mid,
-            date=datetime.now(UTC),
-            body=render_body(context, self.email_templates),
-            html=render_body(context, self.email_templates, html=True),
-            attachment=copy,
-        )
-        sending = Sending(
-            client.client_id,
-            client.email,
-            mid,
-            self.via,
-            str(path.relative_to(self.output_dir)),
-            hashlib.sha256(copy).hexdigest(),
-        )
-        return _Item(client, index, stem, path, copy, reused, sending, wire)
-
-    def _mark(self, client: Client) -> str | None:
-        return copy_mark(self.mark_key, self.version, client.client_id) if self.mark_key else None
-
-    def _template(self, international: bool) -> MessageTemplate:
-        """What every message of the run shares, written once (one template per address kind)."""
-        if international not in self._templates:
-            self._templates[international] = MessageTemplate(
-                sender=self.sender,
-                subject=self.stamper.title or "Research brief",
-                filename=self.pdf_name,
-                html=True,
-                international=international,
-            )
-        return self._templates[international]
-
-    def _hand_over(self, batch: list[_Item]) -> list[tuple[_Item, ClientOutcome]]:
-        """Commit `sending` for the batch, write the copies, deliver, then commit the outcomes.
-
-        Every file is written after its ledger row: a crash leaves no copy the ledger does not know,
-        and a row left `sending` is re-sent once, with the same Message-ID, by the next run.
-        """
-        self.ledger.begin_many(self.version, [item.sending for item in batch])
-        assert self.transport is not None
-        results: list[tuple[_Item, Result]] = []
-        try:
-            for item in batch:
-                if not item.reused:
-                    write_atomic(item.path, item.copy)
-                results.append(
-                    (item, self.transport.deliver(item.wire, self.sender.addr_spec, item.client.email, item.stem))
-                )
-        except DistributionError as exc:  # a refused login or an untrusted certificate: nothing was sent
-            self.ledger.finish(self.version, batch[len(results)].client.client_id, PENDING, str(exc))
-            raise
-        finally:  # what was delivered before a failure is recorded as delivered
-            self.ledger.finish_many(
-                self.version,
-                [
-                    (item.client.client_id, _STATUS[r.outcome], None if r.outcome is Outcome.SENT else r.detail)
-                    for item, r in results
-                ],
-            )
-        out = []
-        for item, result in results:
-            if result.outcome is Outcome.UNREACHABLE:
-                self.stopped = result.detail
-            status = _STATUS[result.outcome]
-            shown = IN_DOUBT if status == SENDING else status
-            out.append(
-                (
-                    item,
-                    ClientOutcome(
-                        item.client.client_id, item.client.email, shown, result.detail, item.sending.copy_file, self.via
-                    ),
-                )
-            )
-        return out
-
-
-_STATUS = {
-    Outcome.SENT: SENT,
-    Outcome.REFUSED: FAILED,
-    Outcome.DEFERRED: PENDING,
-    Outcome.UNKNOWN: SENDING,
-    Outcome.UNREACHABLE: PENDING,
-}
 
 
 def _transport(

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from briefgen.distribute.manifest import inside
 from briefgen.errors import DistributionError
-from briefgen.files import write_atomic
+from briefgen.files import move_into_place, write_atomic
 
 PASSWORD_ENV = "BRIEFGEN_SMTP_PASSWORD"
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
@@ -292,6 +292,12 @@ class Outbox:
     def deliver(self, data: bytes, sender: str, recipient: str, file_stem: str) -> Result:
         path = inside(self.output_dir, self.folder / f"{file_stem}.eml")
         write_atomic(path, data)
+        return Result(Outcome.SENT, str(path.relative_to(self.output_dir)))
+
+    def deliver_staged(self, staged: Path, file_stem: str) -> Result:
+        """Put a message already written to disk (files.write_new, beside the output) in the outbox."""
+        path = inside(self.output_dir, self.folder / f"{file_stem}.eml")
+        move_into_place(staged, path)
         return Result(Outcome.SENT, str(path.relative_to(self.output_dir)))
 
     def close(self) -> None:
