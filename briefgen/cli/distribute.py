@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -211,8 +212,10 @@ class _ProgressBar:
             console=console,
             transient=True,
             disable=not console.is_terminal,
+            auto_refresh=False,  # no refresh thread: a process with one thread may stamp on every core
         )
         self._task: TaskID | None = None
+        self._shown = 0.0
 
     def __enter__(self):
         return self.update
@@ -221,7 +224,11 @@ class _ProgressBar:
         if self._task is None:  # started on the first report, once the inputs have passed their checks
             self._bar.start()
             self._task = self._bar.add_task("", total=total, client="")
-        self._bar.update(self._task, completed=done, client=outcome.client_id if outcome else "")
+        now = time.monotonic()
+        redraw = done == total or now - self._shown >= 0.1  # ten times a second, and the last
+        self._bar.update(self._task, completed=done, client=outcome.client_id if outcome else "", refresh=redraw)
+        if redraw:
+            self._shown = now
 
     def __exit__(self, *exc) -> None:
         if self._task is not None:
