@@ -61,7 +61,7 @@ class BuildOptions:
     cache: bool = True  # --no-cache: neither read nor write output/.cache
     refresh: bool = False  # --refresh: ignore cached entries, write new ones
     labels: tuple[str, str] | None = None  # the period's and compare window's labels, with period/compare
-    # Draw charts in a second process while laying out pages: the `briefgen build` program turns it on;
+    # Draw charts in a second process while laying out pages: `briefgen build` and `watch` turn it on;
     # off for library callers (a process with threads must not fork) and for a batch's workers.
     parallel: bool = False
     sector: str = DEFAULT_SECTOR  # briefgen.sector.load_sector's name: the subject the brief is about

@@ -221,6 +221,53 @@ def test_watch_rebuilds_on_change_and_survives_a_bad_edit(workspace: Path):
         thread.join(timeout=30)
 
 
+def test_the_watch_program_draws_in_children_and_writes_what_a_cold_build_writes(tmp_path: Path):
+    """`briefgen watch` (a process of its own, charts and chunks in forked children) after a market-cap
+    edit: the very bytes `briefgen build --no-cache` writes from the same inputs."""
+    import csv
+    import signal
+
+    shutil.copytree(ROOT / "inputs", tmp_path / "inputs")
+    program = [sys.executable, "-m", "briefgen"]
+    watching = subprocess.Popen(
+        [*program, "watch", "--inputs", "inputs", "--output", "watched"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+
+    def wait_for(text: str) -> None:
+        assert watching.stdout is not None
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = watching.stdout.readline()
+            lines.append(line)
+            if text in line:
+                return
+            assert line, "".join(lines)
+        raise AssertionError("".join(lines))
+
+    try:
+        wait_for("first build: rebuilt")
+        path = tmp_path / "inputs" / "market_caps.csv"
+        with path.open(newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+        column = rows[0].index("market_cap_usd")
+        rows[-1][column] = str(int(float(rows[-1][column])) + 1234)
+        with path.open("w", newline="", encoding="utf-8") as f:
+            csv.writer(f, lineterminator="\n").writerows(rows)
+        wait_for("market_caps.csv: rebuilt")
+    finally:
+        watching.send_signal(signal.SIGINT)
+        watching.wait(timeout=60)
+    assert "chart(s) drawn" in "".join(lines)
+    subprocess.run([*program, "build", "--no-cache", "--output", "cold"], cwd=tmp_path, check=True, capture_output=True)
+    for name in ("brief.pdf", "brief.html"):
+        assert (tmp_path / "watched" / name).read_bytes() == (tmp_path / "cold" / name).read_bytes()
+
+
 def test_history_adds_the_since_column_and_rebuilds_stay_identical(tmp_path: Path):
     from briefgen.publish.versions import publish
     from tests.test_publish import desk_templates

@@ -212,7 +212,10 @@ def watch(inputs_dir: Path, output_dir: Path, templates_dir: Path | None, sector
 
     long_running()
     click.echo(f"watching {inputs_dir} and the templates; Ctrl-C to stop")
+    # Charts and the next chunk are drawn in forked children, as in `build`; run_watch loads
+    # matplotlib here first, so each child starts with it instead of importing it again.
+    options = BuildOptions(inputs_dir, output_dir, templates_dir=templates_dir, sector=sector, parallel=True)
     try:
-        run_watch(BuildOptions(inputs_dir, output_dir, templates_dir=templates_dir, sector=sector), report_rebuild)
+        run_watch(options, report_rebuild)
     except KeyboardInterrupt:
         click.echo("stopped")

@@ -77,6 +77,8 @@ def watch(
     """Build once, then rebuild after every change until `stop` is set (or Ctrl-C: KeyboardInterrupt).
 
     The watcher starts before the first build, so an edit saved while it runs is not missed.
+    With `options.parallel`, matplotlib and the sector's charts are loaded here first: the forked
+    children a rebuild draws its charts in start with them loaded, rebuild after rebuild.
     """
     import watchfiles
 
@@ -89,6 +91,8 @@ def watch(
                 for folder in missing
             ]
         )
+    if options.parallel:
+        _load_charts(options.sector)
     first = True
     for changes in watchfiles.watch(
         *folders,
@@ -105,3 +109,12 @@ def watch(
             continue
         if changes:
             report(rebuild(options, tuple(sorted({path for _, path in changes}))))
+
+
+def _load_charts(sector: str) -> None:
+    """Import matplotlib, the house chart style with its fonts and the sector's chart specs, once."""
+    from briefgen.charts.style import register_fonts
+    from briefgen.sector import load_sector
+
+    register_fonts()
+    load_sector(sector).charts()
