@@ -80,11 +80,15 @@ class _Coming:
         cut = round(len(todo) * here_share) if children else len(todo)
         rest = todo[cut:]
         self._run, self._todo_here = run, todo[:cut]
-        self._there = [
-            Background.start(run.prepare_many, rest[i * len(rest) // children : (i + 1) * len(rest) // children])
-            for i in range(children)
-        ]
+        self._there: list[Background[list[_Item]]] = []
         self._here: list[_Item] | None = None
+        try:
+            for i in range(children):
+                share = rest[i * len(rest) // children : (i + 1) * len(rest) // children]
+                self._there.append(Background.start(run.prepare_many, share))
+        except BaseException:  # a fork refused (no memory, no processes left): stop those started
+            self.cancel()
+            raise
 
     def compose_here(self) -> None:
         if self._here is None:
