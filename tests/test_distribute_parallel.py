@@ -150,3 +150,33 @@ def test_a_killed_runs_staging_folder_is_removed_but_a_link_of_its_name_is_not_f
     assert again.ok and again.count("sent") == 1
     assert not left.exists()
     assert (elsewhere / "keep.txt").read_text() == "not briefgen's"
+
+
+def test_a_copy_that_fails_in_a_child_stops_the_run_before_its_batch_is_committed(many, monkeypatch):
+    if not can_fork():
+        pytest.skip("this platform or process does not fork (briefgen.background.can_fork)")
+    from briefgen.distribute.stamp import Stamper
+    from briefgen.errors import DistributionError
+
+    real = Stamper.copy
+
+    def refuse_c020(self, text, metadata, password=None, mark=None):
+        if metadata.get("/RecipientID") == "c020":  # in the second batch, in a child's share
+            raise DistributionError("the brief is not a readable PDF (object 12 is damaged)")
+        return real(self, text, metadata, password, mark)
+
+    monkeypatch.setattr(Stamper, "copy", refuse_c020)
+    with pytest.raises(DistributionError, match="object 12 is damaged"):
+        run(many)
+    version = distribution_status(many / "output", many / "output" / "brief.pdf").current
+    assert version is not None
+    with Ledger(many / "output").open(exclusive=False) as ledger:
+        states = [d.status for d in ledger.deliveries(version).values()]
+    assert states == ["sent"] * 16  # the first batch; the second was never committed nor written
+    copies = many / "output" / "distribution" / version[:12]
+    assert len(list(copies.glob("*.pdf"))) == 16
+    assert not [p for p in copies.iterdir() if p.name.startswith(serve.STAGING_PREFIX)]
+    monkeypatch.setattr(Stamper, "copy", real)
+    again = run(many)
+    assert again.ok and again.count("already sent") == 16 and again.count("sent") == CLIENTS - 16
+    assert len(messages(many, version)) == CLIENTS
