@@ -29,6 +29,7 @@ from markupsafe import Markup
 from briefgen import __version__
 from briefgen.errors import RenderError
 from briefgen.formatting import FILTERS, MISSING, dates, nobreak
+from briefgen.html.compiled import code_cache
 from briefgen.resources import template_folders
 from briefgen.sector import DEFAULT_SECTOR, load_sector
 
@@ -311,6 +312,7 @@ def _environment(folders: tuple[Path, ...], sector: str) -> SandboxedEnvironment
     env.filters.update(own)
     if units := supplier.units:
         env.filters["nobreak"] = functools.partial(nobreak, units=units)  # the house's, with the sector's units
+    env.bytecode_cache = code_cache(env)  # compiled templates kept between runs (html/compiled.py)
     return env
 
 
