@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import hashlib
 import json
 import re
@@ -37,7 +36,7 @@ from briefgen.store.cache import CACHE_DIR, Cache, digest
 from briefgen.store.keys import Keys, build_keys
 
 if TYPE_CHECKING:
-    from briefgen.background import Background
+    from briefgen.charts.stage import ChartSvgs
     from briefgen.inputs.folder import SourceFile
     from briefgen.pdf import Variant
 
@@ -162,13 +161,12 @@ def _prose(options: BuildOptions) -> Prose:
     return Prose(render_commentary(texts, load_sector(options.sector).sections), tuple(sources), warnings, takeaways)
 
 
-def _write_brief(
-    options: BuildOptions, stage: Path, html: str, meta: dict, svgs: Background[dict[str, bytes]], sources, cache: Cache
-):
+def _write_brief(options: BuildOptions, stage: Path, html: str, meta: dict, svgs: ChartSvgs, sources, cache: Cache):
     """brief.html, the charts and brief.pdf, written into the staging folder; the PdfInfo.
 
     The charts may still be being drawn (briefgen.background): the PDF stage lays out what shows
-    none meanwhile, and writes them into charts/ when it first needs one.
+    none meanwhile. The charts taken from the cache go into charts/ when the PDF stage first needs
+    one; it waits for the drawing only when it needs a chart being drawn.
     """
     from briefgen.errors import PdfError
     from briefgen.files import write_atomic
@@ -176,11 +174,19 @@ def _write_brief(
     from briefgen.resources import template_folders
 
     chart_dir = stage / "charts"
+    placed: set[str] = set()
 
-    @functools.cache
-    def place_charts() -> None:
-        for name, svg in svgs.result().items():
-            write_atomic(chart_dir / f"{name}.svg", svg)
+    def place_charts(file: str | None = None) -> None:
+        """Write the charts that are ready into charts/: all of them (waiting for the drawing) unless
+        `file`, the one looked up, is a chart from the cache."""
+        name = file.removesuffix(".svg") if file is not None else None
+        if len(placed) == len(svgs.ready) + len(svgs.drawing):
+            return
+        ready = svgs.ready if name is not None and name not in svgs.drawing else svgs.result()
+        for chart, svg in ready.items():
+            if chart not in placed:
+                write_atomic(chart_dir / f"{chart}.svg", svg)
+                placed.add(chart)
 
     write_atomic(stage / "brief.html", html.encode("utf-8"))
     metadata = PdfMetadata(
@@ -206,6 +212,7 @@ def _write_brief(
                 template_dirs=template_folders(options.templates_dir, options.sector),
                 cache=cache,
                 parallel=options.parallel,
+                drawing=svgs.drawing,
             )
     except PdfError:
         place_charts()  # charts that failed to draw: their own error, not WeasyPrint's "could not load"
@@ -238,16 +245,14 @@ def _fill(skeleton: str, prose: Prose) -> str:
     return pattern.sub(lambda match: values[match.group(0)], skeleton)
 
 
-def _skeleton(
-    options: BuildOptions, keys: Keys, cache: Cache, prose: Prose
-) -> tuple[dict, tuple[str, ...], Background[dict[str, bytes]]]:
+def _skeleton(options: BuildOptions, keys: Keys, cache: Cache, prose: Prose) -> tuple[dict, tuple[str, ...], ChartSvgs]:
     """The brief's HTML with marks where the prose goes, what else the PDF and history need, the charts.
 
     Keyed by everything but the prose itself, so a commentary edit reuses it without importing
     pandas, matplotlib or Jinja's rendering of the figures. Returns the skeleton, the charts drawn
     (not taken from the cache) and every chart's SVG bytes by name, perhaps still being drawn.
     """
-    from briefgen.background import Background
+    from briefgen.charts.stage import ChartSvgs
     from briefgen.store.history import previous_key
 
     key = digest(
@@ -262,7 +267,7 @@ def _skeleton(
             return (
                 skeleton,
                 (),
-                Background.done(
+                ChartSvgs.done(
                     {
                         chart["name"]: svg
                         for chart, svg in zip(skeleton["charts"], svgs, strict=False)

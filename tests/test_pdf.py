@@ -427,8 +427,8 @@ def test_a_chart_still_being_drawn_is_waited_for_only_when_first_looked_up(tmp_p
     folder = tmp_path / "charts"
     calls = []
 
-    def ready() -> None:
-        calls.append(1)
+    def ready(name: str) -> None:
+        calls.append(name)
         folder.mkdir(exist_ok=True)
         (folder / "hashprice.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
 
@@ -437,8 +437,8 @@ def test_a_chart_still_being_drawn_is_waited_for_only_when_first_looked_up(tmp_p
         assert resolver.locate(pdf.VIRTUAL_BASE + "static/brief.css").name == "brief.css"
         assert calls == []  # a stylesheet does not wait for the charts
         assert resolver.locate(pdf.VIRTUAL_BASE + "charts/hashprice.svg") == (folder / "hashprice.svg").resolve()
-        assert calls == [1]
+        assert calls == ["hashprice.svg"]  # told which chart is wanted
     (folder / "hashprice.svg").unlink()
     with pytest.raises(FileNotFoundError):  # outside: nothing is drawn on demand
         resolver.locate(pdf.VIRTUAL_BASE + "charts/hashprice.svg")
-    assert calls == [1]
+    assert calls == ["hashprice.svg"]

@@ -460,3 +460,27 @@ def test_numbers_that_never_settle_fail(monkeypatch, tmp_path, build):
 def test_a_chunk_meta_round_trips_as_json():
     meta = Meta(3, {"three": 0}, {"section": 2, "figure": 1}, {}, {"three": {"section": 3, "figure": 2}})
     assert Meta.from_json(meta.to_json()) == meta
+
+
+def test_a_chunk_showing_a_chart_being_drawn_is_not_looked_up_and_nothing_waits(tmp_path):
+    """A chart is redrawn because its data changed: the chunk cached with the old one is not wanted,
+    and checking it would wait for the drawing (the fetcher's hook) before any layout could start."""
+    from briefgen.pdf.fetcher import VIRTUAL_BASE, charts_pending
+    from briefgen.pdf.settle import ChunkStore
+    from briefgen.resources import template_folders
+
+    charts = tmp_path / "charts"
+    charts.mkdir()
+    (charts / "caps.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    cache = Cache(tmp_path / "cache")
+    meta = Meta(1, {}, {}, {}, {})
+    url = f"{VIRTUAL_BASE}charts/caps.svg"
+    loaded = {url: ChunkStore(cache, charts, template_folders()).resolver.state(url)}
+    ChunkStore(cache, charts, template_folders()).put("<p>chunk</p>", meta, [], loaded, b"%PDF-chunk")
+    waited: list[str] = []
+    with charts_pending(charts, waited.append):
+        assert ChunkStore(cache, charts, template_folders(), frozenset({"caps"})).get("<p>chunk</p>") is None
+        assert waited == []
+        found = ChunkStore(cache, charts, template_folders()).get("<p>chunk</p>")  # not redrawn: checked
+        assert found is not None and found[2] == b"%PDF-chunk"
+        assert waited == ["caps.svg"]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -101,6 +101,7 @@ def write_pdf(
     template_dirs: tuple[Path, ...] = (),
     cache: Cache | None = None,
     parallel: bool = False,
+    drawing: Collection[str] = (),
 ) -> PdfInfo:
     """Render `html` to `out_path` (atomically) and return its page count, size and warnings.
 
@@ -112,7 +113,9 @@ def write_pdf(
     attachments are embedded as the PDF's sources (PDF/A-3 AFRelationship /Source).
     cache keeps each chunk's PDF by content hash (kinds "pdfchunk" and "pdfmeta"); the bytes
     written are the same with or without it. parallel renders a chunk in a forked process while
-    the one before it writes (settle.py); the bytes are the same either way.
+    the one before it writes (settle.py); the bytes are the same either way. drawing names the
+    charts still being drawn (redrawn because their data changed): a chunk that showed one is not
+    looked up in the cache, which would wait for the drawing, but laid out at once.
     Raises PdfError on WeasyPrint errors (a missing chart, stylesheet or font) and, under strict,
     on any warning (a refused URL, an ignored CSS declaration).
     """
@@ -124,7 +127,9 @@ def write_pdf(
     template_dirs = tuple(template_dirs) or template_folders()
     if variant is None and not attachments:
         laid_out: list[tuple[str, int]] = []
-        data, pages, warnings = _chunked(html, chart_dir, metadata, template_dirs, cache, strict, parallel, laid_out)
+        data, pages, warnings = _chunked(
+            html, chart_dir, metadata, template_dirs, cache, strict, parallel, laid_out, frozenset(drawing)
+        )
     else:
         data, pages, warnings = _single(html, chart_dir, metadata, variant, attachments, template_dirs, strict)
         laid_out = [("document", pages)]
@@ -172,6 +177,7 @@ def _chunked(
     strict: bool,
     parallel: bool,
     laid_out: list[tuple[str, int]],
+    drawing: frozenset[str] = frozenset(),
 ) -> tuple[bytes, int, list[str]]:
     """The brief rendered chunk by chunk (each cached), merged into one PDF; each layout done in `laid_out`."""
     from briefgen.pdf.chunks import END_ANCHOR, Plan
@@ -180,7 +186,7 @@ def _chunked(
 
     started = time.perf_counter()
     plan = Plan(html)
-    store = ChunkStore(cache, chart_dir, template_dirs)
+    store = ChunkStore(cache, chart_dir, template_dirs, drawing)
     done = settle(
         plan,
         store,

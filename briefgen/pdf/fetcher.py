@@ -11,9 +11,9 @@ Anything else (file:///etc/passwd, http(s)://, data: URLs over 256 KB, paths esc
 refused. `Resolver` holds the rules and needs no WeasyPrint, so the chunk cache can check what a
 cached render loaded without importing it; `make_url_fetcher` wraps it in WeasyPrint's URLFetcher.
 
-A cold build draws its charts while the PDF stage lays out what shows none: inside
-`charts_pending(folder, ready)`, the first look for a chart in that folder calls `ready()`, which
-waits for the drawing and writes the files.
+A build draws its charts while the PDF stage lays out what shows none: inside
+`charts_pending(folder, ready)`, a look for a chart in that folder first calls `ready(name)`, which
+writes the charts that are ready, and waits for the drawing only for a chart being drawn.
 """
 
 from __future__ import annotations
@@ -46,13 +46,14 @@ _CONTENT_TYPES = {
 }
 
 
-# Chart folders whose charts are still being drawn -> what writes them (waiting for the drawing).
-_PENDING: dict[Path, Callable[[], None]] = {}
+# Chart folders whose charts are still being written -> what writes them, given the chart looked up.
+_PENDING: dict[Path, Callable[[str], None]] = {}
 
 
 @contextmanager
-def charts_pending(folder: Path, ready: Callable[[], None]) -> Iterator[None]:
-    """While inside, looking up a chart in `folder` first calls `ready()` (which must be idempotent)."""
+def charts_pending(folder: Path, ready: Callable[[str], None]) -> Iterator[None]:
+    """While inside, looking up a chart in `folder` first calls `ready(name)` with the chart's file
+    name (it must be idempotent, and put at least that chart in the folder)."""
     key = Path(folder).resolve()
     _PENDING[key] = ready
     try:
@@ -93,7 +94,7 @@ class Resolver:
             relative = rest
             ready = _PENDING.get(self.chart_dir) if self.chart_dir is not None else None
             if ready is not None:
-                ready()
+                ready(relative)
         elif head == "fonts" and rest:
             roots, relative = (FONTS_DIR,), rest
         else:

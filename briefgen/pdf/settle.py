@@ -37,7 +37,7 @@ from briefgen import __version__
 from briefgen.background import Background
 from briefgen.errors import PdfError
 from briefgen.pdf.chunks import Fill, Meta, Plan
-from briefgen.pdf.fetcher import Resolver
+from briefgen.pdf.fetcher import VIRTUAL_BASE, Resolver
 from briefgen.pdf.weasy import Rendered, problem_error, render
 
 if TYPE_CHECKING:
@@ -69,10 +69,19 @@ class Done:
 class ChunkStore:
     """Chunk renders by content hash; with cache None, a store that remembers nothing."""
 
-    def __init__(self, cache: Cache | None, chart_dir: Path, template_dirs: tuple[Path, ...]):
+    def __init__(
+        self,
+        cache: Cache | None,
+        chart_dir: Path,
+        template_dirs: tuple[Path, ...],
+        drawing: frozenset[str] = frozenset(),
+    ):
         self.cache = cache
         self.resolver = Resolver(template_dirs, chart_dir)
         self.hashes: dict[Path, str] = {}  # file SHA-256s, once per write_pdf call
+        # The URLs of the charts being drawn: redrawn because their data changed, so no cached
+        # chunk that showed them is the one wanted, and looking would wait for the drawing.
+        self.drawing = frozenset(f"{VIRTUAL_BASE}charts/{name}.svg" for name in drawing)
 
     def _key(self, html: str) -> str:
         from briefgen.store.cache import digest
@@ -90,6 +99,8 @@ class ChunkStore:
             return None
         entry = json.loads(raw)
         loaded: dict[str, str] = entry["loaded"]
+        if self.drawing & loaded.keys():
+            return None
         if any(self.resolver.state(url, self.hashes) != state for url, state in loaded.items()):
             return None
         data = self.cache.get("pdfchunk", digest(key, json.dumps(loaded, sort_keys=True)))
