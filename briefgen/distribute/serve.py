@@ -1,8 +1,11 @@
 """Serve a run's clients: stamp each copy, compose its message, commit, hand over, record.
 
 The ledger is written first for every batch (`sending`, with the Message-ID and the copy's SHA-256),
-then the files, then the outcomes: a crash leaves no copy the ledger does not know. distribute()
-(deliver.py) reads the inputs and the ledger and makes the Run.
+then the files, then the outcomes: a crash leaves no copy the ledger does not know. Through the
+outbox, a batch is stamped by forked children, one per core, while this process commits and
+renames the batch before; each child writes its copies and messages to the run's staging folder,
+and only their paths come back. distribute() (deliver.py) reads the inputs and the ledger and
+makes the Run.
 """
 
 from __future__ import annotations
@@ -40,8 +43,7 @@ OUTBOX_BATCH = 100  # deliveries per ledger commit when writing the outbox (SMTP
 PARALLEL_BATCH = 16  # a batch of at least this many copies is stamped by forked children too
 STAGING_PREFIX = ".staging-"  # in the copies' folder: dot names are not copies (manifest.check_disk)
 MAX_CHILDREN = 4  # one per core, up to this many
-FIRST_SHARE = 0.34  # of the first batch stamped here: nothing else to do meanwhile (on two cores)
-HERE_SHARE = 0.1  # of every later batch: this process writes the one before while the children stamp
+HERE_SHARE = 0.1  # of a batch stamped here while the one before is written (the first: as each child)
 
 
 @dataclass(frozen=True)
@@ -73,19 +75,20 @@ class _Coming:
     on the disk, while the children stamp.
     """
 
-    def __init__(self, run: Run, todo: list[_Todo], here_share: float):
+    def __init__(self, run: Run, todo: list[_Todo], here_share: float | None):
         for international in sorted({not args.client.email.isascii() for args in todo}):
             run.template(international)  # made before the fork: every process writes from the same ones
         children = min(os.cpu_count() or 1, MAX_CHILDREN) if len(todo) >= PARALLEL_BATCH else 0
-        cut = round(len(todo) * here_share) if children else len(todo)
+        share = 1 / (children + 1) if here_share is None else here_share  # None: nothing else to do here
+        cut = round(len(todo) * share) if children else len(todo)
         rest = todo[cut:]
         self._run, self._todo_here = run, todo[:cut]
         self._there: list[Background[list[_Item]]] = []
         self._here: list[_Item] | None = None
         try:
             for i in range(children):
-                share = rest[i * len(rest) // children : (i + 1) * len(rest) // children]
-                self._there.append(Background.start(run.prepare_many, share))
+                part = rest[i * len(rest) // children : (i + 1) * len(rest) // children]
+                self._there.append(Background.start(run.prepare_many, part))
         except BaseException:  # a fork refused (no memory, no processes left): stop those started
             self.cancel()
             raise
@@ -203,7 +206,7 @@ class Run:
             self.staging = self._new_staging()
         coming = None
         try:
-            coming = _Coming(self, batches[0], FIRST_SHARE) if batches else None
+            coming = _Coming(self, batches[0], None) if batches else None
             for number, batch in enumerate(batches):
                 if self.stopped:  # the server went away: nobody else is tried this run
                     for client, index, row in batch:
