@@ -152,3 +152,24 @@ def _child(pipe: Connection, fn: Callable[..., Any], args: tuple[Any, ...]) -> N
     finally:
         # The parent's atexit handlers, buffers and temporary folders are the parent's.
         os._exit(0)
+
+
+class Gathering(Generic[T]):
+    """Values by name: `ready` known now, the names in `pending` still being computed by `everything`,
+    which gives them all (a build's charts: those from the cache, and those being drawn)."""
+
+    def __init__(self, ready: dict[str, T], pending: frozenset[str], everything: Background[dict[str, T]]):
+        self.ready = ready
+        self.pending = pending
+        self._everything = everything
+
+    @classmethod
+    def done(cls, values: dict[str, T]) -> Gathering[T]:
+        return cls(values, frozenset(), Background.done(values))
+
+    def result(self) -> dict[str, T]:
+        """Every value, waiting for those pending."""
+        return self._everything.result()
+
+    def cancel(self) -> None:
+        self._everything.cancel()

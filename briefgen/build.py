@@ -36,7 +36,7 @@ from briefgen.store.cache import CACHE_DIR, Cache, digest
 from briefgen.store.keys import Keys, build_keys
 
 if TYPE_CHECKING:
-    from briefgen.charts.stage import ChartSvgs
+    from briefgen.background import Gathering
     from briefgen.inputs.folder import SourceFile
     from briefgen.pdf import Variant
 
@@ -161,7 +161,9 @@ def _prose(options: BuildOptions) -> Prose:
     return Prose(render_commentary(texts, load_sector(options.sector).sections), tuple(sources), warnings, takeaways)
 
 
-def _write_brief(options: BuildOptions, stage: Path, html: str, meta: dict, svgs: ChartSvgs, sources, cache: Cache):
+def _write_brief(
+    options: BuildOptions, stage: Path, html: str, meta: dict, svgs: Gathering[bytes], sources, cache: Cache
+):
     """brief.html, the charts and brief.pdf, written into the staging folder; the PdfInfo.
 
     The charts may still be being drawn (briefgen.background): the PDF stage lays out what shows
@@ -180,9 +182,9 @@ def _write_brief(options: BuildOptions, stage: Path, html: str, meta: dict, svgs
         """Write the charts that are ready into charts/: all of them (waiting for the drawing) unless
         `file`, the one looked up, is a chart from the cache."""
         name = file.removesuffix(".svg") if file is not None else None
-        if len(placed) == len(svgs.ready) + len(svgs.drawing):
+        if len(placed) == len(svgs.ready) + len(svgs.pending):
             return
-        ready = svgs.ready if name is not None and name not in svgs.drawing else svgs.result()
+        ready = svgs.ready if name is not None and name not in svgs.pending else svgs.result()
         for chart, svg in ready.items():
             if chart not in placed:
                 write_atomic(chart_dir / f"{chart}.svg", svg)
@@ -212,7 +214,7 @@ def _write_brief(options: BuildOptions, stage: Path, html: str, meta: dict, svgs
                 template_dirs=template_folders(options.templates_dir, options.sector),
                 cache=cache,
                 parallel=options.parallel,
-                drawing=svgs.drawing,
+                drawing=svgs.pending,
             )
     except PdfError:
         place_charts()  # charts that failed to draw: their own error, not WeasyPrint's "could not load"
@@ -245,14 +247,16 @@ def _fill(skeleton: str, prose: Prose) -> str:
     return pattern.sub(lambda match: values[match.group(0)], skeleton)
 
 
-def _skeleton(options: BuildOptions, keys: Keys, cache: Cache, prose: Prose) -> tuple[dict, tuple[str, ...], ChartSvgs]:
+def _skeleton(
+    options: BuildOptions, keys: Keys, cache: Cache, prose: Prose
+) -> tuple[dict, tuple[str, ...], Gathering[bytes]]:
     """The brief's HTML with marks where the prose goes, what else the PDF and history need, the charts.
 
     Keyed by everything but the prose itself, so a commentary edit reuses it without importing
     pandas, matplotlib or Jinja's rendering of the figures. Returns the skeleton, the charts drawn
     (not taken from the cache) and every chart's SVG bytes by name, perhaps still being drawn.
     """
-    from briefgen.charts.stage import ChartSvgs
+    from briefgen.background import Gathering
     from briefgen.store.history import previous_key
 
     key = digest(
@@ -267,7 +271,7 @@ def _skeleton(options: BuildOptions, keys: Keys, cache: Cache, prose: Prose) -> 
             return (
                 skeleton,
                 (),
-                ChartSvgs.done(
+                Gathering.done(
                     {
                         chart["name"]: svg
                         for chart, svg in zip(skeleton["charts"], svgs, strict=False)

@@ -157,6 +157,26 @@ def test_a_build_that_takes_every_chart_from_the_cache_never_imports_matplotlib(
     assert done.stdout.split() == ["False", "0", str(len(ALL_CHARTS)), "False"]
 
 
+def test_a_commentary_edit_imports_neither_pandas_nor_matplotlib(workspace: Path):
+    """Everything but the commentary comes from the cache: no table is read, no chart drawn."""
+    outlook = workspace / "inputs" / "commentary" / "outlook.md"
+    outlook.write_text(outlook.read_text(encoding="utf-8") + "\nOne more sentence.\n", encoding="utf-8")
+    script = (
+        "import sys; from pathlib import Path; from briefgen.build import BuildOptions, build; "
+        "r = build(BuildOptions(Path(sys.argv[1]), Path(sys.argv[2]))); "
+        "print(r.unchanged, len(r.drawn), sorted(m for m in ('pandas', 'matplotlib') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(workspace / "inputs"), str(workspace / "output")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "0", "[]"]
+
+
 def test_a_chart_that_fails_to_draw_fails_the_build_with_its_own_error(cold: Built, tmp_path: Path, monkeypatch):
     import briefgen.charts.stage
 

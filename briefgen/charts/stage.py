@@ -12,33 +12,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from briefgen.background import Background
+from briefgen.background import Background, Gathering
 from briefgen.sector import load_sector
 from briefgen.store.cache import Cache, digest
 from briefgen.store.keys import Keys
-
-
-class ChartSvgs:
-    """Every chart's SVG bytes by name: those from the cache at once (`ready`), the rest once drawn.
-
-    `drawing` names the charts being drawn now (in the build's forked child, or already here).
-    """
-
-    def __init__(self, ready: dict[str, bytes], drawing: frozenset[str], everything: Background[dict[str, bytes]]):
-        self.ready = ready
-        self.drawing = drawing
-        self._everything = everything
-
-    @classmethod
-    def done(cls, svgs: dict[str, bytes]) -> ChartSvgs:
-        return cls(svgs, frozenset(), Background.done(svgs))
-
-    def result(self) -> dict[str, bytes]:
-        """Every chart, waiting for the drawing if need be."""
-        return self._everything.result()
-
-    def cancel(self) -> None:
-        self._everything.cancel()
 
 
 def chart_stage(metrics: Any, sector: str, keys: Keys, cache: Cache, parallel: bool):
@@ -72,7 +49,7 @@ def chart_stage(metrics: Any, sector: str, keys: Keys, cache: Cache, parallel: b
                 listed,
                 entries,
                 (),
-                ChartSvgs.done({e["name"]: svg for e, svg in zip(entries, svgs, strict=False) if svg is not None}),
+                Gathering.done({e["name"]: svg for e, svg in zip(entries, svgs, strict=False) if svg is not None}),
             )
 
     from briefgen.charts import data_key
@@ -112,7 +89,7 @@ def chart_stage(metrics: Any, sector: str, keys: Keys, cache: Cache, parallel: b
     # One chart is not worth a process; nor is a batch worker's, whose siblings have the other cores.
     drawing = Background.start(draw, jobs) if parallel and len(jobs) > 1 else Background.done(draw(jobs))
     drawn = tuple(name for name, _, _ in todo)
-    return tuple(charts), entries, drawn, ChartSvgs(cached, frozenset(drawn), drawing.then(keep))
+    return tuple(charts), entries, drawn, Gathering(cached, frozenset(drawn), drawing.then(keep))
 
 
 def draw(jobs: list[tuple[str, str, Any]]) -> dict[str, bytes]:
