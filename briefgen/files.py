@@ -123,12 +123,20 @@ def write_new(path: Path, data: bytes) -> None:
 
 
 def move_into_place(staged: Path, path: Path) -> None:
-    """Rename a file written by write_new() to `path` (same file system), replacing what is there."""
+    """Rename a file written by write_new() to `path`, replacing what is there; across file systems
+    (a folder of the output mounted from elsewhere), copy it there atomically instead."""
     ensure_dir(Path(path).parent)
     try:
         os.replace(staged, path)
     except OSError as exc:
-        raise _explain(exc, Path(path)) from None
+        if exc.errno != errno.EXDEV:
+            raise _explain(exc, Path(path)) from None
+        try:
+            data = Path(staged).read_bytes()
+        except OSError as again:
+            raise _explain(again, Path(staged)) from None
+        write_atomic(Path(path), data)
+        Path(staged).unlink(missing_ok=True)
 
 
 def ensure_dir(path: Path) -> Path:

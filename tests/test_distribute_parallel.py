@@ -181,3 +181,31 @@ def test_a_copy_that_fails_in_a_child_stops_the_run_before_its_batch_is_committe
     again = run(many)
     assert again.ok and again.count("already sent") == 16 and again.count("sent") == CLIENTS - 16
     assert len(messages(many, version)) == CLIENTS
+
+
+def test_an_outbox_on_another_file_system_gets_its_messages_copied_there(many, monkeypatch):
+    """os.replace cannot cross file systems (EXDEV): a staged file is copied into place instead."""
+    import errno
+
+    import briefgen.files as files
+
+    real = os.replace
+    crossed: list[str] = []
+
+    def replace(src, dst):
+        if serve.STAGING_PREFIX in str(src) and str(dst).endswith(".eml"):
+            crossed.append(Path(dst).name)
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        return real(src, dst)
+
+    monkeypatch.setattr(files.os, "replace", replace)
+    report = run(many)
+    assert report.ok and report.count("sent") == CLIENTS and len(crossed) == CLIENTS
+    sent = messages(many, report.version)
+    copies = many / "output" / "distribution" / report.version[:12]
+    assert len(sent) == CLIENTS
+    assert all(
+        attached(sent[safe_stem(f"c{i:03d}")]) == (copies / f"{safe_stem(f'c{i:03d}')}.pdf").read_bytes()
+        for i in range(CLIENTS)
+    )
+    assert not [p for p in copies.iterdir() if p.name.startswith(serve.STAGING_PREFIX)]
