@@ -91,10 +91,7 @@ def write_atomic(path: Path, data: bytes) -> None:
             mode = FILE_MODE
         if hasattr(os, "fchmod"):  # POSIX; on Windows a new file has the ordinary mode already
             os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        _write_synced(fd, data)
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -113,13 +110,18 @@ def write_new(path: Path, data: bytes) -> None:
     except OSError as exc:
         raise _explain(exc, path) from None
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        _write_synced(fd, data)
     except OSError as exc:
         path.unlink(missing_ok=True)
         raise _explain(exc, path) from None
+
+
+def _write_synced(fd: int, data: bytes) -> None:
+    """Write `data` to the open file `fd`, flush it to disk and close it."""
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def move_into_place(staged: Path, path: Path) -> None:
