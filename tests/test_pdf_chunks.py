@@ -339,18 +339,21 @@ def test_the_real_brief_in_chunks_matches_a_single_render(tmp_path, weasyprint_l
     context = brief_context(tmp_path / "charts")
     html = render_html(context)
     assert MARKER.replace("three", "outlook") in html
-    # An override brief.html that drops the marker still renders: as one chunk, one cache entry.
+    # Override templates that drop the markers (brief.html's and base.html's) still render: as one
+    # chunk, one cache entry.
     override = tmp_path / "desk"
     override.mkdir()
-    source = (SECTOR.templates / "brief.html").read_text(encoding="utf-8")
-    (override / "brief.html").write_text(re.sub(r"\n<!-- briefgen:chunk[^\n]*", "", source), encoding="utf-8")
+    for name, folder in (("brief.html", SECTOR.templates), ("base.html", ROOT / "briefgen" / "templates")):
+        source = (folder / name).read_text(encoding="utf-8")
+        (override / name).write_text(re.sub(r"\n<!-- briefgen:chunk[^\n]*", "", source), encoding="utf-8")
     single_html = render_html(context, override)
     assert "briefgen:chunk" not in single_html and len(Plan(single_html).chunks) == 1
     merged, single = tmp_path / "merged.pdf", tmp_path / "single.pdf"
     cache = Cache(tmp_path / "cache")
     info = write_pdf(html, tmp_path, merged, metadata=pdf_metadata(context), strict=True, cache=cache)
     write_pdf(single_html, tmp_path, single, metadata=pdf_metadata(context), strict=True, cache=cache)
-    assert cache.misses["pdfmeta"] == 5  # two chunks, the previous-build record; one chunk, its record
+    # Four chunks, the page numbers, the previous-build record; one chunk, its record.
+    assert cache.misses["pdfmeta"] == 8
     assert outline(merged) == outline(single)
     texts = page_texts(merged)
     assert texts == page_texts(single)

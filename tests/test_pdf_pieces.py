@@ -133,18 +133,23 @@ def test_the_sample_brief_edit_by_edit(tmp_path, caplog, weasyprint_log):
     options = BuildOptions(inputs_dir=inputs, output_dir=output)
     caplog.set_level("DEBUG", logger="briefgen.pdf")
     build_brief(options)
-    assert _laid_out(caplog) == "outlook (3 pages), start (6 pages), outlook (3 pages)"
+    # A first build: the Outlook's chunk measured (no charts: while they are drawn), then each chunk
+    # once in the order its numbers allow (the cover, with the contents, last), then the page numbers.
+    assert _laid_out(caplog) == (
+        "outlook (3 pages), sections (4 pages), equities (2 pages), start (1 pages), outlook (3 pages),"
+        " page numbers (9 pages)"
+    )
     outlook = inputs / "commentary" / "outlook.md"
     text = outlook.read_text(encoding="utf-8")
     assert " the " in text
     outlook.write_text(text.replace(" the ", " one ", 1), encoding="utf-8")
     build_brief(options)
-    assert _laid_out(caplog) == "outlook (3 pages)"  # the Outlook and appendices; the cover and sections 1-5 cached
-    # The sample's last page is full: one more sentence adds a page, which every footer and the cover's
-    # contents show, so the first piece is laid out again with the new total.
+    assert _laid_out(caplog) == "outlook (3 pages)"  # the Outlook and appendices; everything else cached
+    # The sample's last page is full: one more sentence adds a page. The sections print no page number of
+    # their own, so only the cover's contents (the appendices' pages) and the page numbers change.
     outlook.write_text(text + "\nOne more sentence.\n", encoding="utf-8")
     build_brief(options)
-    assert _laid_out(caplog) == "outlook (4 pages), start (6 pages)"
+    assert _laid_out(caplog) == "outlook (4 pages), start (1 pages), page numbers (10 pages)"
     path = inputs / "market_caps.csv"
     with path.open(encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f))
@@ -153,7 +158,8 @@ def test_the_sample_brief_edit_by_edit(tmp_path, caplog, weasyprint_log):
     with path.open("w", encoding="utf-8", newline="") as f:
         csv.writer(f).writerows(rows)
     build_brief(options)
-    # The cover's key figures, sections 4 and 5 and Appendix B's digest of market_caps.csv: both pieces.
-    assert _laid_out(caplog) == "start (6 pages), outlook (4 pages)"
+    # Sections 4 and 5 (the equities chunk, which shares a page with section 3) and Appendix B's digest of
+    # market_caps.csv; the cover's figures, rounded, hold. Sections 1-3 are not laid out again.
+    assert _laid_out(caplog) == "equities (2 pages), outlook (4 pages)"
     assert build_brief(options).unchanged
     assert not [r for r in caplog.records if "laid out" in r.getMessage()]  # nothing laid out, nothing written

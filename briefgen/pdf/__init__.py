@@ -180,9 +180,9 @@ def _chunked(
     drawing: frozenset[str] = frozenset(),
 ) -> tuple[bytes, int, list[str]]:
     """The brief rendered chunk by chunk (each cached), merged into one PDF; each layout done in `laid_out`."""
-    from briefgen.pdf.chunks import END_ANCHOR, Plan
+    from briefgen.pdf.chunks import PROBES, Plan
     from briefgen.pdf.merge import merge
-    from briefgen.pdf.settle import ChunkStore, settle
+    from briefgen.pdf.settle import ChunkStore, furnish, settle
 
     started = time.perf_counter()
     plan = Plan(html)
@@ -196,8 +196,19 @@ def _chunked(
         parallel=parallel,
         laid_out=laid_out,
     )
+    pages = sum(chunk.meta.pages for chunk in done)
+    furniture, furniture_warnings = furnish(
+        plan, store, pages, chart_dir=chart_dir, template_dirs=template_dirs, strict=strict, laid_out=laid_out
+    )
     settled = time.perf_counter()
-    data = merge([chunk.data for chunk in done], metadata, plan.xrefs(), drop=[END_ANCHOR] if len(done) > 1 else [])
+    data = merge(
+        [chunk.data for chunk in done],
+        metadata,
+        plan.xrefs(),
+        drop=PROBES if len(done) > 1 else (),
+        flows=plan.flows,
+        furniture=furniture,
+    )
     LOG.debug(
         "chunks %s settled in %.2f s, merged in %.2f s; laid out %s",
         ", ".join(plan.names),
@@ -205,5 +216,5 @@ def _chunked(
         time.perf_counter() - settled,
         ", ".join(f"{name} ({pages} pages)" for name, pages in laid_out) or "nothing",
     )
-    warnings = list(dict.fromkeys(w for chunk in done for w in chunk.warnings))  # a stylesheet's, once
-    return data, sum(chunk.meta.pages for chunk in done), warnings
+    warnings = list(dict.fromkeys([*(w for chunk in done for w in chunk.warnings), *furniture_warnings]))  # once each
+    return data, pages, warnings

@@ -28,11 +28,38 @@ of the end anchor through a counter style that adds the distance. So a chunk's n
 on what the other chunks measure (their length, where their anchors fall, how far they move the
 counters), never on its own length. A hidden probe at each chunk's end reports those measurements
 through a bookmark label WeasyPrint computes: the counters there, and at the anchors linked to.
+
+Page numbers drawn apart. A repeat marker that names margin boxes,
+
+    <!-- briefgen:repeat pages="bottom-right" -->
+
+says those boxes print page numbers: the chunks leave them empty, and `furniture(pages)` is a
+document of that many empty pages that draws them alone, overlaid on the assembled brief (merge.py).
+A chunk then prints no page number of its own unless it links to its own anchors, so it depends only
+on the chunks it links to and the counters it carries: a cold build lays each chunk out once, in an
+order the links allow (the cover, with the contents, last).
+
+Chunks that flow on. A marker with `flow`,
+
+    <!-- briefgen:chunk equities flow counters="section figure" -->
+
+starts a chunk that runs on from the previous chunk's last page, as one document would. The previous
+chunk ends with an in-flow probe whose position says how full its last page is; the flowing chunk
+starts, after its lead page, with a spacer that tall, and its first page is drawn over the previous
+chunk's last page when they are merged (that page's furniture comes from the earlier chunk, so the
+later one leaves its own empty). The gap at the cut is the earlier chunk's closing margin (the
+flowing chunk's first box starts right below the spacer; the templates give it no top margin). The
+running header of the shared page is `string(..., first)` of what starts there: so that the earlier
+chunk's page shows the flowing chunk's heading when nothing of its own starts there, it ends with a
+hidden, zero-height copy of that heading (its strings set, no counters moved, no bookmark) whenever
+the flowing chunk reports its heading on the shared page. A flowing chunk cannot follow the first
+chunk, whose first page has the cover's margins.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -43,10 +70,33 @@ from briefgen.pdf.weasy import PROBE_LABEL
 FIRST_CHUNK = "start"
 XREF_PREFIX = "xref-"
 END_ANCHOR = "briefgen-end"  # the probe's id: where relative numbers count from (dropped from the merged PDF)
+FLOW_END = "briefgen-flow-end"  # in-flow, at the end of a chunk a flowing one follows: how full its last page is
+TOP_ANCHOR = (
+    "briefgen-top"  # where a chunk's content starts on its first page (a flowing chunk's spacer is measured from it)
+)
+HEADING_ANCHOR = "briefgen-heading"  # inside a flowing chunk's first heading: on the shared page or not
+PROBES = (END_ANCHOR, FLOW_END, TOP_ANCHOR, HEADING_ANCHOR)  # anchors of the chunks' own, dropped when merged
+MARGIN_BOXES = tuple(
+    f"{side}-{where}"
+    for side, places in (
+        ("top", ("left-corner", "left", "center", "right", "right-corner")),
+        ("bottom", ("left-corner", "left", "center", "right", "right-corner")),
+        ("left", ("top", "middle", "bottom")),
+        ("right", ("top", "middle", "bottom")),
+    )
+    for where in places
+)
 MAX_VALUE = 400  # the counter styles spell out values 0 to this (page numbers, counters, page counts)
 CONTINUED_CLASS = "briefgen-continued"
 PROBE_CLASS = "briefgen-probe"
+POINT_CLASS = "briefgen-point"  # a probe that only marks a position
 LEAD_CLASS = "briefgen-lead"
+FLOW_CLASS = "briefgen-flow"
+ECHO_CLASS = "briefgen-echo"
+PAGE_CLASS = "briefgen-page"
+_FIRST_TAG = re.compile(r"\s*(?:<!--.*?-->\s*)*<([A-Za-z][\w-]*)\b[^>]*>", re.S)
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+_ID = re.compile(r"""\s(?:id|name|href)=("[^"]*"|'[^']*'|[^\s>]*)""")
 
 
 @dataclass(frozen=True)
@@ -58,6 +108,13 @@ class Meta:
     starts: Mapping[str, int]  # carried counters at the chunk's start (as it was rendered)
     ends: Mapping[str, int]  # counters the next chunk carries, at this chunk's end
     targets: Mapping[str, Mapping[str, int]]  # anchor -> counter -> value, for anchors other chunks link to
+    # For a flowing chunk: its pages leave out the one it shares with the previous chunk, whose anchors
+    # are at index -1. For a chunk a flowing one follows: where its content starts on its first page
+    # and where it ends on its last (CSS px from the page's top). For a flowing chunk: whether its first
+    # heading is on the shared page.
+    top: float | None = None
+    end: float | None = None
+    heading: bool | None = None
 
     def to_json(self) -> dict:
         return {
@@ -66,6 +123,9 @@ class Meta:
             "starts": dict(self.starts),
             "ends": dict(self.ends),
             "targets": {k: dict(v) for k, v in self.targets.items()},
+            "top": self.top,
+            "end": self.end,
+            "heading": self.heading,
         }
 
     @classmethod
@@ -76,6 +136,9 @@ class Meta:
             dict(data["starts"]),
             dict(data["ends"]),
             {k: dict(v) for k, v in data["targets"].items()},
+            data.get("top"),
+            data.get("end"),
+            data.get("heading"),
         )
 
 
@@ -92,6 +155,8 @@ class Fill:
     others: int = 0  # pages in all other chunks
     counters: tuple[tuple[str, int], ...] = ()  # carried counter values at the chunk's start
     links: tuple[tuple[str, tuple[tuple[str, Number], ...]], ...] = ()  # target -> ("page" or counter, number)
+    above: float | None = None  # a flowing chunk's spacer: how much of the shared page the previous chunk fills
+    echo: bool = False  # ends with a copy of the next (flowing) chunk's heading, for the shared page's header
 
 
 @dataclass(frozen=True)
@@ -108,6 +173,9 @@ class Chunk:
     next_counters: tuple[str, ...]  # what the probe reports for the next chunk
     targets: tuple[str, ...]  # anchors in this chunk that other chunks link to
     links: tuple[tuple[Tag, str], ...]  # links in this chunk to anchors in other chunks
+    flow: bool = False  # runs on from the previous chunk's last page
+    inner: bool = False  # links to anchors of its own (so it prints its own page numbers)
+    heading: tuple[Tag, int, tuple[Tag, ...]] | None = None  # a flowing chunk's first heading (see Scanner)
 
 
 class Plan:
@@ -124,14 +192,19 @@ class Plan:
         if not markers or repeat is None or scan.body is None:
             markers, repeat = [], (0, 0)
         self.repeat = html[repeat[0] : repeat[1]]
+        self.numbered = scan.numbered if markers else ()  # margin boxes drawn by furniture(), not the chunks
+        unknown = sorted(set(self.numbered) - set(MARGIN_BOXES))
+        if unknown:
+            raise PdfError(f"templates: briefgen:repeat pages= names {', '.join(unknown)}, not a page margin box")
         self.counters = tuple(dict.fromkeys(c for m in markers for c in m.counters))
-        bounds = [(0, FIRST_CHUNK, (), ())] + [(m.end, m.name, m.open, m.counters) for m in markers]
+        bounds = [(0, FIRST_CHUNK, (), (), False)] + [(m.end, m.name, m.open, m.counters, m.flow) for m in markers]
         stops = [m.start for m in markers] + [len(html)]
         owner: dict[str, int] = {}
         for offset, anchor in scan.ids:
             owner.setdefault(anchor, self._index(offset, stops))
-        cross = [(node, target, self._index(node.start, stops)) for node, target in scan.links]
-        cross = [(node, target, i) for node, target, i in cross if owner.get(target, i) != i]
+        every = [(node, target, self._index(node.start, stops)) for node, target in scan.links]
+        cross = [(node, target, i) for node, target, i in every if owner.get(target, i) != i]
+        inner = {i for node, target, i in every if owner.get(target) == i}
         self.chunks = tuple(
             Chunk(
                 index=i,
@@ -144,9 +217,20 @@ class Plan:
                 next_counters=markers[i].counters if i < len(markers) else (),
                 targets=tuple(dict.fromkeys(t for _, t, _ in cross if owner[t] == i)),
                 links=tuple((node, target) for node, target, j in cross if j == i),
+                flow=flow,
+                inner=i in inner,
+                heading=next((h for h in scan.headings if start <= h[0].start and h[1] <= stop), None)
+                if flow
+                else None,
             )
-            for i, ((start, name, reopen, counters), stop) in enumerate(zip(bounds, stops, strict=False))
+            for i, ((start, name, reopen, counters, flow), stop) in enumerate(zip(bounds, stops, strict=False))
         )
+        for chunk in self.chunks:
+            if chunk.flow and chunk.index < 2:
+                raise PdfError(
+                    f"templates: chunk {chunk.name} flows on from the first chunk, whose first page has the"
+                    " cover's margins; put a chunk marker before it, or drop its flow"
+                )
         self.owner = owner
         self.anchors = self._self_anchors([node for node, _, _ in cross], set(owner))
 
@@ -195,13 +279,34 @@ class Plan:
         """Pages at the start of chunk i's render that the merged PDF drops."""
         return 1 if i and len(self.chunks) > 1 else 0
 
+    @property
+    def flows(self) -> tuple[bool, ...]:
+        return tuple(chunk.flow for chunk in self.chunks)
+
+    def _followed(self, i: int) -> bool:
+        """Whether a flowing chunk follows chunk i."""
+        return i + 1 < len(self.chunks) and self.chunks[i + 1].flow
+
+    def needs(self, i: int) -> set[int]:
+        """The chunks whose measurements chunk i's numbers depend on."""
+        if not self.numbered:  # it prints page X of Y: every other chunk
+            return set(range(len(self.chunks))) - {i}
+        chunk = self.chunks[i]
+        needed = set(range(i)) if chunk.inner else set()  # its own page numbers, counted on from the earlier chunks
+        if chunk.counters or chunk.flow:
+            needed.add(i - 1)
+        for _, target in chunk.links:
+            j = self.owner[target]
+            needed |= set(range(i + 1, j + 1)) if j > i else set(range(j + 1))
+        return needed - {i}
+
     # --- the numbers -----------------------------------------------------------------------------
 
     def fill(self, i: int, metas: Sequence[Meta | None]) -> Fill | None:
-        """Chunk i's numbers from the other chunks' measurements; None while one of them is unknown."""
+        """Chunk i's numbers from the other chunks' measurements; None while one it needs is unknown."""
         if len(self.chunks) == 1:
             return Fill()
-        if any(meta is None for j, meta in enumerate(metas) if j != i):
+        if any(metas[j] is None for j in self.needs(i)):
             return None
         known = {j: meta for j, meta in enumerate(metas) if meta is not None and j != i}
         pages = [known[j].pages if j in known else 0 for j in range(len(metas))]
@@ -211,7 +316,15 @@ class Plan:
         for target in dict.fromkeys(target for _, target in chunk.links):
             j = self.owner[target]
             links.append((target, self._numbers(i, j, target, known, pages)))
-        return Fill(sum(pages[:i]), sum(pages), counters, tuple(links))
+        numbered = bool(self.numbered)
+        offset = sum(pages[:i]) if not numbered or chunk.inner else 0
+        above = None
+        if chunk.flow:
+            before = known[i - 1]
+            above = max(0.0, round((before.end or 0.0) - (before.top or 0.0), 4))
+        after = known.get(i + 1)
+        echo = self._followed(i) and self.chunks[i + 1].heading is not None and (after is None or bool(after.heading))
+        return Fill(offset, 0 if numbered else sum(pages), counters, tuple(links), above, echo)
 
     def _numbers(
         self, i: int, j: int, target: str, known: Mapping[int, Meta], pages: Sequence[int]
@@ -233,8 +346,11 @@ class Plan:
             if j > i and carried:  # so far past its value at chunk i's end
                 moved = sum(known[k].ends.get(c, 0) - known[k].starts.get(c, 0) for k in between)
                 numbers.append((c, ("+", moved + values.get(c, 0) - meta.starts.get(c, 0))))
-            else:
-                numbers.append((c, ("=", values.get(c, 0))))
+            else:  # counted from where it last started afresh (a chunk that does not carry it): increments only,
+                # which a chunk laid out with provisional numbers measures right
+                fresh = max(k for k in range(j + 1) if k == 0 or c not in self.chunks[k].counters)
+                moved = sum(known[k].ends.get(c, 0) - known[k].starts.get(c, 0) for k in range(fresh, j))
+                numbers.append((c, ("=", moved + values.get(c, 0) - meta.starts.get(c, 0))))
         return tuple(numbers)
 
     def provisional(self, i: int, metas: Sequence[Meta | None]) -> Fill:
@@ -244,10 +360,20 @@ class Plan:
         assert fill is not None
         return fill
 
-    def meta(self, i: int, fill: Fill, pages: int, anchors: Mapping[str, int], probe: Sequence[int] | None) -> Meta:
-        """Chunk i's render (its page count and anchors as WeasyPrint gives them, probe values) as a Meta."""
+    def meta(
+        self,
+        i: int,
+        fill: Fill,
+        pages: int,
+        anchors: Mapping[str, int],
+        probe: Sequence[int] | None,
+        points: Mapping[str, tuple[int, float]] | None = None,
+    ) -> Meta:
+        """Chunk i's render as a Meta: its page count and anchors as WeasyPrint gives them, the probe's
+        values, and the probes' positions (`points`: anchor -> page index, y in CSS px)."""
         chunk = self.chunks[i]
-        lead = self.lead_pages(i)
+        lead = self.lead_pages(i) + (1 if chunk.flow else 0)  # a flowing chunk's first page is the previous one's last
+        points = points or {}
         values = list(probe or ())
         expected = len(chunk.next_counters) + len(chunk.targets) * len(self.counters)
         if len(self.chunks) > 1 and len(values) != expected:
@@ -264,8 +390,22 @@ class Plan:
             t: dict(zip(self.counters, rest[k * width : (k + 1) * width], strict=False))
             for k, t in enumerate(chunk.targets)
         }
-        anchors = {a: max(index - lead, 0) for a, index in anchors.items() if a != END_ANCHOR}
-        return Meta(pages - lead, anchors, dict(fill.counters), ends, targets)
+        floor = -1 if chunk.flow else 0
+        anchors = {a: max(index - lead, floor) for a, index in anchors.items() if a not in PROBES}
+        top = end = heading = None
+        if self._followed(i):
+            if FLOW_END not in points or TOP_ANCHOR not in points:
+                raise PdfError(
+                    f"chunk {chunk.name}: its flow probes were not laid out (does the stylesheet hide them?)"
+                )
+            if points[FLOW_END][0] != pages - 1:
+                raise PdfError(f"chunk {chunk.name}: its end is not on its last page (a break after its last box?)")
+            if points[TOP_ANCHOR][0] < self.lead_pages(i):
+                raise PdfError(f"chunk {chunk.name}: where its content starts was measured on its lead page")
+            top, end = points[TOP_ANCHOR][1], points[FLOW_END][1]
+        if chunk.flow and chunk.heading is not None:
+            heading = HEADING_ANCHOR in points and points[HEADING_ANCHOR][0] == lead - 1
+        return Meta(pages - lead, anchors, dict(fill.counters), ends, targets, top, end, heading)
 
     # --- the HTML ------------------------------------------------------------------------------
 
@@ -283,14 +423,31 @@ class Plan:
         else:
             lead = f'<div class="{LEAD_CLASS}" aria-hidden="true"></div>'
             parts += ["\n", self.repeat, lead, *self._reopen(chunk.reopen)]
+            if chunk.flow:
+                parts.append(f'<div class="{FLOW_CLASS}" aria-hidden="true"></div>')
             position = chunk.start
+        edits = []  # (start, end, replacement) in the chunk's span, in order
+        if i and self._followed(i):  # where its content starts: past the lead page's break, inside what it opens
+            top = f'<div class="{POINT_CLASS}" id="{TOP_ANCHOR}" aria-hidden="true"></div>'
+            first = _FIRST_TAG.match(source, chunk.start)
+            at = chunk.start if chunk.reopen or first is None or first.group(1).lower() in _VOID else first.end()
+            edits.append((at, at, top))
         for node, target in chunk.links:
             attrs = dict(node.attrs)
             anchor = self.anchors[node.start]
             attrs.update({"id": anchor, "href": f"#{anchor}", "data-target": target})
-            parts += [source[position : node.start], f"<{node.name}{attributes(list(attrs.items()))}>"]
-            position = node.end
+            edits.append((node.start, node.end, f"<{node.name}{attributes(list(attrs.items()))}>"))
+        if chunk.heading is not None:
+            at = chunk.heading[0].end
+            edits.append((at, at, f'<span class="{POINT_CLASS}" id="{HEADING_ANCHOR}"></span>'))
+        for start, end, replacement in sorted(edits):
+            parts += [source[position:start], replacement]
+            position = end
         probe = f'<div class="{PROBE_CLASS}" id="{END_ANCHOR}" aria-hidden="true"></div>'
+        if self._followed(i):
+            probe = (
+                f'<div class="{FLOW_CLASS}-end" id="{FLOW_END}" aria-hidden="true"></div>' + self._echo(i, fill) + probe
+            )
         if i == len(self.chunks) - 1:
             end = self.body_close if self.body_close is not None and self.body_close >= position else chunk.stop
             parts += [source[position:end], probe, source[end : chunk.stop]]
@@ -303,13 +460,65 @@ class Plan:
             ]
         return "".join(parts)
 
+    def furniture(self, pages: int) -> str | None:
+        """A document of `pages` empty pages that draws the margin boxes the repeat marker names (the
+        page numbers) and nothing else, to overlay on the assembled brief; None if it names none."""
+        if not self.numbered or len(self.chunks) == 1:
+            return None
+        assert self.body is not None
+        head_close = self.head_close if self.head_close is not None else self.body.start
+        page = _bare_page(box for box in MARGIN_BOXES if box not in self.numbered)
+        style = (
+            '<style data-briefgen-chunk="furniture">\n'
+            f"@page {{ {page} }}\n@page :first {{ {page} }}\n"
+            "html, body { background: none !important; }\n"
+            f".{PAGE_CLASS} + .{PAGE_CLASS} {{ break-before: page; }}\n</style>\n"
+        )
+        body = self.source[head_close : self.body.end]
+        blank = f'<div class="{PAGE_CLASS}"></div>' * pages
+        return f"{self.source[:head_close]}{style}{body}\n{self.repeat}{blank}\n</body>\n</html>\n"
+
+    def _echo(self, i: int, fill: Fill) -> str:
+        """A hidden, zero-height copy of the next chunk's first heading, inside the elements it opens."""
+        heading = self.chunks[i + 1].heading
+        if not fill.echo or heading is None:
+            return ""
+        node, end, around = heading
+        opened = around[len(self.chunks[i + 1].reopen) :]  # the elements the flowing chunk opens around it
+        copy = _ID.sub("", self.source[node.start : end])
+        tags = [
+            f"<{t.name}{attributes([(k, v) for k, v in t.attrs if k not in ('id', 'name', 'href')])}>" for t in opened
+        ]
+        closing = "".join(f"</{t.name}>" for t in reversed(opened))
+        return f'<div class="{ECHO_CLASS}" aria-hidden="true">{"".join(tags)}{copy}{closing}</div>'
+
     def _style(self, chunk: Chunk, fill: Fill) -> str:
         lead = self.lead_pages(chunk.index)  # the lead page is numbered `offset` and counted in counter(pages)
-        rules = [_counter_style("page-total", fill.others - lead, first=1)]
+        shared = 1 if chunk.flow else 0  # and a flowing chunk's first page is the previous chunk's last
+        rules = [_counter_style("page-total", fill.others - lead - shared, first=1)]
         if lead:
             rules += [
-                f"@page :first {{ counter-reset: page {fill.offset}; }}",
+                f"@page :first {{ counter-reset: page {fill.offset - shared}; }}",
                 f".{LEAD_CLASS} {{ break-after: page; }}",
+            ]
+        if self.numbered:
+            boxes = " ".join(f"@{box} {{ content: none !important; }}" for box in self.numbered)
+            rules += [f"@page {{ {boxes} }}", f"@page :first {{ {boxes} }}"]
+        if chunk.flow:  # the shared page's furniture is the previous chunk's
+            rules += [
+                f"@page :nth({lead + 1}) {{ {_bare_page(MARGIN_BOXES)} }}",
+                f".{FLOW_CLASS} {{ height: {fill.above or 0:.4f}px; margin: 0; padding: 0; border: 0; }}",
+            ]
+        if self._followed(chunk.index):
+            rules += [
+                f".{FLOW_CLASS}-end {{ height: 0; margin: 0; padding: 0; border: 0; }}",
+                f".{ECHO_CLASS} {{ height: 0; overflow: hidden; visibility: hidden; margin: 0; padding: 0;"
+                " border: 0; }",
+                f".{ECHO_CLASS} *, .{ECHO_CLASS} *::before, .{ECHO_CLASS} *::after {{ height: 0 !important;"
+                " margin: 0 !important; padding: 0 !important; border: 0 !important; font-size: 0 !important;"
+                " line-height: 0 !important; counter-increment: none !important; counter-reset: none !important;"
+                " counter-set: none !important; bookmark-level: none !important; break-before: auto !important;"
+                " break-after: auto !important; float: none !important; position: static !important; }",
             ]
         if fill.counters:
             where = f".{CONTINUED_CLASS}" if chunk.reopen else "body"
@@ -333,7 +542,8 @@ class Plan:
         label += [f'" " target-counter("#{_css_string(t)}", {c})' for t in chunk.targets for c in self.counters]
         return (
             f".{PROBE_CLASS} {{ position: absolute; visibility: hidden; bookmark-level: 1; "
-            f"bookmark-label: {' '.join(label)}; }}"
+            f"bookmark-label: {' '.join(label)}; }}\n"
+            f".{POINT_CLASS} {{ position: absolute; visibility: hidden; bookmark-level: none; }}"
         )
 
     @staticmethod
@@ -346,6 +556,12 @@ class Plan:
                 attrs = [(k, v) for k, v in attrs if k != "class"] + [("class", classes)]
             out.append(f"<{node.name}{attributes(attrs)}>")
         return out
+
+
+def _bare_page(boxes: Iterable[str]) -> str:
+    """Declarations for an @page rule: no border or background drawn, and these margin boxes empty."""
+    empty = " ".join(f"@{box} {{ content: none !important; }}" for box in boxes)
+    return f"border-color: transparent !important; background: none !important; {empty}"
 
 
 def _plus(distance: int) -> str:

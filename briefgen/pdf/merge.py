@@ -26,17 +26,28 @@ _SUBSET = re.compile(r"/[A-Z]{6}\+")
 
 
 def merge(
-    chunks: Sequence[bytes], metadata: PdfMetadata, xrefs: Mapping[str, str], *, lead: int = 1, drop: Sequence[str] = ()
+    chunks: Sequence[bytes],
+    metadata: PdfMetadata,
+    xrefs: Mapping[str, str],
+    *,
+    lead: int = 1,
+    drop: Sequence[str] = (),
+    flows: Sequence[bool] = (),
+    furniture: bytes | None = None,
 ) -> bytes:
     """One PDF of `chunks` in order, with `metadata` and every self-link `xrefs` key pointing at its value.
 
     The first `lead` pages of every chunk but the first are left out, and so are the destinations
-    named in `drop` (see chunks.py).
+    named in `drop` (see chunks.py). A chunk whose `flows` entry is true runs on from the previous
+    chunk's last page: its first page (after the lead) is drawn over that page, with its links, and
+    its destinations and bookmarks there lead to it. `furniture`, a PDF with a page for every page
+    of the result, is drawn over the pages (the page numbers, chunks.py).
     """
     import pikepdf
 
     try:
         sources = [pikepdf.open(io.BytesIO(data)) for data in chunks]
+        extra = pikepdf.open(io.BytesIO(furniture)) if furniture is not None else None
     except pikepdf.PdfError as exc:
         raise PdfError(f"a chunk's PDF cannot be read: {exc}") from exc
     pdf = sources[0]
@@ -51,10 +62,22 @@ def merge(
         pages: dict[tuple[int, int], Any] = {
             page.obj.objgen: pdf.pages[first + i].obj for i, page in enumerate(source.pages[lead:])
         }
+        if number < len(flows) and flows[number] and first > 0 and first < len(pdf.pages):
+            shared, onto = pdf.pages[first], pdf.pages[first - 1]
+            _draw_over(pdf, onto, shared, f"/BriefgenRunOn{number}")
+            pages[source.pages[lead].obj.objgen] = onto.obj
+            del pdf.pages[first]
         for name, dest in _dests(source).items():  # every anchor, linked from its own chunk or not
             on = dest[0].objgen if isinstance(dest, pikepdf.Array) and len(dest) else None
             if name not in drop and on in pages:
                 dests[name] = pikepdf.Array([pages[on], *list(dest)[1:]])
+    if extra is not None:
+        if len(extra.pages) != len(pdf.pages):
+            raise PdfError(f"the page numbers are for {len(extra.pages)} pages, the brief has {len(pdf.pages)}")
+        before = {obj.objgen for obj in pdf.objects}
+        for index, (page, numbers) in enumerate(zip(pdf.pages, extra.pages, strict=True)):
+            _overlay(page, numbers, f"/BriefgenPageNumbers{index + 1}")
+        _retag(pdf, before, len(sources))
     for anchor, target in xrefs.items():
         if anchor not in dests or target not in dests:
             raise PdfError(f"the merged PDF lacks the destination {target if anchor in dests else anchor!r}")
@@ -70,6 +93,56 @@ def merge(
     pdf.docinfo = pdf.make_indirect(pikepdf.Dictionary(_info(metadata, creator)))
     pdf.Root.Lang = pikepdf.String(metadata.lang)
     return save_anew(pdf)
+
+
+def _overlay(page: Any, other: Any, name: str) -> None:
+    """Draw page `other` over `page`, as pikepdf's Page.add_overlay does, but under a resource name
+    given here: add_overlay picks a random one (Name.random), and equal inputs must give equal bytes.
+    WeasyPrint's pages share one /Resources, so the name is unique in the document."""
+    import pikepdf
+
+    form = other.as_form_xobject()
+    placed = page.add_resource(form, pikepdf.Name.XObject, pikepdf.Name(name), replace_existing=False)
+    placement = page.calc_form_xobject_placement(form, placed, pikepdf.Rectangle(page.trimbox))
+    page.contents_add(b"q\n", prepend=True)
+    page.contents_add(b"Q\n", prepend=False)
+    page.contents_add(placement, prepend=False)
+    page.contents_coalesce()
+
+
+def _draw_over(pdf: Any, onto: Any, shared: Any, name: str) -> None:
+    """Draw page `shared` over page `onto` (both in `pdf`), move its links there, and make every link
+    and bookmark that leads to `shared` lead to `onto` (the caller then removes `shared`)."""
+    import pikepdf
+
+    _overlay(onto, shared, name)
+    links = list(shared.obj.get("/Annots", pikepdf.Array()))
+    if links:
+        for link in links:
+            if "/P" in link:
+                link.P = onto.obj
+        onto.obj.Annots = pdf.make_indirect(pikepdf.Array([*onto.obj.get("/Annots", pikepdf.Array()), *links]))
+        del shared.obj["/Annots"]
+    target = shared.obj.objgen
+
+    def repoint(holder: Any, key: str) -> None:
+        dest = holder.get(key)
+        if isinstance(dest, pikepdf.Array) and len(dest) and dest[0].objgen == target:
+            holder[key] = pikepdf.Array([onto.obj, *list(dest)[1:]])
+
+    for page in pdf.pages:
+        for link in page.obj.get("/Annots", pikepdf.Array()):
+            repoint(link, "/Dest")
+            if isinstance(link.get("/A"), pikepdf.Dictionary):
+                repoint(link.A, "/D")
+    outlines = pdf.Root.get("/Outlines")
+    stack = [outlines.First] if outlines is not None and "/First" in outlines else []
+    while stack:
+        item = stack.pop()
+        repoint(item, "/Dest")
+        if isinstance(item.get("/A"), pikepdf.Dictionary):
+            repoint(item.A, "/D")
+        stack += [item[key] for key in ("/First", "/Next") if key in item]
 
 
 def save_anew(pdf: Any) -> bytes:

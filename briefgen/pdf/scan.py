@@ -16,8 +16,10 @@ from html.parser import HTMLParser
 
 from briefgen.errors import PdfError
 
-MARKER = re.compile(r'\s*briefgen:chunk\s+([A-Za-z][\w-]*)(?:\s+counters="([A-Za-z\s_-]*)")?\s*')
-REPEAT_OPEN, REPEAT_CLOSE = "briefgen:repeat", "/briefgen:repeat"
+MARKER = re.compile(r'\s*briefgen:chunk\s+([A-Za-z][\w-]*)(\s+flow)?(?:\s+counters="([A-Za-z\s_-]*)")?\s*')
+REPEAT_OPEN = re.compile(r'\s*briefgen:repeat(?:\s+pages="([a-z\s-]*)")?\s*')
+REPEAT_CLOSE = "/briefgen:repeat"
+HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 _OPTIONAL_END = {
     "p",
@@ -56,6 +58,7 @@ class Marker:
     name: str
     counters: tuple[str, ...]
     open: tuple[Tag, ...]  # the elements inside <body> open at the marker, outermost first
+    flow: bool = False  # the chunk runs on from the previous one's last page (see chunks.py)
 
 
 class Scanner(HTMLParser):
@@ -73,6 +76,10 @@ class Scanner(HTMLParser):
         self.links: list[tuple[Tag, str]] = []
         self.markers: list[Marker] = []
         self.repeat: list[tuple[int, int, int]] = []  # (start, end, open elements below body)
+        self.numbered: tuple[str, ...] = ()  # the margin boxes the repeat marker says print page numbers
+        # Every heading: its start tag, where its end tag ends, and the elements open around it.
+        self.headings: list[tuple[Tag, int, tuple[Tag, ...]]] = []
+        self._open_headings: list[tuple[Tag, tuple[Tag, ...]]] = []
         self.feed(html)
         self.close()
 
@@ -90,6 +97,8 @@ class Scanner(HTMLParser):
         self._record(node)
         if tag == "body" and self.body is None:
             self.body = node
+        if tag in HEADINGS:
+            self._open_headings.append((node, self._below_body() or ()))
         if tag not in _VOID:
             self.stack.append(node)
 
@@ -111,6 +120,9 @@ class Scanner(HTMLParser):
             self.head_close = offset
         if tag == "body":
             self.body_close = offset
+        if tag in HEADINGS and self._open_headings and self._open_headings[-1][0].name == tag:
+            node, around = self._open_headings.pop()
+            self.headings.append((node, offset + len(f"</{tag}>"), around))
         for depth in range(len(self.stack) - 1, -1, -1):
             if self.stack[depth].name == tag:
                 del self.stack[depth:]
@@ -126,8 +138,11 @@ class Scanner(HTMLParser):
         start = self._offset()
         end = start + len(data) + 7  # <!-- and -->
         below = self._below_body()
-        if data.strip() in (REPEAT_OPEN, REPEAT_CLOSE):
+        opening = REPEAT_OPEN.fullmatch(data)
+        if opening is not None or data.strip() == REPEAT_CLOSE:
             self.repeat.append((start, end, -1 if below is None else len(below)))
+            if opening is not None:
+                self.numbered = tuple((opening.group(1) or "").split())
             return
         match = MARKER.fullmatch(data)
         if match is None:
@@ -136,7 +151,8 @@ class Scanner(HTMLParser):
             raise PdfError(f"templates: <!--{data}--> must be inside <body>")
         if inside := [node.name for node in below if node.name in _OPTIONAL_END]:
             raise PdfError(f"templates: <!--{data}--> sits inside <{inside[-1]}>; put it between sections")
-        self.markers.append(Marker(start, end, match.group(1), tuple((match.group(2) or "").split()), below))
+        name, flow, counters = match.group(1), bool(match.group(2)), tuple((match.group(3) or "").split())
+        self.markers.append(Marker(start, end, name, counters, below, flow))
 
 
 def attributes(attrs: Sequence[tuple[str, str | None]]) -> str:

@@ -28,7 +28,7 @@ import functools
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,8 +44,9 @@ if TYPE_CHECKING:
     from briefgen.store.cache import Cache
 
 LOG = logging.getLogger("briefgen.pdf")
-FORMAT = "briefgen.pdf chunks 1"  # change when a change here would make cached chunks wrong
+FORMAT = "briefgen.pdf chunks 2"  # change when a change here would make cached chunks wrong
 MAX_ROUNDS = 3
+FURNITURE = "page numbers"  # the page numbers' document, as `laid_out` names it
 
 
 @functools.cache
@@ -168,6 +169,8 @@ def settle(
             if cached is not None:
                 meta, warnings, data = cached
                 return Done(fill, meta, data, warnings)
+            if parallel:  # the next chunk to render, whose numbers are known already, beside this one
+                start_next(i, fill, None)
         started = time.perf_counter()
         if early is not None:
             result = early[1].result()
@@ -176,7 +179,7 @@ def settle(
                 html,
                 chart_dir=chart_dir,
                 template_dirs=template_dirs,
-                laid_out=functools.partial(start_next, i, fill) if parallel else None,
+                laid_out=functools.partial(laid, i, fill) if parallel else None,
             )
         layouts.append((plan.chunks[i].name, result.pages - plan.lead_pages(i)))
         LOG.debug(
@@ -188,18 +191,23 @@ def settle(
         )
         if result.errors:
             raise problem_error(result.errors + (result.warnings if strict else []))
-        meta = plan.meta(i, fill, result.pages, result.anchors, result.probe)
+        meta = plan.meta(i, fill, result.pages, result.anchors, result.probe, result.points)
         assert result.data is not None
         store.put(html, meta, result.warnings, result.loaded, result.data)
         return Done(fill, meta, result.data, tuple(result.warnings))
 
-    def start_next(i: int, fill: Fill, pages: int, anchors: dict[str, int], probe: tuple[int, ...] | None) -> None:
-        """Chunk i is laid out: render, in a child, the next chunk whose numbers that settles."""
+    def laid(i: int, fill: Fill, pages: int, anchors: dict[str, int], probe, points) -> None:
+        start_next(i, fill, plan.meta(i, fill, pages, anchors, probe, points))
+
+    def start_next(i: int, fill: Fill, meta: Meta | None) -> None:
+        """Render, in a child, the next chunk (after i, then before it) whose numbers are known, with
+        chunk i's measurements if it is laid out (`meta`), while chunk i renders or writes here."""
         if ahead:
             return
         known = list(metas)
-        known[i] = plan.meta(i, fill, pages, anchors, probe)
-        for j in range(i + 1, count):
+        if meta is not None:
+            known[i] = meta
+        for j in [*range(i + 1, count), *range(i)]:
             next_fill = plan.fill(j, known)
             current = done[j]
             if next_fill is None or (current is not None and current.fill == next_fill):
@@ -208,7 +216,7 @@ def settle(
             if store.get(html) is None:
                 job = functools.partial(render, html, chart_dir=chart_dir, template_dirs=template_dirs)
                 ahead[j] = (next_fill, Background.start(job))
-            return
+                return
 
     try:
         return _settle(
@@ -221,6 +229,7 @@ def settle(
             template_dirs=template_dirs,
             strict=strict,
             layouts=layouts,
+            ahead=ahead,
         )
     finally:
         for _, job in ahead.values():  # a render failed: nobody will collect these
@@ -238,12 +247,19 @@ def _settle(
     template_dirs: tuple[Path, ...],
     strict: bool,
     layouts: list[tuple[str, int]],
+    ahead: Mapping[int, object],
 ) -> list[Done]:
     """The fixed-point iteration (see the module's docstring), filling in `metas` and `done`."""
     count = len(plan.chunks)
+    # A first build measures the last chunk first, whatever else is ready: it needs no charts, so it
+    # is laid out while they are drawn, and the cover's contents then need only the chunks before it.
+    first = count > 1 and all(meta is None for meta in metas)
     while None in metas:  # nothing known about some chunks (a first build): measure them
         unknown = [i for i, meta in enumerate(metas) if meta is None]
         ready = [i for i in unknown if plan.fill(i, metas) is not None]
+        if first and unknown[-1] not in ready:
+            ready = []
+        first = False
         if ready:
             i = ready[0]
             ready_fill = plan.fill(i, metas)
@@ -265,9 +281,12 @@ def _settle(
         )
         if result.errors:
             raise problem_error(result.errors + (result.warnings if strict else []))
-        metas[i] = plan.meta(i, fill, result.pages, result.anchors, result.probe)
+        metas[i] = plan.meta(i, fill, result.pages, result.anchors, result.probe, result.points)
     for _ in range(MAX_ROUNDS):
-        for i in range(count):
+        pending = list(range(count))
+        while pending:  # a chunk rendering in a child last, so that this process renders the others meanwhile
+            i = next((k for k in pending if k not in ahead), pending[0])
+            pending.remove(i)
             settled = plan.fill(i, metas)
             assert settled is not None  # every chunk is measured by now
             current = done[i]
@@ -284,3 +303,38 @@ def _settle(
         f"the page numbers did not settle after {MAX_ROUNDS} rounds ({which} changing length);"
         " keep page numbers out of what decides where pages break"
     )
+
+
+def furnish(
+    plan: Plan,
+    store: ChunkStore,
+    pages: int,
+    *,
+    chart_dir: Path,
+    template_dirs: tuple[Path, ...],
+    strict: bool = False,
+    laid_out: list[tuple[str, int]] | None = None,
+) -> tuple[bytes | None, tuple[str, ...]]:
+    """The page numbers' document for a brief of `pages` pages (chunks.py: Plan.furniture), from the
+    cache or rendered, and its warnings; None if the templates draw the numbers in the chunks."""
+    html = plan.furniture(pages)
+    if html is None:
+        return None, ()
+    cached = store.get(html)
+    if cached is not None:
+        return cached[2], cached[1]
+    started = time.perf_counter()
+    result = render(html, chart_dir=chart_dir, template_dirs=template_dirs)
+    if laid_out is not None:
+        laid_out.append((FURNITURE, result.pages))
+    LOG.debug("rendered the page numbers: %d pages in %.2f s", result.pages, time.perf_counter() - started)
+    if result.errors:
+        raise problem_error(result.errors + (result.warnings if strict else []))
+    if result.pages != pages:
+        raise PdfError(
+            f"the page numbers came out on {result.pages} pages for a brief of {pages}: the stylesheet puts"
+            " something on the pages of the furniture (repeated in every chunk) that takes room"
+        )
+    assert result.data is not None
+    store.put(html, Meta(result.pages, {}, {}, {}, {}), result.warnings, result.loaded, result.data)
+    return result.data, tuple(result.warnings)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from briefgen.pdf import PdfMetadata
 
 PROBE_LABEL = "briefgen-probe"
+PROBE_PREFIX = "briefgen-"  # the chunks' probe anchors, whose positions a render reports
 _FONT_SUFFIXES = (".otf", ".ttf", ".woff", ".woff2")
 
 
@@ -132,6 +133,7 @@ class Rendered:
     warnings: list[str]
     loaded: dict[str, str] = field(default_factory=dict)  # url -> state, for the cache
     data: bytes | None = None
+    points: dict[str, tuple[int, float]] = field(default_factory=dict)  # the probes' page index and y (chunks.py)
 
 
 def render(
@@ -142,11 +144,11 @@ def render(
     write: bool = True,
     options: dict[str, Any] | None = None,
     metadata: PdfMetadata | None = None,
-    laid_out: Callable[[int, dict[str, int], tuple[int, ...] | None], None] | None = None,
+    laid_out: Callable[[int, dict[str, int], tuple[int, ...] | None, dict[str, tuple[int, float]]], None] | None = None,
 ) -> Rendered:
     """Lay out `html` (and write it unless `write` is false); never raises on WeasyPrint's problems.
 
-    `laid_out(pages, anchors, probe)`, if given, is called between layout and writing, outside the
+    `laid_out(pages, anchors, probe, points)`, if given, is called between layout and writing, outside the
     lock: what the layout measured, while the bytes are still to come (settle.py starts the next
     chunk then).
     """
@@ -165,20 +167,23 @@ def render(
         fonts.update({url: state for url, state in fetcher.served.items() if url.lower().endswith(_FONT_SUFFIXES)})
         loaded = {**fonts, **fetcher.served}
     anchors: dict[str, int] = {}
+    points: dict[str, tuple[int, float]] = {}
     for index, page in enumerate(document.pages):
-        for anchor in page.anchors:
+        for anchor, position in page.anchors.items():
             anchors.setdefault(anchor, index)
+            if anchor.startswith(PROBE_PREFIX):
+                points.setdefault(anchor, (index, float(position[1])))
     data = None
     if write:
         if laid_out is not None:
-            laid_out(len(document.pages), anchors, probe)
+            laid_out(len(document.pages), anchors, probe, points)
         if metadata is not None:
             set_metadata(document.metadata, metadata)
         with LOCK, _captured() as writing:
             data = document.write_pdf(**options)
         capture.records += writing.records
     errors, warnings = _problems(capture, fetcher)
-    return Rendered(len(document.pages), anchors, probe, errors, warnings, loaded, data)
+    return Rendered(len(document.pages), anchors, probe, errors, warnings, loaded, data, points)
 
 
 def _take_probe(document: Any) -> tuple[int, ...] | None:
