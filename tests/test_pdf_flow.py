@@ -200,3 +200,29 @@ def test_an_unknown_margin_box_is_refused(tmp_path, build):
     html = brief().replace('pages="bottom-right"', 'pages="bottom-middle"')
     with pytest.raises(PdfError, match="bottom-middle, not a page margin box"):
         write_pdf(html, build, tmp_path / "x.pdf", metadata=META)
+
+
+def test_a_piece_after_main_flows_too_and_its_heading_is_copied_without_anchors(tmp_path, build, weasyprint_log):
+    # The appendix (after </main>) flows on from section three; its heading holds an anchor and a link,
+    # which the earlier piece's hidden copy of it must not repeat.
+    notes = '<section class="section appendix" id="notes"><h2 class="section-title">Appendix A: Notes</h2>'
+    heading = (
+        '<!-- briefgen:chunk notes flow counters="section figure" -->\n<section class="section appendix" id="notes">'
+        '<h2 class="section-title" id="notes-title">Appendix A: <a href="#one">Notes</a></h2>'
+    )
+    html = brief().replace(notes, heading)
+    out = tmp_path / "brief.pdf"
+    write_pdf(html, build, out, metadata=META)
+    plain = re.sub(r"<!-- briefgen:chunk[^>]*-->", "", html)
+    assert page_texts(out) == single(plain, build, tmp_path / "single.pdf")
+    assert outline(out) == outline(tmp_path / "single.pdf")
+    pages = destination_pages(out)
+    assert pages["notes"] == pages["notes-title"] == pages["three"] == 3
+
+
+def test_a_flowing_piece_without_a_heading(tmp_path, build, weasyprint_log):
+    html = brief().replace('<h2 class="section-title">Two</h2>', "<p>Two, untitled.</p>")
+    out = tmp_path / "brief.pdf"
+    write_pdf(html, build, out, metadata=META)
+    plain = re.sub(r"<!-- briefgen:chunk[^>]*-->", "", html)
+    assert page_texts(out) == single(plain, build, tmp_path / "single.pdf")

@@ -187,19 +187,32 @@ def _chunked(
     started = time.perf_counter()
     plan = Plan(html)
     store = ChunkStore(cache, chart_dir, template_dirs, drawing)
-    done = settle(
-        plan,
-        store,
-        chart_dir=chart_dir,
-        template_dirs=template_dirs,
-        strict=strict,
-        parallel=parallel,
-        laid_out=laid_out,
-    )
-    pages = sum(chunk.meta.pages for chunk in done)
-    furniture, furniture_warnings = furnish(
-        plan, store, pages, chart_dir=chart_dir, template_dirs=template_dirs, strict=strict, laid_out=laid_out
-    )
+    numbers: dict = {}  # the page numbers' document, rendered in a child while the last chunk writes
+    try:
+        done = settle(
+            plan,
+            store,
+            chart_dir=chart_dir,
+            template_dirs=template_dirs,
+            strict=strict,
+            parallel=parallel,
+            laid_out=laid_out,
+            numbers=numbers,
+        )
+        pages = sum(chunk.meta.pages for chunk in done)
+        furniture, furniture_warnings = furnish(
+            plan,
+            store,
+            pages,
+            chart_dir=chart_dir,
+            template_dirs=template_dirs,
+            strict=strict,
+            laid_out=laid_out,
+            early=numbers,
+        )
+    finally:
+        for job in numbers.values():  # a render failed: nobody will collect these (cancel is idempotent)
+            job.cancel()
     settled = time.perf_counter()
     data = merge(
         [chunk.data for chunk in done],

@@ -146,11 +146,14 @@ def settle(
     strict: bool = False,
     parallel: bool = False,
     laid_out: list[tuple[str, int]] | None = None,
+    numbers: dict[int, Background[Rendered]] | None = None,
 ) -> list[Done]:
     """Every chunk rendered with numbers that agree with the others' measurements.
 
     `laid_out`, if given, receives (chunk name, pages) for every layout WeasyPrint did (a render,
     or a layout to measure a chunk), in order: what the call cost, for tests and the debug log.
+    `numbers`, if given with `parallel`, receives the page numbers' document (Plan.furniture) being
+    rendered in a child, by page count, once the last chunk to render is laid out (see furnish()).
     """
     count = len(plan.chunks)
     layouts: list[tuple[str, int]] = [] if laid_out is None else laid_out
@@ -197,7 +200,17 @@ def settle(
         return Done(fill, meta, result.data, tuple(result.warnings))
 
     def laid(i: int, fill: Fill, pages: int, anchors: dict[str, int], probe, points) -> None:
-        start_next(i, fill, plan.meta(i, fill, pages, anchors, probe, points))
+        meta = plan.meta(i, fill, pages, anchors, probe, points)
+        start_next(i, fill, meta)
+        known = [meta if j == i else m for j, m in enumerate(metas)]
+        last = all(done[j] is not None or j == i or j in ahead for j in range(count))
+        if numbers is not None and last and all(m is not None for m in known):  # the page numbers, beside its writing
+            total = sum(m.pages for m in known if m is not None)
+            html = plan.furniture(total)
+            if html is not None and total not in numbers and store.get(html) is None:
+                numbers[total] = Background.start(
+                    functools.partial(render, html, chart_dir=chart_dir, template_dirs=template_dirs)
+                )
 
     def start_next(i: int, fill: Fill, meta: Meta | None) -> None:
         """Render, in a child, the next chunk (after i, then before it) whose numbers are known, with
@@ -314,17 +327,25 @@ def furnish(
     template_dirs: tuple[Path, ...],
     strict: bool = False,
     laid_out: list[tuple[str, int]] | None = None,
+    early: dict[int, Background[Rendered]] | None = None,
 ) -> tuple[bytes | None, tuple[str, ...]]:
     """The page numbers' document for a brief of `pages` pages (chunks.py: Plan.furniture), from the
-    cache or rendered, and its warnings; None if the templates draw the numbers in the chunks."""
+    cache or rendered (or from `early`, settle()'s render of it in a child), and its warnings; None
+    if the templates draw the numbers in the chunks. The early renders not used are cancelled."""
+    jobs = dict(early or {})
+    job = jobs.pop(pages, None)
+    for other in jobs.values():
+        other.cancel()
     html = plan.furniture(pages)
     if html is None:
         return None, ()
     cached = store.get(html)
     if cached is not None:
+        if job is not None:
+            job.cancel()
         return cached[2], cached[1]
     started = time.perf_counter()
-    result = render(html, chart_dir=chart_dir, template_dirs=template_dirs)
+    result = job.result() if job is not None else render(html, chart_dir=chart_dir, template_dirs=template_dirs)
     if laid_out is not None:
         laid_out.append((FURNITURE, result.pages))
     LOG.debug("rendered the page numbers: %d pages in %.2f s", result.pages, time.perf_counter() - started)
