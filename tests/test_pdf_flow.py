@@ -226,3 +226,17 @@ def test_a_flowing_piece_without_a_heading(tmp_path, build, weasyprint_log):
     write_pdf(html, build, out, metadata=META)
     plain = re.sub(r"<!-- briefgen:chunk[^>]*-->", "", html)
     assert page_texts(out) == single(plain, build, tmp_path / "single.pdf")
+
+
+def test_pieces_that_flow_with_the_page_numbers_in_every_piece(tmp_path, build, weasyprint_log):
+    # A desk's base.html from before pages= (its repeat marker names no margin box): each piece prints
+    # page X of Y itself, so every piece depends on every other's length, and the brief still reads right.
+    html = brief(one=NEXT_PAGE).replace(' pages="bottom-right"', "")
+    cache = Cache(tmp_path / "cache")
+    out = tmp_path / "brief.pdf"
+    info = write_pdf(html, build, out, metadata=META, cache=cache)
+    assert "page numbers" not in dict(info.laid_out)
+    plain = re.sub(r"<!-- briefgen:chunk[^>]*-->", "", html)
+    assert page_texts(out) == single(plain, build, tmp_path / "single.pdf")
+    again = write_pdf(html, build, tmp_path / "again.pdf", metadata=META, cache=cache)
+    assert again.laid_out == () and (tmp_path / "again.pdf").read_bytes() == out.read_bytes()

@@ -1,13 +1,14 @@
 """Turn the brief's HTML into a PDF file: WeasyPrint, a locked-down URL fetcher, deterministic bytes.
 
-The brief is rendered in chunks (chunks.py): the templates mark where the Outlook begins, so an
-edit to the analysts' commentary re-lays out only the Outlook and the appendices while the cover
-and sections 1-6 come from the cache, by content hash (settle.py). Each chunk prints the numbers of
-the whole document (page X of Y, figure and section numbers, the contents' page numbers), settled
-across chunks, and the chunks' PDFs are merged into one with the outline and links in order
-(merge.py). With `parallel`, a chunk renders in a forked process while the one before it writes.
-PDF/A-3u and PDF/UA-1, whose XMP and structure tree a merge would break, are rendered as one
-document, as is HTML without chunk markers.
+The brief is rendered in pieces, "chunks" (chunks.py), which the templates mark: the cover; sections
+1-3; sections 4-5, which run on from section 3's last page; and section 6 to the end. Each is laid
+out and cached apart, by content hash (settle.py), so an edit lays out the pieces it touches: a
+commentary edit the last, a market-cap cell sections 4-5 and the last. Each piece prints the
+numbers of the whole document (figure and section numbers, the contents' page numbers), settled
+across pieces; the page numbers are drawn once the pieces are merged into one PDF with the outline
+and links in order (merge.py). With `parallel`, a piece renders in a forked process while another
+renders or writes. PDF/A-3u and PDF/UA-1, whose XMP and structure tree a merge would break, are
+rendered as one document, as is HTML without chunk markers.
 
 Resources come only through the fetcher (fetcher.py): the template folders, the bundled fonts and
 the chart folder, by virtual URL. Anything else is refused and reported as a warning; under `strict`

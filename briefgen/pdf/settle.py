@@ -1,25 +1,29 @@
 """Turn a chunk plan into each chunk's PDF bytes, its numbers settled, renders taken from the cache.
 
-Each chunk prints numbers measured on the others (page offset, total, counters, the pages of the
-anchors it links to), never on itself (see chunks.py). They are settled by fixed-point iteration:
-start from the measurements of the previous build (kept in the cache), render each chunk whose
-numbers changed, re-measure, and stop when no chunk's numbers change; after MAX_ROUNDS rounds it
-fails. With nothing to start from, the last chunk (a short one) is first laid out unwritten, with
-provisional numbers, to measure it; the first chunk's numbers then need nothing else.
+Each chunk prints numbers measured on the others (the pages and counters of the anchors it links
+to, the counters it carries, where the chunk it flows on from ends; and, when the templates leave
+the page numbers to the pieces, its page offset and the total), never on itself (see chunks.py).
+Plan.needs(i) says which. They are settled by fixed-point iteration: start from the measurements of
+the previous build (kept in the cache), render each chunk whose numbers changed, re-measure, and
+stop when no chunk's numbers change; after MAX_ROUNDS rounds it fails. With nothing to start from,
+the last chunk is first laid out unwritten, with provisional numbers, to measure it (it needs no
+charts, so it is laid out while they are drawn); then each chunk renders once its numbers are
+known, the cover (with the contents, which need every other chunk) last.
 
-A commentary edit thus renders the last chunk alone when its length and anchors' pages hold, and
-the first chunk as well when they move.
+A commentary edit thus renders the last chunk alone when its length and anchors' pages hold; a
+market-cap edit, the chunk of sections 4-5 and the last (Appendix B's digest of the file).
 
-With `parallel`, once a chunk is laid out (its numbers known, its bytes not yet written), the next
-chunk whose numbers that settles is rendered in a forked process (briefgen.background) while this
-one writes: a cold build's Outlook and appendices render beside the writing of the cover and
-sections. Renders are pure functions of their HTML, so the bytes are the same either way.
+With `parallel`, the next chunk whose numbers are known is rendered in a forked process
+(briefgen.background) while this one renders or writes, and the page numbers' document (furnish())
+once the last chunk is laid out. Renders are pure functions of their HTML, so the bytes are the
+same either way.
 
 Cache entries (briefgen.store.cache.Cache):
     pdfmeta/<k1>   what the render of a chunk's final HTML measured and loaded, and its warnings;
                    k1 = digest(format, briefgen/WeasyPrint/pydyf versions, chunk HTML)
     pdfchunk/<k2>  that render's PDF bytes; k2 = digest(k1, the state (SHA-256) of every file it loaded)
     pdfmeta/<k0>   the last build's measurements, per chunk; k0 = digest(format, chunk names)
+The page numbers' document is cached as a chunk is, by its HTML.
 """
 
 from __future__ import annotations
