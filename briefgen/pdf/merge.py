@@ -5,7 +5,10 @@ pages (less their lead page) to the first chunk's document with their outline en
 destination of a copied page follows it (pikepdf carries only those the pages link to), and the
 whole file is written anew with a trailer /ID computed from its content, so equal inputs give equal
 bytes. The merged file also carries the document information, /Lang, and the cross-chunk links'
-destinations: a self-link `xref-x` is pointed where `x` is (see chunks.py).
+destinations: a self-link `xref-x` is pointed where `x` is (see chunks.py). A chunk that flows on
+from the previous one has its first page drawn over that chunk's last page; the page numbers'
+document is drawn over every page; and the chunks' subsets of each face are folded into one
+(fonts.py), so the file embeds a face once, not once per chunk.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from briefgen.errors import PdfError
+from briefgen.pdf.fonts import share_fonts
 
 if TYPE_CHECKING:
     from briefgen.pdf import PdfMetadata
@@ -78,6 +82,7 @@ def merge(
         for index, (page, numbers) in enumerate(zip(pdf.pages, extra.pages, strict=True)):
             _overlay(page, numbers, f"/BriefgenPageNumbers{index + 1}")
         _retag(pdf, before, len(sources))
+    share_fonts(pdf)
     for anchor, target in xrefs.items():
         if anchor not in dests or target not in dests:
             raise PdfError(f"the merged PDF lacks the destination {target if anchor in dests else anchor!r}")
