@@ -202,7 +202,7 @@ def _write_brief(
     archive = options.pdf_variant == "pdf/a-3u"
     attachments = [(options.inputs_dir / s.name.split("[")[0], s.name) for s in sources] if archive else []
     try:
-        with charts_pending(chart_dir, place_charts):
+        with charts_pending(chart_dir, place_charts, lambda: svgs.pending - placed):
             pdf = write_pdf(
                 html,
                 stage,

@@ -240,3 +240,33 @@ def test_pieces_that_flow_with_the_page_numbers_in_every_piece(tmp_path, build, 
     assert page_texts(out) == single(plain, build, tmp_path / "single.pdf")
     again = write_pdf(html, build, tmp_path / "again.pdf", metadata=META, cache=cache)
     assert again.laid_out == () and (tmp_path / "again.pdf").read_bytes() == out.read_bytes()
+
+
+def test_a_piece_that_shows_a_chart_still_being_drawn_is_not_forked(tmp_path, build, weasyprint_log):
+    # Only this process can wait for the drawing (it holds the drawing child's pipe): a piece showing a
+    # chart still being drawn is laid out here, and the others beside it, in forked children.
+    import os
+
+    from briefgen.pdf import charts_pending
+
+    chart = '<figure class="chart chart-half"><img src="charts/later.svg" alt="Drawn later"></figure>'
+    html = brief(two=chart)
+    here = os.getpid()
+    drawing = {"later"}
+    looked_up: list[int] = []
+
+    def ready(name: str) -> None:
+        looked_up.append(os.getpid())
+        if name == "later.svg" and "later" in drawing:
+            if os.getpid() != here:
+                raise RuntimeError("a forked process waited for the drawing")
+            write_chart(build / "charts", "later", width="half")
+            drawing.clear()
+
+    out = tmp_path / "brief.pdf"
+    with charts_pending(build / "charts", ready, lambda: frozenset(drawing)):
+        info = write_pdf(html, build, out, metadata=META, parallel=True)
+    assert not drawing and "Drawn later" not in "".join(page_texts(out))  # drawn, and laid out
+    assert ("two", 1) in info.laid_out
+    plain = re.sub(r"<!-- briefgen:chunk[^>]*-->", "", html)
+    assert page_texts(out) == single(plain, build, tmp_path / "single.pdf")

@@ -182,6 +182,7 @@ def _chunked(
 ) -> tuple[bytes, int, list[str]]:
     """The brief rendered chunk by chunk (each cached), merged into one PDF; each layout done in `laid_out`."""
     from briefgen.pdf.chunks import PROBES, Plan
+    from briefgen.pdf.fonts import Folded
     from briefgen.pdf.merge import merge
     from briefgen.pdf.settle import ChunkStore, furnish, settle
 
@@ -222,6 +223,7 @@ def _chunked(
         drop=PROBES if len(done) > 1 else (),
         flows=plan.flows,
         furniture=furniture,
+        fonts=Folded(cache),
     )
     LOG.debug(
         "chunks %s settled in %.2f s, merged in %.2f s; laid out %s",

@@ -21,7 +21,8 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import posixpath
-from collections.abc import Callable, Iterator, Sequence
+import re
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -46,20 +47,38 @@ _CONTENT_TYPES = {
 }
 
 
-# Chart folders whose charts are still being written -> what writes them, given the chart looked up.
+# Chart folders whose charts are still being written -> what writes them, given the chart looked up,
+# and what says which are still being drawn.
 _PENDING: dict[Path, Callable[[str], None]] = {}
+_DRAWING: dict[Path, Callable[[], Collection[str]]] = {}
+_CHART_SRC = re.compile(r"""["'(]charts/([^"'()\s]+?)\.svg\b""")
 
 
 @contextmanager
-def charts_pending(folder: Path, ready: Callable[[str], None]) -> Iterator[None]:
+def charts_pending(
+    folder: Path, ready: Callable[[str], None], drawing: Callable[[], Collection[str]] | None = None
+) -> Iterator[None]:
     """While inside, looking up a chart in `folder` first calls `ready(name)` with the chart's file
-    name (it must be idempotent, and put at least that chart in the folder)."""
+    name (it must be idempotent, and put at least that chart in the folder). `drawing()` gives the
+    charts not in the folder yet because they are being drawn (see charts_drawn)."""
     key = Path(folder).resolve()
     _PENDING[key] = ready
+    if drawing is not None:
+        _DRAWING[key] = drawing
     try:
         yield
     finally:
         _PENDING.pop(key, None)
+        _DRAWING.pop(key, None)
+
+
+def charts_drawn(folder: Path, html: str) -> bool:
+    """Whether every chart `html` shows from `folder` is drawn already (or none is being drawn), so a
+    forked process can lay it out: waiting for the drawing is this process's, which holds its pipe."""
+    drawing = _DRAWING.get(Path(folder).resolve())
+    if drawing is None:
+        return Path(folder).resolve() not in _PENDING
+    return not (set(_CHART_SRC.findall(html)) & set(drawing()))
 
 
 class Refused(Exception):

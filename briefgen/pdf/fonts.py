@@ -18,26 +18,32 @@ as they are. fontTools (a WeasyPrint dependency) reads and writes the font progr
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import zlib
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from briefgen.store.cache import Cache
 
 _BFCHAR = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>")
 _HEADER_END = b"beginbfchar"
 # Pieces may round a glyph's advance one unit (1/1000 em) apart; the first piece's width is kept, so
 # a glyph of another piece moves by at most that (0.009 pt at 9 pt), which no page shows.
 WIDTH_TOLERANCE = 1.0
+FORMAT = "briefgen.pdf fonts 1"  # change when a change here would make a kept merged program wrong
+DISAGREE = b"-"  # kept for a group that cannot be folded
 
 
 class _Disagree(Exception):
     """The fonts of a group cannot share one subset."""
 
 
-def share_fonts(pdf: Any) -> int:
+def share_fonts(pdf: Any, memo: Folded | None = None) -> int:
     """Fold the per-piece subsets of each face into one (see the module's docstring); how many fonts
-    were folded away."""
+    were folded away. `memo` keeps the merged font programs for the next build."""
     import pikepdf
 
     groups: dict[tuple[str, ...], list[Any]] = {}
@@ -50,7 +56,7 @@ def share_fonts(pdf: Any) -> int:
         if len(fonts) < 2:
             continue
         try:
-            _fold(pdf, fonts, pikepdf)
+            _fold(pdf, fonts, pikepdf, memo)
         except _Disagree:
             continue
         folded.update({font.objgen: fonts[0] for font in fonts[1:]})
@@ -88,67 +94,144 @@ def _face(obj: Any, pikepdf: Any) -> tuple[str, ...] | None:
     return (name[8:], *fixed, str(cid.get("/CIDSystemInfo", "")), str(cid.get("/DW", "")))
 
 
-def _fold(pdf: Any, fonts: list[Any], pikepdf: Any) -> None:
+def _fold(pdf: Any, fonts: list[Any], pikepdf: Any, memo: Folded | None) -> None:
     """Fold the group into one of its fonts, which it moves to fonts[0] (raises _Disagree, changing nothing
-    in the PDF, if they conflict)."""
-    from fontTools.ttLib import TTFont
-
-    try:  # recalcTimestamp off: saving must not write the time into head.modified (equal bytes)
-        programs = [
-            TTFont(io.BytesIO(f.DescendantFonts[0].FontDescriptor.FontFile3.read_bytes()), recalcTimestamp=False)
-            for f in fonts
-        ]
-        if any("CFF " not in program or "hmtx" not in program for program in programs):
-            raise _Disagree
-    except (OSError, ValueError, KeyError, TypeError, AssertionError, pikepdf.PdfError) as exc:  # not a font we know
+    in the PDF, if they conflict). The merged font program comes from `memo` when it has it."""
+    try:
+        datas = [bytes(f.DescendantFonts[0].FontDescriptor.FontFile3.read_bytes()) for f in fonts]
+    except pikepdf.PdfError as exc:
         raise _Disagree from exc
-    # HarfBuzz keeps the glyph IDs up to the highest one a subset uses: the longest glyph order holds
-    # the others' as its start, so its font is the one the group folds into.
-    longest = max(range(len(fonts)), key=lambda k: (len(programs[k].getGlyphOrder()), -k))
-    fonts.insert(0, fonts.pop(longest))
-    programs.insert(0, programs.pop(longest))
-    base = programs[0]
-    order = base.getGlyphOrder()
-    top = _top(base)
-    for other in programs[1:]:
-        theirs = other.getGlyphOrder()
-        if theirs != order[: len(theirs)] or _top(other).Private.rawDict != top.Private.rawDict:
-            raise _Disagree
     widths = _widths(fonts, pikepdf)
     text = _text(fonts)
-    outlines = top.CharStrings
-    metrics = base["hmtx"].metrics
-    for other in programs[1:]:
-        theirs = _top(other).CharStrings
-        for glyph in other.getGlyphOrder():
-            if _empty(theirs[glyph]):
-                continue
-            if _empty(outlines[glyph]):
-                charstring = theirs[glyph]
-                charstring.private, charstring.globalSubrs = top.Private, top.GlobalSubrs
-                outlines[glyph] = charstring
-                metrics[glyph] = other["hmtx"].metrics[glyph]
-            elif _code(outlines[glyph]) != _code(theirs[glyph]) or metrics[glyph] != other["hmtx"].metrics[glyph]:
-                raise _Disagree
-    for table in base["cmap"].tables:  # the cmap too, so the program stays one font (PDF readers go by CID)
-        for other in programs[1:]:
-            for sub in other["cmap"].tables:
-                if (sub.platformID, sub.platEncID) == (table.platformID, table.platEncID):
-                    for code, name in sub.cmap.items():
-                        table.cmap.setdefault(code, name)
-    out = io.BytesIO()
-    base.save(out)
+    used = [sorted(_widths([font], pikepdf)) for font in fonts]
+    key = hashlib.sha256(
+        repr(
+            [FORMAT, *((hashlib.sha256(data).hexdigest(), cids) for data, cids in zip(datas, used, strict=True))]
+        ).encode()
+    ).hexdigest()
+    entry = memo.get(key) if memo is not None else None
+    if entry is None:
+        try:
+            index, program = _merged(datas, used)
+        except _Disagree:
+            entry = DISAGREE
+        else:
+            entry = b"%d\n" % index + program
+        if memo is not None:
+            memo.put(key, entry)
+    if entry == DISAGREE:
+        raise _Disagree
+    head, program = entry.split(b"\n", 1)
+    fonts.insert(0, fonts.pop(int(head)))
     first = fonts[0]
     descriptor = first.DescendantFonts[0].FontDescriptor
-    program = pikepdf.Stream(pdf, zlib.compress(out.getvalue(), 9))
-    program.Filter, program.Subtype = pikepdf.Name.FlateDecode, pikepdf.Name("/OpenType")
-    descriptor.FontFile3 = program
+    stream = pikepdf.Stream(pdf, zlib.compress(program, 9))
+    stream.Filter, stream.Subtype = pikepdf.Name.FlateDecode, pikepdf.Name("/OpenType")
+    descriptor.FontFile3 = stream
     first.DescendantFonts[0].W = pikepdf.Array(_w_array(widths))
     boxes = [[float(v) for v in f.DescendantFonts[0].FontDescriptor.FontBBox] for f in fonts]
     low = [_number(min(b[k] for b in boxes)) for k in (0, 1)]
     high = [_number(max(b[k] for b in boxes)) for k in (2, 3)]
     descriptor.FontBBox = pikepdf.Array([*low, *high])
-    first.ToUnicode = pikepdf.Stream(pdf, _cmap(fonts[0].ToUnicode.read_bytes(), text))
+    first.ToUnicode = pikepdf.Stream(pdf, _cmap(first.ToUnicode.read_bytes(), text))
+
+
+def _merged(datas: list[bytes], used: list[list[int]]) -> tuple[int, bytes]:
+    """The font programs `datas` (OpenType CFF subsets keeping glyph IDs, with outlines for the glyph IDs
+    in `used`) as one: which of them it extends, and its bytes. Raises _Disagree if they conflict."""
+    from fontTools.ttLib import TTFont
+
+    try:  # recalcTimestamp off: saving must not write the time into head.modified (equal bytes);
+        programs = [
+            TTFont(
+                io.BytesIO(data),
+                recalcTimestamp=False,
+                recalcBBoxes=False,  # set below from the members' own: recomputing runs every outline (0.6 s)
+            )
+            for data in datas
+        ]
+        if any("CFF " not in program or "hmtx" not in program for program in programs):
+            raise _Disagree
+        # HarfBuzz keeps the glyph IDs up to the highest one a subset uses: the longest glyph order holds
+        # the others' as its start, so its font is the one the group folds into.
+        longest = max(range(len(programs)), key=lambda k: (len(programs[k].getGlyphOrder()), -k))
+        base = programs[longest]
+        order = base.getGlyphOrder()
+        top = _top(base)
+        outlines = top.CharStrings
+        metrics = base["hmtx"].metrics
+        have = set(used[longest])
+        for k, other in enumerate(programs):
+            theirs = other.getGlyphOrder()
+            if theirs != order[: len(theirs)] or _top(other).Private.rawDict != top.Private.rawDict:
+                raise _Disagree
+            if k == longest:
+                continue
+            # The glyphs a subset has outlines for are the CIDs its /W lists (WeasyPrint lists every glyph
+            # it shows); its other glyph IDs are kept empty. Only those are compared or copied, unparsed.
+            strings = _top(other).CharStrings
+            for cid in used[k]:
+                if cid >= len(theirs):
+                    raise _Disagree
+                glyph = order[cid]
+                if cid in have:
+                    if (
+                        _code(outlines[glyph]) != _code(strings[glyph])
+                        or metrics[glyph] != other["hmtx"].metrics[glyph]
+                    ):
+                        raise _Disagree
+                    continue
+                charstring = strings[glyph]
+                charstring.private, charstring.globalSubrs = top.Private, top.GlobalSubrs
+                outlines[glyph] = charstring
+                metrics[glyph] = other["hmtx"].metrics[glyph]
+                have.add(cid)
+            for table in base["cmap"].tables:  # the cmap too, so the program stays one font (PDF readers go by CID)
+                for sub in other["cmap"].tables:
+                    if (sub.platformID, sub.platEncID) == (table.platformID, table.platEncID):
+                        for code, name in sub.cmap.items():
+                            table.cmap.setdefault(code, name)
+        head = base["head"]
+        head.xMin, head.yMin = min(p["head"].xMin for p in programs), min(p["head"].yMin for p in programs)
+        head.xMax, head.yMax = max(p["head"].xMax for p in programs), max(p["head"].yMax for p in programs)
+        corners = [_top(p).FontBBox for p in programs]
+        top.FontBBox = [*(min(b[k] for b in corners) for k in (0, 1)), *(max(b[k] for b in corners) for k in (2, 3))]
+        base["hhea"].advanceWidthMax = max(p["hhea"].advanceWidthMax for p in programs)
+        out = io.BytesIO()
+        base.save(out)
+    except (OSError, ValueError, KeyError, TypeError, AssertionError, IndexError) as exc:  # not a font we know
+        raise _Disagree from exc
+    return longest, out.getvalue()
+
+
+class Folded:
+    """Merged font programs by content (see _fold): this process's (watch, serve) and, given one, the
+    build cache's (kind "pdffont"), so an edit that changes no piece's glyph set folds nothing again."""
+
+    _here: dict[str, bytes] = {}  # noqa: RUF012 - one per process, on purpose
+    KEEP = 64
+
+    def __init__(self, cache: Cache | None = None):
+        self.cache = cache
+
+    def get(self, key: str) -> bytes | None:
+        entry = self._here.get(key)
+        if entry is None and self.cache is not None:
+            entry = self.cache.get("pdffont", key)
+            if entry is not None:
+                self._keep(key, entry)
+        return entry
+
+    def put(self, key: str, entry: bytes) -> None:
+        self._keep(key, entry)
+        if self.cache is not None:
+            self.cache.put("pdffont", key, entry)
+
+    def _keep(self, key: str, entry: bytes) -> None:
+        self._here.pop(key, None)
+        self._here[key] = entry
+        while len(self._here) > self.KEEP:
+            del self._here[next(iter(self._here))]
 
 
 def _top(program: Any) -> Any:
@@ -160,13 +243,6 @@ def _code(charstring: Any) -> bytes:
     if charstring.bytecode is None:
         charstring.compile()
     return bytes(charstring.bytecode)
-
-
-def _empty(charstring: Any) -> bool:
-    """A glyph the subset kept the ID of but not the outline: its program only ends (with a width, maybe)."""
-    charstring.decompile()
-    program = [op for op in charstring.program if isinstance(op, str)]
-    return program == ["endchar"]
 
 
 def _widths(fonts: Iterable[Any], pikepdf: Any) -> dict[int, float]:

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from briefgen.errors import PdfError
-from briefgen.pdf.fonts import share_fonts
+from briefgen.pdf.fonts import Folded, share_fonts
 
 if TYPE_CHECKING:
     from briefgen.pdf import PdfMetadata
@@ -38,6 +38,7 @@ def merge(
     drop: Sequence[str] = (),
     flows: Sequence[bool] = (),
     furniture: bytes | None = None,
+    fonts: Folded | None = None,
 ) -> bytes:
     """One PDF of `chunks` in order, with `metadata` and every self-link `xrefs` key pointing at its value.
 
@@ -45,7 +46,8 @@ def merge(
     named in `drop` (see chunks.py). A chunk whose `flows` entry is true runs on from the previous
     chunk's last page: its first page (after the lead) is drawn over that page, with its links, and
     its destinations and bookmarks there lead to it. `furniture`, a PDF with a page for every page
-    of the result, is drawn over the pages (the page numbers, chunks.py).
+    of the result, is drawn over the pages (the page numbers, chunks.py). `fonts` keeps the merged
+    font programs (fonts.py) between builds.
     """
     import pikepdf
 
@@ -82,7 +84,7 @@ def merge(
         for index, (page, numbers) in enumerate(zip(pdf.pages, extra.pages, strict=True)):
             _overlay(page, numbers, f"/BriefgenPageNumbers{index + 1}")
         _retag(pdf, before, len(sources))
-    share_fonts(pdf)
+    share_fonts(pdf, fonts)
     for anchor, target in xrefs.items():
         if anchor not in dests or target not in dests:
             raise PdfError(f"the merged PDF lacks the destination {target if anchor in dests else anchor!r}")

@@ -41,7 +41,7 @@ from briefgen import __version__
 from briefgen.background import Background
 from briefgen.errors import PdfError
 from briefgen.pdf.chunks import Fill, Meta, Plan
-from briefgen.pdf.fetcher import VIRTUAL_BASE, Resolver
+from briefgen.pdf.fetcher import VIRTUAL_BASE, Resolver, charts_drawn
 from briefgen.pdf.weasy import Rendered, problem_error, render
 
 if TYPE_CHECKING:
@@ -230,7 +230,7 @@ def settle(
             if next_fill is None or (current is not None and current.fill == next_fill):
                 continue
             html = plan.html(j, next_fill)
-            if store.get(html) is None:
+            if store.get(html) is None and charts_drawn(chart_dir, html):  # a child cannot wait for the drawing
                 job = functools.partial(render, html, chart_dir=chart_dir, template_dirs=template_dirs)
                 ahead[j] = (next_fill, Background.start(job))
                 return
