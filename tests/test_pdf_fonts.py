@@ -58,9 +58,9 @@ def _pieces(tmp_path: Path, build: Path) -> pikepdf.Pdf:
     captured: dict[str, pikepdf.Pdf] = {}
     real = merging.share_fonts
 
-    def keep(pdf):
+    def keep(pdf, memo=None):
         captured["pdf"] = pikepdf.open(io.BytesIO(merging.save_anew(pdf)))
-        return real(pdf)
+        return real(pdf, memo)
 
     merging.share_fonts = keep
     try:
