@@ -112,9 +112,10 @@ def write_pdf(
     for `static/brief.css` and anything else the templates link. None given: template_folders(), the
     default sector's and the house's.
     attachments are embedded as the PDF's sources (PDF/A-3 AFRelationship /Source).
-    cache keeps each chunk's PDF by content hash (kinds "pdfchunk" and "pdfmeta"); the bytes
-    written are the same with or without it. parallel renders a chunk in a forked process while
-    the one before it writes (settle.py); the bytes are the same either way. drawing names the
+    cache keeps each chunk's PDF by content hash (kinds "pdfchunk" and "pdfmeta"; "pdffont" for the
+    merged font programs); the bytes written are the same with or without it. parallel renders a
+    chunk in a forked process while another renders or writes (settle.py); the bytes are the same
+    either way. drawing names the
     charts still being drawn (redrawn because their data changed): a chunk that showed one is not
     looked up in the cache, which would wait for the drawing, but laid out at once.
     Raises PdfError on WeasyPrint errors (a missing chart, stylesheet or font) and, under strict,
