@@ -64,16 +64,15 @@ from dataclasses import dataclass
 from html import escape
 
 from briefgen.errors import PdfError
-from briefgen.pdf.scan import Scanner, Tag, attributes
+from briefgen.pdf.scan import VOID_ELEMENTS, Scanner, Tag, attributes
 from briefgen.pdf.weasy import PROBE_LABEL
 
 FIRST_CHUNK = "start"
 XREF_PREFIX = "xref-"
 END_ANCHOR = "briefgen-end"  # the probe's id: where relative numbers count from (dropped from the merged PDF)
 FLOW_END = "briefgen-flow-end"  # in-flow, at the end of a chunk a flowing one follows: how full its last page is
-TOP_ANCHOR = (
-    "briefgen-top"  # where a chunk's content starts on its first page (a flowing chunk's spacer is measured from it)
-)
+# Where a chunk's content starts on its first page (a flowing chunk's spacer is measured from it).
+TOP_ANCHOR = "briefgen-top"
 HEADING_ANCHOR = "briefgen-heading"  # inside a flowing chunk's first heading: on the shared page or not
 PROBES = (END_ANCHOR, FLOW_END, TOP_ANCHOR, HEADING_ANCHOR)  # anchors of the chunks' own, dropped when merged
 MARGIN_BOXES = tuple(
@@ -95,7 +94,6 @@ FLOW_CLASS = "briefgen-flow"
 ECHO_CLASS = "briefgen-echo"
 PAGE_CLASS = "briefgen-page"
 _FIRST_TAG = re.compile(r"\s*(?:<!--.*?-->\s*)*<([A-Za-z][\w-]*)\b[^>]*>", re.S)
-_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 _ID = re.compile(r"""\s(?:id|name|href)=("[^"]*"|'[^']*'|[^\s>]*)""")
 
 
@@ -430,7 +428,8 @@ class Plan:
         if i and self._followed(i):  # where its content starts: past the lead page's break, inside what it opens
             top = f'<div class="{POINT_CLASS}" id="{TOP_ANCHOR}" aria-hidden="true"></div>'
             first = _FIRST_TAG.match(source, chunk.start)
-            at = chunk.start if chunk.reopen or first is None or first.group(1).lower() in _VOID else first.end()
+            inside = not chunk.reopen and first is not None and first.group(1).lower() not in VOID_ELEMENTS
+            at = first.end() if inside and first is not None else chunk.start
             edits.append((at, at, top))
         for node, target in chunk.links:
             attrs = dict(node.attrs)
@@ -502,7 +501,7 @@ class Plan:
                 f".{LEAD_CLASS} {{ break-after: page; }}",
             ]
         if self.numbered:
-            boxes = " ".join(f"@{box} {{ content: none !important; }}" for box in self.numbered)
+            boxes = _empty_boxes(self.numbered)
             rules += [f"@page {{ {boxes} }}", f"@page :first {{ {boxes} }}"]
         if chunk.flow:  # the shared page's furniture is the previous chunk's
             rules += [
@@ -558,10 +557,14 @@ class Plan:
         return out
 
 
+def _empty_boxes(boxes: Iterable[str]) -> str:
+    """Margin-box rules for an @page rule: these boxes draw nothing."""
+    return " ".join(f"@{box} {{ content: none !important; }}" for box in boxes)
+
+
 def _bare_page(boxes: Iterable[str]) -> str:
     """Declarations for an @page rule: no border or background drawn, and these margin boxes empty."""
-    empty = " ".join(f"@{box} {{ content: none !important; }}" for box in boxes)
-    return f"border-color: transparent !important; background: none !important; {empty}"
+    return f"border-color: transparent !important; background: none !important; {_empty_boxes(boxes)}"
 
 
 def _plus(distance: int) -> str:

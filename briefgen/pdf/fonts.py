@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from briefgen.store.cache import Cache
 
+SUBSET_TAG = re.compile(r"/[A-Z]{6}\+")  # a subset font's name: six capitals and a plus, then the font's
 _BFCHAR = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>")
 _HEADER_END = b"beginbfchar"
 # Pieces may round a glyph's advance one unit (1/1000 em) apart; the first piece's width is kept, so
@@ -88,7 +89,7 @@ def _face(obj: Any, pikepdf: Any) -> tuple[str, ...] | None:
     if descriptor is None or "/FontFile3" not in descriptor or descriptor.FontFile3.get("/Subtype") != "/OpenType":
         return None
     name = str(obj.BaseFont)
-    if not re.match(r"/[A-Z]{6}\+", name):
+    if not SUBSET_TAG.match(name):
         return None
     fixed = [str(descriptor.get(key, "")) for key in ("/FontFamily", "/Flags", "/ItalicAngle")]
     return (name[8:], *fixed, str(cid.get("/CIDSystemInfo", "")), str(cid.get("/DW", "")))

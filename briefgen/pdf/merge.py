@@ -15,18 +15,16 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from briefgen.errors import PdfError
-from briefgen.pdf.fonts import Folded, share_fonts
+from briefgen.pdf.fonts import SUBSET_TAG, Folded, share_fonts
 
 if TYPE_CHECKING:
     from briefgen.pdf import PdfMetadata
 
 PRODUCER = "briefgen (WeasyPrint, pikepdf)"
-_SUBSET = re.compile(r"/[A-Z]{6}\+")
 
 
 def merge(
@@ -190,7 +188,7 @@ def _retag(pdf: Any, before: set[tuple[int, int]], chunk: int) -> None:
             continue
         for key in ("/BaseFont", "/FontName"):
             name = str(obj.get(key, ""))
-            if _SUBSET.match(name):
+            if SUBSET_TAG.match(name):
                 seed = hashlib.sha256(f"{chunk} {name[1:7]}".encode()).digest()
                 tag = "".join(chr(ord("A") + byte % 26) for byte in seed[:6])
                 obj[key] = pikepdf.Name(f"/{tag}{name[7:]}")

@@ -20,7 +20,7 @@ MARKER = re.compile(r'\s*briefgen:chunk\s+([A-Za-z][\w-]*)(\s+flow)?(?:\s+counte
 REPEAT_OPEN = re.compile(r'\s*briefgen:repeat(?:\s+pages="([a-z\s-]*)")?\s*')
 REPEAT_CLOSE = "/briefgen:repeat"
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
-_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+VOID_ELEMENTS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 _OPTIONAL_END = {
     "p",
     "li",
@@ -99,7 +99,7 @@ class Scanner(HTMLParser):
             self.body = node
         if tag in HEADINGS:
             self._open_headings.append((node, self._below_body() or ()))
-        if tag not in _VOID:
+        if tag not in VOID_ELEMENTS:
             self.stack.append(node)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
