@@ -102,9 +102,10 @@ def _fold(pdf: Any, fonts: list[Any], pikepdf: Any, memo: Folded | None) -> None
         datas = [bytes(f.DescendantFonts[0].FontDescriptor.FontFile3.read_bytes()) for f in fonts]
     except pikepdf.PdfError as exc:
         raise _Disagree from exc
-    widths = _widths(fonts, pikepdf)
+    each = [_widths(font, pikepdf) for font in fonts]
+    widths = _union(each)
     text = _text(fonts)
-    used = [sorted(_widths([font], pikepdf)) for font in fonts]
+    used = [sorted(cids) for cids in each]
     key = hashlib.sha256(
         repr(
             [FORMAT, *((hashlib.sha256(data).hexdigest(), cids) for data, cids in zip(datas, used, strict=True))]
@@ -246,25 +247,37 @@ def _code(charstring: Any) -> bytes:
     return bytes(charstring.bytecode)
 
 
-def _widths(fonts: Iterable[Any], pikepdf: Any) -> dict[int, float]:
-    """CID -> width of every font's /W (both forms: c [w ...] and c_first c_last w)."""
+def _widths(font: Any, pikepdf: Any) -> dict[int, float]:
+    """CID -> width of a font's /W (both forms: c [w ...] and c_first c_last w)."""
+    widths: dict[int, float] = {}
+    items = list(font.DescendantFonts[0].get("/W", []))
+    k = 0
+    while k < len(items):
+        first = int(items[k])
+        if k + 1 < len(items) and isinstance(items[k + 1], pikepdf.Array):
+            entries = {first + n: float(w) for n, w in enumerate(items[k + 1])}
+            k += 2
+        else:
+            last, width = int(items[k + 1]), float(items[k + 2])
+            entries = dict.fromkeys(range(first, last + 1), width)
+            k += 3
+        _add(widths, entries)
+    return widths
+
+
+def _union(each: Iterable[dict[int, float]]) -> dict[int, float]:
+    """The fonts' widths together, the first font's where two round a glyph's advance apart."""
     merged: dict[int, float] = {}
-    for font in fonts:
-        items = list(font.DescendantFonts[0].get("/W", []))
-        k = 0
-        while k < len(items):
-            first = int(items[k])
-            if k + 1 < len(items) and isinstance(items[k + 1], pikepdf.Array):
-                entries = {first + n: float(w) for n, w in enumerate(items[k + 1])}
-                k += 2
-            else:
-                last, width = int(items[k + 1]), float(items[k + 2])
-                entries = dict.fromkeys(range(first, last + 1), width)
-                k += 3
-            for cid, width in entries.items():  # a glyph's advance as each piece rounded it: to 1/1000 em
-                if abs(merged.setdefault(cid, width) - width) > WIDTH_TOLERANCE:
-                    raise _Disagree
+    for widths in each:
+        _add(merged, widths)
     return merged
+
+
+def _add(widths: dict[int, float], entries: dict[int, float]) -> None:
+    """Add `entries` to `widths`; a CID already there may differ by 1/1000 em at most (as pieces round it)."""
+    for cid, width in entries.items():
+        if abs(widths.setdefault(cid, width) - width) > WIDTH_TOLERANCE:
+            raise _Disagree
 
 
 def _w_array(widths: dict[int, float]) -> list[Any]:
