@@ -95,3 +95,26 @@ def test_fonts_that_disagree_are_not_folded(tmp_path, build, weasyprint_log):
     after = faces(pikepdf.open(io.BytesIO(save_anew(pdf))))  # the fonts still used
     assert folded > 0 and len(after) < len(before)  # the faces that agree are folded
     assert len([n for n in after if n.endswith("+Inter")]) == len([n for n in before if n.endswith("+Inter")])
+
+
+def test_a_folded_cmap_keeps_each_entry_once_whatever_the_blocks():
+    # WeasyPrint writes a ToUnicode CMap's entries in blocks of 100: the folded CMap is built from one
+    # such template, and must carry no block of it over beside its own.
+    from briefgen.pdf.fonts import _cmap
+
+    head = b"/CIDInit /ProcSet findresource begin\n1 begincodespacerange\n<0000> <ffff>\nendcodespacerange\n"
+    entries = [(b"%04x" % n, b"%04x" % (0x41 + n)) for n in range(150)]
+    blocks = [entries[:100], entries[100:]]
+    template = head + b"".join(
+        b"%d beginbfchar\n" % len(block) + b"".join(b"<%s> <%s>\n" % pair for pair in block) + b"endbfchar\n"
+        for block in blocks
+    )
+    end = b"endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n"
+    template += end
+    text = dict([*entries, (b"0fff", b"0042")])
+    folded = _cmap(template, text)
+    body = folded.split(b"beginbfchar", 1)[1]
+    pairs = [line for line in body.split(b"\n") if line.startswith(b"<") and b"> <" in line]
+    assert len(pairs) == len(set(pairs)) == len(text)
+    assert folded.count(b"beginbfchar") == folded.count(b"endbfchar") == 2
+    assert folded.startswith(head) and folded.endswith(end)

@@ -319,7 +319,7 @@ def _text(fonts: Iterable[Any]) -> dict[bytes, bytes]:
 def _cmap(template: bytes, text: dict[bytes, bytes]) -> bytes:
     """A ToUnicode CMap like `template` (WeasyPrint's), with the bfchar entries of `text`."""
     head = template.split(_HEADER_END, 1)[0].rsplit(b"\n", 1)[0]
-    tail = template.split(b"endbfchar", 1)[1]
+    tail = template.rsplit(b"endbfchar", 1)[1]  # after the last of its blocks (WeasyPrint writes 100 a block)
     lines = []
     items = sorted(text.items())
     for k in range(0, len(items), 100):  # a CMap's bfchar blocks hold at most 100 entries
