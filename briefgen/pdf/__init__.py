@@ -115,9 +115,9 @@ def write_pdf(
     cache keeps each chunk's PDF by content hash (kinds "pdfchunk" and "pdfmeta"; "pdffont" for the
     merged font programs); the bytes written are the same with or without it. parallel renders a
     chunk in a forked process while another renders or writes (settle.py); the bytes are the same
-    either way. drawing names the
-    charts still being drawn (redrawn because their data changed): a chunk that showed one is not
-    looked up in the cache, which would wait for the drawing, but laid out at once.
+    either way. drawing names the charts still being drawn (redrawn because their data changed): a
+    chunk that showed one is not looked up in the cache, which would wait for the drawing, but laid
+    out at once.
     Raises PdfError on WeasyPrint errors (a missing chart, stylesheet or font) and, under strict,
     on any warning (a refused URL, an ignored CSS declaration).
     """
